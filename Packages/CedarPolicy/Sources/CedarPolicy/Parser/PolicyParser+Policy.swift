@@ -186,6 +186,11 @@ extension PolicyParser {
             return .eq(try self.parseActionEntity())
         case .ident where self.isWord("in"):
             self.advance()
+            var parens = 0
+            while self.current.kind == .lparen {
+                parens += 1
+                self.advance()
+            }
             if self.current.kind == .lbracket {
                 self.advance()
                 var uids: [EntityUID] = []
@@ -198,9 +203,10 @@ extension PolicyParser {
                     }
                 }
                 self.advance()
+                for _ in 0..<parens { try self.expect(.rparen) }
                 return .inSet(uids)
             }
-            return .in(try self.parseActionEntity())
+            return .in(try self.parseActionEntity(openParens: parens))
         case .ident where self.isWord("is"):
             throw self.error("`is` cannot appear in the action scope", at: self.current)
         case .colon:
@@ -212,8 +218,8 @@ extension PolicyParser {
         }
     }
 
-    private mutating func parseActionEntity() throws(CedarError) -> EntityUID {
-        var parens = 0
+    private mutating func parseActionEntity(openParens: Int = 0) throws(CedarError) -> EntityUID {
+        var parens = openParens
         while self.current.kind == .lparen {
             parens += 1
             self.advance()
