@@ -30,6 +30,7 @@ extension PolicyParser {
         try self.expectScopeComma(next: "resource")
         let resource = try self.parseScopeVariable(.resource)
         if self.current.kind == .comma { self.advance() }
+        let scopeEnd = self.current.start
         if self.current.kind != .rparen {
             if self.current.kind == .ident, self.current.kind != .eof {
                 throw self.error("unexpected \(self.describe(self.current)) in the policy scope: expected `)`", at: self.current)
@@ -38,6 +39,7 @@ extension PolicyParser {
         }
         self.advance()
         var conditions: [Condition] = []
+        var clauses: [(start: Int, end: Int)] = []
         while self.current.kind == .ident {
             let token = self.current
             let kind: Condition.Kind
@@ -54,10 +56,12 @@ extension PolicyParser {
                 throw self.error("`\(kind.rawValue)` condition clause cannot be empty", at: self.current)
             }
             let body = try self.parseExpr()
-            try self.expect(.rbrace, "`}` to close the `\(kind.rawValue)` clause")
+            let close = try self.expect(.rbrace, "`}` to close the `\(kind.rawValue)` clause")
             conditions.append(Condition(kind: kind, body: body.expr))
+            clauses.append((token.start, close.end))
         }
-        try self.expect(.semicolon, "`;` to end the policy (or `when`/`unless`)")
+        let semicolon = try self.expect(.semicolon, "`;` to end the policy (or `when`/`unless`)")
+        self.spans.append(PolicySpan(start: start.start, scopeEnd: scopeEnd, clauses: clauses, end: semicolon.end))
         return Policy(
             id: id, annotations: annotations, effect: effect, principal: principal, action: action, resource: resource,
             conditions: conditions, location: start.location)
