@@ -10,7 +10,7 @@ extension CedarFormatter {
         switch expr.kind {
         case .ifThenElse: .ifThenElse
         case .or: .or
-        case .and: .and
+        case .and: self.hasPathParts(expr) != nil ? .relation : .and
         case .binary(let op, _, _):
             switch op {
             case .eq, .neq, .lt, .le, .gt, .ge, .in: .relation
@@ -47,6 +47,7 @@ extension CedarFormatter {
                 .text("if") + .nest(2, .line + self.doc(c, .ifThenElse)) + .line + .text("then")
                     + .nest(2, .line + self.doc(t, .ifThenElse)) + .line + .text("else") + .nest(2, .line + self.doc(e, .ifThenElse)))
         case .or, .and:
+            if let sugared = self.hasPath(expr) { return sugared }
             return self.chain(expr)
         case .binary(let op, let l, let r):
             switch op {
@@ -64,7 +65,6 @@ extension CedarFormatter {
             if CedarParser.isValidIdentifier(attr) { return receiver + .text(".\(attr)") }
             return receiver + .text("[\(CedarText.quoted(attr))]")
         case .hasAttr(let e, let attr):
-            if let sugared = self.hasPath(expr) { return sugared }
             return self.doc(e, .add) + .text(" has ") + .text(self.attributeName(attr))
         case .like(let e, let pattern):
             return self.doc(e, .add) + .text(" like ") + .text(self.pattern(pattern))
@@ -137,7 +137,7 @@ extension CedarFormatter {
                 operators.append("||")
                 cursor = l
                 continue
-            case .and(let l, let r) where level == .and:
+            case .and(let l, let r) where level == .and && self.hasPathParts(cursor) == nil:
                 operands.append(r)
                 operators.append("&&")
                 cursor = l
@@ -190,7 +190,36 @@ extension CedarFormatter {
 
     /// Re-sugars Cedar 4's expansion of `e has a.b.c` back into that form.
     private static func hasPath(_ expr: Expr) -> Doc? {
-        nil
+        guard let (base, path) = self.hasPathParts(expr) else { return nil }
+        return self.doc(base, .add) + .text(" has " + path.joined(separator: "."))
+    }
+
+    /// If `expr` is exactly the expansion of `base has a.b…` (all identifiers), its parts.
+    static func hasPathParts(_ expr: Expr) -> (Expr, [String])? {
+        guard case .and(let lhs, let rhs) = expr.kind, case .hasAttr(let chain, let last) = rhs.kind,
+            CedarParser.isValidIdentifier(last)
+        else { return nil }
+        var prefix: [String] = []
+        var cursor = chain
+        while case .getAttr(let inner, let attr) = cursor.kind {
+            guard CedarParser.isValidIdentifier(attr) else { return nil }
+            prefix.insert(attr, at: 0)
+            cursor = inner
+            // `cursor` is a candidate base with path `prefix + [last]`.
+            if lhs == self.hasExpansion(cursor, prefix) { return (cursor, prefix + [last]) }
+        }
+        return nil
+    }
+
+    /// The expression Cedar builds for `base has path` (path non-empty).
+    private static func hasExpansion(_ base: Expr, _ path: [String]) -> Expr {
+        var result = Expr(.hasAttr(base, path[0]))
+        var receiver = base
+        for i in 1..<path.count {
+            receiver = Expr(.getAttr(receiver, path[i - 1]))
+            result = Expr(.and(result, Expr(.hasAttr(receiver, path[i]))))
+        }
+        return result
     }
 
     static func attributeName(_ name: String) -> String {

@@ -43,6 +43,8 @@ public enum CedarFormatter {
         var afterClause: [Int: [String]] = [:]
         /// After the final `;`.
         var trailing: [String] = []
+        /// Annotation keys written as `@key` in the source; nil means "bare when the value is empty".
+        var bareAnnotations: Set<String>? = nil
     }
 
     static func layout(_ policies: [Policy], spans: [PolicyParser.PolicySpan], comments: [Comment]) -> String {
@@ -51,6 +53,7 @@ public enum CedarFormatter {
         var footer: [String] = []
         if spans.count == policies.count {
             self.attach(comments, spans: spans, to: &attached, header: &header, footer: &footer)
+            for (i, span) in spans.enumerated() { attached[i].bareAnnotations = span.bareAnnotations }
         } else {
             header = comments.map(\.text)
         }
@@ -118,15 +121,22 @@ public enum CedarFormatter {
         var parts: [Doc] = []
         for line in comments.leading { parts += [.text(line), .hardline] }
         for annotation in policy.annotations {
-            let value = annotation.value.isEmpty ? "" : "(\(CedarText.quoted(annotation.value)))"
+            let bare = annotation.value.isEmpty && (comments.bareAnnotations?.contains(annotation.key) ?? true)
+            let value = bare ? "" : "(\(CedarText.quoted(annotation.value)))"
             parts += [.text("@\(annotation.key)\(value)"), .hardline]
         }
-        let scope = Doc.group(
-            .text("\(policy.effect.rawValue) (")
-                + .nest(
-                    2,
-                    .softline + self.scope("principal", policy.principal) + .text(",") + .line + self.action(policy.action)
-                        + .text(",") + .line + self.scope("resource", policy.resource)) + .softline + .text(")"))
+        let principal = self.scope("principal", policy.principal)
+        let action = self.action(policy.action)
+        let resource = self.scope("resource", policy.resource)
+        let open = Doc.text("\(policy.effect.rawValue) (")
+        let scope: Doc
+        if policy.principal == .any, policy.action == .any, policy.resource == .any {
+            scope = open + .text("principal, action, resource)")
+        } else {
+            // Cedar's formatter puts a constrained scope one part per line.
+            scope = open + .nest(2, .hardline + principal + .text(",") + .hardline + action + .text(",") + .hardline + resource)
+                + .hardline + .text(")")
+        }
         parts.append(scope)
         var pendingTrailing = comments.afterScope
         for (j, condition) in policy.conditions.enumerated() {

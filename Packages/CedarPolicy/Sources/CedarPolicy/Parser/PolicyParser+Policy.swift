@@ -11,7 +11,8 @@ extension PolicyParser {
     /// `Policy := {Annotation} Effect '(' Scope ')' {Condition} ';'`
     mutating func parsePolicy(id: String) throws(CedarError) -> Policy {
         let start = self.current
-        let annotations = try self.parseAnnotations()
+        var bareAnnotations: Set<String> = []
+        let annotations = try self.parseAnnotations(bare: &bareAnnotations)
         let effectToken = self.current
         let effect: Effect
         if self.isWord("permit") {
@@ -61,7 +62,7 @@ extension PolicyParser {
             clauses.append((token.start, close.end))
         }
         let semicolon = try self.expect(.semicolon, "`;` to end the policy (or `when`/`unless`)")
-        self.spans.append(PolicySpan(start: start.start, scopeEnd: scopeEnd, clauses: clauses, end: semicolon.end))
+        self.spans.append(PolicySpan(start: start.start, scopeEnd: scopeEnd, clauses: clauses, end: semicolon.end, bareAnnotations: bareAnnotations))
         return Policy(
             id: id, annotations: annotations, effect: effect, principal: principal, action: action, resource: resource,
             conditions: conditions, location: start.location)
@@ -78,7 +79,7 @@ extension PolicyParser {
     }
 
     /// `{'@' AnyIdent ['(' String ')']}`; keys may be any identifier, duplicates are errors.
-    private mutating func parseAnnotations() throws(CedarError) -> [Annotation] {
+    private mutating func parseAnnotations(bare: inout Set<String>) throws(CedarError) -> [Annotation] {
         var annotations: [Annotation] = []
         var keys: Set<String> = []
         while self.current.kind == .at {
@@ -95,6 +96,8 @@ extension PolicyParser {
                 value = try self.stringValue(valueToken)
                 self.advance()
                 try self.expect(.rparen, "`)` after the annotation value")
+            } else {
+                bare.insert(key)
             }
             guard keys.insert(key).inserted else {
                 throw self.error("duplicate annotation: @\(key)", at: keyToken)

@@ -36,6 +36,8 @@ struct PolicyParser {
         var clauses: [(start: Int, end: Int)]
         /// End of the `;`.
         var end: Int
+        /// Keys of annotations written without a value (`@key`), as opposed to `@key("")`.
+        var bareAnnotations: Set<String>
     }
 
     // MARK: Tokens
