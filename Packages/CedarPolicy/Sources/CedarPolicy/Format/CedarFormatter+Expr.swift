@@ -34,56 +34,86 @@ extension CedarFormatter {
         return .group(.text("(") + .nest(1, inner) + .text(")"))
     }
 
+    /// Dispatches on the node kind. Each case lives in its own small function so the recursion
+    /// through this one stays cheap in debug builds (deep trees are walked on small stacks).
     static func doc(_ expr: Expr) -> Doc {
         switch expr.kind {
-        case .literal(let value):
-            return .text(self.literal(value))
-        case .variable(let v):
-            return .text(v.rawValue)
-        case .slot(let s):
-            return .text(s.rawValue)
-        case .ifThenElse(let c, let t, let e):
-            return .group(
-                .text("if") + .nest(2, .line + self.doc(c, .ifThenElse)) + .line + .text("then")
-                    + .nest(2, .line + self.doc(t, .ifThenElse)) + .line + .text("else") + .nest(2, .line + self.doc(e, .ifThenElse)))
-        case .or, .and:
-            if let sugared = self.hasPath(expr) { return sugared }
-            return self.chain(expr)
-        case .binary(let op, let l, let r):
-            switch op {
-            case .add, .sub, .mul:
-                return self.chain(expr)
-            case .eq, .neq, .lt, .le, .gt, .ge, .in:
-                return self.doc(l, .add) + .text(" \(op.rawValue) ") + self.doc(r, .add)
-            case .contains, .containsAll, .containsAny, .hasTag, .getTag:
-                return self.methodCall(l, self.methodName(op), [r])
-            }
-        case .not, .negate:
-            return self.unary(expr)
-        case .getAttr(let e, let attr):
-            let receiver = self.receiver(e)
-            if CedarParser.isValidIdentifier(attr) { return receiver + .text(".\(attr)") }
-            return receiver + .text("[\(CedarText.quoted(attr))]")
-        case .hasAttr(let e, let attr):
-            return self.doc(e, .add) + .text(" has ") + .text(self.attributeName(attr))
-        case .like(let e, let pattern):
-            return self.doc(e, .add) + .text(" like ") + .text(self.pattern(pattern))
-        case .isType(let e, let type, let inExpr):
-            var d = self.doc(e, .add) + .text(" is \(type.name)")
-            if let inExpr { d = d + .text(" in ") + self.doc(inExpr, .add) }
-            return d
-        case .isEmpty(let e):
-            return self.methodCall(e, "isEmpty", [])
-        case .set(let items):
-            return self.set(items.map { self.doc($0, .ifThenElse) })
-        case .record(let entries):
-            return self.record(entries.map { (self.attributeName($0.key), self.doc($0.value, .ifThenElse)) })
-        case .call(let f, let args):
-            if f.isMethod, let receiver = args.first {
-                return self.methodCall(receiver, f.rawValue, Array(args.dropFirst()))
-            }
-            return self.arguments(f.rawValue, args)
+        case .literal(let value): .text(self.literal(value))
+        case .variable(let v): .text(v.rawValue)
+        case .slot(let s): .text(s.rawValue)
+        case .ifThenElse(let c, let t, let e): self.ifThenElse(c, t, e)
+        case .or, .and: self.hasPath(expr) ?? self.chain(expr)
+        case .binary(let op, let l, let r): self.binary(expr, op, l, r)
+        case .not, .negate: self.unary(expr)
+        case .getAttr(let e, let attr): self.getAttr(e, attr)
+        case .hasAttr(let e, let attr): self.suffixed(e, " has " + self.attributeName(attr))
+        case .like(let e, let pattern): self.suffixed(e, " like " + self.pattern(pattern))
+        case .isType(let e, let type, let inExpr): self.isType(e, type, inExpr)
+        case .isEmpty(let e): self.methodCall(e, "isEmpty", [])
+        case .set(let items): self.setLiteral(items)
+        case .record(let entries): self.recordLiteral(entries)
+        case .call(let f, let args): self.call(f, args)
         }
+    }
+
+    private static func ifThenElse(_ c: Expr, _ t: Expr, _ e: Expr) -> Doc {
+        let condition = self.doc(c, .ifThenElse)
+        let then = self.doc(t, .ifThenElse)
+        let otherwise = self.doc(e, .ifThenElse)
+        return .group(
+            .text("if") + .nest(2, .line + condition) + .line + .text("then") + .nest(2, .line + then) + .line + .text("else")
+                + .nest(2, .line + otherwise))
+    }
+
+    private static func binary(_ expr: Expr, _ op: BinaryOp, _ l: Expr, _ r: Expr) -> Doc {
+        switch op {
+        case .add, .sub, .mul:
+            return self.chain(expr)
+        case .eq, .neq, .lt, .le, .gt, .ge, .in:
+            let lhs = self.doc(l, .add)
+            let rhs = self.doc(r, .add)
+            return .concat([lhs, .text(" \(op.rawValue) "), rhs])
+        case .contains, .containsAll, .containsAny, .hasTag, .getTag:
+            return self.methodCall(l, self.methodName(op), [r])
+        }
+    }
+
+    private static func getAttr(_ e: Expr, _ attr: String) -> Doc {
+        let receiver = self.receiver(e)
+        if CedarParser.isValidIdentifier(attr) { return receiver + .text(".\(attr)") }
+        return receiver + .text("[\(CedarText.quoted(attr))]")
+    }
+
+    /// `e` at `Add` level followed by fixed text (`has a`, `like "…"`).
+    private static func suffixed(_ e: Expr, _ suffix: String) -> Doc {
+        self.doc(e, .add) + .text(suffix)
+    }
+
+    private static func isType(_ e: Expr, _ type: EntityType, _ inExpr: Expr?) -> Doc {
+        let lhs = self.doc(e, .add) + .text(" is \(type.name)")
+        guard let inExpr else { return lhs }
+        return lhs + .text(" in ") + self.doc(inExpr, .add)
+    }
+
+    private static func setLiteral(_ items: [Expr]) -> Doc {
+        var docs: [Doc] = []
+        docs.reserveCapacity(items.count)
+        for item in items { docs.append(self.doc(item, .ifThenElse)) }
+        return self.set(docs)
+    }
+
+    private static func recordLiteral(_ entries: [RecordEntry]) -> Doc {
+        var docs: [(String, Doc)] = []
+        docs.reserveCapacity(entries.count)
+        for entry in entries { docs.append((self.attributeName(entry.key), self.doc(entry.value, .ifThenElse))) }
+        return self.record(docs)
+    }
+
+    private static func call(_ f: ExtensionFunction, _ args: [Expr]) -> Doc {
+        if f.isMethod, let receiver = args.first {
+            return self.methodCall(receiver, f.rawValue, Array(args.dropFirst()))
+        }
+        return self.arguments(f.rawValue, args)
     }
 
     private static func methodName(_ op: BinaryOp) -> String {
@@ -108,7 +138,9 @@ extension CedarFormatter {
 
     private static func arguments(_ name: String, _ args: [Expr]) -> Doc {
         if args.isEmpty { return .text("\(name)()") }
-        let items = args.map { self.doc($0, .ifThenElse) }
+        var items: [Doc] = []
+        items.reserveCapacity(args.count)
+        for arg in args { items.append(self.doc(arg, .ifThenElse)) }
         return .group(.text("\(name)(") + .nest(2, .softline + .join(items, .text(",") + .line)) + .softline + .text(")"))
     }
 
