@@ -45,7 +45,7 @@ struct CedarSchemaParser {
     }
 
     /// Words that cannot be used as identifiers in names and paths.
-    static let reserved: Set<String> = ["true", "false", "if", "then", "else", "in", "is", "like", "has", "__cedar"]
+    static let reserved: Set<String> = ["true", "false", "if", "then", "else", "in", "is", "like", "has"]
 
     private mutating func identifier(allowReserved: Bool = true) throws(CedarError) -> String {
         guard let id = self.current.identifier else { throw self.unexpected("an identifier") }

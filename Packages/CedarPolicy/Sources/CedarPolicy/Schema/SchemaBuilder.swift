@@ -73,11 +73,6 @@ struct SchemaBuilder {
                     if values.isEmpty {
                         throw CedarError(.schema, "enumerated entity type `\(name)` needs at least one value", at: e.location)
                     }
-                    var seen: Set<String> = []
-                    for v in values where !seen.insert(v).inserted {
-                        throw CedarError(.schema, "duplicate value \(CedarText.quoted(v)) in enumerated entity type `\(name)`",
-                                         at: e.location)
-                    }
                 }
                 schema.entityTypes[name] = EntityTypeDeclaration(
                     name: name, memberOfTypes: parents, attributes: attributes, tags: tags, enumValues: e.enumValues)
