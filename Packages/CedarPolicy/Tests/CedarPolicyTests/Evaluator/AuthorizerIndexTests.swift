@@ -1,18 +1,6 @@
 import CedarPolicy
 import Testing
 
-/// A small deterministic PRNG (SplitMix64) so randomized tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random entity stores, policies and requests over a small universe, so that scopes often match.
 struct RandomWorld {
     var rng: SplitMix64
@@ -23,7 +11,7 @@ struct RandomWorld {
     let docs = (0..<5).map { E.uid("Doc", "d\($0)") }
     let folders = (0..<3).map { E.uid("Folder", "f\($0)") }
 
-    init(seed: UInt64) { self.rng = SplitMix64(state: seed) }
+    init(seed: UInt64) { self.rng = SplitMix64(seed: seed) }
 
     mutating func pick<T>(_ list: [T]) -> T { list[Int.random(in: 0..<list.count, using: &self.rng)] }
     mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self.rng) < p }
