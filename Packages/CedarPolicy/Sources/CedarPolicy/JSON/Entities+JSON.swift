@@ -98,9 +98,10 @@ extension Entity {
         guard let decl = schema.entityTypes[uid.type] else {
             throw CedarError(.entities, "entity `\(uid)` has type `\(uid.type)` which is not declared in the schema")
         }
-        if let allowed = decl.enumValues, !allowed.contains(uid.id) {
-            throw CedarError(
-                .entities, "entity `\(uid)` is of an enumerated entity type, but `\(CedarText.quoted(uid.id))` is not declared as a valid eid")
+        do {
+            try schema.checkEnumerated(uid)
+        } catch {
+            throw error.prefixed("", code: .entities)
         }
         var attributes: [String: Value] = [:]
         attributes.reserveCapacity(attrs.count)
@@ -132,10 +133,10 @@ extension Entity {
             if parent.type.isAction || !decl.memberOfTypes.contains(parent.type) {
                 throw CedarError(.entities, "`\(uid)` is not allowed to have an ancestor of type `\(parent.type)` according to the schema")
             }
-            if let allowed = schema.entityTypes[parent.type]?.enumValues, !allowed.contains(parent.id) {
-                throw CedarError(
-                    .entities,
-                    "entity `\(parent)` is of an enumerated entity type, but `\(CedarText.quoted(parent.id))` is not declared as a valid eid")
+            do {
+                try schema.checkEnumerated(parent)
+            } catch {
+                throw error.prefixed("", code: .entities)
             }
         }
         return Entity(uid: uid, attributes: attributes, parents: parents, tags: tagValues)

@@ -5,12 +5,12 @@ import Testing
 /// The schema used by these tests, built by hand:
 /// ```
 /// entity G;
-/// entity User in [G] { a?: decimal, e?: User, s?: Set<Long>, r?: {x: Long, y?: String}, n?: Long } tags String;
+/// entity User in [G] { a?: decimal, e?: User, s?: Set<Long>, r?: {x: Long, y?: String}, n?: Long, rs?: Set<R> } tags String;
 /// entity R enum ["r", "q"];
 /// action view appliesTo { principal: User, resource: R, context: { c: Long, d?: decimal } };
 /// action edit in [view];
 /// ```
-enum TestSchema {
+enum JSONTestSchema {
     static let user = EntityType(unchecked: "User")
     static let group = EntityType(unchecked: "G")
     static let res = EntityType(unchecked: "R")
@@ -26,6 +26,7 @@ enum TestSchema {
             "s": AttributeType(type: .set(.long), isRequired: false),
             "r": AttributeType(type: .record(recordR), isRequired: false),
             "n": AttributeType(type: .long, isRequired: false),
+            "rs": AttributeType(type: .set(.entity(res)), isRequired: false),
         ])
         return Schema(
             entityTypes: [
@@ -77,7 +78,7 @@ struct ValueJSONTests {
 
     @Test("schema-directed values accept implicit forms")
     func typed() throws {
-        let u = TestSchema.user
+        let u = JSONTestSchema.user
         #expect(try Value(json: ["type": "User", "id": "x"], expected: .entity(u)) == .entity(EntityUID(type: u, id: "x")))
         #expect(try Value(json: "0.6", expected: .extension("decimal")) == .ext(.decimal(CedarDecimal(scaled: 6000))))
         #expect(try Value(json: ["fn": "decimal", "arg": "1.0"], expected: .extension("decimal")) == .ext(.decimal(CedarDecimal(scaled: 10000))))
@@ -89,8 +90,8 @@ struct ValueJSONTests {
     static let mismatches: [(JSONValue, SchemaType)] = [
         (JSONValue.string("1"), SchemaType.long),
         (.int(1), .string),
-        (["type": "G", "id": "x"], .entity(TestSchema.user)),
-        (["__entity": ["type": "G", "id": "x"]], .entity(TestSchema.user)),
+        (["type": "G", "id": "x"], .entity(JSONTestSchema.user)),
+        (["__entity": ["type": "G", "id": "x"]], .entity(JSONTestSchema.user)),
         (.int(1), .extension("decimal")),
         ([1, "x"], .set(.long)),
         (["y": "a"], .record(RecordType(attributes: ["x": AttributeType(type: .long)]))),
@@ -106,7 +107,7 @@ struct ValueJSONTests {
     @Test("value JSON round-trips and is deterministic")
     func roundTrip() throws {
         let v: Value = .record([
-            "z": .set([.long(3), .long(1), .string("a"), .bool(false)]), "a": .entity(EntityUID(type: TestSchema.user, id: "q\"")),
+            "z": .set([.long(3), .long(1), .string("a"), .bool(false)]), "a": .entity(EntityUID(type: JSONTestSchema.user, id: "q\"")),
             "d": .ext(.decimal(CedarDecimal(scaled: -12345))), "r": .record(["k": .long(Int64.min)]),
         ])
         let text = v.json.serialized()
@@ -118,7 +119,7 @@ struct ValueJSONTests {
 
 @Suite("Entities JSON")
 struct EntitiesJSONTests {
-    static func parse(_ text: String, schema: Schema? = TestSchema.schema) throws(CedarError) -> Entities {
+    static func parse(_ text: String, schema: Schema? = JSONTestSchema.schema) throws(CedarError) -> Entities {
         try Entities(json: try JSONValue(parsing: text), schema: schema)
     }
 
@@ -130,15 +131,15 @@ struct EntitiesJSONTests {
               "parents": [{"type": "G", "id": "g"}], "tags": {"t": "v"}},
              {"uid": {"__entity": {"type": "G", "id": "g"}}, "attrs": {}, "parents": []}]
             """)
-        let a = EntityUID(type: TestSchema.user, id: "a")
-        let g = EntityUID(type: TestSchema.group, id: "g")
+        let a = EntityUID(type: JSONTestSchema.user, id: "a")
+        let g = EntityUID(type: JSONTestSchema.group, id: "g")
         #expect(e[a]?.attributes["a"] == .ext(.decimal(CedarDecimal(scaled: 15000))))
         #expect(e[a]?.attributes["r"] == .record(["x": .long(1)]))
         #expect(e[a]?.tags["t"] == .string("v"))
         #expect(e.isDescendant(a, of: g))
         // schema actions are added with their groups
-        #expect(e[TestSchema.edit]?.parents == [TestSchema.view])
-        #expect(e.isDescendant(TestSchema.edit, of: TestSchema.view))
+        #expect(e[JSONTestSchema.edit]?.parents == [JSONTestSchema.view])
+        #expect(e.isDescendant(JSONTestSchema.edit, of: JSONTestSchema.view))
         #expect(e.count == 4)
     }
 
@@ -160,6 +161,7 @@ struct EntitiesJSONTests {
 
     @Test("schema conformance errors", arguments: [
         #"[{"uid": {"type": "User", "id": "a"}, "attrs": {"zz": 1}, "parents": []}]"#,
+        #"[{"uid": {"type": "User", "id": "a"}, "attrs": {"rs": [{"type": "R", "id": "r"}, {"type": "R", "id": "zz"}]}, "parents": []}]"#,
         #"[{"uid": {"type": "User", "id": "a"}, "attrs": {"n": "1"}, "parents": []}]"#,
         #"[{"uid": {"type": "User", "id": "a"}, "attrs": {"e": {"type": "G", "id": "x"}}, "parents": []}]"#,
         #"[{"uid": {"type": "User", "id": "a"}, "attrs": {"r": {"y": "a"}}, "parents": []}]"#,
@@ -186,6 +188,7 @@ struct EntitiesJSONTests {
         #"[{"uid": {"type": "Action", "id": "edit"}, "attrs": {}, "parents": [{"type": "Action", "id": "view"}]}]"#,
         #"[{"uid": {"type": "R", "id": "q"}, "attrs": {}, "parents": []}]"#,
         #"[{"uid": {"type": "User", "id": "a"}, "attrs": {}, "parents": [], "extra": 1}]"#,
+        #"[{"uid": {"type": "User", "id": "a"}, "attrs": {"rs": [{"type": "R", "id": "r"}, {"__entity": {"type": "R", "id": "q"}}]}, "parents": []}]"#,
     ])
     func accepted(text: String) throws {
         _ = try Self.parse(text)
@@ -201,7 +204,7 @@ struct EntitiesJSONTests {
 
 @Suite("Request JSON")
 struct RequestJSONTests {
-    static func parse(_ text: String, schema: Schema? = TestSchema.schema) throws(CedarError) -> Request {
+    static func parse(_ text: String, schema: Schema? = JSONTestSchema.schema) throws(CedarError) -> Request {
         try Request(json: try JSONValue(parsing: text), schema: schema)
     }
 
@@ -210,7 +213,7 @@ struct RequestJSONTests {
     @Test("reads a request with schema-directed context")
     func valid() throws {
         let r = try Self.parse("{\(Self.base), \"context\": {\"c\": 1, \"d\": \"1.5\"}}")
-        #expect(r.principal == EntityUID(type: TestSchema.user, id: "a"))
+        #expect(r.principal == EntityUID(type: JSONTestSchema.user, id: "a"))
         #expect(r.context == ["c": .long(1), "d": .ext(.decimal(CedarDecimal(scaled: 15000)))])
     }
 
@@ -219,7 +222,7 @@ struct RequestJSONTests {
         let r = try Self.parse(
             #"{"principal": {"__entity": {"type": "User", "id": "a"}}, "action": "Action::\"view\"", "resource": {"type": "R", "id": "r"}}"#,
             schema: nil)
-        #expect(r.action == TestSchema.view)
+        #expect(r.action == JSONTestSchema.view)
         #expect(r.context.isEmpty)
     }
 
