@@ -81,6 +81,11 @@ struct ValueJSONTests {
         let u = JSONTestSchema.user
         #expect(try Value(json: ["type": "User", "id": "x"], expected: .entity(u)) == .entity(EntityUID(type: u, id: "x")))
         #expect(try Value(json: "0.6", expected: .extension("decimal")) == .ext(.decimal(CedarDecimal(scaled: 6000))))
+        #expect(try Value(json: "10.0.0.1", expected: .extension("ipaddr")) == .ext(.ipaddr(try IPAddr(parsing: "10.0.0.1"))))
+        #expect(try Value(json: "2024-01-01", expected: .extension("datetime")) == .ext(.datetime(try CedarDatetime(parsing: "2024-01-01"))))
+        #expect(try Value(json: "1h", expected: .extension("duration")) == .ext(.duration(CedarDuration(millis: 3_600_000))))
+        #expect(throws: CedarError.self) { try Value(json: "10.0.0.x", expected: .extension("ipaddr")) }
+        #expect(throws: CedarError.self) { try Value(json: ["__extn": ["fn": "ip", "arg": "1.2.3.4"]], expected: .extension("decimal")) }
         #expect(try Value(json: ["fn": "decimal", "arg": "1.0"], expected: .extension("decimal")) == .ext(.decimal(CedarDecimal(scaled: 10000))))
         #expect(try Value(json: [1, 2], expected: .set(.long)) == .set([.long(1), .long(2)]))
         let rec = RecordType(attributes: ["x": AttributeType(type: .long), "y": AttributeType(type: .string, isRequired: false)])
@@ -102,6 +107,20 @@ struct ValueJSONTests {
     @Test("schema-directed mismatches are errors", arguments: mismatches)
     func typedErrors(json: JSONValue, type: SchemaType) {
         #expect(throws: CedarError.self) { try Value(json: json, expected: type) }
+    }
+
+    @Test("extension values of every type round-trip through JSON, including datetimes without a text form")
+    func extensionRoundTrip() throws {
+        let values: [Value] = [
+            .ext(.decimal(try CedarDecimal(parsing: "-3.1416"))), .ext(.ipaddr(try IPAddr(parsing: "10.0.0.0/8"))),
+            .ext(.ipaddr(try IPAddr(parsing: "::1"))), .ext(.datetime(try CedarDatetime(parsing: "2024-10-15T11:35:00.123Z"))),
+            .ext(.datetime(CedarDatetime(millis: 8_246_892_204_343_555_722))), .ext(.datetime(CedarDatetime(millis: -62_167_219_200_001))),
+            .ext(.duration(try CedarDuration(parsing: "-1d2h3m4s5ms"))),
+        ]
+        for v in values {
+            #expect(try Value(json: JSONValue(parsing: v.json.serialized())) == v, "\(v.json)")
+        }
+        #expect(Value.ext(.ipaddr(try IPAddr(parsing: "10.0.0.1"))).json == ["__extn": ["fn": "ip", "arg": "10.0.0.1"]])
     }
 
     @Test("value JSON round-trips and is deterministic")
@@ -178,6 +197,11 @@ struct EntitiesJSONTests {
         #"[{"uid": {"type": "G", "id": "a"}, "attrs": {}}]"#,
         #"[{"uid": {"type": "G", "id": "a"}, "parents": []}]"#,
         #"[{"uid": {"type": "G b", "id": "a"}, "attrs": {}, "parents": []}]"#,
+        #"[{"uid": {"type": "A :: B", "id": "a"}, "attrs": {}, "parents": []}]"#,
+        #"[{"uid": {"type": " G", "id": "a"}, "attrs": {}, "parents": []}]"#,
+        #"[{"uid": {"type": "if", "id": "a"}, "attrs": {}, "parents": []}]"#,
+        #"[{"uid": {"type": "__cedar::A", "id": "a"}, "attrs": {}, "parents": []}]"#,
+        #"[{"uid": {"type": "A::/*c*/B", "id": "a"}, "attrs": {}, "parents": []}]"#,
         #"{"uid": {"type": "G", "id": "a"}, "attrs": {}, "parents": []}"#,
     ])
     func conformance(text: String) {
