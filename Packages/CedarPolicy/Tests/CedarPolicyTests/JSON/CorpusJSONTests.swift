@@ -84,4 +84,34 @@ struct CorpusJSONTests {
         }
         #expect(count > 50_000)
     }
+
+    @Test("with their schemas, every corpus entities file conforms and every request marked validateRequest validates")
+    func withSchemas() throws {
+        guard let root = JSONCorpus.root else { return }
+        var tests = 0, validated = 0
+        for url in JSONCorpus.files(withSuffix: ".json") where !url.lastPathComponent.hasSuffix(".entities.json") {
+            let test = try JSONCorpus.json(url)
+            guard case .string(let schemaPath)? = test["schema"], case .string(let entitiesPath)? = test["entities"],
+                case .array(let requests)? = test["requests"]
+            else { continue }
+            let name = url.lastPathComponent
+            tests += 1
+            do {
+                let schemaText = try String(contentsOf: root.appendingPathComponent(schemaPath), encoding: .utf8)
+                let schema = try Schema(parsingCedar: schemaText)
+                let entities = try Entities(json: try JSONCorpus.json(root.appendingPathComponent(entitiesPath)), schema: schema)
+                for action in schema.actionEntities() {
+                    #expect(entities[action.uid] != nil, "\(name): action \(action.uid) added")
+                }
+                for r in requests where r["validateRequest"] == .bool(true) {
+                    _ = try Request(json: r, schema: schema)
+                    validated += 1
+                }
+            } catch {
+                Issue.record("\(name): \(error)")
+            }
+        }
+        #expect(tests > 7_000)
+        #expect(validated > 40_000)
+    }
 }

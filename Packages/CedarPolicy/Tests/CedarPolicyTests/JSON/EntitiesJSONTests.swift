@@ -169,6 +169,23 @@ struct EntitiesJSONTests {
         #expect(e[EntityUID(type: EntityType(unchecked: "X::Y"), id: "a")]?.attributes["a"] == .record(["type": .string("User"), "id": .string("b")]))
     }
 
+    @Test("action entities in the data must list the transitive closure of their declared groups")
+    func actionClosure() throws {
+        let t = EntityType(unchecked: "Action")
+        let a = EntityUID(type: t, id: "a"), b = EntityUID(type: t, id: "b"), c = EntityUID(type: t, id: "c")
+        let schema = Schema(actions: [a: ActionDeclaration(uid: a, memberOf: [b]), b: ActionDeclaration(uid: b, memberOf: [c]), c: ActionDeclaration(uid: c)])
+        #expect(schema.actionAncestors(of: a) == [b, c])
+        func data(_ parents: [String]) -> String {
+            let ps = parents.map { "{\"type\": \"Action\", \"id\": \"\($0)\"}" }.joined(separator: ",")
+            return "[{\"uid\": {\"type\": \"Action\", \"id\": \"a\"}, \"attrs\": {}, \"parents\": [\(ps)]}]"
+        }
+        let ok = try Self.parse(data(["b", "c"]), schema: schema)
+        #expect(ok.isDescendant(a, of: c))
+        for wrong in [["b"], ["c"], [], ["b", "c", "a"]] {
+            #expect(throws: CedarError(.entities, "")) { try Self.parse(data(wrong), schema: schema) }
+        }
+    }
+
     @Test("identical duplicates are accepted, conflicting ones rejected")
     func duplicates() throws {
         let one = #"{"uid": {"type": "G", "id": "a"}, "attrs": {}, "parents": []}"#
