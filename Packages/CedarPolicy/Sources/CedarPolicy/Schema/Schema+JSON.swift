@@ -21,6 +21,9 @@ enum JSONSchemaReader {
         for (name, value) in top {
             let body = try self.object(value, "namespace `\(name)`")
             try self.allowOnly(body, ["entityTypes", "actions", "commonTypes", "annotations"], "namespace `\(name)`")
+            guard body["entityTypes"] != nil, body["actions"] != nil else {
+                throw CedarError(.schema, "namespace `\(name)` needs `entityTypes` and `actions`")
+            }
             var ns = RawNamespace(name: name)
             if !name.isEmpty, !self.isPath(name) {
                 throw CedarError(.schema, "invalid namespace name `\(name)`")
@@ -77,7 +80,7 @@ enum JSONSchemaReader {
     private static func action(_ name: String, _ json: JSONValue) throws(CedarError) -> RawAction {
         let body = try self.object(json, "action `\(name)`")
         try self.allowOnly(body, ["memberOf", "appliesTo", "attributes", "annotations"], "action `\(name)`")
-        if let attrs = body["attributes"], attrs != .null, attrs.objectValue?.keys.isEmpty != true {
+        if let attrs = body["attributes"], attrs != .null {
             throw CedarError(.schema, "action attributes are not supported (action `\(name)`)")
         }
         var parents: [RawActionRef] = []
@@ -151,7 +154,8 @@ enum JSONSchemaReader {
                 throw CedarError(.schema, "`additionalAttributes` is not supported")
             }
             var attrs: [RawAttribute] = []
-            if let a = body["attributes"] {
+            guard let a = body["attributes"] else { throw CedarError(.schema, "a `Record` type needs `attributes`") }
+            do {
                 for (attrName, attrJSON) in try self.object(a, "attributes") {
                     let attrBody = try self.object(attrJSON, "attribute `\(attrName)`")
                     var required = true
