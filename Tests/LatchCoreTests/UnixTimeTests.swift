@@ -3,9 +3,11 @@ import Testing
 
 @Suite("UnixTime and WallClock")
 struct UnixTimeTests {
-    @Test("seconds round toward negative infinity", arguments: [
-        (Int64(0), Int64(0)), (1999, 1), (-1, -1), (-1000, -1), (-1001, -2), (1_767_225_600_123, 1_767_225_600),
-    ])
+    @Test(
+        "seconds round toward negative infinity",
+        arguments: [
+            (Int64(0), Int64(0)), (1999, 1), (-1, -1), (-1000, -1), (-1001, -2), (1_767_225_600_123, 1_767_225_600),
+        ])
     func seconds(milliseconds: Int64, seconds: Int64) {
         #expect(UnixTime(milliseconds: milliseconds).seconds == seconds)
     }

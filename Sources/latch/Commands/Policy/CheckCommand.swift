@@ -115,7 +115,8 @@ struct CheckCommand: ParsableCommand {
             var location = found.location
             if location == nil || location?.line == 0, let start = starts[found.policyID], start.line > 0 { location = start }
             let message = (isWarning ? "warning: " : "") + "\(found.message) (policy `\(found.policyID)`)"
-            var diagnostic = self.diagnostic(CedarError(.validation, message, at: location), source: PolicyCommand.isJSON(file) ? nil : text, file: file)
+            var diagnostic = self.diagnostic(
+                CedarError(.validation, message, at: location), source: PolicyCommand.isJSON(file) ? nil : text, file: file)
             diagnostic.policyID = found.policyID
             diagnostic.isWarning = isWarning
             diagnostic.message = found.message
