@@ -1,3 +1,6 @@
+// Disabled until the parser, evaluator, JSON and schema branches are merged (they provide the APIs
+// this harness calls); the guard goes away with that merge.
+#if LATCH_CONFORMANCE_HARNESS
 import CedarPolicy
 import Foundation
 
@@ -222,3 +225,4 @@ struct ConformanceTally: Sendable {
         return lines.joined(separator: "\n")
     }
 }
+#endif
