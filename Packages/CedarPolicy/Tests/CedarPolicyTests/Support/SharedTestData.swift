@@ -73,6 +73,10 @@ enum SharedTestData {
 
     private static func jsonFiles(under root: URL, recursive: Bool) throws -> [URL] {
         let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SharedTestDataError("\(root.path) not found; shared/ must be beside the repository (or set LATCH_SHARED_DIR)")
+        }
         var out: [URL] = []
         if recursive {
             guard let walker = fm.enumerator(atPath: root.path) else {
