@@ -1,6 +1,3 @@
-// Disabled until the parser, evaluator, JSON and schema branches are merged (they provide the APIs
-// this harness calls); the guard goes away with that merge.
-#if LATCH_CONFORMANCE_HARNESS
 import CedarPolicy
 import Foundation
 
@@ -225,4 +222,3 @@ struct ConformanceTally: Sendable {
         return lines.joined(separator: "\n")
     }
 }
-#endif

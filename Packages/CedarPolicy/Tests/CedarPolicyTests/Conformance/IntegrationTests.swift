@@ -1,6 +1,3 @@
-// Disabled until the parser, evaluator, JSON and schema branches are merged (they provide the APIs
-// this harness calls); the guard goes away with that merge.
-#if LATCH_CONFORMANCE_HARNESS
 import Testing
 
 /// The Cedar integration tests (`shared/cedar-integration-tests`): the handwritten tests and the
@@ -53,4 +50,3 @@ struct ConformanceValidationTests {
         if !tally.isClean { Issue.record(Comment(rawValue: tally.report(title, caseName: "files"))) }
     }
 }
-#endif
