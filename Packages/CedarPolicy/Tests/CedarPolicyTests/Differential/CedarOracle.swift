@@ -72,8 +72,8 @@ enum CedarOracle {
         let output = dir.appendingPathComponent("out.json")
         let errors = dir.appendingPathComponent("err.txt")
         try Data(("{\"cases\":[" + caseJSON.joined(separator: ",\n") + "]}").utf8).write(to: input)
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
