@@ -10,7 +10,8 @@ them once; requests are decoded from JSON once. Then, single-threaded:
   - engine:   the Rust engine's own authorization time, summed from each batch answer's
               metrics["authz_duration_micros"] (microsecond resolution: an estimate, and an
               optimistic one for cedarpy, since it leaves out building each request).
-Prints one JSON line per workload.
+Times are this thread's CPU time (time.thread_time), as on the Swift side, so that other processes on the
+machine do not count: decisions per second per core. Prints one JSON line per workload.
 """
 import json
 import os
@@ -25,11 +26,11 @@ def rounds_of(fn, count, rounds, seconds):
     rates = []
     for _ in range(rounds):
         done = 0
-        start = time.perf_counter()
+        start = time.thread_time()
         while True:
             fn()
             done += count
-            elapsed = time.perf_counter() - start
+            elapsed = time.thread_time() - start
             if elapsed >= seconds:
                 break
         rates.append(done / elapsed)

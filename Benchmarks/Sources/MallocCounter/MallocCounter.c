@@ -2,6 +2,10 @@
 // binds every library's malloc, the Swift runtime's included, to these, which forward to glibc's own.
 #include "MallocCounter.h"
 
+#if defined(__linux__)
+#include <features.h>
+#endif
+
 #if defined(__linux__) && defined(__GLIBC__)
 #include <stddef.h>
 #include <errno.h>
