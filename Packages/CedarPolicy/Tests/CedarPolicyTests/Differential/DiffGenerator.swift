@@ -26,6 +26,9 @@ struct DiffCase {
     var links: [Link]
     var entitiesJSON: String
     var requests: [Request]
+    /// Cedar schema text, when the case is checked with a schema (schema-directed entity parsing, request
+    /// validation, action entities from the schema).
+    var schema: String? = nil
 
     var policyText: String { self.policies.joined(separator: "\n") }
 
@@ -36,8 +39,9 @@ struct DiffCase {
             return "{\"template_id\":\(DiffText.jsonString(link.templateID)),\"new_id\":\(DiffText.jsonString(link.newID)),"
                 + "\"values\":{\(values)}}"
         }
+        let schema = self.schema.map { ",\"schema\":\(DiffText.jsonString($0))" } ?? ""
         return "{\"policies\":\(DiffText.jsonString(self.policyText)),\"entities\":\(self.entitiesJSON),"
-            + "\"links\":[\(links.joined(separator: ","))],\"requests\":[\(self.requests.map(\.json).joined(separator: ","))]}"
+            + "\"links\":[\(links.joined(separator: ","))],\"requests\":[\(self.requests.map(\.json).joined(separator: ","))]\(schema)}"
     }
 }
 
@@ -57,6 +61,14 @@ struct DiffGenerator {
     var rng: DiffRandom
     /// While generating entity and context data, bad extension literals are much rarer (one spoils a whole case).
     private var inData = false
+    /// Whether this case comes with a schema: data then conforms to it (almost always) and may use the
+    /// schema-directed JSON forms.
+    private var schemaMode = false
+    /// For schema mode: each entity type's declared attributes (name, type, required) and whether it has tags.
+    private var declared: [String: [(String, GT, Bool)]] = [:]
+    private var tagged: Set<String> = []
+    private var requiredContext: Set<String> = []
+    private var actionParents: [String: [String]] = [:]
 
     // The world of one case.
     private var users: [DiffUID] = []
@@ -95,6 +107,8 @@ struct DiffGenerator {
     }
 
     mutating func generateCase(seed: UInt64, index: Int, requestCount: Int) -> DiffCase {
+        self.schemaMode = self.rng.chance(0.3)
+        if self.schemaMode { self.declareSchema() }
         let entities = self.makeWorld()
         var policies: [String] = []
         var templates: [(id: String, slots: [String])] = []
@@ -129,7 +143,8 @@ struct DiffGenerator {
             )
         }
         return DiffCase(
-            seed: seed, index: index, policies: policies, links: links, entitiesJSON: entities, requests: requests)
+            seed: seed, index: index, policies: policies, links: links, entitiesJSON: entities, requests: requests,
+            schema: self.schemaMode ? self.schemaText() : nil)
     }
 
     // MARK: - World
@@ -145,7 +160,7 @@ struct DiffGenerator {
     private mutating func makeWorld() -> String {
         self.inData = true
         defer { self.inData = false }
-        let ns = self.rng.chance(0.3) ? "Ns::" : ""
+        let ns = !self.schemaMode && self.rng.chance(0.3) ? "Ns::" : ""
         self.groups = self.ids("g", self.rng.int(2...8)).map { DiffUID(type: "Group", id: $0) }
         self.users = self.ids("u", self.rng.int(2...8)).map { DiffUID(type: "User", id: $0) }
         self.bots = self.ids("b", self.rng.int(0...2)).map { DiffUID(type: ns + "Bot", id: $0) }
@@ -190,15 +205,22 @@ struct DiffGenerator {
             if self.rng.chance(0.1) { parents.append(self.rng.pick(self.groups)) }
             out.append(self.entityJSON(d, parents: parents))
         }
-        // Action groups: readOnly ∋ read, list; all ∋ readOnly, write, delete.
+        // Action groups: readOnly ∋ read, list; all ∋ readOnly, write, delete. With a schema, the schema declares
+        // them and the entities leave them out.
+        self.actionParents = [:]
         for a in self.actions {
             var parents: [DiffUID] = []
             if a.id == "read" || a.id == "list" { parents.append(self.actionGroups[0]) }
             if a.id == "write" || a.id == "delete" || self.rng.chance(0.2) { parents.append(self.actionGroups[1]) }
-            out.append("{\"uid\":\(a.json),\"attrs\":{},\"parents\":[\(parents.map(\.json).joined(separator: ","))]}")
+            self.actionParents[a.id] = parents.map(\.id)
+            if !self.schemaMode {
+                out.append("{\"uid\":\(a.json),\"attrs\":{},\"parents\":[\(parents.map(\.json).joined(separator: ","))]}")
+            }
         }
-        out.append("{\"uid\":\(self.actionGroups[0].json),\"attrs\":{},\"parents\":[\(self.actionGroups[1].json)]}")
-        out.append("{\"uid\":\(self.actionGroups[1].json),\"attrs\":{},\"parents\":[]}")
+        if !self.schemaMode {
+            out.append("{\"uid\":\(self.actionGroups[0].json),\"attrs\":{},\"parents\":[\(self.actionGroups[1].json)]}")
+            out.append("{\"uid\":\(self.actionGroups[1].json),\"attrs\":{},\"parents\":[]}")
+        }
         if self.rng.chance(0.5) {
             for i in stride(from: out.count - 1, to: 0, by: -1) { out.swapAt(i, self.rng.below(i + 1)) }
         }
@@ -207,6 +229,7 @@ struct DiffGenerator {
     }
 
     private mutating func entityJSON(_ uid: DiffUID, parents: [DiffUID]) -> String {
+        if self.schemaMode { return self.conformingEntityJSON(uid, parents: parents) }
         var attrs: [(String, DiffValue)] = []
         for (name, type) in Self.entityAttrs where self.rng.chance(0.75) {
             let t = self.rng.chance(0.04) ? self.rng.pick(GT.allCases) : type
@@ -227,6 +250,12 @@ struct DiffGenerator {
         self.inData = true
         defer { self.inData = false }
         var attrs: [(String, DiffValue)] = []
+        if self.schemaMode {
+            for (name, type) in Self.contextAttrs where self.requiredContext.contains(name) || self.rng.chance(0.8) {
+                attrs.append((name, self.value(self.rng.chance(0.001) ? self.rng.pick(GT.allCases) : type, depth: 2)))
+            }
+            return self.rng.chance(0.5) ? DiffValue.record(attrs).implicitJSON : DiffValue.record(attrs).json
+        }
         for (name, type) in Self.contextAttrs where self.rng.chance(0.85) {
             let t = self.rng.chance(0.03) ? self.rng.pick(GT.allCases) : type
             attrs.append((name, self.value(t, depth: 2)))
@@ -309,10 +338,11 @@ struct DiffGenerator {
         case .bool: return .bool(self.rng.chance(0.5))
         case .long: return .long(self.long())
         case .string: return .string(self.rng.pick(Self.strings))
-        case .entity: return .entity(self.anyUID())
+        case .entity: return .entity(self.schemaMode && self.inData ? self.rng.pick(self.groups) : self.anyUID())
         case .setLong: return .set((0..<self.rng.int(0...4)).map { _ in .long(Int64(self.rng.int(-2...6))) })
         case .setString: return .set((0..<self.rng.int(0...3)).map { _ in .string(self.rng.pick(Self.strings)) })
-        case .setEntity: return .set((0..<self.rng.int(0...3)).map { _ in .entity(self.anyUID()) })
+        case .setEntity:
+            return .set((0..<self.rng.int(0...3)).map { _ in .entity(self.schemaMode && self.inData ? self.rng.pick(self.users) : self.anyUID()) })
         case .record:
             var entries: [(String, DiffValue)] = []
             if self.rng.chance(0.85) { entries.append(("level", .long(Int64(self.rng.int(0...5))))) }
@@ -329,6 +359,72 @@ struct DiffGenerator {
         case .datetime: return .ext("datetime", good ? self.datetimeString().replacingBadDatetime() : self.datetimeString())
         case .duration: return .ext("duration", good ? self.durationString().replacingBadDuration() : self.durationString())
         }
+    }
+
+    // MARK: - Schema
+
+    /// Schema type names of the generator's types (entity attributes: `manager`/`who` are Groups, `friends` Users).
+    private static func schemaType(_ t: GT) -> String {
+        switch t {
+        case .bool: "Bool"
+        case .long: "Long"
+        case .string: "String"
+        case .entity: "Group"
+        case .setLong: "Set<Long>"
+        case .setString: "Set<String>"
+        case .setEntity: "Set<User>"
+        case .record: "Info"
+        case .decimal: "decimal"
+        case .ip: "ipaddr"
+        case .datetime: "datetime"
+        case .duration: "duration"
+        }
+    }
+
+    /// Chooses each entity type's attributes (required or optional), which types have tags, and the required
+    /// context keys.
+    private mutating func declareSchema() {
+        self.declared = [:]
+        for type in ["User", "Group", "Bot", "Doc", "Folder"] {
+            self.declared[type] = Self.entityAttrs.filter { _ in self.rng.chance(0.7) }.map { ($0.0, $0.1, self.rng.chance(0.5)) }
+        }
+        self.tagged = Set(["User", "Doc", "Group"].filter { _ in self.rng.chance(0.6) })
+        self.requiredContext = Set(Self.contextAttrs.map(\.0).filter { _ in self.rng.chance(0.4) })
+    }
+
+    private func schemaText() -> String {
+        var out = "type Info = { level?: Long, \"label\"?: String, deep?: { flag?: Bool, n?: Long } };\n"
+        let memberOf = ["User": "Group, User", "Group": "Group", "Bot": "Group, User", "Doc": "Folder, Group", "Folder": "Folder"]
+        for type in ["User", "Group", "Bot", "Doc", "Folder"] {
+            let attrs = (self.declared[type] ?? []).map { "\(DiffText.cedarString($0.0))\($0.2 ? "" : "?"): \(Self.schemaType($0.1))" }
+            out += "entity \(type) in [\(memberOf[type] ?? "")] { \(attrs.joined(separator: ", ")) }"
+            out += self.tagged.contains(type) ? " tags String;\n" : ";\n"
+        }
+        let context = Self.contextAttrs.map { "\($0.0)\(self.requiredContext.contains($0.0) ? "" : "?"): \(Self.schemaType($0.1))" }
+        out += "action all;\naction readOnly in [all];\n"
+        for a in self.actions {
+            let parents = (self.actionParents[a.id] ?? []).map { DiffText.cedarString($0) }.joined(separator: ", ")
+            out += "action \(DiffText.cedarString(a.id))\(parents.isEmpty ? "" : " in [\(parents)]") appliesTo {\n"
+            out += "  principal: [User, Group, Bot], resource: [Doc, Folder],\n  context: { \(context.joined(separator: ", ")) }\n};\n"
+        }
+        return out
+    }
+
+    /// An entity whose attributes and tags conform to the schema (one in a few thousand does not, on purpose).
+    private mutating func conformingEntityJSON(_ uid: DiffUID, parents: [DiffUID]) -> String {
+        var attrs: [(String, DiffValue)] = []
+        for (name, type, required) in self.declared[uid.type] ?? [] where required || self.rng.chance(0.7) {
+            attrs.append((name, self.value(self.rng.chance(0.0003) ? self.rng.pick(GT.allCases) : type, depth: 2)))
+        }
+        let implicit = self.rng.chance(0.5)
+        let record = DiffValue.record(attrs)
+        var text = "{\"uid\":\(uid.json),\"attrs\":\(implicit ? record.implicitJSON : record.json),"
+            + "\"parents\":[\(parents.map(\.json).joined(separator: ","))]"
+        if self.tagged.contains(uid.type), self.rng.chance(0.7) {
+            let tags = Self.tagKeys.filter { _ in self.rng.chance(0.5) }.map { ($0, DiffValue.string(self.rng.pick(Self.strings))) }
+            text += ",\"tags\":\(DiffValue.record(tags).json)"
+        }
+        return text + "}"
     }
 
     // MARK: - Policies

@@ -34,6 +34,19 @@ indirect enum DiffValue {
         }
     }
 
+    /// The JSON form a schema makes unambiguous: extension values as bare strings and entity references as
+    /// `{"type": …, "id": …}`, without the `__extn`/`__entity` escapes.
+    var implicitJSON: String {
+        switch self {
+        case .entity(let uid): uid.json
+        case .ext(_, let arg): DiffText.jsonString(arg)
+        case .set(let items): "[" + items.map(\.implicitJSON).joined(separator: ",") + "]"
+        case .record(let entries):
+            "{" + entries.map { "\(DiffText.jsonString($0.0)):\($0.1.implicitJSON)" }.joined(separator: ",") + "}"
+        default: self.json
+        }
+    }
+
     /// A Cedar expression that evaluates to this value.
     var cedar: String {
         switch self {

@@ -86,9 +86,17 @@ struct DifferentialTests {
         } catch {
             return .failed(stage: "links", message: "\(error)")
         }
+        var schema: Schema? = nil
+        if let text = c.schema {
+            do {
+                schema = try Schema(parsingCedar: text)
+            } catch {
+                return .failed(stage: "schema", message: error.description)
+            }
+        }
         let entities: Entities
         do {
-            entities = try Entities(json: JSONValue(parsing: c.entitiesJSON))
+            entities = try Entities(json: JSONValue(parsing: c.entitiesJSON), schema: schema)
         } catch {
             return .failed(stage: "entities", message: error.description)
         }
@@ -96,7 +104,7 @@ struct DifferentialTests {
         var answers: [CedarOracle.Answer] = []
         for r in c.requests {
             do {
-                let request = try Request(json: JSONValue(parsing: r.json))
+                let request = try Request(json: JSONValue(parsing: r.json), schema: schema)
                 let response = authorizer.isAuthorized(request, entities: entities)
                 answers.append(
                     CedarOracle.Answer(
@@ -147,7 +155,8 @@ struct DifferentialTests {
             \(Self.involvedPolicies(c, want, got))
             request: \(c.requests[i].json)
             entities: \(entities)
-            full case (policies.cedar, entities.json, links.json, requests.jsonl): \(dir)
+            \(c.schema == nil ? "" : "schema: in \(dir)/schema.cedarschema (entities parsed and requests validated with it)\n")\
+            full case (policies.cedar, entities.json, requests.jsonl, oracle-input.json): \(dir)
             """
     }
 
@@ -192,6 +201,7 @@ struct DifferentialTests {
         try? Data(c.policyText.utf8).write(to: dir.appendingPathComponent("policies.cedar"))
         try? Data(c.entitiesJSON.utf8).write(to: dir.appendingPathComponent("entities.json"))
         try? Data(c.requests.map(\.json).joined(separator: "\n").utf8).write(to: dir.appendingPathComponent("requests.jsonl"))
+        if let schema = c.schema { try? Data(schema.utf8).write(to: dir.appendingPathComponent("schema.cedarschema")) }
         try? Data(("{\"cases\":[" + c.oracleJSON + "]}").utf8).write(to: dir.appendingPathComponent("oracle-input.json"))
         return dir.path
     }
