@@ -105,7 +105,7 @@ struct ParserErrorTests {
             String(repeating: "!(", count: n / 2) + "true" + String(repeating: ")", count: n / 2),
             Array(repeating: "true", count: n).joined(separator: " || "),
         ]
-        let failures = Mutex<[String]>([])
+        let failures = LockedBox<[String]>([])
         try runOnSmallStack {
             for body in bodies {
                 do {
@@ -164,21 +164,8 @@ struct ParserErrorTests {
     }
 }
 
-/// A deterministic random number generator for fuzz inputs.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A lock-protected value for collecting results from another thread.
-final class Mutex<Value>: @unchecked Sendable {
+final class LockedBox<Value>: @unchecked Sendable {
     private var value: Value
     private let lock = NSLock()
     init(_ value: Value) { self.value = value }
