@@ -318,4 +318,32 @@ struct FormatterTests {
         #expect(CedarFormatter.format(policy) == "@a\n@b\n@c(\"x\")\npermit (principal, action, resource)\nwhen { true };")
         #expect(try CedarFormatter.format(#"@a @b("") permit(principal, action, resource);"#) == "@a\n@b(\"\")\npermit (principal, action, resource);\n")
     }
+
+    @Test("extension values print as the constructor call that rebuilds them")
+    func extensionValues() throws {
+        let values: [ExtensionValue] = [
+            .decimal(try CedarDecimal(parsing: "-1.25")), .ipaddr(try IPAddr(parsing: "10.0.0.0/8")),
+            .ipaddr(try IPAddr(parsing: "::1")), .datetime(try CedarDatetime(parsing: "2024-10-15T11:35:00Z")),
+            .duration(try CedarDuration(parsing: "1d2h3m4s5ms")),
+        ]
+        for value in values {
+            let text = CedarFormatter.format(Expr(.literal(.ext(value))))
+            let parsed = try CedarParser.parseExpression(text)
+            guard case .call(let function, let args) = parsed.kind, args.count == 1,
+                case .literal(.string(let argument)) = args[0].kind
+            else {
+                Issue.record("\(text) is not an extension constructor call")
+                continue
+            }
+            let rebuilt: ExtensionValue? =
+                switch function {
+                case .decimal: .decimal(try CedarDecimal(parsing: argument))
+                case .ip: .ipaddr(try IPAddr(parsing: argument))
+                case .datetime: .datetime(try CedarDatetime(parsing: argument))
+                case .duration: .duration(try CedarDuration(parsing: argument))
+                default: nil
+                }
+            #expect(rebuilt == value, "\(text)")
+        }
+    }
 }
