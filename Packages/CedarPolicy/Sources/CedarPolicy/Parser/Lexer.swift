@@ -204,7 +204,8 @@ struct Lexer {
             let (scalar, _) = Lexer.scalar(in: self.bytes, at: self.pos)
             let shown = scalar.value < 0x20 || scalar.value == 0x7F
                 ? "U+" + String(scalar.value, radix: 16, uppercase: true) : "`\(Character(scalar))`"
-            throw CedarError(.syntax, "unexpected character \(shown)", at: self.here)
+            let hint = scalar == "'" ? "; string literals use double quotes" : ""
+            throw CedarError(.syntax, "unexpected character \(shown)\(hint)", at: self.here)
         }
     }
 }

@@ -48,6 +48,8 @@ extension PolicyParser {
                 kind = .when
             } else if self.isWord("unless") {
                 kind = .unless
+            } else if self.isWord("permit") || self.isWord("forbid") {
+                throw self.error("expected `;` to end the previous policy, found \(self.describe(token))", at: token)
             } else {
                 throw self.error("invalid policy condition \(self.describe(token)): expected `when` or `unless`", at: token)
             }
