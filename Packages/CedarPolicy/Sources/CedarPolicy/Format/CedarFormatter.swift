@@ -153,7 +153,8 @@ public enum CedarFormatter {
             scope = open + .text("principal, action, resource)")
         } else {
             // Cedar's formatter puts a constrained scope one part per line.
-            scope = open + .nest(2, .hardline + principal + .text(",") + .hardline + action + .text(",") + .hardline + resource)
+            scope =
+                open + .nest(2, .hardline + principal + .text(",") + .hardline + action + .text(",") + .hardline + resource)
                 + .hardline + .text(")")
         }
         parts.append(scope)

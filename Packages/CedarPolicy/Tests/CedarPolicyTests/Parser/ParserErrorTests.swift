@@ -14,25 +14,27 @@ struct ParserErrorTests {
         }
     }
 
-    @Test("messages say what was expected and what was found, at the offending token", arguments: [
-        ("permit(principal, action, resource) when { true }", "expected `;`", 1, 50),
-        ("permit(principal, action, resource) when { 1 == 2 == 3 };", "multiple relational operators", 1, 51),
-        ("permit(principal, action, resource) when { context.foo() };", "`foo` is not a valid method", 1, 52),
-        ("permit(principal, action, resource) when { \"\\q\" };", "the input `\\q` is not a valid escape", 1, 45),
-        ("permit(principal, action, resource) when { bogus };", "invalid variable: `bogus`", 1, 44),
-        ("permit(principal, action, resource)\nwhen { 1 +  };", "expected an expression, found `}`", 2, 13),
-        ("permit(principal, action, resource) wen { true };", "invalid policy condition `wen`", 1, 37),
-        ("permit(principal, action == User::\"a\", resource);", "expected an entity uid with type `Action`", 1, 29),
-        ("permit(principal, action, resource) when { {a: 1, a: 2} };", "duplicate key `a`", 1, 51),
-        ("@a @a permit(principal, action, resource);", "duplicate annotation: @a", 1, 5),
-        ("permit(principal, action, resource) when { 9223372036854775808 };", "too large", 1, 44),
-        ("permit(principal, action, resource) when { \"abc };", "unterminated string literal", 1, 44),
-        ("permit(principal, action, resource) when { ?principal };", "found template slot ?principal", 1, 44),
-        ("permit(principal == ?resource, action, resource);", "found ?resource instead of ?principal", 1, 21),
-        ("permit(principal, action) ;", "missing the `resource` variable", 1, 25),
-        ("permit(principal, action, resource) when { a = b };", "did you mean `==`", 1, 46),
-        ("permit(principal, action, resource) when { true } ;\nforbid", "expected `(` after `forbid`", 2, 7),
-    ])
+    @Test(
+        "messages say what was expected and what was found, at the offending token",
+        arguments: [
+            ("permit(principal, action, resource) when { true }", "expected `;`", 1, 50),
+            ("permit(principal, action, resource) when { 1 == 2 == 3 };", "multiple relational operators", 1, 51),
+            ("permit(principal, action, resource) when { context.foo() };", "`foo` is not a valid method", 1, 52),
+            ("permit(principal, action, resource) when { \"\\q\" };", "the input `\\q` is not a valid escape", 1, 45),
+            ("permit(principal, action, resource) when { bogus };", "invalid variable: `bogus`", 1, 44),
+            ("permit(principal, action, resource)\nwhen { 1 +  };", "expected an expression, found `}`", 2, 13),
+            ("permit(principal, action, resource) wen { true };", "invalid policy condition `wen`", 1, 37),
+            ("permit(principal, action == User::\"a\", resource);", "expected an entity uid with type `Action`", 1, 29),
+            ("permit(principal, action, resource) when { {a: 1, a: 2} };", "duplicate key `a`", 1, 51),
+            ("@a @a permit(principal, action, resource);", "duplicate annotation: @a", 1, 5),
+            ("permit(principal, action, resource) when { 9223372036854775808 };", "too large", 1, 44),
+            ("permit(principal, action, resource) when { \"abc };", "unterminated string literal", 1, 44),
+            ("permit(principal, action, resource) when { ?principal };", "found template slot ?principal", 1, 44),
+            ("permit(principal == ?resource, action, resource);", "found ?resource instead of ?principal", 1, 21),
+            ("permit(principal, action) ;", "missing the `resource` variable", 1, 25),
+            ("permit(principal, action, resource) when { a = b };", "did you mean `==`", 1, 46),
+            ("permit(principal, action, resource) when { true } ;\nforbid", "expected `(` after `forbid`", 2, 7),
+        ])
     func messages(_ text: String, _ fragment: String, _ line: Int, _ column: Int) throws {
         let error = try #require(self.error(text))
         #expect(error.code == .syntax)
@@ -46,11 +48,12 @@ struct ParserErrorTests {
         let text = "permit(principal, action, resource)\nwhen { context.foo() == true };\n"
         let error = try #require(self.error(text))
         let rendered = error.rendered(source: text, file: "policies.cedar")
-        #expect(rendered == """
-            policies.cedar:2:16: `foo` is not a valid method
-            when { context.foo() == true };
-                           ^^^
-            """)
+        #expect(
+            rendered == """
+                policies.cedar:2:16: `foo` is not a valid method
+                when { context.foo() == true };
+                               ^^^
+                """)
     }
 
     @Test("rendering uses one caret for one-character tokens, keeps tabs, and handles missing locations")
@@ -74,20 +77,22 @@ struct ParserErrorTests {
 
     static func when(_ body: String) -> String { "permit(principal, action, resource) when { \(body) };" }
 
-    @Test("nesting and tree height beyond the limit are limitExceeded errors", arguments: [
-        String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000),
-        String(repeating: "(", count: 100_000),
-        String(repeating: "[", count: 100_000),
-        String(repeating: "{a:", count: 50_000),
-        String(repeating: "ip(", count: 50_000),
-        String(repeating: "[].contains(", count: 50_000),
-        String(repeating: "if true then ", count: 50_000),
-        String(repeating: "!(", count: 50_000),
-        Array(repeating: "true", count: 200).joined(separator: " || "),
-        Array(repeating: "1", count: 200).joined(separator: " + "),
-        "context has " + Array(repeating: "a", count: 200).joined(separator: "."),
-        "context" + String(repeating: ".a", count: 200),
-    ])
+    @Test(
+        "nesting and tree height beyond the limit are limitExceeded errors",
+        arguments: [
+            String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000),
+            String(repeating: "(", count: 100_000),
+            String(repeating: "[", count: 100_000),
+            String(repeating: "{a:", count: 50_000),
+            String(repeating: "ip(", count: 50_000),
+            String(repeating: "[].contains(", count: 50_000),
+            String(repeating: "if true then ", count: 50_000),
+            String(repeating: "!(", count: 50_000),
+            Array(repeating: "true", count: 200).joined(separator: " || "),
+            Array(repeating: "1", count: 200).joined(separator: " + "),
+            "context has " + Array(repeating: "a", count: 200).joined(separator: "."),
+            "context" + String(repeating: ".a", count: 200),
+        ])
     func depthLimit(_ body: String) {
         #expect(throws: CedarError(.limitExceeded, "")) { try CedarParser.parsePolicies(Self.when(body)) }
     }
