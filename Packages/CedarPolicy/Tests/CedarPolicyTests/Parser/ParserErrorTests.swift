@@ -34,6 +34,9 @@ struct ParserErrorTests {
             ("permit(principal, action) ;", "missing the `resource` variable", 1, 25),
             ("permit(principal, action, resource) when { a = b };", "did you mean `==`", 1, 46),
             ("permit(principal, action, resource) when { true } ;\nforbid", "expected `(` after `forbid`", 2, 7),
+            ("permit(principal, action, resource) when { true }\nforbid(principal, action, resource);", "expected `;` to end the previous policy", 2, 1),
+            ("permit(principal, action, resource) when { context.a == 'x' };", "string literals use double quotes", 1, 57),
+            ("permit(principal, action, resource) when { principal is User::\"a\" };", "must be an entity type name", 1, 57),
         ])
     func messages(_ text: String, _ fragment: String, _ line: Int, _ column: Int) throws {
         let error = try #require(self.error(text))
@@ -131,9 +134,13 @@ struct ParserErrorTests {
     func fuzz() throws {
         var rng = SplitMix64(seed: 0xCEDA)
         let sample = """
-            @id("x") permit(principal == User::"a", action in [Action::"r", Action::"w"], resource is Photo in Album::"b")
+            // header
+            @id("x") permit(principal == User::"a", action in [Action::"r", Action::"w"], resource is Photo in Album::"b") // s
             when { context.a.b has c.d && [1, -2, "s\\n"].containsAll([1]) || ip("1.2.3.4").isInRange(ip("1.0.0.0/8")) }
+            // before unless
             unless { if principal.x then {a: 1, "b c": -9223372036854775808}["b c"] < 2 * 3 else principal like "*\\*x" };
+            forbid(principal, action, resource) // t
+            when { true }; // end
             """
         let bytes = Array(sample.utf8)
         var accepted = 0
@@ -157,15 +164,17 @@ struct ParserErrorTests {
             do {
                 let policies = try CedarParser.parsePolicies(text)
                 accepted += 1
-                // Whatever parses must format to text that parses back to the same policies.
-                #expect(try CedarParser.parsePolicies(CedarFormatter.format(text)) == policies)
+                // Whatever parses must format to text that parses back to the same policies, stably.
+                let formatted = try CedarFormatter.format(text)
+                #expect(try CedarParser.parsePolicies(formatted) == policies)
+                #expect(try CedarFormatter.format(formatted) == formatted)
             } catch {
                 #expect(error.code == .syntax || error.code == .limitExceeded)
                 #expect(error.location != nil)
                 _ = error.rendered(source: text, file: "fuzz")
             }
         }
-        #expect(accepted > 0)
+        #expect(accepted > 100)
     }
 }
 
