@@ -501,14 +501,14 @@ extension PolicyParser {
             state.operands.append(try self.node(.like(lhs.expr, pattern), at: location, lhs))
         } else {
             let type = try self.parseTypeName(after: "`is`")
-            state.operands.append(lhs)
             if self.isWord("in") {
+                // `is T in <Add>`: reduced like a relational operator once its right side is parsed.
                 self.advance()
+                state.operands.append(lhs)
                 state.operators.append(.isIn(type))
                 state.relation = .open
                 return true
             }
-            state.operands.removeLast()
             state.operands.append(try self.node(.isType(lhs.expr, type, in: nil), at: location, lhs))
         }
         return try self.binaryOperator(&state)

@@ -13,7 +13,6 @@ extension PolicyParser {
         let start = self.current
         var bareAnnotations: Set<String> = []
         let annotations = try self.parseAnnotations(bare: &bareAnnotations)
-        let effectToken = self.current
         let effect: Effect
         if self.isWord("permit") {
             effect = .permit
@@ -22,7 +21,6 @@ extension PolicyParser {
         } else {
             throw self.unexpected(annotations.isEmpty ? "`permit` or `forbid` to start a policy" : "`@` or `permit` or `forbid`")
         }
-        _ = effectToken
         self.advance()
         try self.expect(.lparen, "`(` after `\(effect.rawValue)`")
         let principal = try self.parseScopeVariable(.principal)
@@ -32,12 +30,7 @@ extension PolicyParser {
         let resource = try self.parseScopeVariable(.resource)
         if self.current.kind == .comma { self.advance() }
         let scopeEnd = self.current.start
-        if self.current.kind != .rparen {
-            if self.current.kind == .ident, self.current.kind != .eof {
-                throw self.error("unexpected \(self.describe(self.current)) in the policy scope: expected `)`", at: self.current)
-            }
-            throw self.unexpected("`)` to close the policy scope")
-        }
+        guard self.current.kind == .rparen else { throw self.unexpected("`)` to close the policy scope") }
         self.advance()
         var conditions: [Condition] = []
         var clauses: [(start: Int, end: Int)] = []
