@@ -1,7 +1,7 @@
+import CedarPolicy
 import Foundation
 
-/// One Cedar integration test file (see `shared/cedar-integration-tests/FORMAT.md`), read with
-/// Foundation so it does not depend on the engine's own JSON reader.
+/// One Cedar integration test file (see `shared/cedar-integration-tests/FORMAT.md`).
 ///
 /// Paths are resolved against `base` (the integration tests folder for handwritten tests, the
 /// corpus unpack folder for corpus tests). Each request keeps its Cedar request JSON
@@ -32,38 +32,41 @@ struct IntegrationTestFile: Sendable {
 
     init(contentsOf url: URL, base: URL) throws {
         let data = try Data(contentsOf: url)
-        guard let top = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let top = try JSONValue(parsing: [UInt8](data)).objectValue else {
             throw SharedTestDataError("\(url.path): not a JSON object")
         }
-        func string(_ object: [String: Any], _ key: String) throws -> String {
-            guard let value = object[key] as? String else { throw SharedTestDataError("\(url.path): missing string `\(key)`") }
+        func string(_ object: JSONObject, _ key: String) throws -> String {
+            guard let value = object[key]?.stringValue else { throw SharedTestDataError("\(url.path): missing string `\(key)`") }
             return value
         }
+        func strings(_ value: JSONValue?) -> [String] { (value?.arrayValue ?? []).compactMap(\.stringValue) }
         self.url = url
         self.name = url.deletingLastPathComponent().lastPathComponent + "/" + url.lastPathComponent
         self.policiesURL = base.appendingPathComponent(try string(top, "policies"))
         self.entitiesURL = base.appendingPathComponent(try string(top, "entities"))
         self.schemaURL = base.appendingPathComponent(try string(top, "schema"))
-        guard let shouldValidate = top["shouldValidate"] as? Bool else {
+        guard let shouldValidate = top["shouldValidate"]?.boolValue else {
             throw SharedTestDataError("\(url.path): missing boolean `shouldValidate`")
         }
         self.shouldValidate = shouldValidate
-        guard let requests = top["requests"] as? [[String: Any]] else {
+        guard let requests = top["requests"]?.arrayValue else {
             throw SharedTestDataError("\(url.path): missing array `requests`")
         }
-        self.requests = try requests.enumerated().map { index, request in
-            var cedarRequest: [String: Any] = [:]
+        self.requests = try requests.enumerated().map { index, value in
+            guard let request = value.objectValue else { throw SharedTestDataError("\(url.path): request \(index) is not an object") }
+            // The request fields are passed on as written (re-serialized by our writer, which keeps
+            // every scalar: Foundation's JSON round trip altered keys holding U+FEFF).
+            var cedarRequest = JSONObject()
             for key in ["principal", "action", "resource", "context"] {
-                if let value = request[key] { cedarRequest[key] = value }
+                if let field = request[key] { _ = cedarRequest.insert(key, field) }
             }
-            let json = try JSONSerialization.data(withJSONObject: cedarRequest, options: [.sortedKeys, .withoutEscapingSlashes])
             return RequestCase(
-                description: (request["description"] as? String) ?? "request \(index)",
-                requestJSON: String(decoding: json, as: UTF8.self),
-                validateRequest: (request["validateRequest"] as? Bool) ?? true,
+                description: request["description"]?.stringValue ?? "request \(index)",
+                requestJSON: JSONValue.object(cedarRequest).serialized(),
+                validateRequest: request["validateRequest"]?.boolValue ?? true,
                 decision: try string(request, "decision").lowercased(),
-                reason: ((request["reason"] as? [String]) ?? []).sorted(),
-                errors: ((request["errors"] as? [String]) ?? []).sorted()
+                reason: strings(request["reason"]).sorted(),
+                errors: strings(request["errors"]).sorted()
             )
         }
     }
