@@ -155,7 +155,7 @@ struct JSONParser {
             throw self.error("JSON nesting deeper than \(self.limits.maxDepth) levels", code: .limitExceeded)
         }
         self.pos += 1  // {
-        var object = JSONObject()
+        var object = JSONObject(minimumCapacity: 4)
         self.skipWhitespace()
         if self.pos < self.bytes.count, self.bytes[self.pos] == UInt8(ascii: "}") {
             self.pos += 1
@@ -216,17 +216,20 @@ struct JSONParser {
         let open = self.pos
         self.pos += 1  // "
         let start = self.pos
-        // Fast path: no escapes.
+        // Fast path: no escapes. ASCII needs no UTF-8 validation.
+        var high: UInt8 = 0
         while self.pos < self.bytes.count {
             let b = self.bytes[self.pos]
             if b == UInt8(ascii: "\"") {
                 let raw = UnsafeBufferPointer(rebasing: self.bytes[start..<self.pos])
+                self.pos += 1
+                if high < 0x80 { return String(decoding: raw, as: UTF8.self) }
                 guard let s = String(validating: raw, as: UTF8.self) else {
                     throw self.error("invalid UTF-8 in string", at: open)
                 }
-                self.pos += 1
                 return s
             }
+            high |= b
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw self.error("unescaped control character in string") }
             self.pos += 1

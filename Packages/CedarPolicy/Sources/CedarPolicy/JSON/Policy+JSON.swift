@@ -23,7 +23,8 @@ extension Policy {
 
     /// Reads a policy or template in Cedar's JSON policy format, giving it `id`.
     ///
-    /// Unknown fields are rejected, as Cedar does; a `null` annotation value (bare `@key`) reads as "".
+    /// Unknown fields and slots in conditions are rejected, as Cedar does; a `null` annotation value
+    /// (bare `@key`) reads as "".
     public init(json: JSONValue, id: String) throws(CedarError) {
         do throws(CedarError) {
             let o = try ESTReader.object(json, "a policy")
@@ -50,7 +51,9 @@ extension Policy {
                 case "unless": kind = .unless
                 case let other: throw CedarError(.json, "unknown condition kind `\(other)`")
                 }
-                conditions.append(Condition(kind: kind, body: try Expr(json: try ESTReader.field(co, "body", "a condition"))))
+                let body = try Expr(json: try ESTReader.field(co, "body", "a condition"))
+                guard !body.containsSlot else { throw CedarError(.json, "template slots may appear only in the policy scope") }
+                conditions.append(Condition(kind: kind, body: body))
             }
             var annotations: [Annotation] = []
             if let a = o["annotations"] {
@@ -173,6 +176,22 @@ extension Policy {
             return .inSet(uids)
         case let other:
             throw CedarError(.json, "unknown operator `\(other)` in \(what)")
+        }
+    }
+}
+
+extension Expr {
+    /// Whether a template slot occurs anywhere in this expression.
+    var containsSlot: Bool {
+        switch self.kind {
+        case .slot: true
+        case .literal, .variable: false
+        case .not(let e), .negate(let e), .isEmpty(let e), .getAttr(let e, _), .hasAttr(let e, _), .like(let e, _): e.containsSlot
+        case .and(let l, let r), .or(let l, let r), .binary(_, let l, let r): l.containsSlot || r.containsSlot
+        case .ifThenElse(let c, let t, let e): c.containsSlot || t.containsSlot || e.containsSlot
+        case .isType(let e, _, let x): e.containsSlot || (x?.containsSlot ?? false)
+        case .set(let items), .call(_, let items): items.contains { $0.containsSlot }
+        case .record(let entries): entries.contains { $0.value.containsSlot }
         }
     }
 }

@@ -182,6 +182,7 @@ struct PolicyJSONTests {
     @Test("malformed policy JSON is rejected", arguments: [
         "{\(base),\"conditions\":[{\"kind\":\"when\",\"body\":{\"Var\":\"principal\",\"Value\":1}}]}",
         "{\(base)}",
+        "{\(base),\"conditions\":[{\"kind\":\"when\",\"body\":{\"Slot\":\"?principal\"}}]}",
         "{\(base),\"conditions\":[],\"extra\":1}",
         "{\(base),\"conditions\":[{\"kind\":\"when\",\"body\":{\"foo\":[{\"Value\":1}]}}]}",
         "{\(base),\"conditions\":[{\"kind\":\"sometimes\",\"body\":{\"Value\":true}}]}",
