@@ -36,6 +36,15 @@ extension JSONValue {
         self = try result.get()
     }
 
+    /// Parses one JSON text from a slice of UTF-8 bytes (a line of a larger buffer) without copying it.
+    /// Error offsets are relative to the slice's start.
+    public init(parsing bytes: ArraySlice<UInt8>, limits: Limits = .default) throws(CedarError) {
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            JSONParser.parse(buffer, limits: limits, baseOffset: 0, baseLine: 1)
+        }
+        self = try result.get()
+    }
+
     /// Parses one JSON text from UTF-8 bytes already in memory.
     public init(parsing buffer: UnsafeBufferPointer<UInt8>, limits: Limits = .default) throws(CedarError) {
         self = try JSONParser.parse(buffer, limits: limits, baseOffset: 0, baseLine: 1).get()
