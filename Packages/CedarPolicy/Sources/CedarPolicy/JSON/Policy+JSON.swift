@@ -58,6 +58,7 @@ extension Policy {
             var annotations: [Annotation] = []
             if let a = o["annotations"] {
                 for (key, value) in try ESTReader.object(a, "`annotations`") {
+                    guard Self.isAnnotationKey(key) else { throw CedarError(.json, "invalid annotation key `\(key)`") }
                     switch value {
                     case .string(let s): annotations.append(Annotation(key: key, value: s))
                     case .null: annotations.append(Annotation(key: key, value: ""))
@@ -71,6 +72,17 @@ extension Policy {
         } catch {
             throw error.prefixed("in policy `\(id)`: ")
         }
+    }
+
+    /// Annotation keys are identifiers; unlike attribute names they may be reserved words (`@if`).
+    static func isAnnotationKey(_ key: String) -> Bool {
+        var first = true
+        for b in key.utf8 {
+            let letter = (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z")) || b == UInt8(ascii: "_")
+            guard letter || (!first && b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) else { return false }
+            first = false
+        }
+        return !first
     }
 
     static func referenceJSON(_ ref: EntityReference) -> (String, JSONValue) {

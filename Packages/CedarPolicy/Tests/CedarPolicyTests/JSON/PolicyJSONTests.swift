@@ -182,6 +182,9 @@ struct PolicyJSONTests {
     @Test("malformed policy JSON is rejected", arguments: [
         "{\(base),\"conditions\":[{\"kind\":\"when\",\"body\":{\"Var\":\"principal\",\"Value\":1}}]}",
         "{\(base)}",
+        "{\(base),\"conditions\":[],\"annotations\":{\"a b\":\"x\"}}",
+        "{\(base),\"conditions\":[],\"annotations\":{\"\":\"x\"}}",
+        "{\(base),\"conditions\":[],\"annotations\":{\"a\":1}}",
         "{\(base),\"conditions\":[{\"kind\":\"when\",\"body\":{\"Slot\":\"?principal\"}}]}",
         "{\(base),\"conditions\":[],\"extra\":1}",
         "{\(base),\"conditions\":[{\"kind\":\"when\",\"body\":{\"foo\":[{\"Value\":1}]}}]}",
@@ -198,6 +201,12 @@ struct PolicyJSONTests {
     func rejectsMalformed(text: String) throws {
         let json = try JSONValue(parsing: text)
         #expect(throws: CedarError.self) { try Policy(json: json, id: "p") }
+    }
+
+    @Test("annotation keys may be reserved words; bare annotations read as empty strings")
+    func annotations() throws {
+        let p = try Policy(json: JSONValue(parsing: "{\(Self.base),\"conditions\":[],\"annotations\":{\"if\":\"x\",\"_b2\":null}}"), id: "p")
+        #expect(p.annotations == [Annotation(key: "if", value: "x"), Annotation(key: "_b2", value: "")])
     }
 
     @Test("policy sets read templates and links and write them back")
