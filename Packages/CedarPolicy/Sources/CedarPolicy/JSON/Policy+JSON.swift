@@ -124,41 +124,40 @@ extension Policy {
     }
 
     /// `{"entity": uid}` or `{"slot": "?principal"}` (only the slot matching `slot` is allowed).
+    /// As in Cedar, `entity` wins when both are present and other members are ignored.
     static func reference(_ o: JSONObject, slot: SlotID, what: String) throws(CedarError) -> EntityReference {
-        if let e = o["entity"] {
-            guard o["slot"] == nil else { throw CedarError(.json, "\(what) has both `entity` and `slot`") }
-            return .uid(try EntityUID(json: e))
-        }
+        if let e = o["entity"] { return .uid(try EntityUID(json: e)) }
         guard case .string(let s)? = o["slot"] else { throw CedarError(.json, "\(what) needs an `entity` or a `slot`") }
         guard s == slot.rawValue else { throw CedarError(.json, "\(what) cannot use the slot `\(s)`") }
         return .slot(slot)
     }
 
+    /// Reads a principal or resource scope; like Cedar, members other than those of its `op` are
+    /// ignored, except in the `is` form.
     static func scope(_ json: JSONValue, slot: SlotID, role: String) throws(CedarError) -> ScopeConstraint {
         let o = try ESTReader.object(json, "the \(role) scope")
         let what = "the \(role) scope"
         switch try ESTReader.string(o, "op", what) {
         case "All":
-            try ESTReader.only(o, ["op"], what)
             return .any
         case "==":
-            try ESTReader.only(o, ["op", "entity", "slot"], what)
             return .eq(try self.reference(o, slot: slot, what: what))
         case "in":
-            try ESTReader.only(o, ["op", "entity", "slot"], what)
             return .in(try self.reference(o, slot: slot, what: what))
         case "is":
+            // Cedar's `is` form, unlike the others, rejects unknown members.
             try ESTReader.only(o, ["op", "entity_type", "in"], what)
             let type = try JSONBridge.entityType(try ESTReader.string(o, "entity_type", what))
             guard let inJSON = o["in"] else { return .is(type) }
             let inObject = try ESTReader.object(inJSON, "`in` of \(what)")
-            try ESTReader.only(inObject, ["entity", "slot"], "`in` of \(what)")
             return .isIn(type, try self.reference(inObject, slot: slot, what: what))
         case let other:
             throw CedarError(.json, "unknown operator `\(other)` in \(what)")
         }
     }
 
+    /// Reads the action scope; like Cedar, members other than those of its `op` are ignored and
+    /// `entity` wins over `entities`.
     static func actionScope(_ json: JSONValue) throws(CedarError) -> ActionConstraint {
         let what = "the action scope"
         let o = try ESTReader.object(json, what)
@@ -169,17 +168,11 @@ extension Policy {
         }
         switch try ESTReader.string(o, "op", what) {
         case "All":
-            try ESTReader.only(o, ["op"], what)
             return .any
         case "==":
-            try ESTReader.only(o, ["op", "entity"], what)
             return .eq(try action(try ESTReader.field(o, "entity", what)))
         case "in":
-            try ESTReader.only(o, ["op", "entity", "entities"], what)
-            if let e = o["entity"] {
-                guard o["entities"] == nil else { throw CedarError(.json, "\(what) has both `entity` and `entities`") }
-                return .in(try action(e))
-            }
+            if let e = o["entity"] { return .in(try action(e)) }
             guard case .array(let items) = try ESTReader.field(o, "entities", what) else {
                 throw CedarError(.json, "`entities` of \(what) must be an array")
             }
