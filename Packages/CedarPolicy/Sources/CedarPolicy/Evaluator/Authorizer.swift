@@ -6,12 +6,15 @@
 ///   are sorted by policy ID.
 ///
 /// All the work that does not depend on the request happens in `init`: conditions are compiled to
-/// closures with constants folded, and policies are indexed by their principal, action and resource
-/// constraints. A request visits only the candidates of the most selective dimension.
+/// closures with constants folded, the entities and types that scopes name get dense IDs, and
+/// policies are indexed by their principal, action and resource constraints. A request resolves
+/// its three entities and their ancestors to IDs once, then visits only the candidates of the most
+/// selective dimension; policies that cannot apply cost nothing.
 public struct Authorizer: Sendable {
     private let policies: [CompiledPolicy]
     /// Policy IDs in sorted order (index = rank).
     private let sortedIDs: [String]
+    private let symbols: ScopeSymbols
     private let principalIndex: ScopeIndex
     private let actionIndex: ScopeIndex
     private let resourceIndex: ScopeIndex
@@ -21,41 +24,24 @@ public struct Authorizer: Sendable {
         let order = list.indices.sorted { list[$0].id < list[$1].id }
         var rank = [Int](repeating: 0, count: list.count)
         for (r, i) in order.enumerated() { rank[i] = r }
-        var compiled: [CompiledPolicy] = []
-        compiled.reserveCapacity(list.count)
-        var principalIndex = ScopeIndex()
-        var actionIndex = ScopeIndex()
-        var resourceIndex = ScopeIndex()
-        for (i, policy) in list.enumerated() {
-            let c = CompiledPolicy(policy, rank: rank[i])
-            compiled.append(c)
-            Self.add(c.principal, i, to: &principalIndex)
-            Self.add(c.resource, i, to: &resourceIndex)
-            switch c.action {
-            case .any: actionIndex.addUnconstrained(i)
-            case .eq(let a): actionIndex.addEquality(a, i)
-            case .in(let a): actionIndex.addAncestor(a, i)
-            case .inSet(let set):
-                let unique = Set(set)
-                if unique.count > 1 { actionIndex.noteMultiKey() }
-                for a in unique { actionIndex.addAncestor(a, i) }
-            }
+        var symbols = ScopeSymbols()
+        let compiled = list.enumerated().map { CompiledPolicy($0.element, rank: rank[$0.offset], symbols: &symbols) }
+        let entityCount = symbols.entityIDs.count
+        let typeCount = symbols.typeIDs.count
+        var principalIndex = ScopeIndex(entityCount: entityCount, typeCount: typeCount)
+        var actionIndex = ScopeIndex(entityCount: entityCount, typeCount: typeCount)
+        var resourceIndex = ScopeIndex(entityCount: entityCount, typeCount: typeCount)
+        for (i, c) in compiled.enumerated() {
+            principalIndex.add(c.principal, Int32(i))
+            actionIndex.add(c.action, Int32(i))
+            resourceIndex.add(c.resource, Int32(i))
         }
         self.policies = compiled
         self.sortedIDs = order.map { list[$0].id }
+        self.symbols = symbols
         self.principalIndex = principalIndex
         self.actionIndex = actionIndex
         self.resourceIndex = resourceIndex
-    }
-
-    private static func add(_ scope: CompiledPolicy.Scope, _ i: Int, to index: inout ScopeIndex) {
-        switch scope {
-        case .any: index.addUnconstrained(i)
-        case .eq(let u): index.addEquality(u, i)
-        case .in(let u), .isIn(_, let u): index.addAncestor(u, i)
-        case .is(let t): index.addType(t, i)
-        case .never: break
-        }
     }
 
     /// The number of policies (static and linked) this authorizer evaluates.
@@ -63,24 +49,18 @@ public struct Authorizer: Sendable {
 
     /// The decision for `request` with `entities` as the entity store.
     public func isAuthorized(_ request: Request, entities: Entities) -> Response {
-        let env = EvalEnv(request: request, entities: entities)
+        let pAnc = entities.ancestors(of: request.principal)
+        let aAnc = entities.ancestors(of: request.action)
+        let rAnc = entities.ancestors(of: request.resource)
+        let env = EvalEnv(request: request, entities: entities, principalAncestors: pAnc, actionAncestors: aAnc, resourceAncestors: rAnc)
+        let keys = RequestKeys(request, ancestors: (pAnc, aAnc, rAnc), self.symbols)
+
         var satisfiedForbids: [Int] = []
         var satisfiedPermits: [Int] = []
         var errors: [(Int, CedarError)] = []
-
-        // Pick the dimension with the fewest candidates.
-        let noAncestors = Set<EntityUID>()
-        let pAnc = self.principalIndex.needsAncestors ? entities.ancestors(of: request.principal) : noAncestors
-        let aAnc = self.actionIndex.needsAncestors ? entities.ancestors(of: request.action) : noAncestors
-        let rAnc = self.resourceIndex.needsAncestors ? entities.ancestors(of: request.resource) : noAncestors
-        let pCount = self.principalIndex.candidateCount(request.principal, ancestors: pAnc)
-        let aCount = self.actionIndex.candidateCount(request.action, ancestors: aAnc)
-        let rCount = self.resourceIndex.candidateCount(request.resource, ancestors: rAnc)
-        var mayRepeat = false
-
-        func visit(_ i: Int) {
-            let policy = self.policies[i]
-            guard policy.scopeMatches(request, entities) else { return }
+        func visit(_ i: Int32) {
+            let policy = self.policies[Int(i)]
+            guard policy.scopeMatches(keys) else { return }
             do {
                 if try policy.condition.run(env) {
                     if policy.effect == .forbid { satisfiedForbids.append(policy.rank) } else { satisfiedPermits.append(policy.rank) }
@@ -89,13 +69,19 @@ public struct Authorizer: Sendable {
                 errors.append((policy.rank, error))
             }
         }
+
+        // Visit the dimension with the fewest candidates.
+        let pCount = self.principalIndex.candidateCount(keys.principal, keys)
+        let aCount = self.actionIndex.candidateCount(keys.action, keys)
+        let rCount = self.resourceIndex.candidateCount(keys.resource, keys)
+        var mayRepeat = false
         if aCount <= pCount && aCount <= rCount {
             mayRepeat = self.actionIndex.hasMultiKeyEntries
-            self.actionIndex.forEachCandidate(request.action, ancestors: aAnc, visit)
+            self.actionIndex.forEachCandidate(keys.action, keys, visit)
         } else if pCount <= rCount {
-            self.principalIndex.forEachCandidate(request.principal, ancestors: pAnc, visit)
+            self.principalIndex.forEachCandidate(keys.principal, keys, visit)
         } else {
-            self.resourceIndex.forEachCandidate(request.resource, ancestors: rAnc, visit)
+            self.resourceIndex.forEachCandidate(keys.resource, keys, visit)
         }
 
         let decision: Decision
@@ -119,14 +105,12 @@ public struct Authorizer: Sendable {
             errors.sort { $0.0 < $1.0 }
             var last = -1
             for (r, e) in errors where r != last {
-                reportedErrors.append(PolicyEvaluationError(policyID: self.idsByRank(r), error: e))
+                reportedErrors.append(PolicyEvaluationError(policyID: self.sortedIDs[r], error: e))
                 last = r
             }
         }
-        return Response(decision: decision, reason: reasonRanks.map { self.idsByRank($0) }, errors: reportedErrors)
+        return Response(decision: decision, reason: reasonRanks.map { self.sortedIDs[$0] }, errors: reportedErrors)
     }
-
-    @inline(__always) private func idsByRank(_ r: Int) -> String { self.sortedIDs[r] }
 
     private static func uniqued(_ sorted: [Int]) -> [Int] {
         var out: [Int] = []

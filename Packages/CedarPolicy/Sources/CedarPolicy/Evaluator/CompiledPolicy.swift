@@ -1,36 +1,23 @@
-/// A policy prepared for repeated evaluation: resolved scope checks and compiled conditions.
-struct CompiledPolicy: Sendable {
-    /// A principal or resource scope check with slots already filled.
+/// A policy prepared for repeated evaluation: scope entities replaced by dense integer IDs (see
+/// ``ScopeSymbols``) and conditions compiled to closures.
+final class CompiledPolicy: Sendable {
+    /// A principal or resource constraint over symbol IDs.
     enum Scope: Sendable {
         case any
-        case eq(EntityUID)
-        case `in`(EntityUID)
-        case `is`(EntityType)
-        case isIn(EntityType, EntityUID)
+        case eq(Int32)
+        case `in`(Int32)
+        case `is`(Int32)
+        case isIn(Int32, Int32)
         /// An unfilled slot: never matches (only templates have slots, and they are not evaluated).
         case never
+    }
 
-        init(_ c: ScopeConstraint) {
-            switch c {
-            case .any: self = .any
-            case .eq(.uid(let u)): self = .eq(u)
-            case .in(.uid(let u)): self = .in(u)
-            case .is(let t): self = .is(t)
-            case .isIn(let t, .uid(let u)): self = .isIn(t, u)
-            case .eq(.slot), .in(.slot), .isIn(_, .slot): self = .never
-            }
-        }
-
-        @inline(__always) func matches(_ uid: EntityUID, _ entities: Entities) -> Bool {
-            switch self {
-            case .any: true
-            case .eq(let e): uid == e
-            case .in(let e): entities.isDescendant(uid, of: e)
-            case .is(let t): uid.type == t
-            case .isIn(let t, let e): uid.type == t && entities.isDescendant(uid, of: e)
-            case .never: false
-            }
-        }
+    /// An action constraint over symbol IDs.
+    enum ActionScope: Sendable {
+        case any
+        case eq(Int32)
+        case `in`(Int32)
+        case inSet([Int32])
     }
 
     let id: String
@@ -38,22 +25,43 @@ struct CompiledPolicy: Sendable {
     /// Position of `id` in the sorted order of all policy IDs.
     let rank: Int
     let principal: Scope
-    let action: ActionConstraint
+    let action: ActionScope
     let resource: Scope
     /// `when` bodies and negated `unless` bodies, in order, joined with `&&`.
     let condition: CompiledBool
 
-    init(_ policy: Policy, rank: Int) {
+    init(_ policy: Policy, rank: Int, symbols: inout ScopeSymbols) {
         self.id = policy.id
         self.effect = policy.effect
         self.rank = rank
-        self.principal = Scope(policy.principal)
-        self.action = policy.action
-        self.resource = Scope(policy.resource)
+        self.principal = Self.scope(policy.principal, &symbols)
+        self.resource = Self.scope(policy.resource, &symbols)
+        switch policy.action {
+        case .any: self.action = .any
+        case .eq(let a): self.action = .eq(symbols.entity(a))
+        case .in(let a): self.action = .in(symbols.entity(a))
+        case .inSet(let list): self.action = .inSet(list.map { symbols.entity($0) })
+        }
+        self.condition = Self.compileConditions(policy.conditions)
+    }
+
+    private static func scope(_ c: ScopeConstraint, _ symbols: inout ScopeSymbols) -> Scope {
+        switch c {
+        case .any: .any
+        case .eq(.uid(let u)): .eq(symbols.entity(u))
+        case .in(.uid(let u)): .in(symbols.entity(u))
+        case .is(let t): .is(symbols.type(t))
+        case .isIn(let t, .uid(let u)): .isIn(symbols.type(t), symbols.entity(u))
+        case .eq(.slot), .in(.slot), .isIn(_, .slot): .never
+        }
+    }
+
+    /// The conjunction of the clauses, evaluated in source order with short-circuiting.
+    static func compileConditions(_ conditions: [Condition]) -> CompiledBool {
         let compiler = ExprCompiler()
         var condition = CompiledBool.constant(true)
-        // Build right to left so that evaluation runs the clauses in source order.
-        for clause in policy.conditions.reversed() {
+        // Built right to left so that evaluation runs the clauses in source order.
+        for clause in conditions.reversed() {
             var c = compiler.compileBool(clause.body)
             if clause.kind == .unless {
                 switch c {
@@ -69,25 +77,86 @@ struct CompiledPolicy: Sendable {
             case (.code(let x), .code(let y)): condition = .code { env throws(CedarError) in try x(env) ? try y(env) : false }
             }
         }
-        self.condition = condition
+        return condition
     }
 
-    @inline(__always) func actionMatches(_ uid: EntityUID, _ entities: Entities) -> Bool {
-        switch self.action {
+    @inline(__always) func scopeMatches(_ keys: borrowing RequestKeys) -> Bool {
+        Self.matches(self.principal, keys.principal, keys) && self.actionMatches(keys) && Self.matches(self.resource, keys.resource, keys)
+    }
+
+    @inline(__always) private static func matches(_ scope: Scope, _ e: RequestKeys.Resolved, _ keys: borrowing RequestKeys) -> Bool {
+        switch scope {
         case .any: true
-        case .eq(let a): uid == a
-        case .in(let a): entities.isDescendant(uid, of: a)
-        case .inSet(let list): list.contains { entities.isDescendant(uid, of: $0) }
+        case .eq(let id): e.id == id
+        case .in(let id): keys.isIn(e, id)
+        case .is(let t): e.type == t
+        case .isIn(let t, let id): e.type == t && keys.isIn(e, id)
+        case .never: false
         }
     }
 
-    @inline(__always) func scopeMatches(_ request: Request, _ entities: Entities) -> Bool {
-        self.principal.matches(request.principal, entities) && self.actionMatches(request.action, entities)
-            && self.resource.matches(request.resource, entities)
+    @inline(__always) private func actionMatches(_ keys: borrowing RequestKeys) -> Bool {
+        switch self.action {
+        case .any: true
+        case .eq(let id): keys.action.id == id
+        case .in(let id): keys.isIn(keys.action, id)
+        case .inSet(let ids): ids.contains { keys.isIn(keys.action, $0) }
+        }
+    }
+}
+
+/// Dense integer IDs for the entities and entity types that policy scopes name.
+struct ScopeSymbols: Sendable {
+    private(set) var entityIDs: [EntityUID: Int32] = [:]
+    private(set) var typeIDs: [EntityType: Int32] = [:]
+
+    mutating func entity(_ uid: EntityUID) -> Int32 {
+        if let id = self.entityIDs[uid] { return id }
+        let id = Int32(self.entityIDs.count)
+        self.entityIDs[uid] = id
+        return id
     }
 
-    func isSatisfied(_ env: borrowing EvalEnv) throws(CedarError) -> Bool {
-        guard self.scopeMatches(env.request, env.entities) else { return false }
-        return try self.condition.run(env)
+    mutating func type(_ t: EntityType) -> Int32 {
+        if let id = self.typeIDs[t] { return id }
+        let id = Int32(self.typeIDs.count)
+        self.typeIDs[t] = id
+        return id
+    }
+}
+
+/// A request's principal, action and resource resolved to symbol IDs (-1 when a scope never
+/// names them), with the IDs of their named ancestors in one shared buffer.
+struct RequestKeys: ~Copyable {
+    struct Resolved {
+        var id: Int32
+        var type: Int32
+        var ancestors: Range<Int>
+    }
+
+    var principal: Resolved
+    var action: Resolved
+    var resource: Resolved
+    var buffer: [Int32]
+
+    init(_ request: Request, ancestors: (Set<EntityUID>, Set<EntityUID>, Set<EntityUID>), _ symbols: ScopeSymbols) {
+        var buffer: [Int32] = []
+        buffer.reserveCapacity(ancestors.0.count + ancestors.1.count + ancestors.2.count)
+        func resolve(_ uid: EntityUID, _ ancestors: Set<EntityUID>, _ buffer: inout [Int32]) -> Resolved {
+            let start = buffer.count
+            for a in ancestors { if let id = symbols.entityIDs[a] { buffer.append(id) } }
+            return Resolved(id: symbols.entityIDs[uid] ?? -1, type: symbols.typeIDs[uid.type] ?? -1, ancestors: start..<buffer.count)
+        }
+        self.principal = resolve(request.principal, ancestors.0, &buffer)
+        self.action = resolve(request.action, ancestors.1, &buffer)
+        self.resource = resolve(request.resource, ancestors.2, &buffer)
+        self.buffer = buffer
+    }
+
+    /// Whether `e` is the entity `id` or has it among its ancestors.
+    @inline(__always) func isIn(_ e: Resolved, _ id: Int32) -> Bool {
+        if e.id == id { return true }
+        for i in e.ancestors where self.buffer[i] == id { return true }
+        return false
     }
 }

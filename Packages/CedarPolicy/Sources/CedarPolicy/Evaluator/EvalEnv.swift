@@ -1,11 +1,31 @@
-/// What compiled code reads at run time: the request and the entity store.
+/// What compiled code reads at run time: the request, the entity store, and the request entities'
+/// store records and ancestors, looked up once per request.
 struct EvalEnv: Sendable {
     let request: Request
     let entities: Entities
+    let principalEntity: Entity?
+    let resourceEntity: Entity?
+    let principalAncestors: Set<EntityUID>
+    let actionAncestors: Set<EntityUID>
+    let resourceAncestors: Set<EntityUID>
 
     init(request: Request, entities: Entities) {
+        self.init(
+            request: request, entities: entities, principalAncestors: entities.ancestors(of: request.principal),
+            actionAncestors: entities.ancestors(of: request.action), resourceAncestors: entities.ancestors(of: request.resource))
+    }
+
+    init(
+        request: Request, entities: Entities, principalAncestors: Set<EntityUID>, actionAncestors: Set<EntityUID>,
+        resourceAncestors: Set<EntityUID>
+    ) {
         self.request = request
         self.entities = entities
+        self.principalEntity = entities[request.principal]
+        self.resourceEntity = entities[request.resource]
+        self.principalAncestors = principalAncestors
+        self.actionAncestors = actionAncestors
+        self.resourceAncestors = resourceAncestors
     }
 
     /// An environment for constant folding; compiled code that is folded never reads it.
@@ -23,12 +43,23 @@ struct EvalEnv: Sendable {
         }
     }
 
-    @inline(__always) func value(_ v: Variable) -> Value {
+    /// `v in target` for a request entity, using the ancestors looked up once per request.
+    @inline(__always) func isDescendant(_ v: Variable, of target: EntityUID) -> Bool {
         switch v {
-        case .principal: .entity(self.request.principal)
-        case .action: .entity(self.request.action)
-        case .resource: .entity(self.request.resource)
-        case .context: .record(self.request.context)
+        case .principal: self.request.principal == target || self.principalAncestors.contains(target)
+        case .action: self.request.action == target || self.actionAncestors.contains(target)
+        case .resource: self.request.resource == target || self.resourceAncestors.contains(target)
+        case .context: false  // not reached: callers handle context
+        }
+    }
+
+    /// The store record of a request entity (nil when absent; the action's is looked up each time).
+    @inline(__always) func entity(_ v: Variable) -> Entity? {
+        switch v {
+        case .principal: self.principalEntity
+        case .resource: self.resourceEntity
+        case .action: self.entities[self.request.action]
+        case .context: nil
         }
     }
 }

@@ -20,7 +20,7 @@ public struct Evaluator: Sendable {
 
     /// Whether `policy` is satisfied: its scope matches and its conditions hold.
     public func isSatisfied(_ policy: Policy) throws(CedarError) -> Bool {
-        let compiled = CompiledPolicy(policy, rank: 0)
-        return try compiled.isSatisfied(EvalEnv(request: self.request, entities: self.entities))
+        guard policy.scopeMatches(self.request, entities: self.entities) else { return false }
+        return try CompiledPolicy.compileConditions(policy.conditions).run(EvalEnv(request: self.request, entities: self.entities))
     }
 }

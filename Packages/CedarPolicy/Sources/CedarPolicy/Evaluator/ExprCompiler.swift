@@ -58,13 +58,13 @@ struct ExprCompiler {
             switch parts.count {
             case 1:
                 let a = parts[0]
-                return self.fold(pure: pure) { env throws(CedarError) in try fn.apply([a.run(env)]) }
+                return self.fold(pure: pure) { env throws(CedarError) in try fn.apply1(a.run(env)) }
             case 2:
                 let a = parts[0]
                 let b = parts[1]
                 return self.fold(pure: pure) { env throws(CedarError) in
                     let x = try a.run(env)
-                    return try fn.apply([x, try b.run(env)])
+                    return try fn.apply2(x, try b.run(env))
                 }
             default:
                 return self.fold(pure: pure) { env throws(CedarError) in
@@ -103,17 +103,45 @@ struct ExprCompiler {
                     return x
                 }
             case .principal:
-                return .code { env throws(CedarError) in try Operators.attribute(of: env.request.principal, name, in: env.entities) }
+                return .code { env throws(CedarError) in
+                    guard let entity = env.principalEntity else { throw TypeCheck.entityNotFound(env.request.principal) }
+                    guard let x = entity.attributes[name] else { throw TypeCheck.attributeNotFound(env.request.principal, name) }
+                    return x
+                }
+            case .resource:
+                return .code { env throws(CedarError) in
+                    guard let entity = env.resourceEntity else { throw TypeCheck.entityNotFound(env.request.resource) }
+                    guard let x = entity.attributes[name] else { throw TypeCheck.attributeNotFound(env.request.resource, name) }
+                    return x
+                }
             case .action:
                 return .code { env throws(CedarError) in try Operators.attribute(of: env.request.action, name, in: env.entities) }
-            case .resource:
-                return .code { env throws(CedarError) in try Operators.attribute(of: env.request.resource, name, in: env.entities) }
             }
         }
         let c = self.compile(e)
         var pure = false
         if case .constant(let v) = c, case .record = v { pure = true }
         return self.fold(pure: pure) { env throws(CedarError) in try Operators.attribute(of: c.run(env), name, in: env.entities) }
+    }
+
+    /// `principal.getTag("k")` / `resource.getTag("k")` with a literal key.
+    private func compileGetTag(_ v: Variable, _ key: String) -> Compiled? {
+        switch v {
+        case .principal:
+            return .code { env throws(CedarError) in
+                guard let entity = env.principalEntity else { throw TypeCheck.entityNotFound(env.request.principal) }
+                guard let x = entity.tags[key] else { throw TypeCheck.tagNotFound(env.request.principal, key) }
+                return x
+            }
+        case .resource:
+            return .code { env throws(CedarError) in
+                guard let entity = env.resourceEntity else { throw TypeCheck.entityNotFound(env.request.resource) }
+                guard let x = entity.tags[key] else { throw TypeCheck.tagNotFound(env.request.resource, key) }
+                return x
+            }
+        default:
+            return nil
+        }
     }
 
     private func compileBinary(_ op: BinaryOp, _ l: Expr, _ r: Expr, whole: Expr) -> Compiled {
@@ -128,6 +156,9 @@ struct ExprCompiler {
             default: return self.fold(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.multiply(x, b.run(env)) }
             }
         case .getTag:
+            if case .variable(let v) = l.kind, case .literal(.string(let key)) = r.kind, let fast = self.compileGetTag(v, key) {
+                return fast
+            }
             let a = self.compile(l)
             let b = self.compile(r)
             return .code { env throws(CedarError) in
@@ -175,9 +206,9 @@ struct ExprCompiler {
             if case .variable(let v) = e.kind {
                 switch v {
                 case .context: return .code { env in env.request.context[name] != nil }
-                case .principal: return .code { env in Operators.has(env.request.principal, name, in: env.entities) }
+                case .principal: return .code { env in env.principalEntity?.attributes[name] != nil }
                 case .action: return .code { env in Operators.has(env.request.action, name, in: env.entities) }
-                case .resource: return .code { env in Operators.has(env.request.resource, name, in: env.entities) }
+                case .resource: return .code { env in env.resourceEntity?.attributes[name] != nil }
                 }
             }
             let c = self.compile(e)
@@ -248,9 +279,15 @@ struct ExprCompiler {
             // Fast paths for a literal entity or literal set of entities on the right.
             if case .constant(.entity(let target)) = b {
                 if case .variable(let v) = l.kind, v != .context {
-                    return .code { env in env.entities.isDescendant(env.uid(v), of: target) }
+                    return .code { env in env.isDescendant(v, of: target) }
                 }
                 return .code { env throws(CedarError) in env.entities.isDescendant(try Operators.entity(a.run(env)), of: target) }
+            }
+            if case .constant(.set(let set)) = b, case .variable(let v) = l.kind, v != .context {
+                let targets = set.compactMap(\.entityUID)
+                if targets.count == set.count {
+                    return .code { env in targets.contains { env.isDescendant(v, of: $0) } }
+                }
             }
             return .code { env throws(CedarError) in
                 let x = try Operators.entity(a.run(env))
@@ -263,6 +300,13 @@ struct ExprCompiler {
         case .containsAny:
             return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.containsAny(x, b.run(env)) }
         case .hasTag:
+            if case .variable(let v) = l.kind, case .constant(.string(let key)) = b {
+                switch v {
+                case .principal: return .code { env in env.principalEntity?.tags[key] != nil }
+                case .resource: return .code { env in env.resourceEntity?.tags[key] != nil }
+                default: break
+                }
+            }
             return .code { env throws(CedarError) in let x = try a.run(env); return try Operators.hasTag(x, b.run(env), in: env.entities) }
         case .add, .sub, .mul, .getTag:
             let c = self.compileBinary(op, l, r, whole: whole)

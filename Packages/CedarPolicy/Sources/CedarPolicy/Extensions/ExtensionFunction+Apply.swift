@@ -17,30 +17,49 @@ extension ExtensionFunction {
             throw CedarError(
                 .typeError, "wrong number of arguments in extension function application: `\(self.rawValue)` expects \(self.arity), got \(args.count)")
         }
+        return args.count == 1 ? try self.apply1(args[0]) : try self.apply2(args[0], args[1])
+    }
+
+    /// `apply` for one-argument functions, without building an array.
+    func apply1(_ a: Value) throws(CedarError) -> Value {
+        guard self.arity == 1 else { throw self.arityError(1) }
         switch self {
-        case .decimal: return .ext(.decimal(try CedarDecimal(parsing: try Self.string(args[0]))))
-        case .ip: return .ext(.ipaddr(try IPAddr(parsing: try Self.string(args[0]))))
-        case .datetime: return .ext(.datetime(try CedarDatetime(parsing: try Self.string(args[0]))))
-        case .duration: return .ext(.duration(try CedarDuration(parsing: try Self.string(args[0]))))
-        case .lessThan: return .bool(try Self.decimal(args[0]) < Self.decimal(args[1]))
-        case .lessThanOrEqual: return .bool(try Self.decimal(args[0]) <= Self.decimal(args[1]))
-        case .greaterThan: return .bool(try Self.decimal(args[0]) > Self.decimal(args[1]))
-        case .greaterThanOrEqual: return .bool(try Self.decimal(args[0]) >= Self.decimal(args[1]))
-        case .isIpv4: return .bool(!(try Self.ipaddr(args[0])).isV6)
-        case .isIpv6: return .bool(try Self.ipaddr(args[0]).isV6)
-        case .isLoopback: return .bool(try Self.ipaddr(args[0]).isLoopback)
-        case .isMulticast: return .bool(try Self.ipaddr(args[0]).isMulticast)
-        case .isInRange: return .bool(try Self.ipaddr(args[0]).isInRange(try Self.ipaddr(args[1])))
-        case .offset: return .ext(.datetime(try Self.datetime(args[0]).offset(by: try Self.duration(args[1]))))
-        case .durationSince: return .ext(.duration(try Self.datetime(args[0]).durationSince(try Self.datetime(args[1]))))
-        case .toDate: return .ext(.datetime(try Self.datetime(args[0]).toDate()))
-        case .toTime: return .ext(.duration(try Self.datetime(args[0]).toTime()))
-        case .toMilliseconds: return .long(try Self.duration(args[0]).toMilliseconds)
-        case .toSeconds: return .long(try Self.duration(args[0]).toSeconds)
-        case .toMinutes: return .long(try Self.duration(args[0]).toMinutes)
-        case .toHours: return .long(try Self.duration(args[0]).toHours)
-        case .toDays: return .long(try Self.duration(args[0]).toDays)
+        case .decimal: return .ext(.decimal(try CedarDecimal(parsing: try Self.string(a))))
+        case .ip: return .ext(.ipaddr(try IPAddr(parsing: try Self.string(a))))
+        case .datetime: return .ext(.datetime(try CedarDatetime(parsing: try Self.string(a))))
+        case .duration: return .ext(.duration(try CedarDuration(parsing: try Self.string(a))))
+        case .isIpv4: return .bool(!(try Self.ipaddr(a)).isV6)
+        case .isIpv6: return .bool(try Self.ipaddr(a).isV6)
+        case .isLoopback: return .bool(try Self.ipaddr(a).isLoopback)
+        case .isMulticast: return .bool(try Self.ipaddr(a).isMulticast)
+        case .toDate: return .ext(.datetime(try Self.datetime(a).toDate()))
+        case .toTime: return .ext(.duration(try Self.datetime(a).toTime()))
+        case .toMilliseconds: return .long(try Self.duration(a).toMilliseconds)
+        case .toSeconds: return .long(try Self.duration(a).toSeconds)
+        case .toMinutes: return .long(try Self.duration(a).toMinutes)
+        case .toHours: return .long(try Self.duration(a).toHours)
+        case .toDays: return .long(try Self.duration(a).toDays)
+        default: throw self.arityError(1)
         }
+    }
+
+    /// `apply` for two-argument functions, without building an array.
+    func apply2(_ a: Value, _ b: Value) throws(CedarError) -> Value {
+        guard self.arity == 2 else { throw self.arityError(2) }
+        switch self {
+        case .lessThan: return .bool(try Self.decimal(a) < Self.decimal(b))
+        case .lessThanOrEqual: return .bool(try Self.decimal(a) <= Self.decimal(b))
+        case .greaterThan: return .bool(try Self.decimal(a) > Self.decimal(b))
+        case .greaterThanOrEqual: return .bool(try Self.decimal(a) >= Self.decimal(b))
+        case .isInRange: return .bool(try Self.ipaddr(a).isInRange(try Self.ipaddr(b)))
+        case .offset: return .ext(.datetime(try Self.datetime(a).offset(by: try Self.duration(b))))
+        case .durationSince: return .ext(.duration(try Self.datetime(a).durationSince(try Self.datetime(b))))
+        default: throw self.arityError(2)
+        }
+    }
+
+    private func arityError(_ got: Int) -> CedarError {
+        CedarError(.typeError, "wrong number of arguments in extension function application: `\(self.rawValue)` expects \(self.arity), got \(got)")
     }
 
     private static func string(_ v: Value) throws(CedarError) -> String {

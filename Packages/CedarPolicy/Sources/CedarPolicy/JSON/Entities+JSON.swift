@@ -9,7 +9,8 @@ extension Entities {
     /// ``Value/init(json:expected:schema:)``) and each entity must conform: its type is declared,
     /// attributes match the declared ones, tags are allowed and typed, parents have types listed in
     /// `memberOfTypes`, enumerated types use declared ids, and action entities equal their schema
-    /// declaration. The schema's action entities are then added.
+    /// declaration (no attributes or tags, and parents equal to the transitive closure of its
+    /// declared groups, as Cedar requires). The schema's action entities are then added.
     public init(json: JSONValue, schema: Schema? = nil) throws(CedarError) {
         guard case .array(let items) = json else {
             throw CedarError(.entities, "entities JSON must be an array, found \(json.kindName)")
@@ -90,7 +91,8 @@ extension Entity {
             guard let decl = schema.actions[uid] else {
                 throw CedarError(.entities, "found action entity `\(uid)`, but it was not declared as an action in the schema")
             }
-            guard attrs.isEmpty, tags.isEmpty, parents == decl.memberOf else {
+            // Cedar compares the data's parents with the declared groups' transitive closure.
+            guard attrs.isEmpty, tags.isEmpty, parents == schema.actionAncestors(of: decl.uid) else {
                 throw CedarError(.entities, "definition of action `\(uid)` does not match its schema declaration")
             }
             return Entity(uid: uid, parents: parents)
@@ -98,9 +100,10 @@ extension Entity {
         guard let decl = schema.entityTypes[uid.type] else {
             throw CedarError(.entities, "entity `\(uid)` has type `\(uid.type)` which is not declared in the schema")
         }
-        if let allowed = decl.enumValues, !allowed.contains(uid.id) {
-            throw CedarError(
-                .entities, "entity `\(uid)` is of an enumerated entity type, but `\(CedarText.quoted(uid.id))` is not declared as a valid eid")
+        do {
+            try schema.checkEnumerated(uid)
+        } catch {
+            throw error.prefixed("", code: .entities)
         }
         var attributes: [String: Value] = [:]
         attributes.reserveCapacity(attrs.count)
@@ -132,10 +135,10 @@ extension Entity {
             if parent.type.isAction || !decl.memberOfTypes.contains(parent.type) {
                 throw CedarError(.entities, "`\(uid)` is not allowed to have an ancestor of type `\(parent.type)` according to the schema")
             }
-            if let allowed = schema.entityTypes[parent.type]?.enumValues, !allowed.contains(parent.id) {
-                throw CedarError(
-                    .entities,
-                    "entity `\(parent)` is of an enumerated entity type, but `\(CedarText.quoted(parent.id))` is not declared as a valid eid")
+            do {
+                try schema.checkEnumerated(parent)
+            } catch {
+                throw error.prefixed("", code: .entities)
             }
         }
         return Entity(uid: uid, attributes: attributes, parents: parents, tags: tagValues)
@@ -167,6 +170,18 @@ extension Entities {
 }
 
 extension Schema {
+    /// The action groups `action` belongs to, directly or transitively (not including itself).
+    public func actionAncestors(of action: EntityUID) -> Set<EntityUID> {
+        var seen: Set<EntityUID> = []
+        var stack = Array(self.actions[action]?.memberOf ?? [])
+        while let next = stack.popLast() {
+            guard seen.insert(next).inserted else { continue }
+            stack.append(contentsOf: self.actions[next]?.memberOf ?? [])
+        }
+        seen.remove(action)
+        return seen
+    }
+
     /// One entity per declared action, with the action groups from `memberOf` as parents.
     public func actionEntities() -> [Entity] {
         self.actions.keys.sorted().compactMap { uid in

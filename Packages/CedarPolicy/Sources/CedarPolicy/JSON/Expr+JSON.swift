@@ -43,7 +43,7 @@ extension Expr {
     ///
     /// `{"Value": …}` accepts any Cedar value JSON; sets, records and extension values in it
     /// become the matching set, record and call expressions. Errors have code `.json`;
-    /// nesting deeper than 512 levels is `.limitExceeded`.
+    /// nesting deeper than ``CedarParser/maxExpressionDepth`` is `.limitExceeded`.
     public init(json: JSONValue) throws(CedarError) {
         self = try ESTReader.expr(json, depth: 0)
     }
@@ -102,7 +102,8 @@ extension Pattern {
 
 /// Readers for the JSON policy format.
 enum ESTReader {
-    static let maxDepth = 512
+    /// The parser's expression depth bound, so every AST consumer sees the same limit.
+    static let maxDepth = CedarParser.maxExpressionDepth
 
     static func object(_ json: JSONValue, _ what: String) throws(CedarError) -> JSONObject {
         guard case .object(let o) = json else { throw CedarError(.json, "\(what) must be an object, found \(json.kindName)") }

@@ -6,7 +6,10 @@
 public struct JSONObject: Hashable, Sendable, Sequence {
     public private(set) var keys: [String] = []
     public private(set) var values: [JSONValue] = []
-    private var index: [String: Int] = [:]
+    /// Key positions, built only for objects with more than `Self.linearLimit` members (small
+    /// objects, the common case, are searched linearly and need no dictionary).
+    private var index: [String: Int]? = nil
+    private static let linearLimit = 8
 
     public init() {}
 
@@ -23,28 +26,45 @@ public struct JSONObject: Hashable, Sendable, Sequence {
     /// Adds a member at the end; returns `false` (and changes nothing) if the key exists.
     @discardableResult
     public mutating func insert(_ key: String, _ value: JSONValue) -> Bool {
-        guard self.index[key] == nil else { return false }
-        self.index[key] = self.keys.count
+        guard self.position(of: key) == nil else { return false }
+        if self.index != nil {
+            self.index?[key] = self.keys.count
+        } else if self.keys.count >= Self.linearLimit {
+            var index: [String: Int] = [:]
+            index.reserveCapacity(self.keys.count * 2)
+            for (i, k) in self.keys.enumerated() { index[k] = i }
+            index[key] = self.keys.count
+            self.index = index
+        }
         self.keys.append(key)
         self.values.append(value)
         return true
     }
 
+    /// The position of `key` in `keys`, if present.
+    public func position(of key: String) -> Int? {
+        if let index = self.index { return index[key] }
+        return self.keys.firstIndex(of: key)
+    }
+
     /// The value for `key`; setting replaces in place, or appends a new member, or removes with `nil`.
     public subscript(key: String) -> JSONValue? {
         get {
-            guard let i = self.index[key] else { return nil }
+            guard let i = self.position(of: key) else { return nil }
             return self.values[i]
         }
         set {
-            if let i = self.index[key] {
+            if let i = self.position(of: key) {
                 if let newValue {
                     self.values[i] = newValue
                 } else {
                     self.keys.remove(at: i)
                     self.values.remove(at: i)
-                    self.index = [:]
-                    for (j, k) in self.keys.enumerated() { self.index[k] = j }
+                    if self.index != nil {
+                        var index: [String: Int] = [:]
+                        for (j, k) in self.keys.enumerated() { index[k] = j }
+                        self.index = index
+                    }
                 }
             } else if let newValue {
                 self.insert(key, newValue)
@@ -57,6 +77,7 @@ public struct JSONObject: Hashable, Sendable, Sequence {
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        if lhs.keys == rhs.keys { return lhs.values == rhs.values }
         guard lhs.count == rhs.count else { return false }
         for (k, v) in lhs where rhs[k] != v { return false }
         return true

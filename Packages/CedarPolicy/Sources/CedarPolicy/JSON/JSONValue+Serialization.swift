@@ -69,3 +69,46 @@ extension JSONValue {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONValue {
+    /// Indented JSON text for people: `indent` spaces per level, `"key": value`, empty arrays and
+    /// objects as `[]`/`{}`, members in stored order. No trailing newline.
+    public func prettySerialized(indent: Int = 2) -> String {
+        var out: [UInt8] = []
+        self.writePretty(to: &out, level: 0, indent: indent)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func writePretty(to out: inout [UInt8], level: Int, indent: Int) {
+        func newline(_ level: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(0x20, count: level * indent))
+        }
+        switch self {
+        case .array(let a) where !a.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (i, v) in a.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                v.writePretty(to: &out, level: level + 1, indent: indent)
+            }
+            newline(level)
+            out.append(UInt8(ascii: "]"))
+        case .object(let o) where !o.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (k, v) in o {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                newline(level + 1)
+                Self.writeString(k, to: &out)
+                out.append(contentsOf: [UInt8(ascii: ":"), 0x20])
+                v.writePretty(to: &out, level: level + 1, indent: indent)
+            }
+            newline(level)
+            out.append(UInt8(ascii: "}"))
+        default:
+            self.write(to: &out)
+        }
+    }
+}

@@ -2,6 +2,8 @@ extension Policy {
     /// This policy or template in Cedar's JSON policy format: `effect`, `principal`, `action`,
     /// `resource`, `conditions`, and `annotations` when there are any.
     ///
+    /// Written as Cedar writes it: `action in [A]` becomes `{"op": "in", "entity": A}`.
+    ///
     /// - Note: the AST stores a bare `@key` as `@key("")`, so both are written as `""` (Cedar writes
     ///   `null` for a bare annotation).
     public var json: JSONValue {
@@ -100,6 +102,8 @@ extension Policy {
         case .any: ["op": "All"]
         case .eq(let uid): ["op": "==", "entity": uid.json]
         case .in(let uid): ["op": "in", "entity": uid.json]
+        // Cedar writes a one-element list as a single entity.
+        case .inSet(let uids) where uids.count == 1: ["op": "in", "entity": uids[0].json]
         case .inSet(let uids): ["op": "in", "entities": .array(uids.map(\.json))]
         }
     }

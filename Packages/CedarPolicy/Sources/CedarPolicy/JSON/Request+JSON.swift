@@ -50,14 +50,15 @@ extension Request {
         let applies = decl.appliesTo ?? ActionDeclaration.AppliesTo(principalTypes: [], resourceTypes: [])
         var context: [String: Value]
         do {
-            context = try ValueJSONReader.readRecord(contextJSON, type: applies.context, depth: 0)
+            context = try ValueJSONReader.readRecord(contextJSON, type: applies.context, schema: schema, depth: 0)
         } catch {
             throw error.prefixed("while parsing context, ", code: .request)
         }
         for (role, uid, allowed) in [("principal", self.principal, applies.principalTypes), ("resource", self.resource, applies.resourceTypes)] {
-            if let values = schema.entityTypes[uid.type]?.enumValues, !values.contains(uid.id) {
-                throw CedarError(
-                    .request, "entity `\(uid)` is of an enumerated entity type, but `\(CedarText.quoted(uid.id))` is not declared as a valid eid")
+            do {
+                try schema.checkEnumerated(uid)
+            } catch {
+                throw error.prefixed("", code: .request)
             }
             guard allowed.contains(uid.type) else {
                 throw CedarError(.request, "\(role) type `\(uid.type)` is not valid for `\(self.action)`")

@@ -12,7 +12,7 @@ extension Value {
     /// undeclared ones), sets are element-typed, and every value must have the expected type.
     /// Errors have code `.json` (shape or type) or `.extensionError` (bad extension argument).
     public init(json: JSONValue, expected: SchemaType? = nil, schema: Schema? = nil) throws(CedarError) {
-        self = try ValueJSONReader.read(json, expected: expected, depth: 0)
+        self = try ValueJSONReader.read(json, expected: expected, schema: schema, depth: 0)
     }
 
     /// The JSON form of this value: entities as `{"__entity": …}`, extension values as
@@ -32,6 +32,12 @@ extension Value {
                 if let v = fields[key] { o.insert(key, v.json) }
             }
             return .object(o)
+        case .ext(.datetime(let d)) where (try? CedarDatetime(parsing: d.description)) != d:
+            // Outside the years 0000-9999 there is no datetime text; write the epoch plus an offset, as Cedar does.
+            return ["__extn": ["fn": "offset", "args": [
+                ["__extn": ["fn": "datetime", "arg": "1970-01-01"]],
+                ["__extn": ["fn": "duration", "arg": .string("\(d.millis)ms")]],
+            ]]]
         case .ext(let e):
             let (fn, arg) = JSONBridge.constructorText(e)
             return ["__extn": ["fn": .string(fn), "arg": .string(arg)]]
@@ -64,7 +70,7 @@ enum ValueJSONReader {
     /// Recursion bound for values built in code (parsed JSON is already bounded by its reader).
     static let maxDepth = 512
 
-    static func read(_ json: JSONValue, expected: SchemaType?, depth: Int) throws(CedarError) -> Value {
+    static func read(_ json: JSONValue, expected: SchemaType?, schema: Schema?, depth: Int) throws(CedarError) -> Value {
         guard depth <= self.maxDepth else { throw CedarError(.limitExceeded, "value nested deeper than \(self.maxDepth) levels") }
         guard let expected else { return try self.readUntyped(json, depth: depth) }
         switch expected {
@@ -81,6 +87,7 @@ enum ValueJSONReader {
                 throw self.mismatch(expected, v)
             }
             guard uid.type == type else { throw self.mismatch(expected, .entity(uid)) }
+            try schema?.checkEnumerated(uid)
             return .entity(uid)
         case .extension(let typeName):
             let v: Value
@@ -101,18 +108,18 @@ enum ValueJSONReader {
             guard case .array(let items) = json else { throw self.mismatch(expected, try self.readUntyped(json, depth: depth)) }
             var out = Set<Value>()
             out.reserveCapacity(items.count)
-            for item in items { out.insert(try self.read(item, expected: element, depth: depth + 1)) }
+            for item in items { out.insert(try self.read(item, expected: element, schema: schema, depth: depth + 1)) }
             return .set(out)
         case .record(let recordType):
             guard case .object(let o) = json, o["__entity"] == nil, o["__extn"] == nil else {
                 throw self.mismatch(expected, try self.readUntyped(json, depth: depth))
             }
-            return .record(try self.readRecord(o, type: recordType, depth: depth))
+            return .record(try self.readRecord(o, type: recordType, schema: schema, depth: depth))
         }
     }
 
     /// Reads a record against its declared attributes.
-    static func readRecord(_ o: JSONObject, type: RecordType, depth: Int) throws(CedarError) -> [String: Value] {
+    static func readRecord(_ o: JSONObject, type: RecordType, schema: Schema?, depth: Int) throws(CedarError) -> [String: Value] {
         var fields: [String: Value] = [:]
         fields.reserveCapacity(o.count)
         for (key, item) in o {
@@ -120,7 +127,7 @@ enum ValueJSONReader {
                 throw CedarError(.json, "record attribute `\(key)` should not exist according to the schema")
             }
             do {
-                fields[key] = try self.read(item, expected: attr.type, depth: depth + 1)
+                fields[key] = try self.read(item, expected: attr.type, schema: schema, depth: depth + 1)
             } catch {
                 throw error.prefixed("in attribute `\(key)`, ")
             }
@@ -190,6 +197,16 @@ enum ValueJSONReader {
 
     static func mismatch(_ expected: SchemaType, _ actual: Value) -> CedarError {
         CedarError(.json, "type mismatch: value was expected to have type \(expected.cedarName), but it actually has type \(actual.typeName)")
+    }
+}
+
+extension Schema {
+    /// Throws if `uid` has an enumerated entity type and its id is not one of the declared ones.
+    func checkEnumerated(_ uid: EntityUID) throws(CedarError) {
+        if let values = self.entityTypes[uid.type]?.enumValues, !values.contains(uid.id) {
+            throw CedarError(
+                .json, "entity `\(uid)` is of an enumerated entity type, but `\(CedarText.quoted(uid.id))` is not declared as a valid eid")
+        }
     }
 }
 

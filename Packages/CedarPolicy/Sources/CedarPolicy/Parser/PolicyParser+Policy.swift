@@ -11,7 +11,8 @@ extension PolicyParser {
     /// `Policy := {Annotation} Effect '(' Scope ')' {Condition} ';'`
     mutating func parsePolicy(id: String) throws(CedarError) -> Policy {
         let start = self.current
-        let annotations = try self.parseAnnotations()
+        var bareAnnotations: Set<String> = []
+        let annotations = try self.parseAnnotations(bare: &bareAnnotations)
         let effectToken = self.current
         let effect: Effect
         if self.isWord("permit") {
@@ -30,6 +31,7 @@ extension PolicyParser {
         try self.expectScopeComma(next: "resource")
         let resource = try self.parseScopeVariable(.resource)
         if self.current.kind == .comma { self.advance() }
+        let scopeEnd = self.current.start
         if self.current.kind != .rparen {
             if self.current.kind == .ident, self.current.kind != .eof {
                 throw self.error("unexpected \(self.describe(self.current)) in the policy scope: expected `)`", at: self.current)
@@ -38,6 +40,7 @@ extension PolicyParser {
         }
         self.advance()
         var conditions: [Condition] = []
+        var clauses: [(start: Int, end: Int)] = []
         while self.current.kind == .ident {
             let token = self.current
             let kind: Condition.Kind
@@ -54,10 +57,12 @@ extension PolicyParser {
                 throw self.error("`\(kind.rawValue)` condition clause cannot be empty", at: self.current)
             }
             let body = try self.parseExpr()
-            try self.expect(.rbrace, "`}` to close the `\(kind.rawValue)` clause")
+            let close = try self.expect(.rbrace, "`}` to close the `\(kind.rawValue)` clause")
             conditions.append(Condition(kind: kind, body: body.expr))
+            clauses.append((token.start, close.end))
         }
-        try self.expect(.semicolon, "`;` to end the policy (or `when`/`unless`)")
+        let semicolon = try self.expect(.semicolon, "`;` to end the policy (or `when`/`unless`)")
+        self.spans.append(PolicySpan(start: start.start, scopeEnd: scopeEnd, clauses: clauses, end: semicolon.end, bareAnnotations: bareAnnotations))
         return Policy(
             id: id, annotations: annotations, effect: effect, principal: principal, action: action, resource: resource,
             conditions: conditions, location: start.location)
@@ -74,7 +79,7 @@ extension PolicyParser {
     }
 
     /// `{'@' AnyIdent ['(' String ')']}`; keys may be any identifier, duplicates are errors.
-    private mutating func parseAnnotations() throws(CedarError) -> [Annotation] {
+    private mutating func parseAnnotations(bare: inout Set<String>) throws(CedarError) -> [Annotation] {
         var annotations: [Annotation] = []
         var keys: Set<String> = []
         while self.current.kind == .at {
@@ -91,6 +96,8 @@ extension PolicyParser {
                 value = try self.stringValue(valueToken)
                 self.advance()
                 try self.expect(.rparen, "`)` after the annotation value")
+            } else {
+                bare.insert(key)
             }
             guard keys.insert(key).inserted else {
                 throw self.error("duplicate annotation: @\(key)", at: keyToken)

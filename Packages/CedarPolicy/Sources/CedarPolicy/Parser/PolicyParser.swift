@@ -11,6 +11,8 @@ struct PolicyParser {
     var nesting = 0
     /// Whether `?principal`/`?resource` may appear inside expressions (standalone expressions only).
     var allowSlotsInExpressions = false
+    /// Where each parsed policy's parts are, for the formatter's comment placement.
+    var spans: [PolicySpan] = []
 
     init(text: String) throws(CedarError) {
         let count = text.utf8.count
@@ -23,6 +25,19 @@ struct PolicyParser {
         var lexer = Lexer(bytes: self.bytes)
         self.tokens = try lexer.tokenize()
         self.comments = lexer.comments
+    }
+
+    /// Byte offsets of a policy's parts in the source.
+    struct PolicySpan {
+        var start: Int
+        /// Start of the `)` closing the scope.
+        var scopeEnd: Int
+        /// Each condition: start of its keyword, end of its `}`.
+        var clauses: [(start: Int, end: Int)]
+        /// End of the `;`.
+        var end: Int
+        /// Keys of annotations written without a value (`@key`), as opposed to `@key("")`.
+        var bareAnnotations: Set<String>
     }
 
     // MARK: Tokens

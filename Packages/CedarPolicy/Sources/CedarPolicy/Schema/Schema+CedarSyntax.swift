@@ -65,6 +65,9 @@ struct CedarSchemaParser {
                 let loc = self.current.location
                 _ = self.next()
                 let name = try self.path()
+                if schema.namespaces.contains(where: { $0.name == name }) {
+                    throw CedarError(.schema, "namespace `\(name)` is declared twice", at: loc)
+                }
                 var ns = RawNamespace(name: name, location: loc)
                 try self.expect("{")
                 while !self.isPunct("}") {
@@ -80,18 +83,6 @@ struct CedarSchemaParser {
         if !topLevel.entityTypes.isEmpty || !topLevel.actions.isEmpty || !topLevel.commonTypes.isEmpty {
             schema.namespaces.insert(topLevel, at: 0)
         }
-        // Merge namespaces declared more than once.
-        var merged: [RawNamespace] = []
-        for ns in schema.namespaces {
-            if let i = merged.firstIndex(where: { $0.name == ns.name }) {
-                merged[i].entityTypes += ns.entityTypes
-                merged[i].actions += ns.actions
-                merged[i].commonTypes += ns.commonTypes
-            } else {
-                merged.append(ns)
-            }
-        }
-        schema.namespaces = merged
         return schema
     }
 
@@ -298,7 +289,10 @@ struct CedarSchemaParser {
             applies = RawAppliesTo(principals: principals, resources: resources, context: context)
         }
         if self.isKeyword("attributes") {
-            throw CedarError(.schema, "action attributes are not supported", at: self.current.location)
+            // Only the empty form is accepted (action attributes are no longer supported).
+            _ = self.next()
+            try self.expect("{")
+            try self.expect("}")
         }
         try self.expect(";")
         for (n, l) in names {

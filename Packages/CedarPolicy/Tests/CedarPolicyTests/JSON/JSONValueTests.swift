@@ -115,6 +115,30 @@ struct JSONValueTests {
         #expect(JSONValue.string("\u{01}").serialized() == "\"\\u0001\"")
     }
 
+    @Test("pretty output indents members and reads back to the same value")
+    func pretty() throws {
+        let v: JSONValue = ["a": [1, ["b": []]], "c": [:] as JSONValue]
+        #expect(v.prettySerialized() == "{\n  \"a\": [\n    1,\n    {\n      \"b\": []\n    }\n  ],\n  \"c\": {}\n}")
+        #expect(try JSONValue(parsing: v.prettySerialized(indent: 4)) == v)
+    }
+
+    @Test("large objects index their keys and still reject duplicates and keep order")
+    func largeObjects() throws {
+        let members = (0..<50).map { "\"k\($0)\": \($0)" }
+        let v = try JSONValue(parsing: "{" + members.joined(separator: ",") + "}")
+        #expect(v.objectValue?.count == 50)
+        #expect(v["k37"] == 37)
+        #expect(v.objectValue?.keys.last == "k49")
+        #expect(throws: CedarError(.json, "")) { try JSONValue(parsing: "{" + members.joined(separator: ",") + ", \"k3\": 1}") }
+        var o = v.objectValue ?? JSONObject()
+        o["k10"] = nil
+        #expect(o["k11"] == 11 && o["k10"] == nil && o.count == 49)
+        let insertedExisting = o.insert("k12", 0)
+        let insertedNew = o.insert("k10", 0)
+        #expect(!insertedExisting)
+        #expect(insertedNew && o.keys.last == "k10")
+    }
+
     @Test("JSON Lines yields each non-blank line with its line number")
     func jsonLines() {
         let text = "{\"a\":1}\r\n\n  \n[2]\n{bad}\n3"

@@ -21,6 +21,35 @@ enum ESTFixtures {
         }
     }()
 
+    /// The path and both sides of the first difference between two JSON values, for failure messages.
+    static func firstDifference(_ a: JSONValue, _ b: JSONValue, path: String = "$") -> String? {
+        switch (a, b) {
+        case (.object(let x), .object(let y)):
+            for k in Set(x.keys).union(y.keys).sorted() {
+                guard let xv = x[k], let yv = y[k] else { return "\(path).\(k): present on one side only" }
+                if let d = firstDifference(xv, yv, path: "\(path).\(k)") { return d }
+            }
+            return nil
+        case (.array(let x), .array(let y)):
+            guard x.count == y.count else { return "\(path): \(x.count) vs \(y.count) elements" }
+            for (i, (xv, yv)) in zip(x, y).enumerated() {
+                if let d = firstDifference(xv, yv, path: "\(path)[\(i)]") { return d }
+            }
+            return nil
+        default:
+            return a == b ? nil : "\(path): \(a.serialized().prefix(300)) vs \(b.serialized().prefix(300))"
+        }
+    }
+
+    /// The policy with what the JSON format does not keep made canonical: annotations sorted by key
+    /// (Cedar writes them sorted) and `action in [A]` as `action in A` (Cedar writes it so).
+    static func normalized(_ p: Policy) -> Policy {
+        var p = p
+        p.annotations.sort { $0.key < $1.key }
+        if case .inSet(let uids) = p.action, uids.count == 1 { p.action = .in(uids[0]) }
+        return p
+    }
+
     /// Cedar writes a bare `@key` as `null`; our AST keeps it as "" (see `Policy.json`).
     static func normalizingBareAnnotations(_ v: JSONValue) -> JSONValue {
         switch v {
@@ -59,11 +88,39 @@ struct PolicyJSONTests {
                 let expected = ESTFixtures.normalizingBareAnnotations(c.est)
                 if back != expected {
                     failures += 1
-                    if failures <= 5 { Issue.record("\(c.name): wrote \(back.serialized().prefix(600))\nexpected \(expected.serialized().prefix(600))") }
+                    if failures <= 5 { Issue.record("\(c.name): \(ESTFixtures.firstDifference(back, expected) ?? "")") }
                 }
                 // Policy-level round trip through the text of each policy JSON.
                 for p in set.staticPolicies + set.templates {
                     #expect(try Policy(json: JSONValue(parsing: p.json.serialized()), id: p.id) == p)
+                }
+            } catch {
+                failures += 1
+                if failures <= 5 { Issue.record("\(c.name): \(error)") }
+            }
+        }
+        #expect(failures == 0)
+    }
+
+    @Test("our JSON for parsed policy text equals the Rust engine's, and reading its JSON gives the parsed AST")
+    func matchesOracleForText() throws {
+        var failures = 0
+        for c in ESTFixtures.all {
+            do {
+                let parsed = try PolicySet(parsing: c.text)
+                let ours = parsed.json
+                let expected = ESTFixtures.normalizingBareAnnotations(c.est)
+                if ours != expected {
+                    failures += 1
+                    if failures <= 5 { Issue.record("\(c.name): \(ESTFixtures.firstDifference(ours, expected) ?? "")") }
+                }
+                let fromJSON = try PolicySet(json: c.est)
+                let normalize = { (set: PolicySet) in (set.staticPolicies + set.templates).map(ESTFixtures.normalized) }
+                if normalize(fromJSON) != normalize(parsed) {
+                    failures += 1
+                    if failures <= 5 {
+                        Issue.record("\(c.name): AST from JSON differs: \(ESTFixtures.firstDifference(fromJSON.json, ours) ?? "only in the AST")")
+                    }
                 }
             } catch {
                 failures += 1

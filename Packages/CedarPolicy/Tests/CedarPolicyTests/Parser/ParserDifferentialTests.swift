@@ -34,6 +34,7 @@ struct ParserDifferentialTests {
             record["policies"] = policies.map(ESTDump.policy)
             record["ids"] = policies.map(\.id)
             record["templates"] = policies.map(\.isTemplate)
+            record["formatted"] = try CedarFormatter.format(text)
         } catch {
             record["error"] = error.description
         }
