@@ -1,0 +1,235 @@
+extension Value {
+    /// Reads a Cedar value in the JSON form used by entities, contexts and requests.
+    ///
+    /// Without `expected`: booleans, integers and strings map directly; arrays become sets;
+    /// `{"__entity": {"type", "id"}}` is an entity reference; `{"__extn": {"fn", "arg"}}` (or
+    /// `"args": [...]`) calls an extension constructor; any other object is a record. `null` and
+    /// non-integer numbers are errors.
+    ///
+    /// With `expected` (schema-directed, as Cedar does with a schema): entity references may omit
+    /// `__entity` (`{"type", "id"}`), extension values may be plain strings (`"0.6"` for a
+    /// `decimal`), records must have exactly their declared attributes (required ones present, no
+    /// undeclared ones), sets are element-typed, and every value must have the expected type.
+    /// Errors have code `.json` (shape or type) or `.extensionError` (bad extension argument).
+    public init(json: JSONValue, expected: SchemaType? = nil, schema: Schema? = nil) throws(CedarError) {
+        self = try ValueJSONReader.read(json, expected: expected, schema: schema, depth: 0)
+    }
+
+    /// The JSON form of this value: entities as `{"__entity": …}`, extension values as
+    /// `{"__extn": {"fn", "arg"}}`, sets as arrays in a deterministic order, records with sorted keys.
+    public var json: JSONValue {
+        switch self {
+        case .bool(let b): return .bool(b)
+        case .long(let i): return .int(i)
+        case .string(let s): return .string(s)
+        case .entity(let uid): return ["__entity": uid.json]
+        case .set(let elements):
+            let items = elements.map(\.json).map { ($0.serialized(), $0) }.sorted { $0.0 < $1.0 }
+            return .array(items.map(\.1))
+        case .record(let fields):
+            var o = JSONObject()
+            for key in fields.keys.sorted() {
+                if let v = fields[key] { o.insert(key, v.json) }
+            }
+            return .object(o)
+        case .ext(.datetime(let d)) where (try? CedarDatetime(parsing: d.description)) != d:
+            // Outside the years 0000-9999 there is no datetime text; write the epoch plus an offset, as Cedar does.
+            return ["__extn": ["fn": "offset", "args": [
+                ["__extn": ["fn": "datetime", "arg": "1970-01-01"]],
+                ["__extn": ["fn": "duration", "arg": .string("\(d.millis)ms")]],
+            ]]]
+        case .ext(let e):
+            let (fn, arg) = JSONBridge.constructorText(e)
+            return ["__extn": ["fn": .string(fn), "arg": .string(arg)]]
+        }
+    }
+}
+
+extension EntityUID {
+    /// `{"type": …, "id": …}`
+    public var json: JSONValue { ["type": .string(self.type.name), "id": .string(self.id)] }
+
+    /// Reads `{"type", "id"}` or `{"__entity": {"type", "id"}}`; extra members are ignored, as in Cedar.
+    public init(json: JSONValue) throws(CedarError) {
+        guard case .object(var o) = json else {
+            throw CedarError(.json, "expected an entity reference `{\"type\": …, \"id\": …}`, found \(json.kindName)")
+        }
+        if case .object(let inner)? = o["__entity"] { o = inner }
+        guard case .string(let type)? = o["type"] else {
+            throw CedarError(.json, "entity reference needs a string `type`, found \(o["type"]?.kindName ?? "nothing")")
+        }
+        guard case .string(let id)? = o["id"] else {
+            throw CedarError(.json, "entity reference needs a string `id`, found \(o["id"]?.kindName ?? "nothing")")
+        }
+        self.init(type: try JSONBridge.entityType(type), id: id)
+    }
+}
+
+/// The recursive reader behind ``Value/init(json:expected:schema:)``.
+enum ValueJSONReader {
+    /// Recursion bound for values built in code (parsed JSON is already bounded by its reader).
+    static let maxDepth = 512
+
+    static func read(_ json: JSONValue, expected: SchemaType?, schema: Schema?, depth: Int) throws(CedarError) -> Value {
+        guard depth <= self.maxDepth else { throw CedarError(.limitExceeded, "value nested deeper than \(self.maxDepth) levels") }
+        guard let expected else { return try self.readUntyped(json, depth: depth) }
+        switch expected {
+        case .bool, .long, .string:
+            let v = try self.readUntyped(json, depth: depth)
+            try self.check(v, expected)
+            return v
+        case .entity(let type):
+            let uid: EntityUID
+            if case .object(let o) = json, o["__entity"] != nil || (o["type"] != nil && o["id"] != nil) {
+                uid = try EntityUID(json: json)
+            } else {
+                let v = try self.readUntyped(json, depth: depth)
+                throw self.mismatch(expected, v)
+            }
+            guard uid.type == type else { throw self.mismatch(expected, .entity(uid)) }
+            try schema?.checkEnumerated(uid)
+            return .entity(uid)
+        case .extension(let typeName):
+            let v: Value
+            switch json {
+            case .string(let s):
+                guard let fn = JSONBridge.constructorName(forType: typeName) else {
+                    throw CedarError(.json, "unknown extension type `\(typeName)`")
+                }
+                v = try JSONBridge.callExtension(fn, [.string(s)])
+            case .object(let o) where o["__extn"] == nil && o["fn"] != nil:
+                v = try self.readExtensionCall(o, depth: depth)
+            default:
+                v = try self.readUntyped(json, depth: depth)
+            }
+            try self.check(v, expected)
+            return v
+        case .set(let element):
+            guard case .array(let items) = json else { throw self.mismatch(expected, try self.readUntyped(json, depth: depth)) }
+            var out = Set<Value>()
+            out.reserveCapacity(items.count)
+            for item in items { out.insert(try self.read(item, expected: element, schema: schema, depth: depth + 1)) }
+            return .set(out)
+        case .record(let recordType):
+            guard case .object(let o) = json, o["__entity"] == nil, o["__extn"] == nil else {
+                throw self.mismatch(expected, try self.readUntyped(json, depth: depth))
+            }
+            return .record(try self.readRecord(o, type: recordType, schema: schema, depth: depth))
+        }
+    }
+
+    /// Reads a record against its declared attributes.
+    static func readRecord(_ o: JSONObject, type: RecordType, schema: Schema?, depth: Int) throws(CedarError) -> [String: Value] {
+        var fields: [String: Value] = [:]
+        fields.reserveCapacity(o.count)
+        for (key, item) in o {
+            guard let attr = type.attributes[key] else {
+                throw CedarError(.json, "record attribute `\(key)` should not exist according to the schema")
+            }
+            do {
+                fields[key] = try self.read(item, expected: attr.type, schema: schema, depth: depth + 1)
+            } catch {
+                throw error.prefixed("in attribute `\(key)`, ")
+            }
+        }
+        for key in type.attributes.keys.sorted() where type.attributes[key]?.isRequired == true && fields[key] == nil {
+            throw CedarError(.json, "expected the record to have an attribute `\(key)`, but it does not")
+        }
+        return fields
+    }
+
+    static func readUntyped(_ json: JSONValue, depth: Int) throws(CedarError) -> Value {
+        guard depth <= self.maxDepth else { throw CedarError(.limitExceeded, "value nested deeper than \(self.maxDepth) levels") }
+        switch json {
+        case .null: throw CedarError(.json, "found a `null`; JSON `null`s are not allowed in Cedar")
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .long(i)
+        case .double(let d): throw CedarError(.json, "found the number `\(d)`; Cedar numbers must be integers that fit in 64 bits")
+        case .string(let s): return .string(s)
+        case .array(let items):
+            var out = Set<Value>()
+            out.reserveCapacity(items.count)
+            for item in items { out.insert(try self.readUntyped(item, depth: depth + 1)) }
+            return .set(out)
+        case .object(let o):
+            if o["__entity"] != nil { return .entity(try EntityUID(json: json)) }
+            if let extn = o["__extn"] {
+                guard case .object(let call) = extn else { throw CedarError(.json, "`__extn` must be an object with `fn` and `arg`") }
+                return try self.readExtensionCall(call, depth: depth)
+            }
+            if o["__expr"] != nil { throw CedarError(.json, "the `__expr` escape is no longer supported") }
+            var fields: [String: Value] = [:]
+            fields.reserveCapacity(o.count)
+            for (key, item) in o {
+                do {
+                    fields[key] = try self.readUntyped(item, depth: depth + 1)
+                } catch {
+                    throw error.prefixed("in attribute `\(key)`, ")
+                }
+            }
+            return .record(fields)
+        }
+    }
+
+    /// `{"fn": name, "arg": x}` or `{"fn": name, "args": [x, …]}`.
+    static func readExtensionCall(_ call: JSONObject, depth: Int) throws(CedarError) -> Value {
+        guard case .string(let fn)? = call["fn"] else { throw CedarError(.json, "`__extn` needs a string `fn`") }
+        var args: [Value] = []
+        if let arg = call["arg"] {
+            args.append(try self.readUntyped(arg, depth: depth + 1))
+        } else if case .array(let items)? = call["args"] {
+            for item in items { args.append(try self.readUntyped(item, depth: depth + 1)) }
+        } else {
+            throw CedarError(.json, "`__extn` needs an `arg` or an `args` array")
+        }
+        return try JSONBridge.callExtension(fn, args)
+    }
+
+    static func check(_ v: Value, _ expected: SchemaType) throws(CedarError) {
+        let ok: Bool
+        switch (v, expected) {
+        case (.bool, .bool), (.long, .long), (.string, .string): ok = true
+        case (.ext(let e), .extension(let name)): ok = e.typeName == name
+        default: ok = false
+        }
+        if !ok { throw self.mismatch(expected, v) }
+    }
+
+    static func mismatch(_ expected: SchemaType, _ actual: Value) -> CedarError {
+        CedarError(.json, "type mismatch: value was expected to have type \(expected.cedarName), but it actually has type \(actual.typeName)")
+    }
+}
+
+extension Schema {
+    /// Throws if `uid` has an enumerated entity type and its id is not one of the declared ones.
+    func checkEnumerated(_ uid: EntityUID) throws(CedarError) {
+        if let values = self.entityTypes[uid.type]?.enumValues, !values.contains(uid.id) {
+            throw CedarError(
+                .json, "entity `\(uid)` is of an enumerated entity type, but `\(CedarText.quoted(uid.id))` is not declared as a valid eid")
+        }
+    }
+}
+
+extension SchemaType {
+    /// The type as written in a Cedar schema (`Long`, `Set<String>`, `User`, `{ a: Long }`).
+    var cedarName: String {
+        switch self {
+        case .bool: "bool"
+        case .long: "long"
+        case .string: "string"
+        case .entity(let t): "`\(t.name)`"
+        case .set(let e): "Set<\(e.cedarName)>"
+        case .record(let r):
+            "{ " + r.attributes.keys.sorted().map { k in "\(k)\(r.attributes[k]?.isRequired == false ? "?" : ""): \(r.attributes[k]?.type.cedarName ?? "")" }
+                .joined(separator: ", ") + " }"
+        case .extension(let n): n
+        }
+    }
+}
+
+extension CedarError {
+    /// This error with `prefix` put before its message (for context such as the attribute path).
+    func prefixed(_ prefix: String, code: CedarError.Code? = nil) -> CedarError {
+        CedarError(code ?? self.code, prefix + self.message, at: self.location)
+    }
+}

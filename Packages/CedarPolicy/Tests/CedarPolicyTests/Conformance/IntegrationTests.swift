@@ -1,0 +1,52 @@
+import Testing
+
+/// The Cedar integration tests (`shared/cedar-integration-tests`): the handwritten tests and the
+/// generated corpus (about 7,800 files and 62,000 requests, unpacked at test time).
+///
+/// Each suite reports every disagreement in one failure with counts and the first cases in
+/// detail, and prints its counts on success too. Run one part with
+/// `swift test --filter ConformanceDecisionTests` or `--filter ConformanceValidationTests`;
+/// `LATCH_CONFORMANCE_LIMIT=N` runs only the first N files of each source.
+@Suite("Conformance: authorization decisions", .serialized)
+struct ConformanceDecisionTests {
+    @Test("every handwritten integration request gets the expected decision, reason and errors")
+    func handwritten() async throws {
+        try await Self.check(.handwritten)
+    }
+
+    @Test("every corpus request gets the expected decision, reason and errors")
+    func corpus() async throws {
+        try await Self.check(.corpus)
+    }
+
+    static func check(_ source: ConformanceRunner.Source) async throws {
+        let tally = try await ConformanceRunner.run(source, check: ConformanceRunner.checkDecisions)
+        let title = "\(source.rawValue) decisions"
+        print(tally.summary(title, caseName: "requests"))
+        #expect(tally.files > 0, "no test files found")
+        if !tally.isClean { Issue.record(Comment(rawValue: tally.report(title, caseName: "requests"))) }
+    }
+}
+
+/// Strict validation of each integration test's policies against its schema, compared with
+/// the test's `shouldValidate`.
+@Suite("Conformance: validation", .serialized)
+struct ConformanceValidationTests {
+    @Test("the validator agrees with shouldValidate on every handwritten integration test")
+    func handwritten() async throws {
+        try await Self.check(.handwritten)
+    }
+
+    @Test("the validator agrees with shouldValidate on every corpus test")
+    func corpus() async throws {
+        try await Self.check(.corpus)
+    }
+
+    static func check(_ source: ConformanceRunner.Source) async throws {
+        let tally = try await ConformanceRunner.run(source, check: ConformanceRunner.checkValidation)
+        let title = "\(source.rawValue) validation"
+        print(tally.summary(title, caseName: "files"))
+        #expect(tally.files > 0, "no test files found")
+        if !tally.isClean { Issue.record(Comment(rawValue: tally.report(title, caseName: "files"))) }
+    }
+}

@@ -1,0 +1,27 @@
+/// Metadata keys for structured logs: one dotted namespace shared by every module, so the same
+/// fact has the same key everywhere (`agent.id`, not `agentID` in one place and `agent` in another).
+public enum LogKey {
+    /// The agent's SPIFFE ID.
+    public static let agentID = "agent.id"
+    /// The task an agent works on.
+    public static let taskID = "task.id"
+    /// A grant (token) identifier, never the token itself.
+    public static let grantID = "grant.id"
+    /// The MCP tool or HTTP route being called.
+    public static let toolName = "tool.name"
+    /// A Cedar policy identifier.
+    public static let policyID = "policy.id"
+    /// An authorization decision (`allow`, `deny`).
+    public static let decision = "decision"
+    /// A request or trace correlation identifier.
+    public static let requestID = "request.id"
+    /// A file the operation read or wrote.
+    public static let filePath = "file.path"
+    /// An error code (`LatchError.Code.name`).
+    public static let errorCode = "error.code"
+
+    /// Every key, for checks that keys stay unique and well-formed.
+    public static let all: [String] = [
+        agentID, taskID, grantID, toolName, policyID, decision, requestID, filePath, errorCode,
+    ]
+}
