@@ -17,7 +17,8 @@ struct AuthorizerPolicyTextTests {
         Vector(
             policies: #"permit(principal in Group::"top", action in Action::"readActions", resource) when { resource.owner == principal };"#,
             decision: .allow, reason: ["policy0"], errors: []),
-        Vector(policies: #"permit(principal, action, resource) when { principal.manager.age > 1 };"#, decision: .deny, reason: [], errors: ["policy0"]),
+        Vector(
+            policies: #"permit(principal, action, resource) when { principal.manager.age > 1 };"#, decision: .deny, reason: [], errors: ["policy0"]),
         Vector(
             policies: #"""
                 permit(principal is User, action, resource is Doc) unless { resource.public };
@@ -39,12 +40,17 @@ struct AuthorizerPolicyTextTests {
                 permit(principal, action, resource) when { context.n == 1 };
                 """#, decision: .allow, reason: ["policy1"], errors: ["policy0"]),
         Vector(
-            policies: #"permit(principal == User::"alice", action, resource) when { principal has age && !(principal has missing) && "alice" like "a*e" };"#,
+            policies: #"""
+                permit(principal == User::"alice", action, resource)
+                  when { principal has age && !(principal has missing) && "alice" like "a*e" };
+                """#,
             decision: .allow, reason: ["policy0"], errors: []),
         Vector(
             policies: #"permit(principal, action in [Action::"write", Action::"readActions"], resource);"#, decision: .allow, reason: ["policy0"],
             errors: []),
-        Vector(policies: #"permit(principal, action, resource) when { decimal("1.5") < decimal("2.0") };"#, decision: .deny, reason: [], errors: ["policy0"]),
+        Vector(
+            policies: #"permit(principal, action, resource) when { decimal("1.5") < decimal("2.0") };"#, decision: .deny, reason: [],
+            errors: ["policy0"]),
         Vector(policies: #"permit(principal, action, resource) when { principal.age };"#, decision: .deny, reason: [], errors: ["policy0"]),
         Vector(
             policies: #"""

@@ -27,7 +27,9 @@ struct ExtensionMutationTests {
         Kind(name: "ipaddr", seeds: ["10.0.0.0/8", "::1", "fe80::1:2/64", "1:2:3:4:5:6:7:8"], alphabet: Array("0123456789abcdefABCDEF:./g %")) {
             check({ (s: String) throws(CedarError) in try IPAddr(parsing: s) }, $0)
         },
-        Kind(name: "datetime", seeds: ["2024-10-15", "2024-10-15T11:35:00.123Z", "2024-02-29T23:59:59.999-2359"], alphabet: Array("0123456789-:TZ.+z ")) {
+        Kind(
+            name: "datetime", seeds: ["2024-10-15", "2024-10-15T11:35:00.123Z", "2024-02-29T23:59:59.999-2359"], alphabet: Array("0123456789-:TZ.+z ")
+        ) {
             check({ (s: String) throws(CedarError) in try CedarDatetime(parsing: s) }, $0)
         },
         Kind(name: "duration", seeds: ["1d2h3m4s5ms", "-90m", "9223372036854775807ms"], alphabet: Array("0123456789dhms-+ .")) {
