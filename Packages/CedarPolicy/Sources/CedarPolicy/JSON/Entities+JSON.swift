@@ -59,6 +59,9 @@ extension Entity {
                 throw error.prefixed("in parents of `\(uid)`: ", code: .entities)
             }
         }
+        if uid.type.isAction, let parent = parents.first(where: { !$0.type.isAction }) {
+            throw CedarError(.entities, "action `\(uid)` has a parent `\(parent)` that is not an action")
+        }
         if let schema {
             self = try Self.conforming(uid: uid, attrs: attrs, parents: parents, tags: tags, schema: schema)
             return

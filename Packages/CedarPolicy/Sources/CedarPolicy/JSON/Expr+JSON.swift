@@ -231,18 +231,14 @@ enum ESTReader {
             for item in items { out.append(try self.valueExpr(item, depth: depth + 1)) }
             return Expr(.set(out))
         case .object(let o):
-            if o["__entity"] != nil { return Expr(.literal(.entity(try EntityUID(json: json)))) }
-            if case .object(let call)? = o["__extn"] {
-                guard case .string(let name)? = call["fn"], let fn = ExtensionFunction(rawValue: name) else {
-                    throw CedarError(.json, "`__extn` needs a known extension function in `fn`")
-                }
-                var args: [Expr] = []
-                if let arg = call["arg"] {
-                    args.append(try self.valueExpr(arg, depth: depth + 1))
-                } else if case .array(let items)? = call["args"] {
-                    for item in items { args.append(try self.valueExpr(item, depth: depth + 1)) }
-                }
-                return Expr(.call(fn, args))
+            switch try ValueEscape(o) {
+            case .entity(let uid): return Expr(.literal(.entity(uid)))
+            case .extension(let name, let args):
+                guard let fn = ExtensionFunction(name: name) else { throw CedarError(.json, "extension function `\(name)` does not exist") }
+                var exprs: [Expr] = []
+                for a in args { exprs.append(try self.valueExpr(a, depth: depth + 1)) }
+                return Expr(.call(fn, exprs))
+            case nil: break
             }
             var entries: [RecordEntry] = []
             for (k, v) in o { entries.append(RecordEntry(key: k, value: try self.valueExpr(v, depth: depth + 1))) }

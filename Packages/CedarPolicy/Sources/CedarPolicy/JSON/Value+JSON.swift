@@ -65,6 +65,43 @@ extension EntityUID {
     }
 }
 
+/// Cedar's escapes in value JSON, recognised as Cedar does without a schema: an object whose only
+/// member is `__entity` holding `{"type": string, "id": string}`, or `__extn` holding
+/// `{"fn": string, "arg": any}` or `{"fn": string, "args": [any]}`. Anything else, including an
+/// escape key beside other members or holding another shape, is an ordinary record (Cedar falls
+/// back to a record the same way). `{"__expr": string}` is an error: that escape was removed.
+enum ValueEscape {
+    case entity(EntityUID)
+    case `extension`(String, [JSONValue])
+
+    init?(_ o: JSONObject) throws(CedarError) {
+        guard o.count == 1, let (key, value) = o.first, case .object(let inner) = value else {
+            if o.count == 1, case ("__expr", .string)? = o.first {
+                throw CedarError(.json, "the `__expr` escape is no longer supported")
+            }
+            return nil
+        }
+        switch key {
+        case "__entity":
+            guard case .string(let type)? = inner["type"], case .string(let id)? = inner["id"] else { return nil }
+            self = .entity(EntityUID(type: try JSONBridge.entityType(type), id: id))
+        case "__extn":
+            guard let (fn, args) = Self.call(inner) else { return nil }
+            self = .extension(fn, args)
+        default:
+            return nil
+        }
+    }
+
+    /// `{"fn": string, "arg": any}` (preferred) or `{"fn": string, "args": [any]}`.
+    static func call(_ o: JSONObject) -> (String, [JSONValue])? {
+        guard case .string(let fn)? = o["fn"] else { return nil }
+        if let arg = o["arg"] { return (fn, [arg]) }
+        if case .array(let args)? = o["args"] { return (fn, args) }
+        return nil
+    }
+}
+
 /// The recursive reader behind ``Value/init(json:expected:schema:)``.
 enum ValueJSONReader {
     /// Recursion bound for values built in code (parsed JSON is already bounded by its reader).
@@ -152,12 +189,14 @@ enum ValueJSONReader {
             for item in items { out.insert(try self.readUntyped(item, depth: depth + 1)) }
             return .set(out)
         case .object(let o):
-            if o["__entity"] != nil { return .entity(try EntityUID(json: json)) }
-            if let extn = o["__extn"] {
-                guard case .object(let call) = extn else { throw CedarError(.json, "`__extn` must be an object with `fn` and `arg`") }
-                return try self.readExtensionCall(call, depth: depth)
+            switch try ValueEscape(o) {
+            case .entity(let uid): return .entity(uid)
+            case .extension(let fn, let args):
+                var values: [Value] = []
+                for a in args { values.append(try self.readUntyped(a, depth: depth + 1)) }
+                return try JSONBridge.callExtension(fn, values)
+            case nil: break
             }
-            if o["__expr"] != nil { throw CedarError(.json, "the `__expr` escape is no longer supported") }
             var fields: [String: Value] = [:]
             fields.reserveCapacity(o.count)
             for (key, item) in o {
@@ -171,18 +210,12 @@ enum ValueJSONReader {
         }
     }
 
-    /// `{"fn": name, "arg": x}` or `{"fn": name, "args": [x, …]}`.
+    /// `{"fn": name, "arg": x}` or `{"fn": name, "args": [x, …]}` (schema-directed form without `__extn`).
     static func readExtensionCall(_ call: JSONObject, depth: Int) throws(CedarError) -> Value {
-        guard case .string(let fn)? = call["fn"] else { throw CedarError(.json, "`__extn` needs a string `fn`") }
-        var args: [Value] = []
-        if let arg = call["arg"] {
-            args.append(try self.readUntyped(arg, depth: depth + 1))
-        } else if case .array(let items)? = call["args"] {
-            for item in items { args.append(try self.readUntyped(item, depth: depth + 1)) }
-        } else {
-            throw CedarError(.json, "`__extn` needs an `arg` or an `args` array")
-        }
-        return try JSONBridge.callExtension(fn, args)
+        guard let (fn, args) = ValueEscape.call(call) else { throw CedarError(.json, "expected `{\"fn\": …, \"arg\": …}`") }
+        var values: [Value] = []
+        for a in args { values.append(try self.readUntyped(a, depth: depth + 1)) }
+        return try JSONBridge.callExtension(fn, values)
     }
 
     static func check(_ v: Value, _ expected: SchemaType) throws(CedarError) {
