@@ -40,7 +40,10 @@ def entities_result(entities, schema):
 
 def request_accepted(request, schema):
     req = {k: request[k] for k in ("principal", "action", "resource", "context")}
-    r = cedarpy.is_authorized(req, "permit(principal, action, resource);", [], schema=schema)
+    if schema is None:
+        r = cedarpy.is_authorized(req, "permit(principal, action, resource);", [])
+    else:
+        r = cedarpy.is_authorized(req, "permit(principal, action, resource);", [], schema=schema)
     errors = r.diagnostics.errors
     if any("failed to build request" not in e for e in errors):
         raise RuntimeError(f"unexpected errors {errors}")
@@ -173,7 +176,9 @@ def main():
             for i in range(6):
                 m = json.loads(json.dumps(mutate_request(r, types)))
                 ok, errs = request_accepted(m, schema)
-                request_cases.append({"name": f"{n} mutation {i}", "schema": si, "request": m, "accepted": ok})
+                ok_plain, _ = request_accepted(m, None)
+                request_cases.append({"name": f"{n} mutation {i}", "schema": si, "request": m, "accepted": ok,
+                                      "acceptedWithoutSchema": ok_plain})
     out = {"schemas": schemas, "entities": entity_cases, "requests": request_cases}
     with open(os.path.join(HERE, "data-fixtures.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
