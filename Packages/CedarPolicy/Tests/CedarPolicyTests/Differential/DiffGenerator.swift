@@ -161,7 +161,8 @@ struct DiffGenerator {
         self.inData = true
         defer { self.inData = false }
         let ns = !self.schemaMode && self.rng.chance(0.3) ? "Ns::" : ""
-        self.groups = self.ids("g", self.rng.int(2...8)).map { DiffUID(type: "Group", id: $0) }
+        let groupCount = self.rng.chance(0.1) ? self.rng.int(20...40) : self.rng.int(2...8)  // sometimes a deep chain
+        self.groups = self.ids("g", groupCount).map { DiffUID(type: "Group", id: $0) }
         self.users = self.ids("u", self.rng.int(2...8)).map { DiffUID(type: "User", id: $0) }
         self.bots = self.ids("b", self.rng.int(0...2)).map { DiffUID(type: ns + "Bot", id: $0) }
         self.folders = self.ids("f", self.rng.int(1...6)).map { DiffUID(type: "Folder", id: $0) }
@@ -189,6 +190,8 @@ struct DiffGenerator {
             if deepChain, i + 1 < self.groups.count { parents.append(self.groups[i + 1]) }
             parents += self.rng.subset(later, 0.3)
             if self.rng.chance(0.05) { parents.append(self.ghosts[1]) }
+            // Rarely, a cycle back to the first group: both engines must agree on what `in` means then.
+            if i == self.groups.count - 1, i > 0, !self.schemaMode, self.rng.chance(0.03) { parents.append(self.groups[0]) }
             out.append(self.entityJSON(g, parents: parents))
         }
         for u in self.users + self.bots {

@@ -33,12 +33,24 @@ struct DifferentialTests {
         }
         var compared = 0
         var mismatches: [String] = []
+        var validated = 0
+        var validationMismatches: [String] = []
         for (c, oracle) in zip(cases, expected) {
             let ours = Self.evaluate(c)
             switch (oracle, ours) {
             case (.failed(let stage, _), .failed(let ourStage, _)) where stage == ourStage:
                 continue
-            case (.answered(let want), .answered(let got)):
+            case (.answered(let want, let wantValidation), .answered(let got, let gotValidation)):
+                if let wantValidation {
+                    validated += 1
+                    if let gotValidation, wantValidation == gotValidation {
+                        // agree
+                    } else if validationMismatches.count < 5 {
+                        validationMismatches.append(Self.reportValidation(c, want: wantValidation, got: gotValidation))
+                    } else {
+                        validationMismatches.append("")
+                    }
+                }
                 for (i, (w, g)) in zip(want, got).enumerated() {
                     compared += 1
                     if w != g, mismatches.count < 5 {
@@ -61,6 +73,12 @@ struct DifferentialTests {
             let shown = mismatches.filter { !$0.isEmpty }
             Issue.record(Comment(rawValue: summary + " (first \(shown.count) shown)\n\n" + shown.joined(separator: "\n\n")))
         }
+        let validationSummary = "seed \(seed): \(validated) policy sets validated against their schema, \(validationMismatches.count) disagree"
+        print("[differential] " + validationSummary)
+        if !validationMismatches.isEmpty {
+            let shown = validationMismatches.filter { !$0.isEmpty }
+            Issue.record(Comment(rawValue: validationSummary + " (first \(shown.count) shown)\n\n" + shown.joined(separator: "\n\n")))
+        }
         // Whole cases that both engines reject are fine, but most requests must really be compared.
         #expect(compared >= Self.casesPerSeed * Self.requestsPerCase * 8 / 10, "only \(compared) requests compared")
     }
@@ -75,6 +93,7 @@ struct DifferentialTests {
         } catch {
             return .failed(stage: "policies", message: error.description)
         }
+        let unlinked = policies  // what cedarpy validates: the policy text, templates unlinked
         do {
             for link in c.links {
                 var values: [SlotID: EntityUID] = [:]
@@ -100,6 +119,13 @@ struct DifferentialTests {
         } catch {
             return .failed(stage: "entities", message: error.description)
         }
+        let validation = schema.map { schema in
+            let result = Validator(schema: schema).validate(unlinked)
+            let diagnostics = result.errors
+            return CedarOracle.Validation(
+                policies: Array(Set(diagnostics.map(\.policyID))).sorted(),
+                messages: diagnostics.map { "[\($0.policyID)] \($0.message)" })
+        }
         let authorizer = Authorizer(policies)
         var answers: [CedarOracle.Answer] = []
         for r in c.requests {
@@ -115,7 +141,7 @@ struct DifferentialTests {
                 answers.append(CedarOracle.Answer(decision: "error", reason: [], errors: [], messages: [error.description]))
             }
         }
-        return .answered(answers)
+        return .answered(answers, validation: validation)
     }
 
     static func uid(_ uid: DiffUID) throws(CedarError) -> EntityUID {
@@ -160,11 +186,34 @@ struct DifferentialTests {
             """
     }
 
+    static func reportValidation(_ c: DiffCase, want: CedarOracle.Validation, got: CedarOracle.Validation?) -> String {
+        let gotPolicies = got?.policies ?? []
+        let differ = Set(want.policies).symmetricDifference(gotPolicies).sorted()
+        let texts = differ.compactMap { id -> String? in
+            guard id.hasPrefix("policy"), let n = Int(id.dropFirst(6)), n < c.policies.count else { return nil }
+            return "// \(id)\n\(c.policies[n])"
+        }
+        func relevant(_ messages: [String]) -> String {
+            messages.filter { m in differ.contains { m.contains("[\($0)]") } }.joined(separator: "\n      ")
+        }
+        return """
+            VALIDATION MISMATCH seed \(c.seed) case \(c.index) (rerun: CEDAR_DIFF_SEED=\(c.seed))
+              policies with errors, cedarpy: \(want.policies)
+              policies with errors, ours:    \(gotPolicies)
+              cedarpy says: \(relevant(want.messages))
+              ours says:    \(relevant(got?.messages ?? []))
+            \(texts.joined(separator: "\n"))
+            schema:
+            \(c.schema ?? "")
+            full case: \(Self.saveRepro(c))
+            """
+    }
+
     static func reportStage(_ c: DiffCase, oracle: CedarOracle.Outcome, ours: CedarOracle.Outcome) -> String {
         func describe(_ o: CedarOracle.Outcome) -> String {
             switch o {
             case .failed(let stage, let message): "failed at \(stage): \(message)"
-            case .answered(let a): "answered \(a.count) requests"
+            case .answered(let a, _): "answered \(a.count) requests"
             }
         }
         var policies = ""
