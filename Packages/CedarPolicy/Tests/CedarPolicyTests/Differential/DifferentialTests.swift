@@ -230,6 +230,12 @@ struct DifferentialTests {
                     start += lines
                 }
             }
+        } else if case .failed(let stage, _) = oracle, stage == "entities" {
+            let text = c.entitiesJSON
+            policies = "entities:\n" + (text.count > 3000 ? String(text.prefix(3000)) + "\n…" : text)
+        } else if case .failed(let stage, _) = ours, stage == "entities" {
+            let text = c.entitiesJSON
+            policies = "entities:\n" + (text.count > 3000 ? String(text.prefix(3000)) + "\n…" : text)
         } else if case .failed(let stage, _) = oracle, stage == "policies" {
             let text = c.policyText
             policies = "(cedarpy rejected the policy text; ours accepted it)\n" + (text.count > 4000 ? String(text.prefix(4000)) : text)
