@@ -106,6 +106,13 @@ struct DiffGenerator {
         return gen.generateCase(seed: seed, index: index, requestCount: requests)
     }
 
+    /// A generator whose world (entities, actions) is set up, for generating expressions on their own.
+    static func withWorld(seed: UInt64) -> DiffGenerator {
+        var generator = DiffGenerator(seed: seed)
+        _ = generator.makeWorld()
+        return generator
+    }
+
     mutating func generateCase(seed: UInt64, index: Int, requestCount: Int) -> DiffCase {
         self.schemaMode = self.rng.chance(0.3)
         if self.schemaMode { self.declareSchema() }
