@@ -122,14 +122,14 @@ enum ESTReader {
 
     /// Rejects members other than `allowed` (Cedar's format denies unknown fields).
     static func only(_ o: JSONObject, _ allowed: Set<String>, _ what: String) throws(CedarError) {
-        for key in o.keys where !allowed.contains(key) {
+        for (key, _) in o where !allowed.contains(key) {
             throw CedarError(.json, "unexpected field `\(key)` in \(what)")
         }
     }
 
     static func expr(_ json: JSONValue, depth: Int) throws(CedarError) -> Expr {
         guard depth <= self.maxDepth else { throw CedarError(.limitExceeded, "expression nested deeper than \(self.maxDepth) levels") }
-        guard case .object(let o) = json, o.count == 1, let key = o.keys.first, let body = o.values.first else {
+        guard case .object(let o) = json, o.count == 1, let (key, body) = o.first else {
             throw CedarError(.json, "an expression must be an object with exactly one member, found \(json.kindName)")
         }
         let d = depth + 1

@@ -12,6 +12,8 @@ struct Lexer {
     private(set) var comments: [Comment] = []
     /// Whether a token has been seen on the current line (for `Comment.ownLine`).
     private var tokenOnLine = false
+    /// The last line holding a token or comment (0 before any).
+    private var lastContentLine = 0
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -92,7 +94,10 @@ struct Lexer {
                     self.advance()
                 }
                 let text = String(decoding: self.bytes[start..<self.pos], as: UTF8.self)
-                self.comments.append(Comment(start: start, end: self.pos, line: startLine, text: text, ownLine: ownLine))
+                let blank = self.lastContentLine > 0 && startLine > self.lastContentLine + 1
+                self.comments.append(
+                    Comment(start: start, end: self.pos, line: startLine, text: text, ownLine: ownLine, blankLineBefore: blank))
+                self.lastContentLine = startLine
             case 0x80...:
                 let (scalar, len) = Lexer.scalar(in: self.bytes, at: self.pos)
                 guard scalar.properties.isWhitespace else { return }
@@ -117,7 +122,8 @@ struct Lexer {
         let line = self.line
         let column = self.column
         func make(_ kind: Token.Kind) -> Token {
-            Token(kind: kind, start: start, end: self.pos, line: line, column: column)
+            self.lastContentLine = self.line
+            return Token(kind: kind, start: start, end: self.pos, line: line, column: column)
         }
         guard let b = self.peek() else { return make(.eof) }
         self.tokenOnLine = true

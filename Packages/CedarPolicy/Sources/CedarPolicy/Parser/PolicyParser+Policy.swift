@@ -62,7 +62,7 @@ extension PolicyParser {
             clauses.append((token.start, close.end))
         }
         let semicolon = try self.expect(.semicolon, "`;` to end the policy (or `when`/`unless`)")
-        self.spans.append(PolicySpan(start: start.start, scopeEnd: scopeEnd, clauses: clauses, end: semicolon.end, bareAnnotations: bareAnnotations))
+        self.spans.append(PolicySpan(start: start.start, startLine: start.line, scopeEnd: scopeEnd, clauses: clauses, end: semicolon.end, bareAnnotations: bareAnnotations))
         return Policy(
             id: id, annotations: annotations, effect: effect, principal: principal, action: action, resource: resource,
             conditions: conditions, location: start.location)
