@@ -106,6 +106,13 @@ struct DiffGenerator {
         return gen.generateCase(seed: seed, index: index, requestCount: requests)
     }
 
+    /// A generator whose world (entities, actions) is set up, for generating expressions on their own.
+    static func withWorld(seed: UInt64) -> DiffGenerator {
+        var generator = DiffGenerator(seed: seed)
+        _ = generator.makeWorld()
+        return generator
+    }
+
     mutating func generateCase(seed: UInt64, index: Int, requestCount: Int) -> DiffCase {
         self.schemaMode = self.rng.chance(0.3)
         if self.schemaMode { self.declareSchema() }
@@ -249,7 +256,19 @@ struct DiffGenerator {
         return text + "}"
     }
 
+    /// Contexts Cedar must reject (or accept) for reasons of shape; always JSON objects, as cedarpy takes a dict.
+    static let oddContexts = [
+        "{\"a\":1.5}", "{\"a\":null}", "{\"a\":{\"__extn\":{\"fn\":\"bogus\",\"arg\":\"x\"}}}",
+        "{\"a\":{\"__entity\":{\"type\":\"User\"}}}", "{\"a\":{\"__extn\":{\"fn\":\"ip\"}}}",
+        "{\"__entity\":{\"type\":\"User\",\"id\":\"x\"}}", "{\"__extn\":{\"fn\":\"ip\",\"arg\":\"1.1.1.1\"}}",
+        "{\"a\":{\"__entity\":{\"type\":\"User\",\"id\":\"x\",\"extra\":1}}}", "{\"a\":{\"__entity\":{\"type\":\"Bad Type\",\"id\":\"x\"}}}",
+        "{\"a\":{\"__extn\":{\"fn\":\"decimal\",\"arg\":\"1.0\",\"extra\":1}}}", "{\"a\":{\"type\":\"User\",\"id\":\"x\"}}",
+        "{\"a\":[1,\"b\",true]}", "{\"a\":{\"b\":{\"c\":{\"d\":[{\"e\":1}]}}}}", "{\"\":1}", "{\"n\":9223372036854775807}",
+        "{\"n\":-9223372036854775808}", "{\"a\":{\"__extn\":{\"fn\":\"ip\",\"arg\":1}}}", "{\"a\":{\"__entity\":\"User::\\\"x\\\"\"}}",
+    ]
+
     private mutating func context() -> String {
+        if self.rng.chance(0.01) { return self.rng.pick(Self.oddContexts) }
         self.inData = true
         defer { self.inData = false }
         var attrs: [(String, DiffValue)] = []

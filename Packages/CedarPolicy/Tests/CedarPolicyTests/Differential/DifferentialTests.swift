@@ -83,6 +83,50 @@ struct DifferentialTests {
         #expect(compared >= Self.casesPerSeed * Self.requestsPerCase * 8 / 10, "only \(compared) requests compared")
     }
 
+    @Test("our parser accepts exactly the policy texts cedarpy accepts")
+    func parserAgreesWithCedarpy() throws {
+        let seed = Self.seeds.first ?? 1
+        var generator = DiffGenerator.withWorld(seed: seed &+ 0x5EED)
+        let count = DiffSyntax.conditions.count + DiffSyntax.policies.count + 600
+        let texts = (0..<count).map { DiffSyntax.probe($0, generator: &generator) }
+        let cases = texts.enumerated().map { i, text in
+            DiffCase(seed: seed, index: i, policies: [text], links: [], entitiesJSON: "[]", requests: [])
+        }
+        let expected: [CedarOracle.Outcome]
+        do {
+            expected = try CedarOracle.run(cases.map(\.oracleJSON))
+        } catch {
+            Issue.record("cannot run the cedarpy oracle: \(error)")
+            return
+        }
+        var accepted = 0
+        var mismatches: [String] = []
+        for (text, oracle) in zip(texts, expected) {
+            let theirs: String?
+            if case .failed(_, let message) = oracle { theirs = message } else { theirs = nil }
+            var ours: String? = nil
+            do {
+                _ = try PolicySet(parsing: text)
+            } catch {
+                ours = error.description
+            }
+            if theirs == nil { accepted += 1 }
+            if (theirs == nil) != (ours == nil) {
+                mismatches.append(
+                    """
+                    PARSE MISMATCH: \(text)
+                      cedarpy: \(theirs.map { "rejects: " + $0.replacingOccurrences(of: "\n", with: " ") } ?? "accepts")
+                      ours:    \(ours.map { "rejects: " + $0 } ?? "accepts")
+                    """)
+            }
+        }
+        print("[differential] parser: \(texts.count) policy texts, \(accepted) accepted by cedarpy, \(mismatches.count) disagree")
+        if !mismatches.isEmpty {
+            Issue.record(Comment(rawValue: "\(mismatches.count) of \(texts.count) parse results differ\n\n" + mismatches.prefix(40).joined(separator: "\n")))
+        }
+        #expect(accepted > texts.count / 5 && accepted < texts.count, "the probes should mix accepted and rejected texts")
+    }
+
     // MARK: - Our engine
 
     /// Our answers for a case, parsed from the same text the oracle saw.
@@ -230,6 +274,12 @@ struct DifferentialTests {
                     start += lines
                 }
             }
+        } else if case .failed(let stage, _) = oracle, stage == "entities" {
+            let text = c.entitiesJSON
+            policies = "entities:\n" + (text.count > 3000 ? String(text.prefix(3000)) + "\n…" : text)
+        } else if case .failed(let stage, _) = ours, stage == "entities" {
+            let text = c.entitiesJSON
+            policies = "entities:\n" + (text.count > 3000 ? String(text.prefix(3000)) + "\n…" : text)
         } else if case .failed(let stage, _) = oracle, stage == "policies" {
             let text = c.policyText
             policies = "(cedarpy rejected the policy text; ours accepted it)\n" + (text.count > 4000 ? String(text.prefix(4000)) : text)
