@@ -136,4 +136,22 @@ struct ValidatorTests {
         #expect(error.location == loc)
         #expect(error.message.contains("nope"))
     }
+
+    @Test("deep expressions and long condition chains validate without exhausting the stack")
+    func deepPolicies() throws {
+        var body = Self.lit(1)
+        for _ in 0..<128 { body = Self.bin(.add, body, Self.lit(1)) }
+        let deep = Self.check(Self.bin(.gt, body, Self.lit(0)))
+        #expect(deep.passed, "\(deep.errors)")
+
+        let conditions = Array(repeating: Condition(kind: .when, body: Self.has(Self.v(.principal), "age")), count: 5_000)
+        let policy = Policy(id: "p", effect: .permit, conditions: conditions)
+        let chain = Self.validator.validate(try PolicySet(policies: [policy]))
+        #expect(chain.passed, "\(chain.errors)")
+
+        var tooDeep = Self.lit(true)
+        for _ in 0..<Typechecker.maxDepth + 10 { tooDeep = Expr(.not(tooDeep)) }
+        #expect(!Self.check(tooDeep).passed)
+
+    }
 }
