@@ -154,4 +154,22 @@ struct ValidatorTests {
         #expect(!Self.check(tooDeep).passed)
 
     }
+
+    @Test("template links are checked for unknown entity types and applicability")
+    func links() throws {
+        let template = Policy(id: "t", effect: .permit, principal: .in(.slot(.principal)))
+        var set = try PolicySet(policies: [template])
+        try set.link(TemplateLink(templateID: "t", newID: "ok", values: [.principal: Self.uid("App::Group", "g")]))
+        #expect(Self.validator.validate(set).passed)
+
+        var unknown = set
+        try unknown.link(TemplateLink(templateID: "t", newID: "unknown", values: [.principal: Self.uid("App::Nope", "x")]))
+        let unknownResult = Self.validator.validate(unknown)
+        #expect(unknownResult.errors.map(\.policyID).contains("unknown"))
+
+        var inapplicable = set
+        try inapplicable.link(TemplateLink(templateID: "t", newID: "doc", values: [.principal: Self.uid("App::Doc", "d")]))
+        let inapplicableResult = Self.validator.validate(inapplicable)
+        #expect(inapplicableResult.errors.map(\.policyID) == ["doc"])
+    }
 }
