@@ -32,9 +32,9 @@ struct DifferentialTests {
             return
         }
         var compared = 0
-        var mismatches: [String] = []
+        var mismatches = MismatchLog()
         var validated = 0
-        var validationMismatches: [String] = []
+        var validationMismatches = MismatchLog()
         for (c, oracle) in zip(cases, expected) {
             let ours = Self.evaluate(c)
             switch (oracle, ours) {
@@ -43,42 +43,24 @@ struct DifferentialTests {
             case (.answered(let want, let wantValidation), .answered(let got, let gotValidation)):
                 if let wantValidation {
                     validated += 1
-                    if let gotValidation, wantValidation == gotValidation {
-                        // agree
-                    } else if validationMismatches.count < 5 {
-                        validationMismatches.append(Self.reportValidation(c, want: wantValidation, got: gotValidation))
-                    } else {
-                        validationMismatches.append("")
+                    if wantValidation != gotValidation {
+                        validationMismatches.add(Self.reportValidation(c, want: wantValidation, got: gotValidation))
                     }
                 }
                 for (i, (w, g)) in zip(want, got).enumerated() {
                     compared += 1
-                    if w != g, mismatches.count < 5 {
-                        mismatches.append(Self.report(c, request: i, want: w, got: g))
-                    } else if w != g {
-                        mismatches.append("")
-                    }
+                    if w != g { mismatches.add(Self.report(c, request: i, want: w, got: g)) }
                 }
             default:
-                if mismatches.count < 5 {
-                    mismatches.append(Self.reportStage(c, oracle: oracle, ours: ours))
-                } else {
-                    mismatches.append("")
-                }
+                mismatches.add(Self.reportStage(c, oracle: oracle, ours: ours))
             }
         }
         let summary = "seed \(seed): \(compared) requests compared, \(mismatches.count) mismatches"
         print("[differential] " + summary)
-        if !mismatches.isEmpty {
-            let shown = mismatches.filter { !$0.isEmpty }
-            Issue.record(Comment(rawValue: summary + " (first \(shown.count) shown)\n\n" + shown.joined(separator: "\n\n")))
-        }
+        mismatches.record(summary)
         let validationSummary = "seed \(seed): \(validated) policy sets validated against their schema, \(validationMismatches.count) disagree"
         print("[differential] " + validationSummary)
-        if !validationMismatches.isEmpty {
-            let shown = validationMismatches.filter { !$0.isEmpty }
-            Issue.record(Comment(rawValue: validationSummary + " (first \(shown.count) shown)\n\n" + shown.joined(separator: "\n\n")))
-        }
+        validationMismatches.record(validationSummary)
         // Whole cases that both engines reject are fine, but most requests must really be compared.
         #expect(compared >= Self.casesPerSeed * Self.requestsPerCase * 8 / 10, "only \(compared) requests compared")
     }
@@ -303,5 +285,24 @@ struct DifferentialTests {
         if let schema = c.schema { try? Data(schema.utf8).write(to: dir.appendingPathComponent("schema.cedarschema")) }
         try? Data(("{\"cases\":[" + c.oracleJSON + "]}").utf8).write(to: dir.appendingPathComponent("oracle-input.json"))
         return dir.path
+    }
+}
+
+/// Mismatch reports: every mismatch is counted, the first few are kept in full.
+struct MismatchLog {
+    private(set) var count = 0
+    private(set) var shown: [String] = []
+
+    mutating func add(_ report: @autoclosure () -> String) {
+        self.count += 1
+        if self.shown.count < 5 { self.shown.append(report()) }
+    }
+
+    /// Records one test issue with the summary and the kept reports, if there were any mismatches.
+    func record(_ summary: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        guard self.count > 0 else { return }
+        Issue.record(
+            Comment(rawValue: summary + " (first \(self.shown.count) shown)\n\n" + self.shown.joined(separator: "\n\n")),
+            sourceLocation: sourceLocation)
     }
 }
