@@ -195,16 +195,48 @@ struct DifferentialTests {
         return out.joined(separator: "\n")
     }
 
+    /// The mismatching request alone with only the policies the answers disagree on (renumbered from `policy0`),
+    /// re-run on both engines; the reduced case's text and answers if it still disagrees, else nil.
+    static func reduced(_ c: DiffCase, request i: Int, want: CedarOracle.Answer, got: CedarOracle.Answer) -> String? {
+        let ids = Set(want.reason).symmetricDifference(got.reason).union(Set(want.errors).symmetricDifference(got.errors))
+        var texts: [String] = []
+        var links: [DiffCase.Link] = []
+        for id in ids.sorted() {
+            if id.hasPrefix("policy"), let n = Int(id.dropFirst(6)), n < c.policies.count {
+                texts.append(c.policies[n])
+            } else if var link = c.links.first(where: { $0.newID == id }), let n = Int(link.templateID.dropFirst(6)), n < c.policies.count {
+                texts.append(c.policies[n])
+                link.templateID = "policy\(texts.count - 1)"
+                links.append(link)
+            }
+        }
+        let small = DiffCase(
+            seed: c.seed, index: c.index, policies: texts, links: links, entitiesJSON: c.entitiesJSON, requests: [c.requests[i]],
+            schema: c.schema)
+        guard let oracle = try? CedarOracle.run([small.oracleJSON]).first,
+            case .answered(let theirs, _) = oracle, case .answered(let ours, _) = Self.evaluate(small),
+            let w = theirs.first, let g = ours.first, w != g
+        else { return nil }
+        let listing = texts.enumerated().map { "// policy\($0.offset)\n\($0.element)" }.joined(separator: "\n")
+        let linked = links.map { "// \($0.newID) = \($0.templateID) with " + $0.values.map { "\($0.slot) = \($0.uid.cedar)" }.joined(separator: ", ") }
+        return """
+            reduced to \(texts.count) policies and this request, still different:
+              cedarpy: \(w)
+              ours:    \(g)
+            \(texts.isEmpty ? "(no policies)" : listing)\(linked.isEmpty ? "" : "\n" + linked.joined(separator: "\n"))
+            """
+    }
+
     static func report(_ c: DiffCase, request i: Int, want: CedarOracle.Answer, got: CedarOracle.Answer) -> String {
         let dir = Self.saveRepro(c)
         var entities = c.entitiesJSON
         if entities.count > 3000 { entities = String(entities.prefix(3000)) + "\n… (full file in \(dir))" }
+        let minimal = Self.reduced(c, request: i, want: want, got: got)
         return """
             MISMATCH seed \(c.seed) case \(c.index) request \(i) (rerun: CEDAR_DIFF_SEED=\(c.seed))
               cedarpy: \(want)
               ours:    \(got)
-            policies that differ:
-            \(Self.involvedPolicies(c, want, got))
+            \(minimal ?? "policies that differ:\n" + Self.involvedPolicies(c, want, got))
             request: \(c.requests[i].json)
             entities: \(entities)
             \(c.schema == nil ? "" : "schema: in \(dir)/schema.cedarschema (entities parsed and requests validated with it)\n")\
