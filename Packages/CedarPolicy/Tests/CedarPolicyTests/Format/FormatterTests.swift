@@ -9,17 +9,17 @@ struct FormatterTests {
     static let cedarOutputs: [(String, String)] = [
         (
             #"""
-                permit(principal,action,resource);
-                """#,
+            permit(principal,action,resource);
+            """#,
             #"""
             permit (principal, action, resource);
             """#
         ),
         (
             #"""
-                @id("x") @bare
-                forbid(principal == User::"alice", action in [Action::"read", Action::"write"], resource is Photo in Album::"a") when { context.a == 1 && context["b c"] like "*x\*" && principal has a.b } unless { if principal.x then 1 + 2 * 3 else -4 };
-                """#,
+            @id("x") @bare
+            forbid(principal == User::"alice", action in [Action::"read", Action::"write"], resource is Photo in Album::"a") when { context.a == 1 && context["b c"] like "*x\*" && principal has a.b } unless { if principal.x then 1 + 2 * 3 else -4 };
+            """#,
             #"""
             @id("x")
             @bare
@@ -34,8 +34,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal, action, resource) when { context.veryLongAttributeNameNumberOne == "some long string value here" && context.veryLongAttributeNameNumberTwo == "another long string value" || context.three.contains(principal) };
-                """#,
+            permit(principal, action, resource) when { context.veryLongAttributeNameNumberOne == "some long string value here" && context.veryLongAttributeNameNumberTwo == "another long string value" || context.three.contains(principal) };
+            """#,
             #"""
             permit (principal, action, resource)
             when
@@ -48,8 +48,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal, action, resource) when { context == {aaaaaaaaaaaaaa: "bbbbbbbbbbbbbbbbbbbbbbbbb", ccccccccccccccccc: "ddddddddddddddddddddd", e: {f: 1, g: [1,2]}} };
-                """#,
+            permit(principal, action, resource) when { context == {aaaaaaaaaaaaaa: "bbbbbbbbbbbbbbbbbbbbbbbbb", ccccccccccccccccc: "ddddddddddddddddddddd", e: {f: 1, g: [1,2]}} };
+            """#,
             #"""
             permit (principal, action, resource)
             when
@@ -64,8 +64,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal, action, resource) when { if context.aaaaaaaaaaaaaaaaaaaaaaaaaa then context.bbbbbbbbbbbbbbbbbbbbbbbbbbbb else context.cccccccccccccccccccccccccccc };
-                """#,
+            permit(principal, action, resource) when { if context.aaaaaaaaaaaaaaaaaaaaaaaaaa then context.bbbbbbbbbbbbbbbbbbbbbbbbbbbb else context.cccccccccccccccccccccccccccc };
+            """#,
             #"""
             permit (principal, action, resource)
             when
@@ -81,8 +81,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal, action, resource) when { context.aaaaaaaaaaaaaaaaaaaaaaaaaa + context.bbbbbbbbbbbbbbbbbbbbbbbbbbbb + context.cccccccccccccccccccccccccccc > 5 };
-                """#,
+            permit(principal, action, resource) when { context.aaaaaaaaaaaaaaaaaaaaaaaaaa + context.bbbbbbbbbbbbbbbbbbbbbbbbbbbb + context.cccccccccccccccccccccccccccc > 5 };
+            """#,
             #"""
             permit (principal, action, resource)
             when
@@ -95,8 +95,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal == User::"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", action, resource);
-                """#,
+            permit(principal == User::"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", action, resource);
+            """#,
             #"""
             permit (
               principal ==
@@ -108,8 +108,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal, action in [Action::"aaaaaaaaaaaaaaaaa", Action::"bbbbbbbbbbbbbbbbbbbbbb", Action::"cccccccccccccccccccccc"], resource);
-                """#,
+            permit(principal, action in [Action::"aaaaaaaaaaaaaaaaa", Action::"bbbbbbbbbbbbbbbbbbbbbb", Action::"cccccccccccccccccccccc"], resource);
+            """#,
             #"""
             permit (
               principal,
@@ -123,8 +123,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal, action, resource) when { true } unless { false };
-                """#,
+            permit(principal, action, resource) when { true } unless { false };
+            """#,
             #"""
             permit (principal, action, resource)
             when { true }
@@ -133,8 +133,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal is User in ?principal, action, resource == ?resource);
-                """#,
+            permit(principal is User in ?principal, action, resource == ?resource);
+            """#,
             #"""
             permit (
               principal is User in ?principal,
@@ -145,8 +145,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal, action, resource) when { principal in [Group::"aaaaaaaaaaaaaaaaaaaaa", Group::"bbbbbbbbbbbbbbbbbbbbbbbbbbbbb", Group::"ccccccccccccccccccccccccccccc"] };
-                """#,
+            permit(principal, action, resource) when { principal in [Group::"aaaaaaaaaaaaaaaaaaaaa", Group::"bbbbbbbbbbbbbbbbbbbbbbbbbbbbb", Group::"ccccccccccccccccccccccccccccc"] };
+            """#,
             #"""
             permit (principal, action, resource)
             when
@@ -159,8 +159,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal, action, resource) when { !context.a && -context.b == --1 && principal.tags.hasTag("x") && resource.getTag("y") == {} && [].isEmpty() };
-                """#,
+            permit(principal, action, resource) when { !context.a && -context.b == --1 && principal.tags.hasTag("x") && resource.getTag("y") == {} && [].isEmpty() };
+            """#,
             #"""
             permit (principal, action, resource)
             when
@@ -175,8 +175,8 @@ struct FormatterTests {
         ),
         (
             #"""
-                permit(principal, action, resource) when { context.x.y.z has a.b.c && decimal("1.5").lessThan(decimal("2.0")) && ip("10.0.0.1").isInRange(ip("10.0.0.0/8")) };
-                """#,
+            permit(principal, action, resource) when { context.x.y.z has a.b.c && decimal("1.5").lessThan(decimal("2.0")) && ip("10.0.0.1").isInRange(ip("10.0.0.0/8")) };
+            """#,
             #"""
             permit (principal, action, resource)
             when
@@ -316,6 +316,35 @@ struct FormatterTests {
     func singlePolicy() throws {
         let policy = try CedarParser.parsePolicy(#"@a @b("") @c("x") permit(principal, action, resource) when { true };"#)
         #expect(CedarFormatter.format(policy) == "@a\n@b\n@c(\"x\")\npermit (principal, action, resource)\nwhen { true };")
-        #expect(try CedarFormatter.format(#"@a @b("") permit(principal, action, resource);"#) == "@a\n@b(\"\")\npermit (principal, action, resource);\n")
+        #expect(
+            try CedarFormatter.format(#"@a @b("") permit(principal, action, resource);"#) == "@a\n@b(\"\")\npermit (principal, action, resource);\n")
+    }
+
+    @Test("extension values print as the constructor call that rebuilds them")
+    func extensionValues() throws {
+        let values: [ExtensionValue] = [
+            .decimal(try CedarDecimal(parsing: "-1.25")), .ipaddr(try IPAddr(parsing: "10.0.0.0/8")),
+            .ipaddr(try IPAddr(parsing: "::1")), .datetime(try CedarDatetime(parsing: "2024-10-15T11:35:00Z")),
+            .duration(try CedarDuration(parsing: "1d2h3m4s5ms")),
+        ]
+        for value in values {
+            let text = CedarFormatter.format(Expr(.literal(.ext(value))))
+            let parsed = try CedarParser.parseExpression(text)
+            guard case .call(let function, let args) = parsed.kind, args.count == 1,
+                case .literal(.string(let argument)) = args[0].kind
+            else {
+                Issue.record("\(text) is not an extension constructor call")
+                continue
+            }
+            let rebuilt: ExtensionValue? =
+                switch function {
+                case .decimal: .decimal(try CedarDecimal(parsing: argument))
+                case .ip: .ipaddr(try IPAddr(parsing: argument))
+                case .datetime: .datetime(try CedarDatetime(parsing: argument))
+                case .duration: .duration(try CedarDuration(parsing: argument))
+                default: nil
+                }
+            #expect(rebuilt == value, "\(text)")
+        }
     }
 }

@@ -62,6 +62,44 @@ struct DataOracleTests {
         #expect(disagreements.isEmpty, "\(disagreements.count) disagreements")
     }
 
+    @Test("entities without a schema: we accept exactly what Cedar accepts")
+    func entitiesWithoutSchema() throws {
+        var disagreements: [String] = []
+        var checked = 0
+        for c in DataFixtures.root["entities"]?.arrayValue ?? [] {
+            guard case .bool(let expected)? = c["acceptedWithoutSchema"] else { continue }
+            checked += 1
+            let ours = Result { () throws(CedarError) -> Entities in try Entities(json: c["entities"] ?? .null) }
+            switch (ours, expected) {
+            case (.failure(let error), true): disagreements.append("\(c["name"] ?? .null): Cedar accepts, we reject: \(error)")
+            case (.success, false): disagreements.append("\(c["name"] ?? .null): Cedar rejects, we accept \(c["entities"]?.serialized().prefix(400) ?? "")")
+            default: break
+            }
+        }
+        #expect(checked > 1_000)
+        for d in disagreements.prefix(15) { Issue.record(Comment(rawValue: d)) }
+        #expect(disagreements.isEmpty, "\(disagreements.count) disagreements")
+    }
+
+    @Test("requests without a schema: we accept exactly what Cedar accepts")
+    func requestsWithoutSchema() throws {
+        var disagreements: [String] = []
+        var checked = 0
+        for c in DataFixtures.root["requests"]?.arrayValue ?? [] {
+            guard case .bool(let expected)? = c["acceptedWithoutSchema"] else { continue }
+            checked += 1
+            let ours = Result { () throws(CedarError) -> Request in try Request(json: c["request"] ?? .null) }
+            switch (ours, expected) {
+            case (.failure(let error), true): disagreements.append("\(c["name"] ?? .null): Cedar accepts, we reject: \(error)")
+            case (.success, false): disagreements.append("\(c["name"] ?? .null): Cedar rejects, we accept \(c["request"]?.serialized().prefix(400) ?? "")")
+            default: break
+            }
+        }
+        #expect(checked > 1_000)
+        for d in disagreements.prefix(15) { Issue.record(Comment(rawValue: d)) }
+        #expect(disagreements.isEmpty, "\(disagreements.count) disagreements")
+    }
+
     @Test("request validation: we accept exactly the requests Cedar accepts")
     func requests() throws {
         var disagreements: [String] = []

@@ -31,8 +31,10 @@ struct ParserExpressionTests {
         ("-5.foo", neg(attr(lit(5), "foo"))),
         ("!!true", not(not(bool(true)))),
         ("007", lit(7)),
-        ("context has a.b.c",
-         and(and(has(v(.context), "a"), has(attr(v(.context), "a"), "b")), has(attr(attr(v(.context), "a"), "b"), "c"))),
+        (
+            "context has a.b.c",
+            and(and(has(v(.context), "a"), has(attr(v(.context), "a"), "b")), has(attr(attr(v(.context), "a"), "b"), "c"))
+        ),
         ("context has \"a b\"", has(v(.context), "a b")),
         ("context has principal", has(v(.context), "principal")),
         ("principal[\"if\"]", attr(v(.principal), "if")),
@@ -42,23 +44,35 @@ struct ParserExpressionTests {
         ("context.a.isEmpty()", Expr(.isEmpty(attr(v(.context), "a")))),
         ("principal.getTag(\"a\")", bin(.getTag, v(.principal), str("a"))),
         ("principal.hasTag(\"a\")", bin(.hasTag, v(.principal), str("a"))),
-        ("ip(\"1.2.3.4\").isInRange(ip(\"1.0.0.0/8\"))",
-         Expr(.call(.isInRange, [Expr(.call(.ip, [str("1.2.3.4")])), Expr(.call(.ip, [str("1.0.0.0/8")]))]))),
-        ("decimal(\"1.0\").lessThan(decimal(\"2.0\"),)",
-         Expr(.call(.lessThan, [Expr(.call(.decimal, [str("1.0")])), Expr(.call(.decimal, [str("2.0")]))]))),
-        ("datetime(\"2024-01-01\").offset(duration(\"1h\"))",
-         Expr(.call(.offset, [Expr(.call(.datetime, [str("2024-01-01")])), Expr(.call(.duration, [str("1h")]))]))),
+        (
+            "ip(\"1.2.3.4\").isInRange(ip(\"1.0.0.0/8\"))",
+            Expr(.call(.isInRange, [Expr(.call(.ip, [str("1.2.3.4")])), Expr(.call(.ip, [str("1.0.0.0/8")]))]))
+        ),
+        (
+            "decimal(\"1.0\").lessThan(decimal(\"2.0\"),)",
+            Expr(.call(.lessThan, [Expr(.call(.decimal, [str("1.0")])), Expr(.call(.decimal, [str("2.0")]))]))
+        ),
+        (
+            "datetime(\"2024-01-01\").offset(duration(\"1h\"))",
+            Expr(.call(.offset, [Expr(.call(.datetime, [str("2024-01-01")])), Expr(.call(.duration, [str("1h")]))]))
+        ),
         // Cedar checks extension-call arity when evaluating, not when parsing.
         ("ip(\"1.1.1.1\").isInRange()", Expr(.call(.isInRange, [Expr(.call(.ip, [str("1.1.1.1")]))]))),
         ("principal is User", Expr(.isType(v(.principal), EntityType(unchecked: "User"), in: nil))),
-        ("principal is A::User in Group::\"g\"",
-         Expr(.isType(v(.principal), EntityType(unchecked: "A::User"), in: entity("Group", "g")))),
-        ("principal is User in [Group::\"g\"]",
-         Expr(.isType(v(.principal), EntityType(unchecked: "User"), in: Expr(.set([entity("Group", "g")]))))),
+        (
+            "principal is A::User in Group::\"g\"",
+            Expr(.isType(v(.principal), EntityType(unchecked: "A::User"), in: entity("Group", "g")))
+        ),
+        (
+            "principal is User in [Group::\"g\"]",
+            Expr(.isType(v(.principal), EntityType(unchecked: "User"), in: Expr(.set([entity("Group", "g")]))))
+        ),
         ("if true then 1 else 2 || false", Expr(.ifThenElse(bool(true), lit(1), or(lit(2), bool(false))))),
         ("1 + 2 has a", has(bin(.add, lit(1), lit(2)), "a")),
-        ("\"ab\" like \"a\\*b*\"",
-         Expr(.like(str("ab"), Pattern([.literal("a"), .literal("*"), .literal("b"), .wildcard])))),
+        (
+            "\"ab\" like \"a\\*b*\"",
+            Expr(.like(str("ab"), Pattern([.literal("a"), .literal("*"), .literal("b"), .wildcard])))
+        ),
         ("principal == User :: \"a\"", bin(.eq, v(.principal), entity("User", "a"))),
         ("principal == principal::\"a\"", bin(.eq, v(.principal), entity("principal", "a"))),
         ("\"\\x41\\u{1F600}\\0\\'\\\"\\n\\r\\t\\\\\"", str("A\u{1F600}\0'\"\n\r\t\\")),
@@ -115,9 +129,10 @@ struct ParserPolicyTests {
         #expect(p.principal == .eq(.uid(uid("User", "alice"))))
         #expect(p.action == .inSet([uid("Action", "read"), uid("NS::Action", "write")]))
         #expect(p.resource == .isIn(EntityType(unchecked: "Photo"), .uid(uid("Album", "a"))))
-        #expect(p.conditions == [
-            Condition(kind: .when, body: bin(.eq, attr(v(.context), "a"), lit(1))), Condition(kind: .unless, body: bool(false)),
-        ])
+        #expect(
+            p.conditions == [
+                Condition(kind: .when, body: bin(.eq, attr(v(.context), "a"), lit(1))), Condition(kind: .unless, body: bool(false)),
+            ])
         let q = policies[1]
         #expect(q.id == "policy1")
         #expect(q.effect == .forbid)
@@ -221,10 +236,12 @@ struct ParserNameTests {
         }
     }
 
-    @Test("identifier validity", arguments: [
-        ("a", true), ("_", true), ("A_b9", true), ("principal", true), ("permit", true), ("9a", false), ("", false),
-        ("a-b", false), ("if", false), ("in", false), ("true", false), ("has", false), ("__cedar", false), ("é", false),
-    ])
+    @Test(
+        "identifier validity",
+        arguments: [
+            ("a", true), ("_", true), ("A_b9", true), ("principal", true), ("permit", true), ("9a", false), ("", false),
+            ("a-b", false), ("if", false), ("in", false), ("true", false), ("has", false), ("__cedar", false), ("é", false),
+        ])
     func identifiers(_ text: String, _ valid: Bool) {
         #expect(CedarParser.isValidIdentifier(text) == valid)
     }
