@@ -418,7 +418,8 @@ final class ExprCompiler {
             if case .literal(let s) = $0 { return s }
             return nil
         }
-        return Self.foldBool(pure: c.constant != nil) { env throws(CedarError) in try Operators.like(Operators.string(c.run(env)), pat) }
+        let matcher = LikeMatcher(pat)
+        return Self.foldBool(pure: c.constant != nil) { env throws(CedarError) in matcher.matches(try Operators.string(c.run(env))) }
     }
 
     @inline(never) private func compileIsType(_ kind: Expr.Kind) -> CompiledBool {
