@@ -27,7 +27,7 @@ final class CompiledPolicy: Sendable {
     let principal: Scope
     let action: ActionScope
     let resource: Scope
-    /// `when` bodies and negated `unless` bodies, in order, joined with `&&`.
+    /// `when` bodies and negated `unless` bodies, in order, joined with `&&` (see ``compileConditions(_:)``).
     let condition: CompiledBool
 
     init(_ policy: Policy, rank: Int, symbols: inout ScopeSymbols) {
@@ -57,11 +57,14 @@ final class CompiledPolicy: Sendable {
     }
 
     /// The conjunction of the clauses, evaluated in source order with short-circuiting.
+    ///
+    /// The clauses run in a loop over an array of closures (never one closure nesting the next),
+    /// so neither evaluating nor freeing the result recurses, however many clauses there are.
+    /// Constant-true clauses are dropped; a constant-false clause ends the list.
     static func compileConditions(_ conditions: [Condition]) -> CompiledBool {
         let compiler = ExprCompiler()
-        var condition = CompiledBool.constant(true)
-        // Built right to left so that evaluation runs the clauses in source order.
-        for clause in conditions.reversed() {
+        var codes: [BoolCode] = []
+        for clause in conditions {
             var c = compiler.compileBool(clause.body)
             if clause.kind == .unless {
                 switch c {
@@ -69,15 +72,13 @@ final class CompiledPolicy: Sendable {
                 case .code(let code): c = .code { env throws(CedarError) in !(try code(env)) }
                 }
             }
-            switch (c, condition) {
-            case (.constant(false), _): condition = .constant(false)
-            case (.constant(true), _): break
-            case (.code, .constant(true)): condition = c
-            case (.code(let x), .constant(false)): condition = .code { env throws(CedarError) in try x(env) && false }
-            case (.code(let x), .code(let y)): condition = .code { env throws(CedarError) in try x(env) ? try y(env) : false }
+            switch c {
+            case .constant(true): continue
+            case .constant(false): return ExprCompiler.chain(codes, isAnd: true, last: false)
+            case .code(let code): codes.append(code)
             }
         }
-        return condition
+        return ExprCompiler.chain(codes, isAnd: true, last: nil)
     }
 
     @inline(__always) func scopeMatches(_ keys: borrowing RequestKeys) -> Bool {

@@ -155,38 +155,4 @@ enum Operators {
         let b = try self.set(r)
         return !a.isDisjoint(with: b)
     }
-
-    // MARK: like
-
-    /// Glob match of `text` against `pattern` (`nil` = `*`), over Unicode scalars, in O(n·m)
-    /// worst case with no recursion (greedy match, backtracking only to the last `*`).
-    static func like(_ text: String, _ pattern: [Unicode.Scalar?]) -> Bool {
-        let scalars = text.unicodeScalars
-        var t = scalars.startIndex
-        var p = 0
-        var starP = -1
-        var starT = t
-        while t != scalars.endIndex {
-            if p < pattern.count {
-                if let c = pattern[p] {
-                    if c == scalars[t] {
-                        p += 1
-                        t = scalars.index(after: t)
-                        continue
-                    }
-                } else {
-                    starP = p
-                    starT = t
-                    p += 1
-                    continue
-                }
-            }
-            guard starP >= 0 else { return false }
-            p = starP + 1
-            starT = scalars.index(after: starT)
-            t = starT
-        }
-        while p < pattern.count, pattern[p] == nil { p += 1 }
-        return p == pattern.count
-    }
 }
