@@ -57,6 +57,15 @@ struct PolicyJSONDepthTests {
         #expect(back.templates == set.templates)
     }
 
+    @Test("the validator takes every shape at the depth limit (type errors are fine)", arguments: Self.atLimit.indices)
+    func validateAtLimit(_ i: Int) throws {
+        let schema = try Schema(parsingCedar: "entity A { a?: A } tags Long; action a appliesTo { principal: A, resource: A, context: { a?: A } };")
+        let set = try PolicySet(parsing: "permit(principal, action, resource) when { \(Self.atLimit[i]) };")
+        let result = Validator(schema: schema).validate(set)
+        // Shapes that cannot typecheck report one error for the policy; none crashes.
+        #expect(result.errors.count <= 1)
+    }
+
     @Test("Expr(json:) accepts exactly maxExpressionDepth levels, as the parser does")
     func readerLimitMatchesParser() throws {
         // `neg` chains: n nodes accepted, n + 1 rejected.
