@@ -32,6 +32,14 @@ extension Request {
         var contextJSON = JSONObject()
         if let c = o["context"] {
             guard case .object(let obj) = c else { throw CedarError(.request, "`context` must be an object, found \(c.kindName)") }
+            // Cedar reads `context` as a value: an entity or extension escape is not a record.
+            let escape: ValueEscape?
+            do {
+                escape = try ValueEscape(obj)
+            } catch {
+                throw error.prefixed("in `context`: ", code: .request)
+            }
+            if escape != nil { throw CedarError(.request, "`context` must be a record, found an entity or extension value") }
             contextJSON = obj
         }
         guard let schema else {

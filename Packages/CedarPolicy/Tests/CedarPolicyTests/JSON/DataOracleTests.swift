@@ -111,6 +111,18 @@ struct DataOracleTests {
         }
     }
 
+    @Test("a context that is an entity or extension escape is not a record, as in Cedar", arguments: [
+        #"{"__extn": {"fn": "ip", "arg": "1.1.1.1"}}"#, #"{"__entity": {"type": "U", "id": "x"}}"#,
+    ])
+    func escapeContext(_ context: String) throws {
+        let text = #"{"principal": "U::\"a\"", "action": "Action::\"r\"", "resource": "U::\"b\"", "context": "# + context + "}"
+        let error = #expect(throws: CedarError.self) { try Request(json: JSONValue(parsing: text)) }
+        #expect(error?.code == .request)
+        // With another member beside it, the object is an ordinary record.
+        let record = text.replacingOccurrences(of: #""context": {"#, with: #""context": {"x": 1, "#)
+        #expect(try Request(json: JSONValue(parsing: record)).context.count == 2)
+    }
+
     @Test("requests without a schema: we accept exactly what Cedar accepts")
     func requestsWithoutSchema() throws {
         var disagreements: [String] = []
