@@ -54,3 +54,24 @@ extension CedarDatetime {
     /// 9999-12-31T23:59:59.999Z.
     static let maximumWritable = CedarDatetime(millis: Self.daysFromCivil(year: 10_000, month: 1, day: 1) * Self.millisPerDay - 1)
 }
+
+extension ExtensionValue {
+    /// The parts of ``cedarExpression`` for writers that build their own output (policy JSON, the
+    /// formatter): the constructor, its string argument, and for a datetime without text form the
+    /// epoch offset in milliseconds (then the argument is `"1970-01-01"`).
+    var constructorCall: (function: ExtensionFunction, argument: String, epochOffsetMillis: Int64?) {
+        if let argument = self.constructorArgument { return (self.constructor, argument, nil) }
+        guard case .datetime(let d) = self else { return (self.constructor, "", nil) }
+        return (.datetime, "1970-01-01", d.millis)
+    }
+}
+
+extension ExtensionFunction {
+    /// The constructor for each extension type name (`"ipaddr"` → `ip`).
+    static let constructorsByTypeName: [String: ExtensionFunction] = [
+        "decimal": .decimal, "ipaddr": .ip, "datetime": .datetime, "duration": .duration,
+    ]
+
+    /// Whether this function builds an extension value from a string (`decimal`, `ip`, `datetime`, `duration`).
+    var isConstructor: Bool { Self.constructorsByTypeName.values.contains(self) }
+}

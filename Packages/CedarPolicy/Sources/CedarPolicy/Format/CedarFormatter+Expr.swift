@@ -290,13 +290,12 @@ extension CedarFormatter {
         }
     }
 
-    /// An extension value as the call that makes it (`decimal("1.5000")`, `ip("10.0.0.0/8")`, …).
+    /// An extension value as the call that makes it (`decimal("1.5000")`, `ip("10.0.0.0/8")`, …;
+    /// `datetime("1970-01-01").offset(duration("…ms"))` for datetimes with no datetime text).
     private static func extensionLiteral(_ ext: ExtensionValue) -> String {
-        switch ext {
-        case .decimal(let d): "decimal(\(CedarText.quoted(d.description)))"
-        case .ipaddr(let ip): "ip(\(CedarText.quoted(ip.description)))"
-        case .datetime(let dt): "datetime(\(CedarText.quoted(dt.description)))"
-        case .duration(let d): "duration(\(CedarText.quoted(d.description)))"
-        }
+        let (fn, arg, offset) = ext.constructorCall
+        let call = "\(fn.rawValue)(\(CedarText.quoted(arg)))"
+        guard let offset else { return call }
+        return call + ".offset(duration(\(CedarText.quoted("\(offset)ms"))))"
     }
 }

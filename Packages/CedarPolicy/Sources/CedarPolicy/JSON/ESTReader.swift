@@ -22,7 +22,9 @@ extension BinaryOp {
 
 /// Readers for the JSON policy format.
 enum ESTReader {
-    /// The parser's expression depth bound, so every AST consumer sees the same limit.
+    /// The parser's expression depth bound, so every AST consumer sees the same limit: an
+    /// expression tree may be at most this many nodes tall, counting the root and the leaves,
+    /// exactly as the text parser counts.
     static let maxDepth = CedarParser.maxExpressionDepth
 
     static func object(_ json: JSONValue, _ what: String) throws(CedarError) -> JSONObject {
@@ -47,8 +49,9 @@ enum ESTReader {
         }
     }
 
+    /// Reads the expression at `depth` nodes below the root (the root is at 0).
     static func expr(_ json: JSONValue, depth: Int) throws(CedarError) -> Expr {
-        guard depth <= self.maxDepth else { throw CedarError(.limitExceeded, "expression nested deeper than \(self.maxDepth) levels") }
+        guard depth < self.maxDepth else { throw CedarError(.limitExceeded, "expression nested deeper than \(self.maxDepth) levels") }
         guard case .object(let o) = json, o.count == 1, let (key, body) = o.first else {
             throw CedarError(.json, "an expression must be an object with exactly one member, found \(json.kindName)")
         }
@@ -139,6 +142,8 @@ enum ESTReader {
 
     /// `{"Value": v}`: literals stay literals; sets, records and extension values become the
     /// expressions that build them.
+    /// `depth` is one more than the number of nodes above this one, as `expr` passes it: the
+    /// value stands for the `{"Value": …}` node itself.
     static func valueExpr(_ json: JSONValue, depth: Int) throws(CedarError) -> Expr {
         guard depth <= self.maxDepth else { throw CedarError(.limitExceeded, "expression nested deeper than \(self.maxDepth) levels") }
         switch json {

@@ -9,16 +9,6 @@ enum JSONBridge {
         return try fn.apply(args)
     }
 
-    /// The constructor name and argument text that rebuild `value` (`("decimal", "1.5")`).
-    static func constructorText(_ value: ExtensionValue) -> (fn: String, arg: String) {
-        switch value {
-        case .decimal(let d): ("decimal", d.description)
-        case .ipaddr(let ip): ("ip", ip.description)
-        case .datetime(let d): ("datetime", d.description)
-        case .duration(let d): ("duration", d.description)
-        }
-    }
-
     /// Validates a qualified entity type name (`A::B`), which must be written in normal form (no
     /// whitespace or comments), as Cedar requires in JSON.
     static func entityType(_ name: String) throws(CedarError) -> EntityType {
@@ -32,18 +22,5 @@ enum JSONBridge {
     /// Parses `Type::"id"` text.
     static func entityUID(_ text: String) throws(CedarError) -> EntityUID {
         try CedarParser.parseEntityUID(text)
-    }
-}
-
-/// The constructor function for each extension type name used in schemas.
-extension JSONBridge {
-    static func constructorName(forType type: String) -> String? {
-        switch type {
-        case "decimal": "decimal"
-        case "ipaddr": "ip"
-        case "datetime": "datetime"
-        case "duration": "duration"
-        default: nil
-        }
     }
 }

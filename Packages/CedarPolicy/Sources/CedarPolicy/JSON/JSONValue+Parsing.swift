@@ -2,6 +2,11 @@ extension JSONValue {
     /// Bounds on the input the JSON reader accepts; exceeding one is a `.limitExceeded` error.
     public struct Limits: Hashable, Sendable {
         /// Maximum nesting of arrays and objects (default 256).
+        ///
+        /// The default reads back any policy JSON our writer produces for policies within
+        /// ``CedarParser/maxExpressionDepth``: two JSON levels per expression level, three for a
+        /// leaf (`{"Value": {"__entity": {…}}}`) and five around the expression in a policy set,
+        /// 134 levels at most.
         public var maxDepth: Int
         /// Maximum input size in bytes (default 64 MiB).
         public var maxBytes: Int

@@ -41,6 +41,10 @@ extension Policy {
             guard case .array(let conditionList) = try ESTReader.field(o, "conditions", "a policy") else {
                 throw CedarError(.json, "`conditions` must be an array")
             }
+            guard conditionList.count <= CedarParser.maxConditionsPerPolicy else {
+                throw CedarError(
+                    .limitExceeded, "a policy may have at most \(CedarParser.maxConditionsPerPolicy) conditions; this one has \(conditionList.count)")
+            }
             var conditions: [Condition] = []
             for c in conditionList {
                 let co = try ESTReader.object(c, "a condition")

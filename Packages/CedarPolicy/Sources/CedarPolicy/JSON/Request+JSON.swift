@@ -6,8 +6,17 @@ extension Request {
     /// `validateRequest` does: the action is declared and applies to the principal and resource
     /// types, enumerated ids are declared, and the context conforms to the action's context type
     /// (read schema-directed). Errors have code `.request`.
+    ///
+    /// Members other than these four are errors. This is stricter than Cedar: cedarpy 4.12
+    /// ignores unknown members, so a misspelled `"Context"` there silently becomes an empty
+    /// context, every policy that reads the context errors and is skipped, and an erroring
+    /// `forbid` no longer blocks a `permit`. A request line that does not say what it means is
+    /// rejected instead.
     public init(json: JSONValue, schema: Schema? = nil) throws(CedarError) {
         guard case .object(let o) = json else { throw CedarError(.request, "a request must be a JSON object, found \(json.kindName)") }
+        for (key, _) in o where !Self.jsonMembers.contains(key) {
+            throw CedarError(.request, "unexpected member `\(key)` in a request (expected `principal`, `action`, `resource` and `context`)")
+        }
         func uid(_ key: String) throws(CedarError) -> EntityUID {
             guard let v = o[key] else { throw CedarError(.request, "request is missing `\(key)`") }
             do {
@@ -23,15 +32,14 @@ extension Request {
         var contextJSON = JSONObject()
         if let c = o["context"] {
             guard case .object(let obj) = c else { throw CedarError(.request, "`context` must be an object, found \(c.kindName)") }
-            // As in Cedar, a context written as an entity or extension escape is that value, not a
-            // record with one odd attribute, and so is rejected.
-            if obj.count == 1, let only = obj.keys.first, only == "__entity" || only == "__extn" {
-                let value: Value
-                do { value = try Value(json: c) } catch { throw error.prefixed("in context, ", code: .request) }
-                if case .record = value {} else {
-                    throw CedarError(.request, "`context` must be a record, found \(value.typeName) written as `\(only)`")
-                }
+            // Cedar reads `context` as a value: an entity or extension escape is not a record.
+            let escape: ValueEscape?
+            do {
+                escape = try ValueEscape(obj)
+            } catch {
+                throw error.prefixed("in `context`: ", code: .request)
             }
+            if escape != nil { throw CedarError(.request, "`context` must be a record, found an entity or extension value") }
             contextJSON = obj
         }
         guard let schema else {
@@ -49,6 +57,9 @@ extension Request {
         let request = Request(principal: principal, action: action, resource: resource)
         self = try request.validated(contextJSON: contextJSON, schema: schema)
     }
+
+    /// The members `init(json:schema:)` reads.
+    static let jsonMembers: Set<String> = ["principal", "action", "resource", "context"]
 
     /// Validates this request's principal, action and resource against `schema` and reads
     /// `contextJSON` against the action's context type.

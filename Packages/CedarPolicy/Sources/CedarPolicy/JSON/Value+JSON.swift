@@ -32,15 +32,12 @@ extension Value {
                 if let v = fields[key] { o.insert(key, v.json) }
             }
             return .object(o)
-        case .ext(.datetime(let d)) where (try? CedarDatetime(parsing: d.description)) != d:
-            // Outside the years 0000-9999 there is no datetime text; write the epoch plus an offset, as Cedar does.
-            return ["__extn": ["fn": "offset", "args": [
-                ["__extn": ["fn": "datetime", "arg": "1970-01-01"]],
-                ["__extn": ["fn": "duration", "arg": .string("\(d.millis)ms")]],
-            ]]]
         case .ext(let e):
-            let (fn, arg) = JSONBridge.constructorText(e)
-            return ["__extn": ["fn": .string(fn), "arg": .string(arg)]]
+            let (fn, arg, offset) = e.constructorCall
+            let call: JSONValue = ["__extn": ["fn": .string(fn.rawValue), "arg": .string(arg)]]
+            guard let offset else { return call }
+            // A datetime with no datetime text: the epoch plus an offset, as Cedar writes it.
+            return ["__extn": ["fn": "offset", "args": [call, ["__extn": ["fn": "duration", "arg": .string("\(offset)ms")]]]]]
         }
     }
 }

@@ -63,7 +63,7 @@ enum ValueJSONReader {
             let v: Value
             switch json {
             case .string(let s):
-                guard let fn = JSONBridge.constructorName(forType: typeName) else {
+                guard let fn = ExtensionFunction.constructorsByTypeName[typeName]?.rawValue else {
                     throw CedarError(.json, "unknown extension type `\(typeName)`")
                 }
                 v = try JSONBridge.callExtension(fn, [.string(s)])

@@ -15,6 +15,14 @@ public enum CedarParser {
     /// work at 64 levels for every expression shape, while authorizing nested records or long
     /// `||` chains overflows at 96. The whole integration corpus stays below 12.
     public static let maxExpressionDepth = 64
+    /// The most `when`/`unless` clauses one policy may have (in text and in policy JSON).
+    ///
+    /// Cedar itself sets no bound, but each clause is a link in a chain that consumers may walk
+    /// recursively (the compiled authorizer nests one closure per clause), so without a bound a
+    /// few megabytes of ` when { true }` overflow the stack. The parser, the JSON reader, the
+    /// formatter and the validator take any number; this bound is for the consumers that do not,
+    /// and leaves a wide margin over real policies (no file in the integration corpus has more than one).
+    public static let maxConditionsPerPolicy = 1_000
 
     /// Parses a policy set's text. IDs are `policy0`, `policy1`, … by position; policies with
     /// slots in their scope are templates.

@@ -2,8 +2,13 @@
 ///
 /// Works on UTF-8 bytes. Whitespace is any Unicode white space (as Cedar's lexer); comments run
 /// from `//` to the next line feed or carriage return. Columns count Unicode scalars.
+///
+/// Cedar schema syntax uses the same tokens plus a lone `=` and `?` (`type T = …;`, `a?: Long`);
+/// with `schemaSyntax` set those lex as `.assign` and `.question` instead of being errors or slots.
 struct Lexer {
     let bytes: [UInt8]
+    /// Lex Cedar schema syntax rather than policy text.
+    let schemaSyntax: Bool
     private var pos = 0
     private var line = 1
     private var lineStart = 0
@@ -15,8 +20,9 @@ struct Lexer {
     /// The last line holding a token or comment (0 before any).
     private var lastContentLine = 0
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], schemaSyntax: Bool = false) {
         self.bytes = bytes
+        self.schemaSyntax = schemaSyntax
     }
 
     /// Lexes the whole input, ending with an `.eof` token.
@@ -152,6 +158,7 @@ struct Lexer {
             }
         case UInt8(ascii: "?"):
             self.advance()
+            if self.schemaSyntax { return make(.question) }
             while let c = self.peek(), Lexer.isIdentContinue(c) { self.advance() }
             let name = String(decoding: self.bytes[start..<self.pos], as: UTF8.self)
             guard name == "?principal" || name == "?resource" else {
@@ -211,6 +218,7 @@ struct Lexer {
                 self.advance()
                 return make(.eq)
             }
+            if self.schemaSyntax { return make(.assign) }
             throw CedarError(.syntax, "unexpected `=`; did you mean `==`?", at: make(.eq).location)
         case UInt8(ascii: "!"):
             self.advance()

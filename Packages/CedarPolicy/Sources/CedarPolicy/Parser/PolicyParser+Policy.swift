@@ -46,6 +46,11 @@ extension PolicyParser {
             } else {
                 throw self.error("invalid policy condition \(self.describe(token)): expected `when` or `unless`", at: token)
             }
+            guard conditions.count < CedarParser.maxConditionsPerPolicy else {
+                throw CedarError(
+                    .limitExceeded, "a policy may have at most \(CedarParser.maxConditionsPerPolicy) `when`/`unless` clauses",
+                    at: token.location)
+            }
             self.advance()
             try self.expect(.lbrace, "`{` after `\(kind.rawValue)`")
             if self.current.kind == .rbrace {

@@ -129,39 +129,10 @@ struct PolicyParser {
 
     /// Decodes a string token's body.
     func stringValue(_ token: Token) throws(CedarError) -> String {
-        let body = self.stringBody(token)
-        switch StringLiteral.decode(body.unicodeScalars) {
-        case .success(let s): return s
-        case .failure(let bad): throw self.escapeError(bad, in: token)
-        }
+        try StringLiteral.value(of: token, in: self.bytes)
     }
 
     func patternValue(_ token: Token) throws(CedarError) -> Pattern {
-        let body = self.stringBody(token)
-        switch StringLiteral.decodePattern(body.unicodeScalars) {
-        case .success(let elements): return Pattern(elements)
-        case .failure(let bad): throw self.escapeError(bad, in: token)
-        }
-    }
-
-    private func stringBody(_ token: Token) -> Substring {
-        Substring(String(decoding: self.bytes[(token.start + 1)..<(token.end - 1)], as: UTF8.self))
-    }
-
-    private func escapeError(_ bad: StringLiteral.BadEscape, in token: Token) -> CedarError {
-        // Point at the escape itself: the body starts one column after the quote.
-        var offset = token.start + 1
-        var column = token.column + 1
-        var seen = 0
-        while seen < bad.scalarOffset, offset < token.end {
-            let (_, len) = Lexer.scalar(in: self.bytes, at: offset)
-            offset += len
-            column += 1
-            seen += 1
-        }
-        // Multi-line strings: fall back to the token start if the escape is on a later line.
-        let crossesLine = self.bytes[token.start..<offset].contains(0x0A)
-        let location = crossesLine ? token.location : SourceLocation(offset: offset, line: token.line, column: column)
-        return CedarError(.syntax, "the input `\(bad.text)` is not a valid escape", at: location)
+        try StringLiteral.pattern(of: token, in: self.bytes)
     }
 }

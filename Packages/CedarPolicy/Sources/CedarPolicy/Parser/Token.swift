@@ -6,6 +6,8 @@ struct Token: Sendable {
         case comma, semicolon, colon, doubleColon, dot, at
         case eq, neq, lt, le, gt, ge, and, or
         case plus, minus, star, bang
+        /// `=` and `?`, which only Cedar schema syntax uses (see ``Lexer/schemaSyntax``).
+        case assign, question
         case eof
     }
 
@@ -51,6 +53,8 @@ extension Token.Kind {
         case .minus: "`-`"
         case .star: "`*`"
         case .bang: "`!`"
+        case .assign: "`=`"
+        case .question: "`?`"
         case .eof: "end of input"
         }
     }

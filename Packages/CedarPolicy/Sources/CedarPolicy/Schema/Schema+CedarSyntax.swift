@@ -44,12 +44,9 @@ struct CedarSchemaParser {
         CedarError(.syntax, "expected \(wanted), found \(self.current.describe)", at: self.current.location)
     }
 
-    /// Words that cannot be used as identifiers in names and paths.
-    static let reserved: Set<String> = ["true", "false", "if", "then", "else", "in", "is", "like", "has"]
-
     private mutating func identifier(allowReserved: Bool = true, allowCedarNamespace: Bool = false) throws(CedarError) -> String {
         guard let id = self.current.identifier else { throw self.unexpected("an identifier") }
-        if !allowReserved, Self.reserved.contains(id) {
+        if !allowReserved, PolicyParser.reservedWords.contains(id) {
             throw CedarError(.syntax, "`\(id)` is a reserved identifier", at: self.current.location)
         }
         if !allowReserved, !allowCedarNamespace, id == "__cedar" {

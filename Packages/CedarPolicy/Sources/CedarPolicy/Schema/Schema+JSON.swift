@@ -209,9 +209,11 @@ enum JSONSchemaReader {
         }
     }
 
+    /// A name segment: ``CedarParser/isValidIdentifier(_:)``, except that `__cedar` passes here
+    /// (the callers decide where the `__cedar` namespace is allowed).
     static func isIdentifier(_ s: some StringProtocol) -> Bool {
-        guard let f = s.unicodeScalars.first, SchemaLexer.isIdentStart(f) else { return false }
-        return s.unicodeScalars.allSatisfy(SchemaLexer.isIdentContinue) && !CedarSchemaParser.reserved.contains(String(s))
+        let name = String(s)
+        return name == "__cedar" || CedarParser.isValidIdentifier(name)
     }
 
     static func isPath(_ s: String) -> Bool {

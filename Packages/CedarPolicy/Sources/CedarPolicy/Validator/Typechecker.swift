@@ -59,36 +59,16 @@ struct Typechecker {
             }
             return (lub, capA.union(capC).intersection(capB))
         case .and:
-            // Right-nested chains (a policy's conditions) are walked iteratively, so their length
-            // does not count against the depth limit.
-            var levels: [Answer] = []
+            // Right-nested chains are walked iteratively, so their length does not count against
+            // the depth limit.
+            var operands: [Expr] = []
             var current = e
-            var p = prior
-            var result: Answer?
             while case .and(let l, let r) = current.kind {
-                let (tl, capL) = try self.expect(l, .anyBool, p, depth: d)
-                if tl == .singleton(false) {
-                    result = (tl, [])
-                    break
-                }
-                levels.append((tl, capL))
-                p = p.union(capL)
+                operands.append(l)
                 current = r
             }
-            if result == nil { result = try self.expect(current, .anyBool, p, depth: d) }
-            guard var (tr, capR) = result else { return (.anyBool, []) }
-            for (tl, capL) in levels.reversed() {
-                if tr == .singleton(false) {
-                    (tr, capR) = (.singleton(false), [])
-                } else if tr == .singleton(true) {
-                    (tr, capR) = (tl, capL.union(capR))
-                } else if tl == .singleton(true) {
-                    (tr, capR) = (tr, capR)
-                } else {
-                    (tr, capR) = (.anyBool, capL.union(capR))
-                }
-            }
-            return (tr, capR)
+            operands.append(current)
+            return try self.typecheckConjunction(operands, prior, depth: d)
         case .or(let l, let r):
             let (tl, capL) = try self.expect(l, .anyBool, prior, depth: d)
             if tl == .singleton(true) { return (tl, capL) }
@@ -206,6 +186,40 @@ struct Typechecker {
         case .ext(let x):
             return .extension(x.typeName)
         }
+    }
+
+    /// Typechecks `o₁ && o₂ && … && oₙ` (right-nested, so each operand sees the capabilities of
+    /// the ones before it) in a loop: a policy's scope and clauses are checked this way, however
+    /// many there are. An operand whose type is `false` ends the chain, as Cedar's short-circuit does.
+    func typecheckConjunction(_ operands: [Expr], _ prior: Set<Capability>, depth d: Int) throws(TypeCheckError) -> Answer {
+        guard let last = operands.last else { return (.singleton(true), []) }
+        var levels: [Answer] = []
+        levels.reserveCapacity(operands.count - 1)
+        var p = prior
+        var result: Answer?
+        for operand in operands.dropLast() {
+            let (tl, capL) = try self.expect(operand, .anyBool, p, depth: d)
+            if tl == .singleton(false) {
+                result = (tl, [])
+                break
+            }
+            levels.append((tl, capL))
+            p = p.union(capL)
+        }
+        if result == nil { result = try self.expect(last, .anyBool, p, depth: d) }
+        guard var (tr, capR) = result else { return (.anyBool, []) }
+        for (tl, capL) in levels.reversed() {
+            if tr == .singleton(false) {
+                (tr, capR) = (.singleton(false), [])
+            } else if tr == .singleton(true) {
+                (tr, capR) = (tl, capL.union(capR))
+            } else if tl == .singleton(true) {
+                (tr, capR) = (tr, capR)
+            } else {
+                (tr, capR) = (.anyBool, capL.union(capR))
+            }
+        }
+        return (tr, capR)
     }
 
     /// Typechecks `e` and requires its type to be a (permissive) subtype of one of `expected`.

@@ -31,14 +31,14 @@ public struct Validator: Sendable {
     func validate(policy: Policy) -> (errors: [ValidationDiagnostic], warnings: [ValidationDiagnostic]) {
         var errors = self.scopeChecks(policy)
         if let e = self.actionApplication(policy) { errors.append(e) }
-        let condition = Self.condition(policy)
+        let conjuncts = Self.conjuncts(policy)
         var allFalse = true
         var typeError: ValidationDiagnostic?
         for unlinked in self.index.environments {
             for env in self.linkedEnvironments(unlinked, policy) {
                 let checker = Typechecker(schema: self.index, env: env)
                 do {
-                    let (t, _) = try checker.expect(condition, .anyBool, [], depth: 0)
+                    let (t, _) = try checker.typecheckConjunction(conjuncts, [], depth: 0)
                     if t != .singleton(false) { allFalse = false }
                 } catch {
                     allFalse = false
@@ -58,8 +58,13 @@ public struct Validator: Sendable {
         return (errors, warnings)
     }
 
-    /// The policy's scope and conditions as one expression, shaped as Cedar builds it.
-    static func condition(_ p: Policy) -> Expr {
+    /// The policy's scope constraints and conditions in evaluation order, as the operands of the
+    /// `&&` chain Cedar builds (`principal && action && resource && when₁ && !unless₂ …`).
+    ///
+    /// Kept as a list rather than one right-nested `Expr`: a policy may have as many clauses as
+    /// ``CedarParser/maxConditionsPerPolicy``, and a chain that long would be built, typechecked
+    /// and freed recursively.
+    static func conjuncts(_ p: Policy) -> [Expr] {
         let loc = p.location
         func scope(_ c: ScopeConstraint, _ v: Variable) -> Expr {
             let variable = Expr(.variable(v), at: loc)
@@ -88,13 +93,12 @@ public struct Validator: Sendable {
         case .inSet(let uids):
             action = Expr(.binary(.in, actionVar, Expr(.set(uids.map { Expr(.literal(.entity($0)), at: loc) }), at: loc)), at: loc)
         }
-        var body: Expr?
-        for c in p.conditions.reversed() {
-            let e = c.kind == .when ? c.body : Expr(.not(c.body), at: c.body.location)
-            body = body.map { Expr(.and(e, $0), at: loc) } ?? e
+        var out = [scope(p.principal, .principal), action, scope(p.resource, .resource)]
+        out.reserveCapacity(3 + p.conditions.count)
+        for c in p.conditions {
+            out.append(c.kind == .when ? c.body : Expr(.not(c.body), at: c.body.location))
         }
-        let rest = Expr(.and(scope(p.resource, .resource), body ?? Expr(.literal(.bool(true)), at: loc)), at: loc)
-        return Expr(.and(scope(p.principal, .principal), Expr(.and(action, rest), at: loc)), at: loc)
+        return out
     }
 
     /// The request environment with the template's slots typed, once per possible slot type.

@@ -125,12 +125,15 @@ enum ConformanceRunner {
             }
             let response = authorizer.isAuthorized(parsed, entities: entities)
             let decision = response.decision == .allow ? "allow" : "deny"
+            // Compared as sorted lists, not sets: a policy reported twice is a mismatch.
             let reason = response.reason.sorted()
-            let errors = Set(response.errors.map(\.policyID)).sorted()
+            let errors = response.errors.map(\.policyID).sorted()
             var kinds: [String] = []
             if decision != request.decision { kinds.append("decision") }
-            if reason != request.reason { kinds.append("reason") }
-            if errors != request.errors { kinds.append("errors") }
+            if reason != request.reason.sorted() { kinds.append("reason") }
+            if errors != request.errors.sorted() { kinds.append("errors") }
+            // `Response` documents both lists as sorted by policy ID; callers rely on it.
+            if response.reason != reason || response.errors.map(\.policyID) != errors { kinds.append("order") }
             guard !kinds.isEmpty else {
                 tally.passedCases += 1
                 continue

@@ -67,6 +67,13 @@ struct CorpusJSONTests {
         #expect(entityCount > 10_000)
     }
 
+    /// A corpus request entry without its bookkeeping (`description`, `decision`, `reason`, …),
+    /// which `Request(json:)` rejects as unknown members.
+    static func requestPart(_ entry: JSONValue) -> JSONValue {
+        guard case .object(let o) = entry else { return entry }
+        return JSONObject(o.filter { Request.jsonMembers.contains($0.0) }).map(JSONValue.object) ?? entry
+    }
+
     @Test("every corpus request reads without a schema")
     func requests() throws {
         var count = 0
@@ -74,7 +81,7 @@ struct CorpusJSONTests {
             guard case .array(let requests)? = try JSONCorpus.json(url)["requests"] else { continue }
             for r in requests {
                 do {
-                    let request = try Request(json: r)
+                    let request = try Request(json: Self.requestPart(r))
                     count += 1
                     #expect(try Request(json: JSONValue(parsing: request.json.serialized())) == request)
                 } catch {
@@ -104,7 +111,7 @@ struct CorpusJSONTests {
                     #expect(entities[action.uid] != nil, "\(name): action \(action.uid) added")
                 }
                 for r in requests where r["validateRequest"] == .bool(true) {
-                    _ = try Request(json: r, schema: schema)
+                    _ = try Request(json: Self.requestPart(r), schema: schema)
                     validated += 1
                 }
             } catch {

@@ -81,6 +81,48 @@ struct DataOracleTests {
         #expect(disagreements.isEmpty, "\(disagreements.count) disagreements")
     }
 
+    /// The fixture's request without the corpus bookkeeping members (`decision`, `reason`, …),
+    /// which cedarpy ignores, as it ignores every unknown member. `nil` when another unknown
+    /// member is left (a mutated key): we reject those on purpose (`Request(json:)`), so they are
+    /// checked in `unknownRequestMembers` rather than compared with Cedar.
+    static func cedarRequest(_ json: JSONValue?) -> JSONValue? {
+        guard case .object(let o)? = json else { return json ?? .null }
+        let bookkeeping: Set<String> = ["decision", "reason", "errors", "validateRequest", "description"]
+        var pairs: [(String, JSONValue)] = []
+        for (key, value) in o where !bookkeeping.contains(key) {
+            guard Request.jsonMembers.contains(key) else { return nil }
+            pairs.append((key, value))
+        }
+        return JSONObject(pairs).map(JSONValue.object)
+    }
+
+    @Test("request members other than principal, action, resource and context are errors (cedarpy ignores them)")
+    func unknownRequestMembers() throws {
+        let base = #""principal": "U::\"a\"", "action": "Action::\"r\"", "resource": "U::\"b\"""#
+        #expect(throws: Never.self) { try Request(json: JSONValue(parsing: "{\(base), \"context\": {\"a\": 1}}")) }
+        for extra in [#""Context": {"a": 1}"#, #""contxt": {}"#, #""context": {}, "decision": "allow""#] {
+            let error = #expect(throws: CedarError.self) { try Request(json: JSONValue(parsing: "{\(base), \(extra)}")) }
+            #expect(error?.code == .request)
+            #expect(error?.message.contains("unexpected member") == true)
+        }
+        // The fixtures' mutated keys that cedarpy would ignore are rejected by us.
+        for c in DataFixtures.root["requests"]?.arrayValue ?? [] where Self.cedarRequest(c["request"]) == nil {
+            #expect(throws: CedarError.self) { try Request(json: c["request"] ?? .null) }
+        }
+    }
+
+    @Test("a context that is an entity or extension escape is not a record, as in Cedar", arguments: [
+        #"{"__extn": {"fn": "ip", "arg": "1.1.1.1"}}"#, #"{"__entity": {"type": "U", "id": "x"}}"#,
+    ])
+    func escapeContext(_ context: String) throws {
+        let text = #"{"principal": "U::\"a\"", "action": "Action::\"r\"", "resource": "U::\"b\"", "context": "# + context + "}"
+        let error = #expect(throws: CedarError.self) { try Request(json: JSONValue(parsing: text)) }
+        #expect(error?.code == .request)
+        // With another member beside it, the object is an ordinary record.
+        let record = text.replacingOccurrences(of: #""context": {"#, with: #""context": {"x": 1, "#)
+        #expect(try Request(json: JSONValue(parsing: record)).context.count == 2)
+    }
+
     @Test("requests without a schema: we accept exactly what Cedar accepts")
     func requestsWithoutSchema() throws {
         var disagreements: [String] = []
@@ -88,7 +130,8 @@ struct DataOracleTests {
         for c in DataFixtures.root["requests"]?.arrayValue ?? [] {
             guard case .bool(let expected)? = c["acceptedWithoutSchema"] else { continue }
             checked += 1
-            let ours = Result { () throws(CedarError) -> Request in try Request(json: c["request"] ?? .null) }
+            guard let request = Self.cedarRequest(c["request"]) else { continue }
+            let ours = Result { () throws(CedarError) -> Request in try Request(json: request) }
             switch (ours, expected) {
             case (.failure(let error), true): disagreements.append("\(c["name"] ?? .null): Cedar accepts, we reject: \(error)")
             case (.success, false): disagreements.append("\(c["name"] ?? .null): Cedar rejects, we accept \(c["request"]?.serialized().prefix(400) ?? "")")
@@ -108,7 +151,8 @@ struct DataOracleTests {
             let name = c["name"]?.stringValue ?? "?"
             let schema = try DataFixtures.schema(c)
             let expected = c["accepted"] == .bool(true)
-            let ours = Result { () throws(CedarError) -> Request in try Request(json: c["request"] ?? .null, schema: schema) }
+            guard let request = Self.cedarRequest(c["request"]) else { continue }
+            let ours = Result { () throws(CedarError) -> Request in try Request(json: request, schema: schema) }
             switch (ours, expected) {
             case (.failure(let error), true): disagreements.append("\(name): Cedar accepts, we reject: \(error)")
             case (.success, false): disagreements.append("\(name): Cedar rejects, we accept \(c["request"]?.serialized().prefix(400) ?? "")")

@@ -109,4 +109,25 @@ struct CedarSchemaSyntaxTests {
                 + String(repeating: ">", count: 301) + ";")
         }
     }
+
+    @Test("strings decode exactly as in policies (Cedar accepts `\\x41` in schemas too); bad escapes point at the escape")
+    func sharedStringDecoding() throws {
+        let schema = try Schema(parsingCedar: #"entity E enum ["\x41", "\u{42}", "\t\"\\"];"#)
+        #expect(schema.entityTypes[EntityType(unchecked: "E")]?.enumValues == ["A", "B", "\t\"\\"])
+        let error = #expect(throws: CedarError.self) { try Schema(parsingCedar: "entity E enum [\"ok\", \"a\\q\"];") }
+        #expect(error?.code == .syntax)
+        #expect(error?.location?.column == 24)
+    }
+
+    @Test("schema text over the policy text size limit is limitExceeded")
+    func sizeLimit() {
+        let text = "entity E;" + String(repeating: " ", count: CedarParser.maxTextBytes)
+        #expect(throws: CedarError(.limitExceeded, "")) { try Schema(parsingCedar: text) }
+    }
+
+    @Test("reserved words and identifier rules are the policy parser's", arguments: PolicyParser.reservedWords.sorted())
+    func reservedWords(_ word: String) {
+        #expect(throws: CedarError.self) { try Schema(parsingCedar: "namespace \(word) { entity E; }") }
+        #expect(!JSONSchemaReader.isIdentifier(word))
+    }
 }
