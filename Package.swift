@@ -13,10 +13,16 @@ let package = Package(
     products: [
         .executable(name: "latch", targets: ["latch"]),
         .library(name: "LatchCore", targets: ["LatchCore"]),
+        .library(name: "LatchIdentity", targets: ["LatchIdentity"]),
+        .library(name: "LatchTesting", targets: ["LatchTesting"]),
     ],
     dependencies: [
         .package(path: "Packages/CedarPolicy"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Identity: 3.x or 4.x of swift-crypto, whichever the rest of the graph settles on.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         // Store: SQLite (embedded default) and PostgreSQL (several nodes).
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
@@ -25,6 +31,18 @@ let package = Package(
     ],
     targets: [
         .target(name: "LatchCore", swiftSettings: settings),
+        .target(
+            name: "LatchIdentity",
+            dependencies: [
+                "LatchCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity"], swiftSettings: settings),
         .executableTarget(
             name: "latch",
             dependencies: [
@@ -79,6 +97,11 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
+        .testTarget(
+            name: "LatchIdentityTests",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchTesting"],
+            swiftSettings: settings
+        ),
         .testTarget(name: "LatchCLITests", dependencies: ["latch"], swiftSettings: settings),
     ]
 )
