@@ -29,8 +29,10 @@ public struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
     /// Most connections the pool opens. Default 10.
     public var maximumConnections: Int = 10
 
-    public init(host: String, port: Int = 5432, username: String, password: String?, database: String,
-                tls: TLSMode = .prefer, schema: String? = nil) throws(LatchError) {
+    public init(
+        host: String, port: Int = 5432, username: String, password: String?, database: String,
+        tls: TLSMode = .prefer, schema: String? = nil
+    ) throws(LatchError) {
         self.host = host
         self.port = port
         self.username = username
@@ -84,7 +86,8 @@ public struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
     /// Schema names go into SQL as identifiers (which cannot be bound parameters): a strict pattern.
     static func validateSchema(_ name: String) throws(LatchError) {
         let bytes = Array(name.utf8)
-        let ok = (1...63).contains(bytes.count)
+        let ok =
+            (1...63).contains(bytes.count)
             && bytes.enumerated().allSatisfy { index, byte in
                 (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || byte == UInt8(ascii: "_")
                     || (index > 0 && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte))

@@ -1,5 +1,5 @@
-public import LatchIdentity
 public import LatchCore
+public import LatchIdentity
 
 /// The stored form of a registration entry's attributes: canonical JSON text.
 ///
@@ -133,8 +133,12 @@ struct JSONReader {
     private mutating func readValue() throws(LatchError) -> EntryAttribute {
         switch self.current {
         case UInt8(ascii: "\""): return .string(try self.readString())
-        case UInt8(ascii: "t"): try self.readLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try self.readLiteral("false"); return .bool(false)
+        case UInt8(ascii: "t"):
+            try self.readLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try self.readLiteral("false")
+            return .bool(false)
         case UInt8(ascii: "["):
             self.index += 1
             var values: [String] = []

@@ -12,8 +12,10 @@ public struct EntrySelectorRow: Sendable {
     public var selectorType: String
     public var selectorValue: String
 
-    public init(id: String, spiffeID: String, x509SVIDTTL: Int64, jwtSVIDTTL: Int64, attributes: String, createdAt: Int64,
-                selectorType: String, selectorValue: String) {
+    public init(
+        id: String, spiffeID: String, x509SVIDTTL: Int64, jwtSVIDTTL: Int64, attributes: String, createdAt: Int64,
+        selectorType: String, selectorValue: String
+    ) {
         self.id = id
         self.spiffeID = spiffeID
         self.x509SVIDTTL = x509SVIDTTL

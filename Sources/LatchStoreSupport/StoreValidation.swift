@@ -31,7 +31,8 @@ public enum StoreValidation {
     }
 
     public static func selector(_ selector: Selector) throws(LatchError) {
-        let typeOK = !selector.type.isEmpty && selector.type.utf8.count <= Self.maxIdentifierBytes
+        let typeOK =
+            !selector.type.isEmpty && selector.type.utf8.count <= Self.maxIdentifierBytes
             && selector.type.utf8.allSatisfy { byte in
                 (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                     || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")

@@ -1,11 +1,12 @@
 import Foundation
 import LatchCore
 import LatchIdentity
-@testable import LatchPostgres
 import LatchTesting
 import Logging
 import PostgresNIO
 import Testing
+
+@testable import LatchPostgres
 
 /// Where the PostgreSQL tests connect: `LATCH_TEST_POSTGRES_URL` (set by `scripts/postgres-start.sh`).
 ///
@@ -31,7 +32,8 @@ enum PostgresTestEnvironment {
 
     static func configuration(schema: String? = nil) throws -> PostgresStoreConfiguration {
         guard let url = Self.url else {
-            throw LatchError(.configuration, "\(Self.variable) is not set (required with CI=true or LATCH_REQUIRE_POSTGRES=1); run scripts/postgres-start.sh")
+            throw LatchError(
+                .configuration, "\(Self.variable) is not set (required with CI=true or LATCH_REQUIRE_POSTGRES=1); run scripts/postgres-start.sh")
         }
         var configuration = try PostgresStoreConfiguration(url: url)
         configuration.schema = schema

@@ -1,11 +1,12 @@
 import Foundation
 import LatchCore
 import LatchIdentity
-@testable import LatchPostgres
 import LatchStoreSupport
 import LatchTesting
 import PostgresNIO
 import Testing
+
+@testable import LatchPostgres
 
 @Suite("PostgresStoreConfiguration")
 struct PostgresStoreConfigurationTests {
@@ -17,8 +18,10 @@ struct PostgresStoreConfigurationTests {
             ("postgres://u:p%40ss%2Fw@127.0.0.1:5/d?sslmode=verify-full&schema=latch_1", "127.0.0.1", 5, "u", "p@ss/w", "d", .require, "latch_1"),
             ("postgres://a%20b:x@h/d?sslmode=require", "h", 5432, "a b", "x", "d", .require, nil),
         ] as [(String, String, Int, String, String?, String, PostgresStoreConfiguration.TLSMode, String?)])
-    func parsesURL(_ url: String, host: String, port: Int, user: String, password: String?, database: String,
-                   tls: PostgresStoreConfiguration.TLSMode, schema: String?) throws {
+    func parsesURL(
+        _ url: String, host: String, port: Int, user: String, password: String?, database: String,
+        tls: PostgresStoreConfiguration.TLSMode, schema: String?
+    ) throws {
         let configuration = try PostgresStoreConfiguration(url: url)
         #expect(configuration.host == host)
         #expect(configuration.port == port)

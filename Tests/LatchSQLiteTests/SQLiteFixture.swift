@@ -8,7 +8,8 @@ struct SQLiteFixture: IdentityStoreFixture {
     let dataDirectory: String
 
     init() {
-        self.dataDirectory = FileManager.default.temporaryDirectory
+        self.dataDirectory =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("latch-sqlite-\(UUID().uuidString)").path
     }
 

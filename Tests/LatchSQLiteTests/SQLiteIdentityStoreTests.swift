@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import LatchCore
 import LatchIdentity
-@testable import LatchSQLite
 import LatchTesting
 import Testing
+
+@testable import LatchSQLite
 
 @Suite("SQLiteIdentityStore")
 struct SQLiteIdentityStoreTests {
