@@ -151,9 +151,21 @@ struct ExprCompiler {
             let b = self.compile(r)
             let pure = a.constant != nil && b.constant != nil
             switch op {
-            case .add: return self.fold(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.add(x, b.run(env)) }
-            case .sub: return self.fold(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.subtract(x, b.run(env)) }
-            default: return self.fold(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.multiply(x, b.run(env)) }
+            case .add:
+                return self.fold(pure: pure) { env throws(CedarError) in
+                    let x = try a.run(env)
+                    return try Operators.add(x, b.run(env))
+                }
+            case .sub:
+                return self.fold(pure: pure) { env throws(CedarError) in
+                    let x = try a.run(env)
+                    return try Operators.subtract(x, b.run(env))
+                }
+            default:
+                return self.fold(pure: pure) { env throws(CedarError) in
+                    let x = try a.run(env)
+                    return try Operators.multiply(x, b.run(env))
+                }
             }
         case .getTag:
             if case .variable(let v) = l.kind, case .literal(.string(let key)) = r.kind, let fast = self.compileGetTag(v, key) {
@@ -261,8 +273,16 @@ struct ExprCompiler {
                     return (u == (try y(env))) != negate
                 }
             }
-        case .lt: return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.lessThan(x, b.run(env), orEqual: false) }
-        case .le: return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.lessThan(x, b.run(env), orEqual: true) }
+        case .lt:
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.lessThan(x, b.run(env), orEqual: false)
+            }
+        case .le:
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.lessThan(x, b.run(env), orEqual: true)
+            }
         case .gt:
             return self.foldBool(pure: pure) { env throws(CedarError) in
                 let x = try a.run(env)
@@ -294,11 +314,20 @@ struct ExprCompiler {
                 return try Operators.isIn(x, b.run(env), in: env.entities)
             }
         case .contains:
-            return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.contains(x, b.run(env)) }
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.contains(x, b.run(env))
+            }
         case .containsAll:
-            return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.containsAll(x, b.run(env)) }
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.containsAll(x, b.run(env))
+            }
         case .containsAny:
-            return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.containsAny(x, b.run(env)) }
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.containsAny(x, b.run(env))
+            }
         case .hasTag:
             if case .variable(let v) = l.kind, case .constant(.string(let key)) = b {
                 switch v {
@@ -307,7 +336,10 @@ struct ExprCompiler {
                 default: break
                 }
             }
-            return .code { env throws(CedarError) in let x = try a.run(env); return try Operators.hasTag(x, b.run(env), in: env.entities) }
+            return .code { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.hasTag(x, b.run(env), in: env.entities)
+            }
         case .add, .sub, .mul, .getTag:
             let c = self.compileBinary(op, l, r, whole: whole)
             return .code { env throws(CedarError) in try Operators.bool(c.run(env)) }
