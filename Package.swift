@@ -13,13 +13,31 @@ let package = Package(
     products: [
         .executable(name: "latch", targets: ["latch"]),
         .library(name: "LatchCore", targets: ["LatchCore"]),
+        .library(name: "LatchIdentity", targets: ["LatchIdentity"]),
+        .library(name: "LatchTesting", targets: ["LatchTesting"]),
     ],
     dependencies: [
         .package(path: "Packages/CedarPolicy"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Identity: 3.x or 4.x of swift-crypto, whichever the rest of the graph settles on.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         .target(name: "LatchCore", swiftSettings: settings),
+        .target(
+            name: "LatchIdentity",
+            dependencies: [
+                "LatchCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity"], swiftSettings: settings),
         .executableTarget(
             name: "latch",
             dependencies: [
@@ -30,6 +48,11 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
+        .testTarget(
+            name: "LatchIdentityTests",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchTesting"],
+            swiftSettings: settings
+        ),
         .testTarget(name: "LatchCLITests", dependencies: ["latch"], swiftSettings: settings),
     ]
 )
