@@ -1,5 +1,5 @@
 import Foundation
-public import LatchCore
+import LatchCore
 public import LatchIdentity
 import LatchStoreSupport
 public import Logging
@@ -132,7 +132,7 @@ public final class PostgresIdentityStore: IdentityStore, Service {
                     try await connection.query("ROLLBACK", logger: self.logger)
                 } catch {
                     // The connection is unusable; closing it makes the pool replace it.
-                    connection.close()
+                    try? await connection.close()
                 }
                 throw error
             }

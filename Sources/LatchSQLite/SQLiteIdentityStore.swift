@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import LatchCore
+import LatchCore
 public import LatchIdentity
 import LatchStoreSupport
 

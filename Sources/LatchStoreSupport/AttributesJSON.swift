@@ -151,7 +151,8 @@ struct JSONReader {
                 try self.expect(UInt8(ascii: "]"))
                 return .strings(values)
             }
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .long(try self.readInteger())
+        case let byte? where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
+            return .long(try self.readInteger())
         default: throw self.fail("unexpected value")
         }
     }

@@ -5,7 +5,7 @@ import Testing
 extension IdentityStoreConformance {
     static let joinTokenChecks: [Check] = [
         Check("a join token is consumed once") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let token = V.token(1)
                 try await store.createJoinToken(token)
                 try await store.createJoinToken(V.token(2))
@@ -16,8 +16,8 @@ extension IdentityStoreConformance {
             }
         },
         Check("N concurrent consumers on two handles: exactly one gets the token") { fixture in
-            try await fixture.withStore { first in
-                try await fixture.withStore { second in
+            try await fixture.withStore { first async throws in
+                try await fixture.withStore { second async throws in
                     for round in UInt8(0)..<4 {
                         let token = V.token(100 + round)
                         try await first.createJoinToken(token)
@@ -34,7 +34,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("an expired join token is not consumed; expiry is exclusive at expiresAt") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let token = V.token(7, expiresAt: 10_000)
                 try await store.createJoinToken(token)
                 #expect(try await store.consumeJoinToken(hash: token.tokenHash, now: 10_000) == nil, "now == expiresAt is expired")
@@ -43,7 +43,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("deleteExpiredJoinTokens removes exactly the expired tokens") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 try await store.createJoinToken(V.token(1, expiresAt: 100))
                 try await store.createJoinToken(V.token(2, expiresAt: 200))
                 try await store.createJoinToken(V.token(3, expiresAt: 201))
@@ -53,7 +53,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("a duplicate join token hash is a conflict; malformed tokens are invalid input") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 try await store.createJoinToken(V.token(1))
                 var again = V.token(1)
                 again.selectorValue = "join_token:other"
@@ -81,7 +81,7 @@ extension IdentityStoreConformance {
         Check("acknowledged writes survive closing and reopening the store") { fixture in
             let entry = try V.entry("durable", selectors: ["unix:uid:1000"], attributes: ["team": .string("ops")])
             let key = V.key("kd", purpose: .x509Authority, state: .active, certificate: [1, 2, 3])
-            let revision = try await fixture.withStore { store in
+            let revision = try await fixture.withStore { store async throws in
                 try await store.createEntry(entry)
                 try await store.createEntry(try V.entry("gone", selectors: ["unix:uid:1"]))
                 #expect(try await store.deleteEntry(id: "gone"))
@@ -91,7 +91,7 @@ extension IdentityStoreConformance {
                 #expect(try await store.consumeJoinToken(hash: V.tokenHash(10), now: 0) != nil)
                 return try await store.entriesRevision()
             }
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 #expect(try await store.listEntries() == [entry])
                 #expect(try await store.entriesRevision() == revision)
                 #expect(try await store.keys(purpose: .x509Authority) == [key])
@@ -101,7 +101,7 @@ extension IdentityStoreConformance {
         },
         Check("reopening an existing store applies no migration twice and keeps working") { fixture in
             for round in 0..<3 {
-                try await fixture.withStore { store in
+                try await fixture.withStore { store async throws in
                     try await store.createEntry(try V.entry("m\(round)", selectors: ["unix:uid:\(round)"], createdAt: Int64(round)))
                     #expect(try await store.listEntries().map(\.id) == (0...round).map { "m\($0)" })
                 }

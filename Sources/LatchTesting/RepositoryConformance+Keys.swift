@@ -5,7 +5,7 @@ import Testing
 extension IdentityStoreConformance {
     static let keyChecks: [Check] = [
         Check("saved keys list by purpose, oldest first, and round-trip byte for byte") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let certificate: [UInt8] = [0x30, 0x82, 0x00, 0x00, 0xFF, 0x00, 0x7F]
                 let keys = [
                     V.key("x-new", purpose: .x509Authority, createdAt: 300, certificate: certificate),
@@ -24,7 +24,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("saveKey replaces the key with the same id") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 try await store.saveKey(V.key("k", state: .prepared))
                 var replaced = V.key("k", state: .published, createdAt: 1_000, notAfter: 555)
                 replaced.sealedPrivateKey = [9, 9, 9]
@@ -33,7 +33,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("a key transition is a compare-and-set on the current state") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 try await store.saveKey(V.key("k", state: .prepared))
                 #expect(try await store.transitionKey(keyID: "k", from: .published, to: .active) == false, "wrong from-state")
                 #expect(try await store.transitionKey(keyID: "k", from: .prepared, to: .published))
@@ -46,8 +46,8 @@ extension IdentityStoreConformance {
             }
         },
         Check("concurrent transitions of one key from two handles: exactly one wins") { fixture in
-            try await fixture.withStore { first in
-                try await fixture.withStore { second in
+            try await fixture.withStore { first async throws in
+                try await fixture.withStore { second async throws in
                     for round in 0..<4 {
                         let id = "rot\(round)"
                         try await first.saveKey(V.key(id, state: .published))
@@ -68,7 +68,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("deleteExpiredKeys removes only retired keys whose notAfter is before the cutoff") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 try await store.saveKey(V.key("retired-old", state: .retired, notAfter: 100))
                 try await store.saveKey(V.key("retired-edge", state: .retired, notAfter: 200))
                 try await store.saveKey(V.key("retired-new", state: .retired, notAfter: 300))
@@ -82,7 +82,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("malformed keys are rejected as invalid input") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 var noSecret = V.key("k")
                 noSecret.sealedPrivateKey = []
                 await expectLatchError(.invalidInput, "empty key id") { try await store.saveKey(V.key("")) }

@@ -7,7 +7,7 @@ extension IdentityStoreConformance {
 
     static let registrationChecks: [Check] = [
         Check("a created entry reads back equal; an unknown id reads nil") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let entry = try V.entry(
                     "e1", selectors: ["unix:uid:1000", "unix:gid:50"], attributes: ["team": .string("payments"), "tier": .long(2)])
                 try await store.createEntry(entry)
@@ -20,7 +20,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("listEntries orders by creation time, then id (bytewise)") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let specs: [(String, Int64)] = [("b", 20), ("a", 20), ("c", 10), ("A", 20), ("z", 5), ("a-2", 20), ("a2", 20)]
                 for (id, createdAt) in specs {
                     try await store.createEntry(try V.entry(id, selectors: ["unix:uid:\(createdAt)"], createdAt: createdAt))
@@ -30,7 +30,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("an empty store lists nothing and matches nothing") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 #expect(try await store.listEntries().isEmpty)
                 #expect(try await store.entries(matching: [V.selector("unix:uid:0")]).isEmpty)
                 #expect(try await store.entries(matching: []).isEmpty)
@@ -38,7 +38,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("a duplicate entry id is a conflict and leaves the first entry and the revision alone") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let first = try V.entry("dup", selectors: ["unix:uid:1"])
                 try await store.createEntry(first)
                 let revision = try await store.entriesRevision()
@@ -51,7 +51,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("deleteEntry removes the entry and its selectors and reports whether it existed") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 try await store.createEntry(try V.entry("d1", selectors: ["unix:uid:7"]))
                 try await store.createEntry(try V.entry("d2", selectors: ["unix:uid:7"], createdAt: 2_000))
                 #expect(try await store.deleteEntry(id: "d1"))
@@ -64,7 +64,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("matching returns exactly the entries whose selectors are all presented") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let entries: [(String, [String])] = [
                     ("uid", ["unix:uid:1000"]),
                     ("uid-gid50", ["unix:uid:1000", "unix:gid:50"]),
@@ -100,7 +100,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("matching agrees with a subset check on seeded random entries and presented sets") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 var rng = SeededGenerator(seed: 0x1A7C_4E5D)
                 let universe = (0..<12).map { V.selector("t\($0 % 3):v\($0)") }
                 var entries: [RegistrationEntry] = []
@@ -121,7 +121,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("the revision grows with every change to entries and only then") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 var last = try await store.entriesRevision()
                 func expectGrew(_ grew: Bool, _ what: Comment) async throws {
                     let now = try await store.entriesRevision()
@@ -146,8 +146,8 @@ extension IdentityStoreConformance {
             }
         },
         Check("another handle on the same storage sees entry changes and the new revision") { fixture in
-            try await fixture.withStore { writer in
-                try await fixture.withStore { reader in
+            try await fixture.withStore { writer async throws in
+                try await fixture.withStore { reader async throws in
                     let before = try await reader.entriesRevision()
                     try await writer.createEntry(try V.entry("x1", selectors: ["unix:uid:42"]))
                     #expect(try await reader.entriesRevision() > before)
@@ -160,7 +160,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("concurrent creates of distinct entries all land, and the revision counts each") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let before = try await store.entriesRevision()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for index in 0..<24 {
@@ -175,7 +175,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("concurrent creates with one id: exactly one succeeds, the rest conflict") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
                     for index in 0..<12 {
                         group.addTask {
@@ -195,7 +195,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("attributes, SPIFFE IDs and selectors round-trip exactly, Unicode included") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let attributes: [String: EntryAttribute] = [
                     "team": .string("payments"),
                     "empty": .string(""),
@@ -213,7 +213,7 @@ extension IdentityStoreConformance {
                     "": .string("empty key"),
                     "ключ \u{FEFF}": .bool(true),
                     "e\u{301}": .long(1),
-                }
+                ]
                 let entry = try V.entry(
                     "unicode-é-🧪", path: "/ns/prod/sa/api-server_v1.2", selectors: ["k8s:pod-label:app=café 🧪", "unix:path:/usr/bin/x y"],
                     attributes: attributes)
@@ -237,7 +237,7 @@ extension IdentityStoreConformance {
             }
         },
         Check("an entry with many selectors round-trips and matches only when all are presented") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let selectors = (0..<200).map { "k8s:label:key\($0)=value\($0)" }
                 let entry = try V.entry("wide", selectors: selectors)
                 try await store.createEntry(entry)
@@ -250,22 +250,22 @@ extension IdentityStoreConformance {
             }
         },
         Check("malformed entries are rejected as invalid input and store nothing") { fixture in
-            try await fixture.withStore { store in
+            try await fixture.withStore { store async throws in
                 let before = try await store.entriesRevision()
                 let long = String(repeating: "x", count: 256)
                 let cases: [(String, RegistrationEntry)] = [
-                    ("empty id", try V.entry("", selectors: ["unix:uid:1"])),
-                    ("id too long", try V.entry(long, selectors: ["unix:uid:1"])),
-                    ("id with NUL", try V.entry("a\u{0}b", selectors: ["unix:uid:1"])),
-                    ("no selectors", try V.entry("none", selectors: [])),
-                    ("zero X.509 TTL", try V.entry("ttl0", selectors: ["unix:uid:1"], x509TTL: 0)),
-                    ("negative JWT TTL", try V.entry("ttl-", selectors: ["unix:uid:1"], jwtTTL: -5)),
-                    ("uppercase selector type", try V.entry("upper", selectors: ["Unix:uid:1"])),
-                    ("empty selector type", try V.entry("notype", selectors: [":uid:1"])),
-                    ("empty selector value", try V.entry("novalue", selectors: ["unix:"])),
-                    ("selector value with NUL", try V.entry("nulvalue", selectors: ["unix:uid:\u{0}"])),
-                    ("selector value too long", try V.entry("longvalue", selectors: ["unix:" + String(repeating: "v", count: 4097)])),
-                    ("too many selectors", try V.entry("many", selectors: (0..<257).map { "unix:uid:\($0)" })),
+                    ("empty id", try V.entry("", path: "/w", selectors: ["unix:uid:1"])),
+                    ("id too long", try V.entry(long, path: "/w", selectors: ["unix:uid:1"])),
+                    ("id with NUL", try V.entry("a\u{0}b", path: "/w", selectors: ["unix:uid:1"])),
+                    ("no selectors", try V.entry("none", path: "/w", selectors: [])),
+                    ("zero X.509 TTL", try V.entry("ttl0", path: "/w", selectors: ["unix:uid:1"], x509TTL: 0)),
+                    ("negative JWT TTL", try V.entry("ttl-", path: "/w", selectors: ["unix:uid:1"], jwtTTL: -5)),
+                    ("uppercase selector type", try V.entry("upper", path: "/w", selectors: ["Unix:uid:1"])),
+                    ("empty selector type", try V.entry("notype", path: "/w", selectors: [":uid:1"])),
+                    ("empty selector value", try V.entry("novalue", path: "/w", selectors: ["unix:"])),
+                    ("selector value with NUL", try V.entry("nulvalue", path: "/w", selectors: ["unix:uid:\u{0}"])),
+                    ("selector value too long", try V.entry("longvalue", path: "/w", selectors: ["unix:" + String(repeating: "v", count: 4097)])),
+                    ("too many selectors", try V.entry("many", path: "/w", selectors: (0..<257).map { "unix:uid:\($0)" })),
                 ]
                 for (what, entry) in cases {
                     await expectLatchError(.invalidInput, what) { try await store.createEntry(entry) }

@@ -31,7 +31,7 @@ enum PostgresTestEnvironment {
 
     static func configuration(schema: String? = nil) throws -> PostgresStoreConfiguration {
         guard let url = Self.url else {
-            throw LatchError(.configuration, "\(Self.variable) is not set (CI=\(Self.isCI)); run scripts/postgres-start.sh")
+            throw LatchError(.configuration, "\(Self.variable) is not set (required with CI=true or LATCH_REQUIRE_POSTGRES=1); run scripts/postgres-start.sh")
         }
         var configuration = try PostgresStoreConfiguration(url: url)
         configuration.schema = schema

@@ -2,6 +2,7 @@ import Foundation
 import LatchCore
 import LatchIdentity
 @testable import LatchPostgres
+import LatchStoreSupport
 import LatchTesting
 import PostgresNIO
 import Testing
