@@ -4,10 +4,21 @@
 /// right, short-circuit `&&`/`||`/`if`, type errors only for evaluated operands). A subexpression is
 /// folded only when it reads neither the request nor the entity store and evaluates without error;
 /// erroring constant subexpressions stay code so that the error surfaces when (and if) evaluated.
-struct ExprCompiler {
+///
+/// Expressions nested deeper than ``maxDepth`` (the parsers stop at 128 levels; only ASTs built in
+/// code can go deeper) compile to code that throws `.limitExceeded`, so neither compiling nor
+/// evaluating them can exhaust the stack.
+final class ExprCompiler {
+    /// How deeply compile calls may nest (about one or two per expression level).
+    static let maxDepth = 512
+    private var depth = 0
+
     // MARK: values
 
     func compile(_ expr: Expr) -> Compiled {
+        self.depth += 1
+        defer { self.depth -= 1 }
+        guard self.depth <= Self.maxDepth else { return .code(Self.tooDeep) }
         switch expr.kind {
         case .literal(let v):
             return .constant(v)
@@ -74,6 +85,10 @@ struct ExprCompiler {
                 }
             }
         }
+    }
+
+    private static let tooDeep: ValueCode = { _ throws(CedarError) in
+        throw CedarError(.limitExceeded, "expression is nested more than \(ExprCompiler.maxDepth / 2) levels deep")
     }
 
     /// Runs `code` once at compile time if its inputs are constant; keeps it as code if that fails.
@@ -185,6 +200,9 @@ struct ExprCompiler {
     // MARK: booleans
 
     func compileBool(_ expr: Expr) -> CompiledBool {
+        self.depth += 1
+        defer { self.depth -= 1 }
+        guard self.depth <= Self.maxDepth else { return .code { env throws(CedarError) in try Operators.bool(Self.tooDeep(env)) } }
         switch expr.kind {
         case .literal(let v):
             if case .bool(let b) = v { return .constant(b) }

@@ -5,6 +5,12 @@
 /// its `//` comments: comments before or between policies and clauses stay where they are,
 /// trailing comments stay at the end of their line, and comments inside a scope or a condition
 /// body move to their own line just before that policy or clause.
+///
+/// Differences from Cedar's formatter, which reprints its concrete syntax tree: this one prints
+/// the AST, so parentheses are the minimal set the AST needs (Cedar keeps redundant ones),
+/// string escapes are normalized (`\'` prints as `'`, `\u{2a}` as `*`), and `a has b && a.b has c`
+/// prints as `a has b.c` (the same AST). On the integration corpus the output is byte-identical to
+/// Cedar's for about two thirds of the files; the rest differ only in those ways.
 public enum CedarFormatter {
     /// Line width the layout aims for.
     public static let lineWidth = 80

@@ -142,7 +142,7 @@ struct CedarSchemaParser {
         }
     }
 
-    static let builtinTypeNames: Set<String> = ["Bool", "Long", "String", "Set", "Record", "Entity", "Extension"]
+    static let builtinTypeNames: Set<String> = ["Bool", "Boolean", "Long", "String", "Set", "Record", "Entity", "Extension"]
 
     private mutating func entity(into ns: inout RawNamespace, at loc: SourceLocation) throws(CedarError) {
         var names: [(String, SourceLocation)] = []

@@ -100,7 +100,7 @@ struct ParserErrorTests {
         #expect(throws: CedarError(.limitExceeded, "")) { try CedarParser.parsePolicies(Self.when(body)) }
     }
 
-    @Test("expressions at the depth limit parse, format, compare and hash on a 512 KiB thread")
+    @Test("expressions at the depth limit parse, format, compare, hash and authorize on a 512 KiB thread")
     func depthAtLimitOnSmallStack() throws {
         let n = CedarParser.maxExpressionDepth
         let bodies = [
@@ -111,9 +111,13 @@ struct ParserErrorTests {
             String(repeating: "ip(", count: n - 1) + "\"1\"" + String(repeating: ")", count: n - 1),
             String(repeating: "if true then ", count: n - 1) + "1" + String(repeating: " else 2", count: n - 1),
             String(repeating: "!(", count: n / 2) + "true" + String(repeating: ")", count: n / 2),
-            Array(repeating: "true", count: n).joined(separator: " || "),
+            Array(repeating: "false", count: n).joined(separator: " || "),
+            Array(repeating: "true", count: n).joined(separator: " && "),
+            Array(repeating: "1", count: n).joined(separator: " + "),
+            "context has " + Array(repeating: "a", count: n / 2).joined(separator: "."),
         ]
         let failures = LockedBox<[String]>([])
+        let uid = EntityUID(type: EntityType(unchecked: "A"), id: "a")
         try runOnSmallStack {
             for body in bodies {
                 do {
@@ -122,6 +126,9 @@ struct ParserErrorTests {
                     let again = try CedarParser.parseExpression(formatted)
                     if again != expr { failures.withLock { $0.append("reparse differs: \(body.prefix(30))") } }
                     if again.hashValue != expr.hashValue { failures.withLock { $0.append("hash differs: \(body.prefix(30))") } }
+                    let policies = try PolicySet(parsing: "permit(principal, action, resource) when { \(body) };")
+                    let response = Authorizer(policies).isAuthorized(Request(principal: uid, action: uid, resource: uid), entities: Entities())
+                    _ = response.decision
                 } catch {
                     failures.withLock { $0.append("\(body.prefix(30)): \(error)") }
                 }
