@@ -106,6 +106,21 @@ public final class PostgresIdentityStore: IdentityStore, Service {
                 self.logger.info("applied store migration", metadata: ["store.migration": "\(migration.version) \(migration.name)"])
             }
         }
+        if try await !self.serverCommitsDurably() {
+            self.logger.warning("PostgreSQL has fsync or synchronous_commit off: acknowledged writes may be lost in a crash")
+        }
+    }
+
+    /// Whether the server makes commits durable before acknowledging them: `fsync` on and
+    /// `synchronous_commit` not `off` (PostgreSQL's defaults). ``migrate()`` logs a warning if not;
+    /// the store cannot change server settings.
+    public func serverCommitsDurably() async throws -> Bool {
+        let rows = try await self.client.query(
+            "SELECT current_setting('fsync'), current_setting('synchronous_commit')", logger: self.logger)
+        for try await (fsync, synchronousCommit) in rows.decode((String, String).self) {
+            return fsync == "on" && synchronousCommit != "off"
+        }
+        return false
     }
 
     /// The versions recorded in `latch_migrations`, in order.

@@ -120,3 +120,17 @@ struct PostgresIdentityStoreTests {
         await fixture.remove()
     }
 }
+
+@Suite("PostgresIdentityStore durability", .enabled(if: PostgresTestEnvironment.shouldRun, PostgresTestEnvironment.skipNote))
+struct PostgresDurabilityTests {
+    @Test("the test server acknowledges commits only once durable (fsync on, synchronous_commit on)")
+    func serverCommitsDurably() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            #expect(try await store.serverCommitsDurably())
+        }
+        await fixture.remove()
+    }
+}
