@@ -73,7 +73,8 @@ public final class PostgresIdentityStore: IdentityStore, Service {
     ///
     /// Everything runs in one transaction holding a transaction-level advisory lock, so nodes
     /// starting at once apply each migration exactly once (the others wait, then find nothing to
-    /// do); a failing migration leaves the database as it was.
+    /// do); a failing migration leaves the database as it was. A database that records a migration
+    /// this version does not know (a newer Latch migrated it) is refused with a configuration error.
     public func migrate() async throws {
         try await self.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: self.logger)
@@ -93,6 +94,12 @@ public final class PostgresIdentityStore: IdentityStore, Service {
                 .decode(Int32.self)
             {
                 applied.insert(Int(version))
+            }
+            let known = Set(StoreSchema.migrations.map(\.version))
+            if let newer = applied.subtracting(known).max() {
+                // Migrated by a newer Latch: refuse rather than write rows its schema may not accept.
+                throw LatchError(
+                    .configuration, "the database has schema migration \(newer), unknown to this Latch (a newer one migrated it); upgrade Latch")
             }
             for migration in StoreSchema.migrations where !applied.contains(migration.version) {
                 for statement in migration.statements(.postgres) {

@@ -99,6 +99,11 @@ public final class SQLiteIdentityStore: IdentityStore {
                     throw LatchError(.internalError, "SQLite refused synchronous=FULL (got \(level.map(String.init) ?? "nil"))")
                 }
             }
+            // A file migrated by a newer Latch has tables this version does not know: refuse it
+            // rather than write rows the newer schema may not accept.
+            if try pool.read({ db in try Self.migrator.hasBeenSuperseded(db) }) {
+                throw LatchError(.configuration, "\(path) was written by a newer Latch (unknown schema migrations); upgrade Latch")
+            }
             try Self.migrator.migrate(pool)
         } catch let error as LatchError {
             throw error

@@ -59,11 +59,15 @@ struct PostgresFixture: IdentityStoreFixture {
         }
     }
 
-    /// Drops the schema and everything in it.
+    /// Drops the schema and everything in it (without migrating first, so it also cleans up
+    /// after tests that leave the schema in a state `migrate()` refuses).
     func remove() async {
         guard let configuration = try? PostgresTestEnvironment.configuration(schema: self.schema) else { return }
-        _ = try? await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
-            store in try await store.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(self.schema)\" CASCADE"))
+        let store = PostgresIdentityStore(configuration: configuration, logger: PostgresTestEnvironment.logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await store.run() }
+            _ = try? await store.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(self.schema)\" CASCADE"))
+            group.cancelAll()
         }
     }
 }

@@ -95,6 +95,20 @@ struct PostgresIdentityStoreTests {
         await fixture.remove()
     }
 
+    @Test("a database migrated by a newer Latch is refused with a configuration error")
+    func refusesNewerSchema() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            try await store.client.query("INSERT INTO latch_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
+        }
+        await #expect(throws: LatchError(.configuration, "")) {
+            try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) { _ in }
+        }
+        await fixture.remove()
+    }
+
     @Test("tables live in the configured schema, not in public")
     func schemaIsolation() async throws {
         let fixture = PostgresFixture()

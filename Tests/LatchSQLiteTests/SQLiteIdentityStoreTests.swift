@@ -87,6 +87,18 @@ struct SQLiteIdentityStoreTests {
         }
     }
 
+    @Test("a file migrated by a newer Latch is refused with a configuration error")
+    func refusesNewerSchema() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        try await store.pool.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('999 from the future')")
+        }
+        try store.close()
+        #expect(throws: LatchError(.configuration, "")) { try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory) }
+    }
+
     @Test("a change committed through another connection (as another process would) bumps the revision")
     func revisionSeesForeignWrites() async throws {
         let fixture = SQLiteFixture()
