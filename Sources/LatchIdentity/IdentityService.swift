@@ -95,6 +95,8 @@ public actor IdentityService {
                 _ = try await self.store.transitionKey(keyID: retiring, from: .active, to: .retired)
             }
             _ = try await self.store.transitionKey(keyID: keyID, from: .published, to: .active)
+        case .discard(let keyID, let from):
+            _ = try await self.store.transitionKey(keyID: keyID, from: from, to: .retired)
         case .deleteExpired(let before):
             _ = try await self.store.deleteExpiredKeys(before: before)
         }

@@ -57,4 +57,10 @@ struct KeyRotationTests {
         let keys = [key("a", .active, from: 0), key("b", .published, from: 900)]
         #expect(KeyRotation.evaluate(keys: keys, policy: self.policy, now: 1000) == [.activate(keyID: "b", retiring: "a")])
     }
+
+    @Test("surplus keys from two nodes preparing at once are discarded (retired), the newest kept")
+    func surplus() {
+        let keys = [key("a", .active, from: 0), key("b", .prepared, from: 500), key("c", .prepared, from: 501)]
+        #expect(KeyRotation.evaluate(keys: keys, policy: self.policy, now: 510) == [.discard(keyID: "b", from: .prepared), .publish(keyID: "c")])
+    }
 }

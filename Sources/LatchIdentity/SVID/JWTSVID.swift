@@ -102,16 +102,24 @@ public struct JWTSVIDValidator: Sendable {
     /// Largest token accepted, bytes (default 16 KiB).
     public var maxTokenSize: Int
 
+    /// The exact encoded headers Latch itself writes, by key ID. A token whose header part is
+    /// byte-for-byte one of these has passed every header check already (same bytes, same
+    /// verdict), so its JSON is not parsed again: the hot path of validating our own tokens.
+    let knownHeaders: [ArraySlice<UInt8>: String]
+
     public init(trustDomain: TrustDomain, keys: [String: P256.Signing.PublicKey], clockSkew: Int64 = 30_000, maxTokenSize: Int = 16 * 1024) {
         self.trustDomain = trustDomain
         self.keys = keys
         self.clockSkew = clockSkew
         self.maxTokenSize = maxTokenSize
+        var known: [ArraySlice<UInt8>: String] = [:]
+        for kid in keys.keys { known[ArraySlice(JWTSVIDMinter.encodedHeader(keyID: kid).utf8)] = kid }
+        self.knownHeaders = known
     }
 
-    public func validate(_ token: String, audience: String, now: Int64) throws(LatchError) -> ValidatedJWTSVID {
-        let parts = try JWS.split(token, maxSize: self.maxTokenSize)
-        let header = try JWS.decodeJSON(parts.header, what: "header")
+    /// Header checks for a token whose header is not one of ``knownHeaders``; returns the `kid`.
+    func checkHeader(_ part: ArraySlice<UInt8>) throws(LatchError) -> String {
+        let header = try JWS.decodeJSON(part, what: "header")
         let alg = header["alg"]?.stringValue
         try JWS.checkAlgorithm(alg, allowed: ["ES256"])
         if let typ = header["typ"] {
@@ -121,6 +129,13 @@ public struct JWTSVIDValidator: Sendable {
         }
         if header["crit"] != nil { throw LatchError(.unsupportedCrit, "no critical header extensions are understood") }
         guard let kid = header["kid"]?.stringValue, !kid.isEmpty else { throw LatchError(.missingKid, "the header has no kid") }
+        return kid
+    }
+
+    public func validate(_ token: String, audience: String, now: Int64) throws(LatchError) -> ValidatedJWTSVID {
+        let parts = try JWS.split(token, maxSize: self.maxTokenSize)
+        let kid: String
+        if let known = self.knownHeaders[parts.header] { kid = known } else { kid = try self.checkHeader(parts.header) }
         guard let key = self.keys[kid] else { throw LatchError(.unknownKid, "no JWT authority with this kid in the bundle") }
         try JWS.verifyES256(parts: parts, key: key)
         let claims = try JWS.decodeJSON(parts.payload, what: "claims")

@@ -116,7 +116,12 @@ public enum JSONValue: Hashable, Sendable {
         static let maxDepth = 32
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func parseValue(depth: Int) -> JSONValue? {
@@ -159,17 +164,17 @@ public enum JSONValue: Hashable, Sendable {
                 }
             case UInt8(ascii: "\""):
                 return parseString().map(JSONValue.string)
-            case UInt8(ascii: "t"): return literal("true", .bool(true))
-            case UInt8(ascii: "f"): return literal("false", .bool(false))
-            case UInt8(ascii: "n"): return literal("null", .null)
+            case UInt8(ascii: "t"): return literal("true".utf8, .bool(true))
+            case UInt8(ascii: "f"): return literal("false".utf8, .bool(false))
+            case UInt8(ascii: "n"): return literal("null".utf8, .null)
             default: return parseNumber()
             }
         }
 
-        mutating func literal(_ word: String, _ value: JSONValue) -> JSONValue? {
-            let w = Array(word.utf8)
-            guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else { return nil }
-            index += w.count
+        mutating func literal(_ word: String.UTF8View, _ value: JSONValue) -> JSONValue? {
+            let count = word.count
+            guard index + count <= bytes.count, bytes[index..<index + count].elementsEqual(word) else { return nil }
+            index += count
             return value
         }
 
@@ -208,6 +213,14 @@ public enum JSONValue: Hashable, Sendable {
         /// At a `"`; returns the decoded string and moves past the closing quote.
         mutating func parseString() -> String? {
             index += 1
+            // Fast path: no escapes and no control characters before the closing quote.
+            var end = index
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                let s = String(validating: bytes[index..<end], as: UTF8.self)
+                index = end + 1
+                return s
+            }
             var out: [UInt8] = []
             while index < bytes.count {
                 let b = bytes[index]
