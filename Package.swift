@@ -23,6 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // Store: SQLite (embedded default) and PostgreSQL (several nodes).
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "LatchCore", swiftSettings: settings),
@@ -44,6 +49,50 @@ let package = Package(
                 "LatchCore",
                 .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings
+        ),
+        // Store: one implementation per backend of every repository protocol in the domain modules.
+        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity"], swiftSettings: settings),
+        .target(
+            name: "LatchSQLite",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings
+        ),
+        .target(
+            name: "LatchPostgres",
+            dependencies: [
+                "LatchCore",
+                "LatchIdentity",
+                "LatchStoreSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LatchStoreSupportTests",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchStoreSupport"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LatchSQLiteTests",
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchSQLite", "LatchTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LatchPostgresTests",
+            dependencies: [
+                "LatchCore",
+                "LatchIdentity",
+                "LatchPostgres",
+                "LatchStoreSupport",
+                "LatchTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings
         ),

@@ -8,8 +8,8 @@ them once; requests are decoded from JSON once. Then, single-threaded:
   - per call: is_authorized(request, policies, entities) for each request;
   - batch:    is_authorized_batch(all requests, policies, entities), one call per pass;
   - engine:   the Rust engine's own authorization time, summed from each batch answer's
-              metrics["authz_duration_micros"] (microsecond resolution: an estimate, and an
-              optimistic one for cedarpy, since it leaves out building each request).
+              metrics["authz_duration_micros"]. Kept in the JSON only: it is wall-clock time in whole
+              microseconds, so on a busy machine it swings wildly; report.py does not use it.
 Times are this thread's CPU time (time.thread_time), as on the Swift side, so that other processes on the
 machine do not count: decisions per second per core. Prints one JSON line per workload.
 """

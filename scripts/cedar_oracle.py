@@ -19,6 +19,7 @@ Output:
                  or {"ok": false, "stage": "policies"|"links"|"entities"|"schema", "error": "..."}]}
 
 A request that Cedar cannot even evaluate (a malformed context, say) answers decision "error".
+"validation" (strict validation of the policy text against the schema) is present when the case has a schema.
 """
 import json
 import re
@@ -77,7 +78,15 @@ def answer(case):
         return {"ok": False, "stage": stage, "error": str(error)}
     requests = case.get("requests", [])
     results = cedarpy.is_authorized_batch(requests, policies, handle, schema) if requests else []
-    return {"ok": True, "responses": [_response(r) for r in results]}
+    out = {"ok": True, "responses": [_response(r) for r in results]}
+    if schema is not None and case.get("validate", True):
+        checked = cedarpy.validate_policies(case["policies"], schema)
+        out["validation"] = {
+            "passed": bool(checked.validation_passed),
+            "policies": sorted({e.policy_id for e in checked.errors if e.policy_id}),
+            "messages": [str(e) for e in checked.errors],
+        }
+    return out
 
 
 def main():

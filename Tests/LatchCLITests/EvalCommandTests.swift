@@ -94,7 +94,8 @@ struct EvalCommandTests {
         try dir.write("p.cedar", Self.policies)
         try dir.write("e.json", Self.entities)
         let input = Self.request("alice", "read", "shut") + "\r\n" + Self.request("bob", "read", "open")
-        let result = try LatchProcess.run(["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "-"], in: dir, stdin: input)
+        let result = try LatchProcess.run(
+            ["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "-"], in: dir, stdin: input)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
             result.stdoutLines.map(String.init) == [
@@ -136,16 +137,19 @@ struct EvalCommandTests {
         try dir.write("bad.json", "[{\"uid\": }]")
         try dir.write("r.jsonl", Self.request("alice", "read", "open") + "\n")
 
-        let badPolicies = try LatchProcess.run(["policy", "eval", "--policies", "bad.cedar", "--entities", "e.json", "--requests", "r.jsonl"], in: dir)
+        let badPolicies = try LatchProcess.run(
+            ["policy", "eval", "--policies", "bad.cedar", "--entities", "e.json", "--requests", "r.jsonl"], in: dir)
         #expect(badPolicies.status == 1)
         #expect(badPolicies.stderr.hasPrefix("bad.cedar:1:"))
         #expect(badPolicies.stdout.isEmpty)
 
-        let badEntities = try LatchProcess.run(["policy", "eval", "--policies", "p.cedar", "--entities", "bad.json", "--requests", "r.jsonl"], in: dir)
+        let badEntities = try LatchProcess.run(
+            ["policy", "eval", "--policies", "p.cedar", "--entities", "bad.json", "--requests", "r.jsonl"], in: dir)
         #expect(badEntities.status == 1)
         #expect(badEntities.stderr.hasPrefix("bad.json"))
 
-        let noRequests = try LatchProcess.run(["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "missing.jsonl"], in: dir)
+        let noRequests = try LatchProcess.run(
+            ["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "missing.jsonl"], in: dir)
         #expect(noRequests.status == 1)
         #expect(noRequests.stderr.contains("missing.jsonl: cannot read"))
     }

@@ -65,6 +65,13 @@ struct FormatCommandTests {
         #expect(try dir.read("bad.cedar") == broken)
     }
 
+    @Test("the committed demo policies are formatted")
+    func demoIsFormatted() throws {
+        let dir = try TemporaryDirectory()
+        let result = try LatchProcess.run(["policy", "format", "--check", Examples.demo.appendingPathComponent("policies.cedar").path], in: dir)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
+
     @Test("--in-place and --check together are a usage error")
     func conflictingFlags() throws {
         let dir = try TemporaryDirectory()

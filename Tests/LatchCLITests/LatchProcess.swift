@@ -11,7 +11,9 @@ struct LatchProcess {
         var status: Int32
         var stdout: String
         var stderr: String
-        var stdoutLines: [Substring] { self.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast(self.stdout.hasSuffix("\n") ? 1 : 0) }
+        var stdoutLines: [Substring] {
+            self.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast(self.stdout.hasSuffix("\n") ? 1 : 0)
+        }
     }
 
     static let binary: URL = {

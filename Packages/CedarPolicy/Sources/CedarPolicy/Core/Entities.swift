@@ -16,7 +16,8 @@ public struct Entity: Hashable, Sendable {
 /// The entity store: entities by UID and, for each, the transitive closure of its ancestors.
 ///
 /// Invariants: `ancestors(of:)` is the full transitive closure of `parents`, computed once at
-/// construction; parents that are not themselves in the store still count as ancestors.
+/// construction; parents that are not themselves in the store still count as ancestors; the
+/// hierarchy is acyclic (as in Cedar, an entity that is its own ancestor is an error).
 public struct Entities: Sendable {
     public private(set) var entities: [EntityUID: Entity]
     private var closure: [EntityUID: Set<EntityUID>]
@@ -26,7 +27,7 @@ public struct Entities: Sendable {
         self.closure = [:]
     }
 
-    /// Builds the store; throws on a duplicate UID.
+    /// Builds the store; throws on a duplicate UID or a cycle in the hierarchy.
     public init(_ list: [Entity]) throws(CedarError) {
         var map: [EntityUID: Entity] = [:]
         map.reserveCapacity(list.count)
@@ -35,19 +36,24 @@ public struct Entities: Sendable {
                 throw CedarError(.entities, "duplicate entity entry `\(e.uid)`")
             }
         }
-        self.init(uniqued: map)
+        try self.init(uniqued: map)
     }
 
-    private init(uniqued map: [EntityUID: Entity]) {
+    private init(uniqued map: [EntityUID: Entity]) throws(CedarError) {
         self.entities = map
         self.closure = Self.transitiveClosure(map)
+        // An entity in a cycle reaches itself. Report the smallest such UID so the message is stable.
+        if let looped = self.closure.filter({ $0.value.contains($0.key) }).keys.min() {
+            throw CedarError(.entities, "the entity hierarchy has a cycle through `\(looped)`")
+        }
     }
 
     /// This store with `other`'s entities added; entities in both are taken from `other`.
-    public func merging(_ other: [Entity]) -> Entities {
+    /// Throws if the result has a cycle in its hierarchy.
+    public func merging(_ other: [Entity]) throws(CedarError) -> Entities {
         var map = self.entities
         for e in other { map[e.uid] = e }
-        return Entities(uniqued: map)
+        return try Entities(uniqued: map)
     }
 
     @inlinable public subscript(uid: EntityUID) -> Entity? { self.entities[uid] }
@@ -65,7 +71,7 @@ public struct Entities: Sendable {
     private static func transitiveClosure(_ map: [EntityUID: Entity]) -> [EntityUID: Set<EntityUID>] {
         var closure: [EntityUID: Set<EntityUID>] = [:]
         closure.reserveCapacity(map.count)
-        // Iterative DFS with memoisation; cycles are tolerated (each node reaches what it reaches).
+        // Iterative DFS with memoisation. A node in a cycle ends up in its own closure; `init` rejects that.
         for uid in map.keys where closure[uid] == nil {
             var seen: Set<EntityUID> = []
             var stack = Array(map[uid]?.parents ?? [])

@@ -24,6 +24,10 @@ public struct EntityType: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     public var description: String { self.name }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.name < rhs.name }
+
+    /// Byte-wise, as Cedar compares names (see `String.bytewiseEqual`).
+    @inlinable public static func == (lhs: Self, rhs: Self) -> Bool { String.bytewiseEqual(lhs.name, rhs.name) }
+    @inlinable public func hash(into hasher: inout Hasher) { self.name.hashBytes(into: &hasher) }
 }
 
 /// A Cedar entity reference: `Type::"id"`.
@@ -41,6 +45,15 @@ public struct EntityUID: Hashable, Sendable, Comparable, CustomStringConvertible
 
     public static func < (lhs: Self, rhs: Self) -> Bool {
         lhs.type != rhs.type ? lhs.type < rhs.type : lhs.id < rhs.id
+    }
+
+    /// Byte-wise on type and id, as Cedar compares entity references (see `String.bytewiseEqual`).
+    @inlinable public static func == (lhs: Self, rhs: Self) -> Bool {
+        String.bytewiseEqual(lhs.id, rhs.id) && lhs.type == rhs.type
+    }
+    @inlinable public func hash(into hasher: inout Hasher) {
+        self.type.hash(into: &hasher)
+        self.id.hashBytes(into: &hasher)
     }
 }
 

@@ -28,6 +28,33 @@ public enum Value: Hashable, Sendable {
         if case .entity(let uid) = self { return uid }
         return nil
     }
+
+    /// Cedar equality: strings byte-wise (not by Unicode canonical equivalence), sets as sets,
+    /// records as maps; values of different types are unequal.
+    @inlinable public static func == (lhs: Value, rhs: Value) -> Bool {
+        switch (lhs, rhs) {
+        case (.bool(let l), .bool(let r)): l == r
+        case (.long(let l), .long(let r)): l == r
+        case (.string(let l), .string(let r)): String.bytewiseEqual(l, r)
+        case (.entity(let l), .entity(let r)): l == r
+        case (.set(let l), .set(let r)): l == r
+        case (.record(let l), .record(let r)): l == r
+        case (.ext(let l), .ext(let r)): l == r
+        default: false
+        }
+    }
+
+    @inlinable public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .bool(let b): hasher.combine(0 as UInt8); hasher.combine(b)
+        case .long(let n): hasher.combine(1 as UInt8); hasher.combine(n)
+        case .string(let s): hasher.combine(2 as UInt8); s.hashBytes(into: &hasher)
+        case .entity(let uid): hasher.combine(3 as UInt8); uid.hash(into: &hasher)
+        case .set(let set): hasher.combine(4 as UInt8); hasher.combine(set)
+        case .record(let record): hasher.combine(5 as UInt8); hasher.combine(record)
+        case .ext(let e): hasher.combine(6 as UInt8); hasher.combine(e)
+        }
+    }
 }
 
 /// A value of one of Cedar's extension types.

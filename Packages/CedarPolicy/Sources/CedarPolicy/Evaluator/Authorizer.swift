@@ -26,8 +26,8 @@ public struct Authorizer: Sendable {
         for (r, i) in order.enumerated() { rank[i] = r }
         var symbols = ScopeSymbols()
         let compiled = list.enumerated().map { CompiledPolicy($0.element, rank: rank[$0.offset], symbols: &symbols) }
-        let entityCount = symbols.entityIDs.count
-        let typeCount = symbols.typeIDs.count
+        let entityCount = symbols.entities.count
+        let typeCount = symbols.types.count
         var principalIndex = ScopeIndex(entityCount: entityCount, typeCount: typeCount)
         var actionIndex = ScopeIndex(entityCount: entityCount, typeCount: typeCount)
         var resourceIndex = ScopeIndex(entityCount: entityCount, typeCount: typeCount)

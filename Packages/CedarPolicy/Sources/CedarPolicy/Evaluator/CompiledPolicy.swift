@@ -107,22 +107,11 @@ final class CompiledPolicy: Sendable {
 
 /// Dense integer IDs for the entities and entity types that policy scopes name.
 struct ScopeSymbols: Sendable {
-    private(set) var entityIDs: [EntityUID: Int32] = [:]
-    private(set) var typeIDs: [EntityType: Int32] = [:]
+    private(set) var entities = SymbolTable<EntityUID>(hash: FNV.hash)
+    private(set) var types = SymbolTable<EntityType>(hash: FNV.hash)
 
-    mutating func entity(_ uid: EntityUID) -> Int32 {
-        if let id = self.entityIDs[uid] { return id }
-        let id = Int32(self.entityIDs.count)
-        self.entityIDs[uid] = id
-        return id
-    }
-
-    mutating func type(_ t: EntityType) -> Int32 {
-        if let id = self.typeIDs[t] { return id }
-        let id = Int32(self.typeIDs.count)
-        self.typeIDs[t] = id
-        return id
-    }
+    mutating func entity(_ uid: EntityUID) -> Int32 { self.entities.intern(uid) }
+    mutating func type(_ t: EntityType) -> Int32 { self.types.intern(t) }
 }
 
 /// A request's principal, action and resource resolved to symbol IDs (-1 when a scope never
@@ -141,11 +130,17 @@ struct RequestKeys: ~Copyable {
 
     init(_ request: Request, ancestors: (Set<EntityUID>, Set<EntityUID>, Set<EntityUID>), _ symbols: ScopeSymbols) {
         var buffer: [Int32] = []
-        buffer.reserveCapacity(ancestors.0.count + ancestors.1.count + ancestors.2.count)
+        let total = ancestors.0.count + ancestors.1.count + ancestors.2.count
+        if total > 0 && symbols.entities.count > 0 { buffer.reserveCapacity(total) }
         func resolve(_ uid: EntityUID, _ ancestors: Set<EntityUID>, _ buffer: inout [Int32]) -> Resolved {
             let start = buffer.count
-            for a in ancestors { if let id = symbols.entityIDs[a] { buffer.append(id) } }
-            return Resolved(id: symbols.entityIDs[uid] ?? -1, type: symbols.typeIDs[uid.type] ?? -1, ancestors: start..<buffer.count)
+            if symbols.entities.count > 0 {
+                for a in ancestors {
+                    let id = symbols.entities.id(a)
+                    if id >= 0 { buffer.append(id) }
+                }
+            }
+            return Resolved(id: symbols.entities.id(uid), type: symbols.types.id(uid.type), ancestors: start..<buffer.count)
         }
         self.principal = resolve(request.principal, ancestors.0, &buffer)
         self.action = resolve(request.action, ancestors.1, &buffer)

@@ -4,10 +4,21 @@
 /// right, short-circuit `&&`/`||`/`if`, type errors only for evaluated operands). A subexpression is
 /// folded only when it reads neither the request nor the entity store and evaluates without error;
 /// erroring constant subexpressions stay code so that the error surfaces when (and if) evaluated.
-struct ExprCompiler {
+///
+/// Expressions nested deeper than ``maxDepth`` (the parsers stop at 128 levels; only ASTs built in
+/// code can go deeper) compile to code that throws `.limitExceeded`, so neither compiling nor
+/// evaluating them can exhaust the stack.
+final class ExprCompiler {
+    /// How deeply compile calls may nest (about one or two per expression level).
+    static let maxDepth = 512
+    private var depth = 0
+
     // MARK: values
 
     func compile(_ expr: Expr) -> Compiled {
+        self.depth += 1
+        defer { self.depth -= 1 }
+        guard self.depth <= Self.maxDepth else { return .code(Self.tooDeep) }
         switch expr.kind {
         case .literal(let v):
             return .constant(v)
@@ -74,6 +85,10 @@ struct ExprCompiler {
                 }
             }
         }
+    }
+
+    private static let tooDeep: ValueCode = { _ throws(CedarError) in
+        throw CedarError(.limitExceeded, "expression is nested more than \(ExprCompiler.maxDepth / 2) levels deep")
     }
 
     /// Runs `code` once at compile time if its inputs are constant; keeps it as code if that fails.
@@ -151,9 +166,21 @@ struct ExprCompiler {
             let b = self.compile(r)
             let pure = a.constant != nil && b.constant != nil
             switch op {
-            case .add: return self.fold(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.add(x, b.run(env)) }
-            case .sub: return self.fold(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.subtract(x, b.run(env)) }
-            default: return self.fold(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.multiply(x, b.run(env)) }
+            case .add:
+                return self.fold(pure: pure) { env throws(CedarError) in
+                    let x = try a.run(env)
+                    return try Operators.add(x, b.run(env))
+                }
+            case .sub:
+                return self.fold(pure: pure) { env throws(CedarError) in
+                    let x = try a.run(env)
+                    return try Operators.subtract(x, b.run(env))
+                }
+            default:
+                return self.fold(pure: pure) { env throws(CedarError) in
+                    let x = try a.run(env)
+                    return try Operators.multiply(x, b.run(env))
+                }
             }
         case .getTag:
             if case .variable(let v) = l.kind, case .literal(.string(let key)) = r.kind, let fast = self.compileGetTag(v, key) {
@@ -173,6 +200,9 @@ struct ExprCompiler {
     // MARK: booleans
 
     func compileBool(_ expr: Expr) -> CompiledBool {
+        self.depth += 1
+        defer { self.depth -= 1 }
+        guard self.depth <= Self.maxDepth else { return .code { env throws(CedarError) in try Operators.bool(Self.tooDeep(env)) } }
         switch expr.kind {
         case .literal(let v):
             if case .bool(let b) = v { return .constant(b) }
@@ -261,8 +291,16 @@ struct ExprCompiler {
                     return (u == (try y(env))) != negate
                 }
             }
-        case .lt: return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.lessThan(x, b.run(env), orEqual: false) }
-        case .le: return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.lessThan(x, b.run(env), orEqual: true) }
+        case .lt:
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.lessThan(x, b.run(env), orEqual: false)
+            }
+        case .le:
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.lessThan(x, b.run(env), orEqual: true)
+            }
         case .gt:
             return self.foldBool(pure: pure) { env throws(CedarError) in
                 let x = try a.run(env)
@@ -294,11 +332,20 @@ struct ExprCompiler {
                 return try Operators.isIn(x, b.run(env), in: env.entities)
             }
         case .contains:
-            return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.contains(x, b.run(env)) }
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.contains(x, b.run(env))
+            }
         case .containsAll:
-            return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.containsAll(x, b.run(env)) }
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.containsAll(x, b.run(env))
+            }
         case .containsAny:
-            return self.foldBool(pure: pure) { env throws(CedarError) in let x = try a.run(env); return try Operators.containsAny(x, b.run(env)) }
+            return self.foldBool(pure: pure) { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.containsAny(x, b.run(env))
+            }
         case .hasTag:
             if case .variable(let v) = l.kind, case .constant(.string(let key)) = b {
                 switch v {
@@ -307,7 +354,10 @@ struct ExprCompiler {
                 default: break
                 }
             }
-            return .code { env throws(CedarError) in let x = try a.run(env); return try Operators.hasTag(x, b.run(env), in: env.entities) }
+            return .code { env throws(CedarError) in
+                let x = try a.run(env)
+                return try Operators.hasTag(x, b.run(env), in: env.entities)
+            }
         case .add, .sub, .mul, .getTag:
             let c = self.compileBinary(op, l, r, whole: whole)
             return .code { env throws(CedarError) in try Operators.bool(c.run(env)) }

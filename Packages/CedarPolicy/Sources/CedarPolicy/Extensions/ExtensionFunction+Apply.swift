@@ -15,7 +15,8 @@ extension ExtensionFunction {
     public func apply(_ args: [Value]) throws(CedarError) -> Value {
         guard args.count == self.arity else {
             throw CedarError(
-                .typeError, "wrong number of arguments in extension function application: `\(self.rawValue)` expects \(self.arity), got \(args.count)")
+                .typeError, "wrong number of arguments in extension function application: `\(self.rawValue)` expects \(self.arity), got \(args.count)"
+            )
         }
         return args.count == 1 ? try self.apply1(args[0]) : try self.apply2(args[0], args[1])
     }

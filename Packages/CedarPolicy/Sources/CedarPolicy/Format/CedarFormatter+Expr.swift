@@ -290,28 +290,13 @@ extension CedarFormatter {
         }
     }
 
+    /// An extension value as the call that makes it (`decimal("1.5000")`, `ip("10.0.0.0/8")`, …).
     private static func extensionLiteral(_ ext: ExtensionValue) -> String {
         switch ext {
-        case .decimal(let d):
-            let sign = d.scaled < 0 ? "-" : ""
-            let magnitude = d.scaled.magnitude
-            let frac = String(magnitude % 10_000)
-            return "decimal(\"\(sign)\(magnitude / 10_000).\(String(repeating: "0", count: 4 - frac.count))\(frac)\")"
-        case .ipaddr(let ip):
-            if !ip.isV6 {
-                let v = ip.low & 0xFFFF_FFFF
-                let parts = [(v >> 24) & 0xFF, (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF].map { String($0) }
-                return "ip(\"\(parts.joined(separator: "."))/\(ip.prefix)\")"
-            }
-            var groups: [String] = []
-            for word in [ip.high, ip.low] {
-                for shift in stride(from: 48, through: 0, by: -16) { groups.append(String((word >> UInt64(shift)) & 0xFFFF, radix: 16)) }
-            }
-            return "ip(\"\(groups.joined(separator: ":"))/\(ip.prefix)\")"
-        case .datetime(let dt):
-            return "datetime(\"1970-01-01\").offset(duration(\"\(dt.millis)ms\"))"
-        case .duration(let d):
-            return "duration(\"\(d.millis)ms\")"
+        case .decimal(let d): "decimal(\(CedarText.quoted(d.description)))"
+        case .ipaddr(let ip): "ip(\(CedarText.quoted(ip.description)))"
+        case .datetime(let dt): "datetime(\(CedarText.quoted(dt.description)))"
+        case .duration(let d): "duration(\(CedarText.quoted(d.description)))"
         }
     }
 }

@@ -1,13 +1,18 @@
 /// A JSON object: members in the order written, keys unique.
 ///
-/// Invariants: `keys` has no duplicates and `keys.count == values.count`. The parser rejects
-/// duplicate keys (as Cedar does); ``insert(_:_:)`` reports them; the subscript setter replaces.
-/// Equality and hashing ignore member order, like JSON object semantics.
+/// Invariants: no two members share a key. The parser rejects duplicate keys (as Cedar does);
+/// ``insert(_:_:)`` reports them; the subscript setter replaces. Equality and hashing ignore
+/// member order, like JSON object semantics.
+///
+/// Small objects (the common case) are one array searched linearly; objects with more than
+/// `linearLimit` members also keep a key index.
 public struct JSONObject: Hashable, Sendable, Sequence {
-    public private(set) var keys: [String] = []
-    public private(set) var values: [JSONValue] = []
-    /// Key positions, built only for objects with more than `Self.linearLimit` members (small
-    /// objects, the common case, are searched linearly and need no dictionary).
+    @usableFromInline struct Member: Hashable, Sendable {
+        @usableFromInline var key: String
+        @usableFromInline var value: JSONValue
+    }
+
+    @usableFromInline var members: [Member] = []
     private var index: [String: Int]? = nil
     private static let linearLimit = 8
 
@@ -15,54 +20,66 @@ public struct JSONObject: Hashable, Sendable, Sequence {
 
     /// An object from key/value pairs; returns `nil` on a duplicate key.
     public init?(_ pairs: [(String, JSONValue)]) {
+        self.members.reserveCapacity(pairs.count)
         for (k, v) in pairs {
             guard self.insert(k, v) else { return nil }
         }
     }
 
-    public var count: Int { self.keys.count }
-    public var isEmpty: Bool { self.keys.isEmpty }
+    /// An empty object with room for `capacity` members.
+    public init(minimumCapacity capacity: Int) {
+        self.members.reserveCapacity(capacity)
+    }
+
+    public var count: Int { self.members.count }
+    public var isEmpty: Bool { self.members.isEmpty }
+    public var keys: [String] { self.members.map(\.key) }
+    public var values: [JSONValue] { self.members.map(\.value) }
+
+    /// The first member, if any (handy for one-member objects such as `{"Value": …}`).
+    public var first: (key: String, value: JSONValue)? {
+        guard let m = self.members.first else { return nil }
+        return (m.key, m.value)
+    }
+
+    /// The position of `key` among the members, if present.
+    public func position(of key: String) -> Int? {
+        if let index = self.index { return index[key] }
+        return self.members.firstIndex { $0.key == key }
+    }
 
     /// Adds a member at the end; returns `false` (and changes nothing) if the key exists.
     @discardableResult
     public mutating func insert(_ key: String, _ value: JSONValue) -> Bool {
         guard self.position(of: key) == nil else { return false }
         if self.index != nil {
-            self.index?[key] = self.keys.count
-        } else if self.keys.count >= Self.linearLimit {
+            self.index?[key] = self.members.count
+        } else if self.members.count >= Self.linearLimit {
             var index: [String: Int] = [:]
-            index.reserveCapacity(self.keys.count * 2)
-            for (i, k) in self.keys.enumerated() { index[k] = i }
-            index[key] = self.keys.count
+            index.reserveCapacity(self.members.count * 2)
+            for (i, m) in self.members.enumerated() { index[m.key] = i }
+            index[key] = self.members.count
             self.index = index
         }
-        self.keys.append(key)
-        self.values.append(value)
+        self.members.append(Member(key: key, value: value))
         return true
-    }
-
-    /// The position of `key` in `keys`, if present.
-    public func position(of key: String) -> Int? {
-        if let index = self.index { return index[key] }
-        return self.keys.firstIndex(of: key)
     }
 
     /// The value for `key`; setting replaces in place, or appends a new member, or removes with `nil`.
     public subscript(key: String) -> JSONValue? {
         get {
             guard let i = self.position(of: key) else { return nil }
-            return self.values[i]
+            return self.members[i].value
         }
         set {
             if let i = self.position(of: key) {
                 if let newValue {
-                    self.values[i] = newValue
+                    self.members[i].value = newValue
                 } else {
-                    self.keys.remove(at: i)
-                    self.values.remove(at: i)
+                    self.members.remove(at: i)
                     if self.index != nil {
                         var index: [String: Int] = [:]
-                        for (j, k) in self.keys.enumerated() { index[k] = j }
+                        for (j, m) in self.members.enumerated() { index[m.key] = j }
                         self.index = index
                     }
                 }
@@ -72,24 +89,32 @@ public struct JSONObject: Hashable, Sendable, Sequence {
         }
     }
 
-    public func makeIterator() -> Zip2Sequence<[String], [JSONValue]>.Iterator {
-        zip(self.keys, self.values).makeIterator()
+    public struct Iterator: IteratorProtocol {
+        var inner: IndexingIterator<[Member]>
+        public mutating func next() -> (String, JSONValue)? {
+            guard let m = self.inner.next() else { return nil }
+            return (m.key, m.value)
+        }
     }
 
+    public func makeIterator() -> Iterator { Iterator(inner: self.members.makeIterator()) }
+
+    public var underestimatedCount: Int { self.members.count }
+
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        if lhs.keys == rhs.keys { return lhs.values == rhs.values }
         guard lhs.count == rhs.count else { return false }
-        for (k, v) in lhs where rhs[k] != v { return false }
+        if lhs.members == rhs.members { return true }
+        for m in lhs.members where rhs[m.key] != m.value { return false }
         return true
     }
 
     public func hash(into hasher: inout Hasher) {
         // Order-independent: combine per-member hashes commutatively.
         var acc = 0
-        for (k, v) in self {
+        for m in self.members {
             var h = Hasher()
-            h.combine(k)
-            h.combine(v)
+            h.combine(m.key)
+            h.combine(m.value)
             acc = acc &+ h.finalize()
         }
         hasher.combine(self.count)

@@ -36,6 +36,15 @@ extension JSONValue {
         self = try result.get()
     }
 
+    /// Parses one JSON text from a slice of UTF-8 bytes (a line of a larger buffer) without copying it.
+    /// Error offsets are relative to the slice's start.
+    public init(parsing bytes: ArraySlice<UInt8>, limits: Limits = .default) throws(CedarError) {
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            JSONParser.parse(buffer, limits: limits, baseOffset: 0, baseLine: 1)
+        }
+        self = try result.get()
+    }
+
     /// Parses one JSON text from UTF-8 bytes already in memory.
     public init(parsing buffer: UnsafeBufferPointer<UInt8>, limits: Limits = .default) throws(CedarError) {
         self = try JSONParser.parse(buffer, limits: limits, baseOffset: 0, baseLine: 1).get()
@@ -155,7 +164,7 @@ struct JSONParser {
             throw self.error("JSON nesting deeper than \(self.limits.maxDepth) levels", code: .limitExceeded)
         }
         self.pos += 1  // {
-        var object = JSONObject()
+        var object = JSONObject(minimumCapacity: 4)
         self.skipWhitespace()
         if self.pos < self.bytes.count, self.bytes[self.pos] == UInt8(ascii: "}") {
             self.pos += 1
@@ -216,17 +225,20 @@ struct JSONParser {
         let open = self.pos
         self.pos += 1  // "
         let start = self.pos
-        // Fast path: no escapes.
+        // Fast path: no escapes. ASCII needs no UTF-8 validation.
+        var high: UInt8 = 0
         while self.pos < self.bytes.count {
             let b = self.bytes[self.pos]
             if b == UInt8(ascii: "\"") {
                 let raw = UnsafeBufferPointer(rebasing: self.bytes[start..<self.pos])
+                self.pos += 1
+                if high < 0x80 { return String(decoding: raw, as: UTF8.self) }
                 guard let s = String(validating: raw, as: UTF8.self) else {
                     throw self.error("invalid UTF-8 in string", at: open)
                 }
-                self.pos += 1
                 return s
             }
+            high |= b
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw self.error("unescaped control character in string") }
             self.pos += 1

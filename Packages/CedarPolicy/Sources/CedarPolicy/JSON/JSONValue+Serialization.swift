@@ -17,7 +17,8 @@ extension JSONValue {
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
             if d.isFinite {
-                if d == d.rounded(.towardZero), abs(d) < 1e15 {
+                // Integral values print as `3.0`; the bound keeps the Int64 conversion exact (no libm needed).
+                if d > -1e15, d < 1e15, Double(Int64(d)) == d {
                     out.append(contentsOf: String(Int64(d)).utf8)
                     out.append(contentsOf: ".0".utf8)
                 } else {

@@ -23,7 +23,8 @@ extension Policy {
 
     /// Reads a policy or template in Cedar's JSON policy format, giving it `id`.
     ///
-    /// Unknown fields are rejected, as Cedar does; a `null` annotation value (bare `@key`) reads as "".
+    /// Unknown fields and slots in conditions are rejected, as Cedar does; a `null` annotation value
+    /// (bare `@key`) reads as "".
     public init(json: JSONValue, id: String) throws(CedarError) {
         do throws(CedarError) {
             let o = try ESTReader.object(json, "a policy")
@@ -50,11 +51,14 @@ extension Policy {
                 case "unless": kind = .unless
                 case let other: throw CedarError(.json, "unknown condition kind `\(other)`")
                 }
-                conditions.append(Condition(kind: kind, body: try Expr(json: try ESTReader.field(co, "body", "a condition"))))
+                let body = try Expr(json: try ESTReader.field(co, "body", "a condition"))
+                guard !body.containsSlot else { throw CedarError(.json, "template slots may appear only in the policy scope") }
+                conditions.append(Condition(kind: kind, body: body))
             }
             var annotations: [Annotation] = []
             if let a = o["annotations"] {
                 for (key, value) in try ESTReader.object(a, "`annotations`") {
+                    guard Self.isAnnotationKey(key) else { throw CedarError(.json, "invalid annotation key `\(key)`") }
                     switch value {
                     case .string(let s): annotations.append(Annotation(key: key, value: s))
                     case .null: annotations.append(Annotation(key: key, value: ""))
@@ -68,6 +72,17 @@ extension Policy {
         } catch {
             throw error.prefixed("in policy `\(id)`: ")
         }
+    }
+
+    /// Annotation keys are identifiers; unlike attribute names they may be reserved words (`@if`).
+    static func isAnnotationKey(_ key: String) -> Bool {
+        var first = true
+        for b in key.utf8 {
+            let letter = (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z")) || b == UInt8(ascii: "_")
+            guard letter || (!first && b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) else { return false }
+            first = false
+        }
+        return !first
     }
 
     static func referenceJSON(_ ref: EntityReference) -> (String, JSONValue) {
@@ -109,41 +124,40 @@ extension Policy {
     }
 
     /// `{"entity": uid}` or `{"slot": "?principal"}` (only the slot matching `slot` is allowed).
+    /// As in Cedar, `entity` wins when both are present and other members are ignored.
     static func reference(_ o: JSONObject, slot: SlotID, what: String) throws(CedarError) -> EntityReference {
-        if let e = o["entity"] {
-            guard o["slot"] == nil else { throw CedarError(.json, "\(what) has both `entity` and `slot`") }
-            return .uid(try EntityUID(json: e))
-        }
+        if let e = o["entity"] { return .uid(try EntityUID(json: e)) }
         guard case .string(let s)? = o["slot"] else { throw CedarError(.json, "\(what) needs an `entity` or a `slot`") }
         guard s == slot.rawValue else { throw CedarError(.json, "\(what) cannot use the slot `\(s)`") }
         return .slot(slot)
     }
 
+    /// Reads a principal or resource scope; like Cedar, members other than those of its `op` are
+    /// ignored, except in the `is` form.
     static func scope(_ json: JSONValue, slot: SlotID, role: String) throws(CedarError) -> ScopeConstraint {
         let o = try ESTReader.object(json, "the \(role) scope")
         let what = "the \(role) scope"
         switch try ESTReader.string(o, "op", what) {
         case "All":
-            try ESTReader.only(o, ["op"], what)
             return .any
         case "==":
-            try ESTReader.only(o, ["op", "entity", "slot"], what)
             return .eq(try self.reference(o, slot: slot, what: what))
         case "in":
-            try ESTReader.only(o, ["op", "entity", "slot"], what)
             return .in(try self.reference(o, slot: slot, what: what))
         case "is":
+            // Cedar's `is` form, unlike the others, rejects unknown members.
             try ESTReader.only(o, ["op", "entity_type", "in"], what)
             let type = try JSONBridge.entityType(try ESTReader.string(o, "entity_type", what))
             guard let inJSON = o["in"] else { return .is(type) }
             let inObject = try ESTReader.object(inJSON, "`in` of \(what)")
-            try ESTReader.only(inObject, ["entity", "slot"], "`in` of \(what)")
             return .isIn(type, try self.reference(inObject, slot: slot, what: what))
         case let other:
             throw CedarError(.json, "unknown operator `\(other)` in \(what)")
         }
     }
 
+    /// Reads the action scope; like Cedar, members other than those of its `op` are ignored and
+    /// `entity` wins over `entities`.
     static func actionScope(_ json: JSONValue) throws(CedarError) -> ActionConstraint {
         let what = "the action scope"
         let o = try ESTReader.object(json, what)
@@ -154,17 +168,11 @@ extension Policy {
         }
         switch try ESTReader.string(o, "op", what) {
         case "All":
-            try ESTReader.only(o, ["op"], what)
             return .any
         case "==":
-            try ESTReader.only(o, ["op", "entity"], what)
             return .eq(try action(try ESTReader.field(o, "entity", what)))
         case "in":
-            try ESTReader.only(o, ["op", "entity", "entities"], what)
-            if let e = o["entity"] {
-                guard o["entities"] == nil else { throw CedarError(.json, "\(what) has both `entity` and `entities`") }
-                return .in(try action(e))
-            }
+            if let e = o["entity"] { return .in(try action(e)) }
             guard case .array(let items) = try ESTReader.field(o, "entities", what) else {
                 throw CedarError(.json, "`entities` of \(what) must be an array")
             }
@@ -177,72 +185,25 @@ extension Policy {
     }
 }
 
+extension Expr {
+    /// Whether a template slot occurs anywhere in this expression.
+    var containsSlot: Bool {
+        switch self.kind {
+        case .slot: true
+        case .literal, .variable: false
+        case .not(let e), .negate(let e), .isEmpty(let e), .getAttr(let e, _), .hasAttr(let e, _), .like(let e, _): e.containsSlot
+        case .and(let l, let r), .or(let l, let r), .binary(_, let l, let r): l.containsSlot || r.containsSlot
+        case .ifThenElse(let c, let t, let e): c.containsSlot || t.containsSlot || e.containsSlot
+        case .isType(let e, _, let x): e.containsSlot || (x?.containsSlot ?? false)
+        case .set(let items), .call(_, let items): items.contains { $0.containsSlot }
+        case .record(let entries): entries.contains { $0.value.containsSlot }
+        }
+    }
+}
+
 extension ScopeConstraint {
     fileprivate var isEq: Bool {
         if case .eq = self { return true }
         return false
-    }
-}
-
-extension TemplateLink {
-    /// `{"templateId", "newId", "values": {"?principal": {"type", "id"}}}`
-    public var json: JSONValue {
-        var values = JSONObject()
-        for slot in [SlotID.principal, .resource] {
-            if let uid = self.values[slot] { values.insert(slot.rawValue, uid.json) }
-        }
-        return ["templateId": .string(self.templateID), "newId": .string(self.newID), "values": .object(values)]
-    }
-
-    public init(json: JSONValue) throws(CedarError) {
-        let o = try ESTReader.object(json, "a template link")
-        try ESTReader.only(o, ["templateId", "newId", "values"], "a template link")
-        let template = try ESTReader.string(o, "templateId", "a template link")
-        let newID = try ESTReader.string(o, "newId", "a template link")
-        var values: [SlotID: EntityUID] = [:]
-        for (key, v) in try ESTReader.object(try ESTReader.field(o, "values", "a template link"), "`values`") {
-            guard let slot = SlotID(rawValue: key) else { throw CedarError(.json, "unknown slot `\(key)` in a template link") }
-            values[slot] = try EntityUID(json: v)
-        }
-        self.init(templateID: template, newID: newID, values: values)
-    }
-}
-
-extension PolicySet {
-    /// `{"staticPolicies": {id: policy}, "templates": {id: template}, "templateLinks": [link]}`
-    public var json: JSONValue {
-        var statics = JSONObject()
-        for p in self.staticPolicies { statics[p.id] = p.json }
-        var templates = JSONObject()
-        for t in self.templates { templates[t.id] = t.json }
-        return ["staticPolicies": .object(statics), "templates": .object(templates), "templateLinks": .array(self.links.map(\.json))]
-    }
-
-    /// Reads a policy set in Cedar's JSON format; missing sections count as empty.
-    ///
-    /// A static policy with slots or a template without slots is a `.template` error; IDs must be
-    /// unique across policies, templates and links (`.duplicateID`); links are checked as by ``link(_:)``.
-    public init(json: JSONValue) throws(CedarError) {
-        let o = try ESTReader.object(json, "a policy set")
-        try ESTReader.only(o, ["staticPolicies", "templates", "templateLinks"], "a policy set")
-        self.init()
-        if let s = o["staticPolicies"] {
-            for (id, p) in try ESTReader.object(s, "`staticPolicies`") {
-                let policy = try Policy(json: p, id: id)
-                guard !policy.isTemplate else { throw CedarError(.template, "static policy `\(id)` has slots") }
-                try self.add(policy)
-            }
-        }
-        if let t = o["templates"] {
-            for (id, p) in try ESTReader.object(t, "`templates`") {
-                let policy = try Policy(json: p, id: id)
-                guard policy.isTemplate else { throw CedarError(.template, "template `\(id)` has no slots") }
-                try self.add(policy)
-            }
-        }
-        if let l = o["templateLinks"] {
-            guard case .array(let links) = l else { throw CedarError(.json, "`templateLinks` must be an array") }
-            for link in links { try self.link(try TemplateLink(json: link)) }
-        }
     }
 }

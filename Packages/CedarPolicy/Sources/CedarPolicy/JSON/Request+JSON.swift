@@ -48,7 +48,7 @@ extension Request {
             throw CedarError(.request, "action `\(self.action)` does not exist in the supplied schema")
         }
         let applies = decl.appliesTo ?? ActionDeclaration.AppliesTo(principalTypes: [], resourceTypes: [])
-        var context: [String: Value]
+        let context: [String: Value]
         do {
             context = try ValueJSONReader.readRecord(contextJSON, type: applies.context, schema: schema, depth: 0)
         } catch {
@@ -66,7 +66,6 @@ extension Request {
         }
         var out = self
         out.context = context
-        context = [:]
         return out
     }
 

@@ -9,12 +9,12 @@ public enum CedarParser {
     /// The deepest expression accepted: both the height of the expression tree and the nesting
     /// of brackets, parentheses and `if`s.
     ///
-    /// The parser itself does not recurse, but the formatter, `Expr`'s synthesized equality and
-    /// hashing, and the evaluator walk trees recursively. In debug builds those frames are large
-    /// (equality ~2.3 KB per level; the formatter ~3 KB), and tests may run on 512 KiB threads:
-    /// measured there, parse + format + reparse + compare + hash works to about 160 levels, so
-    /// 128 leaves a margin. The whole integration corpus stays below 12.
-    public static let maxExpressionDepth = 128
+    /// The parser itself does not recurse, but the evaluator, the formatter and `Expr`'s
+    /// synthesized equality and hashing walk trees recursively, and tests may run on 512 KiB
+    /// threads. Measured there in a debug build, parsing, formatting, comparing and authorizing
+    /// work at 64 levels for every expression shape, while authorizing nested records or long
+    /// `||` chains overflows at 96. The whole integration corpus stays below 12.
+    public static let maxExpressionDepth = 64
 
     /// Parses a policy set's text. IDs are `policy0`, `policy1`, … by position; policies with
     /// slots in their scope are templates.

@@ -12,6 +12,8 @@ struct Lexer {
     private(set) var comments: [Comment] = []
     /// Whether a token has been seen on the current line (for `Comment.ownLine`).
     private var tokenOnLine = false
+    /// The last line holding a token or comment (0 before any).
+    private var lastContentLine = 0
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -92,7 +94,10 @@ struct Lexer {
                     self.advance()
                 }
                 let text = String(decoding: self.bytes[start..<self.pos], as: UTF8.self)
-                self.comments.append(Comment(start: start, end: self.pos, line: startLine, text: text, ownLine: ownLine))
+                let blank = self.lastContentLine > 0 && startLine > self.lastContentLine + 1
+                self.comments.append(
+                    Comment(start: start, end: self.pos, line: startLine, text: text, ownLine: ownLine, blankLineBefore: blank))
+                self.lastContentLine = startLine
             case 0x80...:
                 let (scalar, len) = Lexer.scalar(in: self.bytes, at: self.pos)
                 guard scalar.properties.isWhitespace else { return }
@@ -117,7 +122,8 @@ struct Lexer {
         let line = self.line
         let column = self.column
         func make(_ kind: Token.Kind) -> Token {
-            Token(kind: kind, start: start, end: self.pos, line: line, column: column)
+            self.lastContentLine = self.line
+            return Token(kind: kind, start: start, end: self.pos, line: line, column: column)
         }
         guard let b = self.peek() else { return make(.eof) }
         self.tokenOnLine = true
@@ -153,52 +159,101 @@ struct Lexer {
                 throw CedarError(.syntax, "\(shown) is not a valid template slot (expected `?principal` or `?resource`)", at: make(.slot).location)
             }
             return make(.slot)
-        case UInt8(ascii: "("): self.advance(); return make(.lparen)
-        case UInt8(ascii: ")"): self.advance(); return make(.rparen)
-        case UInt8(ascii: "["): self.advance(); return make(.lbracket)
-        case UInt8(ascii: "]"): self.advance(); return make(.rbracket)
-        case UInt8(ascii: "{"): self.advance(); return make(.lbrace)
-        case UInt8(ascii: "}"): self.advance(); return make(.rbrace)
-        case UInt8(ascii: ","): self.advance(); return make(.comma)
-        case UInt8(ascii: ";"): self.advance(); return make(.semicolon)
-        case UInt8(ascii: "."): self.advance(); return make(.dot)
-        case UInt8(ascii: "@"): self.advance(); return make(.at)
-        case UInt8(ascii: "+"): self.advance(); return make(.plus)
-        case UInt8(ascii: "-"): self.advance(); return make(.minus)
-        case UInt8(ascii: "*"): self.advance(); return make(.star)
+        case UInt8(ascii: "("):
+            self.advance()
+            return make(.lparen)
+        case UInt8(ascii: ")"):
+            self.advance()
+            return make(.rparen)
+        case UInt8(ascii: "["):
+            self.advance()
+            return make(.lbracket)
+        case UInt8(ascii: "]"):
+            self.advance()
+            return make(.rbracket)
+        case UInt8(ascii: "{"):
+            self.advance()
+            return make(.lbrace)
+        case UInt8(ascii: "}"):
+            self.advance()
+            return make(.rbrace)
+        case UInt8(ascii: ","):
+            self.advance()
+            return make(.comma)
+        case UInt8(ascii: ";"):
+            self.advance()
+            return make(.semicolon)
+        case UInt8(ascii: "."):
+            self.advance()
+            return make(.dot)
+        case UInt8(ascii: "@"):
+            self.advance()
+            return make(.at)
+        case UInt8(ascii: "+"):
+            self.advance()
+            return make(.plus)
+        case UInt8(ascii: "-"):
+            self.advance()
+            return make(.minus)
+        case UInt8(ascii: "*"):
+            self.advance()
+            return make(.star)
         case UInt8(ascii: ":"):
             self.advance()
-            if self.peek() == UInt8(ascii: ":") { self.advance(); return make(.doubleColon) }
+            if self.peek() == UInt8(ascii: ":") {
+                self.advance()
+                return make(.doubleColon)
+            }
             return make(.colon)
         case UInt8(ascii: "="):
             self.advance()
-            if self.peek() == UInt8(ascii: "=") { self.advance(); return make(.eq) }
+            if self.peek() == UInt8(ascii: "=") {
+                self.advance()
+                return make(.eq)
+            }
             throw CedarError(.syntax, "unexpected `=`; did you mean `==`?", at: make(.eq).location)
         case UInt8(ascii: "!"):
             self.advance()
-            if self.peek() == UInt8(ascii: "=") { self.advance(); return make(.neq) }
+            if self.peek() == UInt8(ascii: "=") {
+                self.advance()
+                return make(.neq)
+            }
             return make(.bang)
         case UInt8(ascii: "<"):
             self.advance()
-            if self.peek() == UInt8(ascii: "=") { self.advance(); return make(.le) }
+            if self.peek() == UInt8(ascii: "=") {
+                self.advance()
+                return make(.le)
+            }
             return make(.lt)
         case UInt8(ascii: ">"):
             self.advance()
-            if self.peek() == UInt8(ascii: "=") { self.advance(); return make(.ge) }
+            if self.peek() == UInt8(ascii: "=") {
+                self.advance()
+                return make(.ge)
+            }
             return make(.gt)
         case UInt8(ascii: "&"):
             self.advance()
-            if self.peek() == UInt8(ascii: "&") { self.advance(); return make(.and) }
+            if self.peek() == UInt8(ascii: "&") {
+                self.advance()
+                return make(.and)
+            }
             throw CedarError(.syntax, "unexpected `&`; did you mean `&&`?", at: make(.and).location)
         case UInt8(ascii: "|"):
             self.advance()
-            if self.peek() == UInt8(ascii: "|") { self.advance(); return make(.or) }
+            if self.peek() == UInt8(ascii: "|") {
+                self.advance()
+                return make(.or)
+            }
             throw CedarError(.syntax, "unexpected `|`; did you mean `||`?", at: make(.or).location)
         default:
             let (scalar, _) = Lexer.scalar(in: self.bytes, at: self.pos)
-            let shown = scalar.value < 0x20 || scalar.value == 0x7F
+            let shown =
+                scalar.value < 0x20 || scalar.value == 0x7F
                 ? "U+" + String(scalar.value, radix: 16, uppercase: true) : "`\(Character(scalar))`"
-            throw CedarError(.syntax, "unexpected character \(shown)", at: self.here)
+            let hint = scalar == "'" ? "; string literals use double quotes" : ""
+            throw CedarError(.syntax, "unexpected character \(shown)\(hint)", at: self.here)
         }
     }
 }

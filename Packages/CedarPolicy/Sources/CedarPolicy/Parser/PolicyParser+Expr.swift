@@ -93,17 +93,32 @@ extension PolicyParser {
         var keyToken: Token
     }
 
-    /// Builds a node one level above `children`, enforcing the depth limit.
-    func node(_ kind: Expr.Kind, at location: SourceLocation, _ children: ParsedExpr...) throws(CedarError) -> ParsedExpr {
-        try self.node(kind, at: location, children: children)
+    /// Builds a node one level above its children, enforcing the depth limit. (Fixed-arity
+    /// overloads avoid allocating an array per node.)
+    func node(_ kind: Expr.Kind, at location: SourceLocation, _ a: ParsedExpr) throws(CedarError) -> ParsedExpr {
+        try self.node(kind, at: location, height: a.height)
+    }
+
+    func node(_ kind: Expr.Kind, at location: SourceLocation, _ a: ParsedExpr, _ b: ParsedExpr) throws(CedarError) -> ParsedExpr {
+        try self.node(kind, at: location, height: max(a.height, b.height))
+    }
+
+    func node(
+        _ kind: Expr.Kind, at location: SourceLocation, _ a: ParsedExpr, _ b: ParsedExpr, _ c: ParsedExpr
+    ) throws(CedarError) -> ParsedExpr {
+        try self.node(kind, at: location, height: max(a.height, b.height, c.height))
+    }
+
+    /// A node whose tallest child has `height`.
+    private func node(_ kind: Expr.Kind, at location: SourceLocation, height: Int) throws(CedarError) -> ParsedExpr {
+        guard height < CedarParser.maxExpressionDepth else { throw self.tooDeep(at: location) }
+        return ParsedExpr(expr: Expr(kind, at: location), height: height + 1)
     }
 
     func node(_ kind: Expr.Kind, at location: SourceLocation, children: [ParsedExpr]) throws(CedarError) -> ParsedExpr {
         var height = 0
         for child in children where child.height > height { height = child.height }
-        height += 1
-        guard height <= CedarParser.maxExpressionDepth else { throw self.tooDeep(at: location) }
-        return ParsedExpr(expr: Expr(kind, at: location), height: height)
+        return try self.node(kind, at: location, height: height)
     }
 
     private func tooDeep(at location: SourceLocation) -> CedarError {
@@ -486,14 +501,14 @@ extension PolicyParser {
             state.operands.append(try self.node(.like(lhs.expr, pattern), at: location, lhs))
         } else {
             let type = try self.parseTypeName(after: "`is`")
-            state.operands.append(lhs)
             if self.isWord("in") {
+                // `is T in <Add>`: reduced like a relational operator once its right side is parsed.
                 self.advance()
+                state.operands.append(lhs)
                 state.operators.append(.isIn(type))
                 state.relation = .open
                 return true
             }
-            state.operands.removeLast()
             state.operands.append(try self.node(.isType(lhs.expr, type, in: nil), at: location, lhs))
         }
         return try self.binaryOperator(&state)

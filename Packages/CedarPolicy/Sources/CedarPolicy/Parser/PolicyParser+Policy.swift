@@ -13,7 +13,6 @@ extension PolicyParser {
         let start = self.current
         var bareAnnotations: Set<String> = []
         let annotations = try self.parseAnnotations(bare: &bareAnnotations)
-        let effectToken = self.current
         let effect: Effect
         if self.isWord("permit") {
             effect = .permit
@@ -22,7 +21,6 @@ extension PolicyParser {
         } else {
             throw self.unexpected(annotations.isEmpty ? "`permit` or `forbid` to start a policy" : "`@` or `permit` or `forbid`")
         }
-        _ = effectToken
         self.advance()
         try self.expect(.lparen, "`(` after `\(effect.rawValue)`")
         let principal = try self.parseScopeVariable(.principal)
@@ -32,12 +30,7 @@ extension PolicyParser {
         let resource = try self.parseScopeVariable(.resource)
         if self.current.kind == .comma { self.advance() }
         let scopeEnd = self.current.start
-        if self.current.kind != .rparen {
-            if self.current.kind == .ident, self.current.kind != .eof {
-                throw self.error("unexpected \(self.describe(self.current)) in the policy scope: expected `)`", at: self.current)
-            }
-            throw self.unexpected("`)` to close the policy scope")
-        }
+        guard self.current.kind == .rparen else { throw self.unexpected("`)` to close the policy scope") }
         self.advance()
         var conditions: [Condition] = []
         var clauses: [(start: Int, end: Int)] = []
@@ -48,6 +41,8 @@ extension PolicyParser {
                 kind = .when
             } else if self.isWord("unless") {
                 kind = .unless
+            } else if self.isWord("permit") || self.isWord("forbid") {
+                throw self.error("expected `;` to end the previous policy, found \(self.describe(token))", at: token)
             } else {
                 throw self.error("invalid policy condition \(self.describe(token)): expected `when` or `unless`", at: token)
             }
@@ -62,7 +57,10 @@ extension PolicyParser {
             clauses.append((token.start, close.end))
         }
         let semicolon = try self.expect(.semicolon, "`;` to end the policy (or `when`/`unless`)")
-        self.spans.append(PolicySpan(start: start.start, scopeEnd: scopeEnd, clauses: clauses, end: semicolon.end, bareAnnotations: bareAnnotations))
+        self.spans.append(
+            PolicySpan(
+                start: start.start, startLine: start.line, scopeEnd: scopeEnd, clauses: clauses, end: semicolon.end, bareAnnotations: bareAnnotations)
+        )
         return Policy(
             id: id, annotations: annotations, effect: effect, principal: principal, action: action, resource: resource,
             conditions: conditions, location: start.location)

@@ -30,6 +30,7 @@ struct PolicyParser {
     /// Byte offsets of a policy's parts in the source.
     struct PolicySpan {
         var start: Int
+        var startLine: Int
         /// Start of the `)` closing the scope.
         var scopeEnd: Int
         /// Each condition: start of its keyword, end of its `}`.

@@ -10,9 +10,10 @@ enum StringLiteral {
     /// 0x7F and `\u{H…}` (1–6 hex digits, a valid scalar). Throws a message for a bad escape.
     static func decode(_ body: Substring.UnicodeScalarView) -> Result<String, BadEscape> {
         var out = String.UnicodeScalarView()
-        switch self.walk(body, pattern: false, emit: { piece in
+        let result = self.walk(body, pattern: false) { piece in
             if case .scalar(let s) = piece { out.append(s) }
-        }) {
+        }
+        switch result {
         case .success: return .success(String(out))
         case .failure(let e): return .failure(e)
         }
@@ -22,12 +23,13 @@ enum StringLiteral {
     /// unescaped `*` as a wildcard.
     static func decodePattern(_ body: Substring.UnicodeScalarView) -> Result<[Pattern.Element], BadEscape> {
         var out: [Pattern.Element] = []
-        switch self.walk(body, pattern: true, emit: { piece in
+        let result = self.walk(body, pattern: true) { piece in
             switch piece {
             case .scalar(let s): out.append(.literal(s))
             case .wildcard: out.append(.wildcard)
             }
-        }) {
+        }
+        switch result {
         case .success: return .success(out)
         case .failure(let e): return .failure(e)
         }

@@ -66,4 +66,6 @@ struct Comment: Sendable {
     var text: String
     /// Whether only whitespace precedes the comment on its line.
     var ownLine: Bool
+    /// Whether an empty line separates the comment from the text before it.
+    var blankLineBefore: Bool
 }

@@ -47,10 +47,13 @@ struct CedarSchemaParser {
     /// Words that cannot be used as identifiers in names and paths.
     static let reserved: Set<String> = ["true", "false", "if", "then", "else", "in", "is", "like", "has"]
 
-    private mutating func identifier(allowReserved: Bool = true) throws(CedarError) -> String {
+    private mutating func identifier(allowReserved: Bool = true, allowCedarNamespace: Bool = false) throws(CedarError) -> String {
         guard let id = self.current.identifier else { throw self.unexpected("an identifier") }
         if !allowReserved, Self.reserved.contains(id) {
             throw CedarError(.syntax, "`\(id)` is a reserved identifier", at: self.current.location)
+        }
+        if !allowReserved, !allowCedarNamespace, id == "__cedar" {
+            throw CedarError(.schema, "use of the reserved `__cedar` namespace", at: self.current.location)
         }
         _ = self.next()
         return id
@@ -86,10 +89,15 @@ struct CedarSchemaParser {
         return schema
     }
 
-    /// `@key` or `@key("value")`, any number.
+    /// `@key` or `@key("value")`, any number, each key at most once.
     private mutating func skipAnnotations() throws(CedarError) {
+        var keys: Set<String> = []
         while self.eat("@") {
-            _ = try self.identifier()
+            let loc = self.current.location
+            let key = try self.identifier()
+            guard keys.insert(key).inserted else {
+                throw CedarError(.schema, "duplicate annotation `@\(key)`", at: loc)
+            }
             if self.eat("(") {
                 guard case .string = self.current.kind else { throw self.unexpected("a string") }
                 _ = self.next()
@@ -99,7 +107,7 @@ struct CedarSchemaParser {
     }
 
     private mutating func path() throws(CedarError) -> String {
-        var name = try self.identifier(allowReserved: false)
+        var name = try self.identifier(allowReserved: false, allowCedarNamespace: true)
         while self.isPunct("::"), case .identifier = self.tokens[self.position + 1].kind {
             _ = self.next()
             name += "::" + (try self.identifier(allowReserved: false))
@@ -134,7 +142,7 @@ struct CedarSchemaParser {
         }
     }
 
-    static let builtinTypeNames: Set<String> = ["Bool", "Long", "String", "Set", "Record", "Entity", "Extension"]
+    static let builtinTypeNames: Set<String> = ["Bool", "Boolean", "Long", "String", "Set", "Record", "Entity", "Extension"]
 
     private mutating func entity(into ns: inout RawNamespace, at loc: SourceLocation) throws(CedarError) {
         var names: [(String, SourceLocation)] = []
@@ -205,7 +213,7 @@ struct CedarSchemaParser {
             _ = self.next()
             return s
         case .identifier:
-            return try self.identifier(allowReserved: false)
+            return try self.identifier(allowReserved: false, allowCedarNamespace: true)
         default:
             throw self.unexpected("a name")
         }
@@ -330,9 +338,8 @@ struct CedarSchemaParser {
             case .string(let s):
                 _ = self.next()
                 name = s
-            case .identifier(let s):
-                _ = self.next()
-                name = s
+            case .identifier:
+                name = try self.identifier(allowReserved: false, allowCedarNamespace: true)
             default:
                 throw self.unexpected("an attribute name")
             }

@@ -6,11 +6,16 @@ struct SchemaBuilder {
     static let extensionNames: Set<String> = ["decimal", "ipaddr", "datetime", "duration"]
     /// Bound on the nesting of types (records in sets in records …) after inlining.
     static let maxTypeDepth = 256
+    /// Bound on the number of nodes in one type after inlining common types (they can nest
+    /// exponentially: `type B = {x: A, y: A}; type C = {x: B, y: B}; …`).
+    static let maxTypeSize = 100_000
 
     private var entityDefs: Set<String> = []
     private var commonDefs: [String: (type: RawType, namespace: String, location: SourceLocation?)] = [:]
     private var actionDefs: Set<EntityUID> = []
-    private var resolvedCommon: [String: SchemaType] = [:]
+    private var resolvedCommon: [String: (type: SchemaType, size: Int, height: Int)] = [:]
+    /// The deepest nesting reached in the current resolution.
+    private var deepest = 0
     private var resolving: [String] = []
 
     static func build(_ raw: RawSchema) throws(CedarError) -> Schema {
@@ -61,13 +66,13 @@ struct SchemaBuilder {
                 }
                 var attributes = RecordType()
                 if let shape = e.shape {
-                    guard case .record(let r) = try self.resolve(shape, in: ns.name, depth: 0) else {
+                    guard case .record(let r) = try self.resolveTop(shape, in: ns.name) else {
                         throw CedarError(.schema, "the shape of entity type `\(name)` must be a record", at: e.location)
                     }
                     attributes = r
                 }
                 let tags: SchemaType? = try e.tags.map { (t: RawType) throws(CedarError) -> SchemaType in
-                    try self.resolve(t, in: ns.name, depth: 0)
+                    try self.resolveTop(t, in: ns.name)
                 }
                 if let values = e.enumValues {
                     if values.isEmpty {
@@ -97,7 +102,7 @@ struct SchemaBuilder {
                     }
                     var context = RecordType()
                     if let c = at.context {
-                        guard case .record(let r) = try self.resolve(c, in: ns.name, depth: 0) else {
+                        guard case .record(let r) = try self.resolveTop(c, in: ns.name) else {
                             throw CedarError(.schema, "the context of action `\(uid)` must be a record", at: a.location)
                         }
                         context = r
@@ -109,7 +114,8 @@ struct SchemaBuilder {
         }
         // Common types are checked even when unused.
         for name in self.commonDefs.keys.sorted() {
-            _ = try self.resolveCommon(name, at: self.commonDefs[name]?.location, depth: 0)
+            var size = 0
+            _ = try self.resolveCommon(name, at: self.commonDefs[name]?.location, depth: 0, size: &size)
         }
         try Self.checkActionCycles(schema)
         return schema
@@ -159,9 +165,19 @@ struct SchemaBuilder {
         throw CedarError(.schema, "undeclared action \(shown)", at: ref.location)
     }
 
-    private mutating func resolve(_ raw: RawType, in namespace: String, depth: Int) throws(CedarError) -> SchemaType {
+    private mutating func resolveTop(_ raw: RawType, in namespace: String) throws(CedarError) -> SchemaType {
+        var size = 0
+        return try self.resolve(raw, in: namespace, depth: 0, size: &size)
+    }
+
+    private mutating func resolve(_ raw: RawType, in namespace: String, depth: Int, size: inout Int) throws(CedarError) -> SchemaType {
         if depth > Self.maxTypeDepth {
             throw CedarError(.limitExceeded, "schema types are nested too deeply")
+        }
+        self.deepest = max(self.deepest, depth)
+        size += 1
+        if size > Self.maxTypeSize {
+            throw CedarError(.limitExceeded, "a schema type is too large after inlining common types")
         }
         switch raw {
         case .bool: return .bool
@@ -173,21 +189,21 @@ struct SchemaBuilder {
             }
             return .extension(name)
         case .set(let element):
-            return .set(try self.resolve(element, in: namespace, depth: depth + 1))
+            return .set(try self.resolve(element, in: namespace, depth: depth + 1, size: &size))
         case .record(let attrs):
             var record = RecordType()
             for a in attrs {
                 if record.attributes[a.name] != nil {
                     throw CedarError(.schema, "duplicate attribute `\(a.name)`", at: a.location)
                 }
-                let t = try self.resolve(a.type, in: namespace, depth: depth + 1)
+                let t = try self.resolve(a.type, in: namespace, depth: depth + 1, size: &size)
                 record.attributes[a.name] = AttributeType(type: t, isRequired: a.isRequired)
             }
             return .record(record)
         case .reference(let name, let kind, let location):
             for p in Self.possibilities(name, namespace) {
                 if kind != .entity, self.commonDefs[p] != nil {
-                    return try self.resolveCommon(p, at: location, depth: depth + 1)
+                    return try self.resolveCommon(p, at: location, depth: depth + 1, size: &size)
                 }
                 if kind != .common, self.entityDefs.contains(p) {
                     return .entity(EntityType(unchecked: p))
@@ -214,8 +230,19 @@ struct SchemaBuilder {
         }
     }
 
-    private mutating func resolveCommon(_ name: String, at location: SourceLocation?, depth: Int) throws(CedarError) -> SchemaType {
-        if let done = self.resolvedCommon[name] { return done }
+    private mutating func resolveCommon(_ name: String, at location: SourceLocation?, depth: Int,
+                                        size: inout Int) throws(CedarError) -> SchemaType {
+        if let done = self.resolvedCommon[name] {
+            if depth + done.height > Self.maxTypeDepth {
+                throw CedarError(.limitExceeded, "schema types are nested too deeply")
+            }
+            self.deepest = max(self.deepest, depth + done.height)
+            size += done.size
+            if size > Self.maxTypeSize {
+                throw CedarError(.limitExceeded, "a schema type is too large after inlining common types")
+            }
+            return done.type
+        }
         guard let def = self.commonDefs[name] else {
             throw CedarError(.schema, "undeclared common type `\(name)`", at: location)
         }
@@ -223,9 +250,18 @@ struct SchemaBuilder {
             throw CedarError(.schema, "common type `\(name)` is defined in terms of itself", at: def.location)
         }
         self.resolving.append(name)
-        let t = try self.resolve(def.type, in: def.namespace, depth: depth)
+        var ownSize = 0
+        let saved = self.deepest
+        self.deepest = depth
+        let t = try self.resolve(def.type, in: def.namespace, depth: depth, size: &ownSize)
+        let height = self.deepest - depth
+        self.deepest = max(saved, self.deepest)
         self.resolving.removeLast()
-        self.resolvedCommon[name] = t
+        self.resolvedCommon[name] = (t, ownSize, height)
+        size += ownSize
+        if size > Self.maxTypeSize {
+            throw CedarError(.limitExceeded, "a schema type is too large after inlining common types")
+        }
         return t
     }
 

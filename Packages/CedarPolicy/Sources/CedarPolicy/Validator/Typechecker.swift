@@ -19,7 +19,7 @@ struct Typechecker {
     let schema: ValidatorSchema
     let env: RequestEnvironment
     /// Nesting bound; deeper expressions are reported instead of overflowing the stack.
-    static let maxDepth = 200
+    static let maxDepth = 300
 
     typealias Answer = (type: ValidatorType, capabilities: Set<Capability>)
 
@@ -58,14 +58,37 @@ struct Typechecker {
                 throw self.fail("the branches of `if` have incompatible types \(ta) and \(tb)", e)
             }
             return (lub, capA.union(capC).intersection(capB))
-        case .and(let l, let r):
-            let (tl, capL) = try self.expect(l, .anyBool, prior, depth: d)
-            if tl == .singleton(false) { return (tl, []) }
-            let (tr, capR) = try self.expect(r, .anyBool, prior.union(capL), depth: d)
-            if tr == .singleton(false) { return (.singleton(false), []) }
-            if tr == .singleton(true) { return (tl, capL.union(capR)) }
-            if tl == .singleton(true) { return (tr, capR) }
-            return (.anyBool, capL.union(capR))
+        case .and:
+            // Right-nested chains (a policy's conditions) are walked iteratively, so their length
+            // does not count against the depth limit.
+            var levels: [Answer] = []
+            var current = e
+            var p = prior
+            var result: Answer?
+            while case .and(let l, let r) = current.kind {
+                let (tl, capL) = try self.expect(l, .anyBool, p, depth: d)
+                if tl == .singleton(false) {
+                    result = (tl, [])
+                    break
+                }
+                levels.append((tl, capL))
+                p = p.union(capL)
+                current = r
+            }
+            if result == nil { result = try self.expect(current, .anyBool, p, depth: d) }
+            guard var (tr, capR) = result else { return (.anyBool, []) }
+            for (tl, capL) in levels.reversed() {
+                if tr == .singleton(false) {
+                    (tr, capR) = (.singleton(false), [])
+                } else if tr == .singleton(true) {
+                    (tr, capR) = (tl, capL.union(capR))
+                } else if tl == .singleton(true) {
+                    (tr, capR) = (tr, capR)
+                } else {
+                    (tr, capR) = (.anyBool, capL.union(capR))
+                }
+            }
+            return (tr, capR)
         case .or(let l, let r):
             let (tl, capL) = try self.expect(l, .anyBool, prior, depth: d)
             if tl == .singleton(true) { return (tl, capL) }

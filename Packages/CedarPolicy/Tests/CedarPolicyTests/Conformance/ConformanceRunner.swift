@@ -118,7 +118,7 @@ enum ConformanceRunner {
         for request in test.requests {
             let parsed: Request
             do {
-                parsed = try Request(json: JSONValue(parsing: request.requestJSON), schema: request.validateRequest ? inputs.schema : nil)
+                parsed = try Request(json: request.request, schema: request.validateRequest ? inputs.schema : nil)
             } catch {
                 tally.mismatch("request rejected", "\(test.name) «\(request.description)»: request rejected: \(error.description)")
                 continue
@@ -186,12 +186,26 @@ struct ConformanceTally: Sendable {
 
     mutating func mismatch(_ kind: String, _ detail: String) {
         self.mismatchesByKind[kind, default: 0] += 1
-        self.details.append(detail)
+        self.details.append(Self.printable(detail))
     }
 
     mutating func setupFailure(_ file: String, _ what: String, _ message: String) {
         self.setupFailuresByKind[what, default: 0] += 1
-        self.details.append("\(file): \(what) did not load: \(message)")
+        self.details.append(Self.printable("\(file): \(what) did not load: \(message)"))
+    }
+
+    /// `text` with control characters shown as `\u{…}` escapes: corpus names contain them, and a
+    /// raw NUL or escape sequence would cut or garble the failure message.
+    static func printable(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     mutating func merge(_ other: ConformanceTally) {

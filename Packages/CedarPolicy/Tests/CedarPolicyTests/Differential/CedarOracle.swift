@@ -23,10 +23,18 @@ enum CedarOracle {
         }
     }
 
-    /// What an engine made of a whole case: a failure at some stage, or one answer per request.
+    /// Strict validation of a case's policies against its schema: the IDs of the policies with errors.
+    struct Validation: Equatable {
+        var policies: [String]
+        var messages: [String] = []
+        static func == (lhs: Validation, rhs: Validation) -> Bool { lhs.policies == rhs.policies }
+    }
+
+    /// What an engine made of a whole case: a failure at some stage, or one answer per request (and, with a
+    /// schema, the validation result).
     enum Outcome {
         case failed(stage: String, message: String)
-        case answered([Answer])
+        case answered([Answer], validation: Validation?)
     }
 
     struct Unavailable: Error, CustomStringConvertible {
@@ -98,12 +106,15 @@ enum CedarOracle {
                 return .failed(stage: result["stage"] as? String ?? "?", message: result["error"] as? String ?? "")
             }
             let responses = result["responses"] as? [[String: Any]] ?? []
+            let validation = (result["validation"] as? [String: Any]).map { v in
+                Validation(policies: v["policies"] as? [String] ?? [], messages: v["messages"] as? [String] ?? [])
+            }
             return .answered(
                 responses.map { r in
                     Answer(
                         decision: r["decision"] as? String ?? "?", reason: r["reason"] as? [String] ?? [],
                         errors: r["errors"] as? [String] ?? [], messages: r["messages"] as? [String] ?? [])
-                })
+                }, validation: validation)
         }
     }
 }

@@ -106,6 +106,13 @@ struct DiffGenerator {
         return gen.generateCase(seed: seed, index: index, requestCount: requests)
     }
 
+    /// A generator whose world (entities, actions) is set up, for generating expressions on their own.
+    static func withWorld(seed: UInt64) -> DiffGenerator {
+        var generator = DiffGenerator(seed: seed)
+        _ = generator.makeWorld()
+        return generator
+    }
+
     mutating func generateCase(seed: UInt64, index: Int, requestCount: Int) -> DiffCase {
         self.schemaMode = self.rng.chance(0.3)
         if self.schemaMode { self.declareSchema() }
@@ -161,7 +168,8 @@ struct DiffGenerator {
         self.inData = true
         defer { self.inData = false }
         let ns = !self.schemaMode && self.rng.chance(0.3) ? "Ns::" : ""
-        self.groups = self.ids("g", self.rng.int(2...8)).map { DiffUID(type: "Group", id: $0) }
+        let groupCount = self.rng.chance(0.1) ? self.rng.int(20...40) : self.rng.int(2...8)  // sometimes a deep chain
+        self.groups = self.ids("g", groupCount).map { DiffUID(type: "Group", id: $0) }
         self.users = self.ids("u", self.rng.int(2...8)).map { DiffUID(type: "User", id: $0) }
         self.bots = self.ids("b", self.rng.int(0...2)).map { DiffUID(type: ns + "Bot", id: $0) }
         self.folders = self.ids("f", self.rng.int(1...6)).map { DiffUID(type: "Folder", id: $0) }
@@ -189,6 +197,8 @@ struct DiffGenerator {
             if deepChain, i + 1 < self.groups.count { parents.append(self.groups[i + 1]) }
             parents += self.rng.subset(later, 0.3)
             if self.rng.chance(0.05) { parents.append(self.ghosts[1]) }
+            // Rarely, a cycle back to the first group: both engines must agree on what `in` means then.
+            if i == self.groups.count - 1, i > 0, !self.schemaMode, self.rng.chance(0.03) { parents.append(self.groups[0]) }
             out.append(self.entityJSON(g, parents: parents))
         }
         for u in self.users + self.bots {
@@ -246,7 +256,19 @@ struct DiffGenerator {
         return text + "}"
     }
 
+    /// Contexts Cedar must reject (or accept) for reasons of shape; always JSON objects, as cedarpy takes a dict.
+    static let oddContexts = [
+        "{\"a\":1.5}", "{\"a\":null}", "{\"a\":{\"__extn\":{\"fn\":\"bogus\",\"arg\":\"x\"}}}",
+        "{\"a\":{\"__entity\":{\"type\":\"User\"}}}", "{\"a\":{\"__extn\":{\"fn\":\"ip\"}}}",
+        "{\"__entity\":{\"type\":\"User\",\"id\":\"x\"}}", "{\"__extn\":{\"fn\":\"ip\",\"arg\":\"1.1.1.1\"}}",
+        "{\"a\":{\"__entity\":{\"type\":\"User\",\"id\":\"x\",\"extra\":1}}}", "{\"a\":{\"__entity\":{\"type\":\"Bad Type\",\"id\":\"x\"}}}",
+        "{\"a\":{\"__extn\":{\"fn\":\"decimal\",\"arg\":\"1.0\",\"extra\":1}}}", "{\"a\":{\"type\":\"User\",\"id\":\"x\"}}",
+        "{\"a\":[1,\"b\",true]}", "{\"a\":{\"b\":{\"c\":{\"d\":[{\"e\":1}]}}}}", "{\"\":1}", "{\"n\":9223372036854775807}",
+        "{\"n\":-9223372036854775808}", "{\"a\":{\"__extn\":{\"fn\":\"ip\",\"arg\":1}}}", "{\"a\":{\"__entity\":\"User::\\\"x\\\"\"}}",
+    ]
+
     private mutating func context() -> String {
+        if self.rng.chance(0.01) { return self.rng.pick(Self.oddContexts) }
         self.inData = true
         defer { self.inData = false }
         var attrs: [(String, DiffValue)] = []

@@ -33,12 +33,24 @@ struct DifferentialTests {
         }
         var compared = 0
         var mismatches: [String] = []
+        var validated = 0
+        var validationMismatches: [String] = []
         for (c, oracle) in zip(cases, expected) {
             let ours = Self.evaluate(c)
             switch (oracle, ours) {
             case (.failed(let stage, _), .failed(let ourStage, _)) where stage == ourStage:
                 continue
-            case (.answered(let want), .answered(let got)):
+            case (.answered(let want, let wantValidation), .answered(let got, let gotValidation)):
+                if let wantValidation {
+                    validated += 1
+                    if let gotValidation, wantValidation == gotValidation {
+                        // agree
+                    } else if validationMismatches.count < 5 {
+                        validationMismatches.append(Self.reportValidation(c, want: wantValidation, got: gotValidation))
+                    } else {
+                        validationMismatches.append("")
+                    }
+                }
                 for (i, (w, g)) in zip(want, got).enumerated() {
                     compared += 1
                     if w != g, mismatches.count < 5 {
@@ -61,8 +73,58 @@ struct DifferentialTests {
             let shown = mismatches.filter { !$0.isEmpty }
             Issue.record(Comment(rawValue: summary + " (first \(shown.count) shown)\n\n" + shown.joined(separator: "\n\n")))
         }
+        let validationSummary = "seed \(seed): \(validated) policy sets validated against their schema, \(validationMismatches.count) disagree"
+        print("[differential] " + validationSummary)
+        if !validationMismatches.isEmpty {
+            let shown = validationMismatches.filter { !$0.isEmpty }
+            Issue.record(Comment(rawValue: validationSummary + " (first \(shown.count) shown)\n\n" + shown.joined(separator: "\n\n")))
+        }
         // Whole cases that both engines reject are fine, but most requests must really be compared.
         #expect(compared >= Self.casesPerSeed * Self.requestsPerCase * 8 / 10, "only \(compared) requests compared")
+    }
+
+    @Test("our parser accepts exactly the policy texts cedarpy accepts")
+    func parserAgreesWithCedarpy() throws {
+        let seed = Self.seeds.first ?? 1
+        var generator = DiffGenerator.withWorld(seed: seed &+ 0x5EED)
+        let count = DiffSyntax.conditions.count + DiffSyntax.policies.count + 600
+        let texts = (0..<count).map { DiffSyntax.probe($0, generator: &generator) }
+        let cases = texts.enumerated().map { i, text in
+            DiffCase(seed: seed, index: i, policies: [text], links: [], entitiesJSON: "[]", requests: [])
+        }
+        let expected: [CedarOracle.Outcome]
+        do {
+            expected = try CedarOracle.run(cases.map(\.oracleJSON))
+        } catch {
+            Issue.record("cannot run the cedarpy oracle: \(error)")
+            return
+        }
+        var accepted = 0
+        var mismatches: [String] = []
+        for (text, oracle) in zip(texts, expected) {
+            let theirs: String?
+            if case .failed(_, let message) = oracle { theirs = message } else { theirs = nil }
+            var ours: String? = nil
+            do {
+                _ = try PolicySet(parsing: text)
+            } catch {
+                ours = error.description
+            }
+            if theirs == nil { accepted += 1 }
+            if (theirs == nil) != (ours == nil) {
+                mismatches.append(
+                    """
+                    PARSE MISMATCH: \(text)
+                      cedarpy: \(theirs.map { "rejects: " + $0.replacingOccurrences(of: "\n", with: " ") } ?? "accepts")
+                      ours:    \(ours.map { "rejects: " + $0 } ?? "accepts")
+                    """)
+            }
+        }
+        print("[differential] parser: \(texts.count) policy texts, \(accepted) accepted by cedarpy, \(mismatches.count) disagree")
+        if !mismatches.isEmpty {
+            Issue.record(Comment(rawValue: "\(mismatches.count) of \(texts.count) parse results differ\n\n" + mismatches.prefix(40).joined(separator: "\n")))
+        }
+        #expect(accepted > texts.count / 5 && accepted < texts.count, "the probes should mix accepted and rejected texts")
     }
 
     // MARK: - Our engine
@@ -75,6 +137,7 @@ struct DifferentialTests {
         } catch {
             return .failed(stage: "policies", message: error.description)
         }
+        let unlinked = policies  // what cedarpy validates: the policy text, templates unlinked
         do {
             for link in c.links {
                 var values: [SlotID: EntityUID] = [:]
@@ -100,6 +163,13 @@ struct DifferentialTests {
         } catch {
             return .failed(stage: "entities", message: error.description)
         }
+        let validation = schema.map { schema in
+            let result = Validator(schema: schema).validate(unlinked)
+            let diagnostics = result.errors
+            return CedarOracle.Validation(
+                policies: Array(Set(diagnostics.map(\.policyID))).sorted(),
+                messages: diagnostics.map { "[\($0.policyID)] \($0.message)" })
+        }
         let authorizer = Authorizer(policies)
         var answers: [CedarOracle.Answer] = []
         for r in c.requests {
@@ -115,7 +185,7 @@ struct DifferentialTests {
                 answers.append(CedarOracle.Answer(decision: "error", reason: [], errors: [], messages: [error.description]))
             }
         }
-        return .answered(answers)
+        return .answered(answers, validation: validation)
     }
 
     static func uid(_ uid: DiffUID) throws(CedarError) -> EntityUID {
@@ -160,11 +230,34 @@ struct DifferentialTests {
             """
     }
 
+    static func reportValidation(_ c: DiffCase, want: CedarOracle.Validation, got: CedarOracle.Validation?) -> String {
+        let gotPolicies = got?.policies ?? []
+        let differ = Set(want.policies).symmetricDifference(gotPolicies).sorted()
+        let texts = differ.compactMap { id -> String? in
+            guard id.hasPrefix("policy"), let n = Int(id.dropFirst(6)), n < c.policies.count else { return nil }
+            return "// \(id)\n\(c.policies[n])"
+        }
+        func relevant(_ messages: [String]) -> String {
+            messages.filter { m in differ.contains { m.contains("[\($0)]") } }.joined(separator: "\n      ")
+        }
+        return """
+            VALIDATION MISMATCH seed \(c.seed) case \(c.index) (rerun: CEDAR_DIFF_SEED=\(c.seed))
+              policies with errors, cedarpy: \(want.policies)
+              policies with errors, ours:    \(gotPolicies)
+              cedarpy says: \(relevant(want.messages))
+              ours says:    \(relevant(got?.messages ?? []))
+            \(texts.joined(separator: "\n"))
+            schema:
+            \(c.schema ?? "")
+            full case: \(Self.saveRepro(c))
+            """
+    }
+
     static func reportStage(_ c: DiffCase, oracle: CedarOracle.Outcome, ours: CedarOracle.Outcome) -> String {
         func describe(_ o: CedarOracle.Outcome) -> String {
             switch o {
             case .failed(let stage, let message): "failed at \(stage): \(message)"
-            case .answered(let a): "answered \(a.count) requests"
+            case .answered(let a, _): "answered \(a.count) requests"
             }
         }
         var policies = ""
@@ -181,6 +274,12 @@ struct DifferentialTests {
                     start += lines
                 }
             }
+        } else if case .failed(let stage, _) = oracle, stage == "entities" {
+            let text = c.entitiesJSON
+            policies = "entities:\n" + (text.count > 3000 ? String(text.prefix(3000)) + "\n…" : text)
+        } else if case .failed(let stage, _) = ours, stage == "entities" {
+            let text = c.entitiesJSON
+            policies = "entities:\n" + (text.count > 3000 ? String(text.prefix(3000)) + "\n…" : text)
         } else if case .failed(let stage, _) = oracle, stage == "policies" {
             let text = c.policyText
             policies = "(cedarpy rejected the policy text; ours accepted it)\n" + (text.count > 4000 ? String(text.prefix(4000)) : text)

@@ -109,7 +109,8 @@ struct EvaluatorEqualityTests {
         EvalCase("1 == \"1\" is false, not an error", E.eq(E.long(1), E.str("1")), f),
         EvalCase("1 != \"1\"", E.bin(.neq, E.long(1), E.str("1")), t),
         EvalCase("sets compare as sets", E.eq(E.set([E.long(1), E.long(2)]), E.set([E.long(2), E.long(1), E.long(1)])), t),
-        EvalCase("records compare as maps", E.eq(E.record([("a", E.long(1)), ("b", E.long(2))]), E.record([("b", E.long(2)), ("a", E.long(1))])), t),
+        EvalCase(
+            "records compare as maps", E.eq(E.record([("a", E.long(1)), ("b", E.long(2))]), E.record([("b", E.long(2)), ("a", E.long(1))])), t),
         EvalCase("records differ", E.eq(E.record([("a", E.long(1))]), E.record([("a", E.long(2))])), f),
         EvalCase("entity equality", E.eq(E.principal, E.entity("User", "alice")), t),
         EvalCase("entity inequality by type", E.eq(E.principal, E.entity("Admin", "alice")), f),
@@ -138,7 +139,8 @@ struct EvaluatorEntityTests {
         EvalCase("in set", E.bin(.in, E.principal, E.set([E.entity("Group", "x"), E.entity("Group", "top")])), t),
         EvalCase("in set, none match", E.bin(.in, E.principal, E.set([E.entity("Group", "x")])), f),
         EvalCase("in empty set", E.bin(.in, E.principal, E.set([])), f),
-        EvalCase("in set with a non-entity is a type error", E.bin(.in, E.principal, E.set([E.entity("User", "alice"), E.long(1)])), error: .typeError),
+        EvalCase(
+            "in set with a non-entity is a type error", E.bin(.in, E.principal, E.set([E.entity("User", "alice"), E.long(1)])), error: .typeError),
         EvalCase("long in set is a type error", E.bin(.in, E.long(1), E.set([E.entity("User", "a")])), error: .typeError),
         EvalCase("in long is a type error", E.bin(.in, E.principal, E.long(1)), error: .typeError),
         EvalCase("dynamic rhs: in resource.owner", E.bin(.in, E.principal, E.attr(E.resource, "owner")), t),

@@ -50,9 +50,13 @@ enum Fixture {
 
     static let entities: Entities = {
         let list = [
-            Entity(uid: alice, attributes: ["age": .long(30), "name": .string("alice"), "manager": .entity(bob),
-                                            "info": .record(["level": .long(3)])],
-                   parents: [group], tags: ["t": .string("v")]),
+            Entity(
+                uid: alice,
+                attributes: [
+                    "age": .long(30), "name": .string("alice"), "manager": .entity(bob),
+                    "info": .record(["level": .long(3)]),
+                ],
+                parents: [group], tags: ["t": .string("v")]),
             Entity(uid: group, parents: [top]),
             Entity(uid: top),
             Entity(uid: read, parents: [readGroup]),

@@ -215,7 +215,10 @@ struct ExtensionFunctionTests {
         (.toDays, [.ext(.duration(CedarDuration(millis: 86_400_000 * 3)))], .long(3)),
         (.toHours, [.ext(.datetime(CedarDatetime(millis: 0)))], nil),
         (.offset, [.ext(.datetime(CedarDatetime(millis: 0))), .ext(.duration(CedarDuration(millis: 5)))], .ext(.datetime(CedarDatetime(millis: 5)))),
-        (.durationSince, [.ext(.datetime(CedarDatetime(millis: 0))), .ext(.datetime(CedarDatetime(millis: 5)))], .ext(.duration(CedarDuration(millis: -5)))),
+        (
+            .durationSince, [.ext(.datetime(CedarDatetime(millis: 0))), .ext(.datetime(CedarDatetime(millis: 5)))],
+            .ext(.duration(CedarDuration(millis: -5)))
+        ),
         (.lessThan, [dec("1.0")], nil),
     ]
 

@@ -68,12 +68,29 @@ struct ValueJSONTests {
 
     @Test("invalid untyped values are errors", arguments: [
         "null", "1.5", "99999999999999999999", "{\"__entity\": {\"type\": \"Us er\", \"id\": \"x\"}}",
-        "{\"__entity\": {\"type\": \"User\"}}", "{\"__extn\": {\"fn\": \"nope\", \"arg\": \"1\"}}",
-        "{\"__extn\": {\"fn\": \"decimal\", \"arg\": \"x1.5\"}}", "{\"__extn\": {\"fn\": \"decimal\"}}", "[1, null]",
+        "{\"__extn\": {\"fn\": \"nope\", \"arg\": \"1\"}}", "{\"__extn\": {\"fn\": \"decimal\", \"arg\": 1}}",
+        "{\"__extn\": {\"fn\": \"decimal\", \"arg\": \"x1.5\"}}", "[1, null]", "{\"__expr\": \"1\"}", "{\"__entity\": null}",
     ])
     func untypedErrors(text: String) throws {
         let json = try JSONValue(parsing: text)
         #expect(throws: CedarError.self) { try Value(json: json) }
+    }
+
+    @Test("escapes of the wrong shape or beside other members are records, as in Cedar", arguments: [
+        #"{"__entity": "x"}"#, #"{"__entity": {"type": "User"}}"#, #"{"__entity": {"type": "User", "id": 1}}"#, #"{"__extn": "decimal"}"#,
+        #"{"__extn": {"fn": "decimal"}}"#, #"{"__extn": {"fn": 1, "arg": "1.0"}}"#, #"{"__extn": {"fn": "decimal", "args": "1.0"}}"#,
+        #"{"__expr": 1}"#, #"{"__extn": {"fn": "decimal", "arg": "1.0"}, "z": 1}"#,
+        #"{"__entity": {"type": "User", "id": "a"}, "__extn": {"fn": "decimal", "arg": "1.0"}}"#,
+    ])
+    func escapeFallback(text: String) throws {
+        let json = try JSONValue(parsing: text)
+        guard case .record(let fields) = try Value(json: json) else {
+            Issue.record("expected a record")
+            return
+        }
+        #expect(Set(fields.keys) == Set(json.objectValue?.keys ?? []))
+        let entity = try Value(json: JSONValue(parsing: #"{"__entity": {"type": "User", "id": "a", "extra": 1}}"#))
+        #expect(entity == .entity(EntityUID(type: JSONTestSchema.user, id: "a")))
     }
 
     @Test("schema-directed values accept implicit forms")

@@ -29,6 +29,8 @@ struct JSONValueTests {
     func parsesValid(text: String, expected: JSONValue) throws {
         #expect(try JSONValue(parsing: text) == expected)
         #expect(try JSONValue(parsing: Array(text.utf8)) == expected)
+        let padded = Array(("xx" + text + "yy").utf8)
+        #expect(try JSONValue(parsing: padded[2..<(padded.count - 2)]) == expected)
     }
 
     @Test("rejects malformed input with a json error", arguments: [

@@ -47,7 +47,32 @@ enum ESTFixtures {
         var p = p
         p.annotations.sort { $0.key < $1.key }
         if case .inSet(let uids) = p.action, uids.count == 1 { p.action = .in(uids[0]) }
+        p.conditions = p.conditions.map { Condition(kind: $0.kind, body: self.sortingRecords($0.body)) }
         return p
+    }
+
+    /// `e` with record literal entries sorted by key (Cedar writes records sorted; the AST keeps
+    /// source order and compares it).
+    static func sortingRecords(_ e: Expr) -> Expr {
+        let f = self.sortingRecords
+        switch e.kind {
+        case .literal, .variable, .slot: return e
+        case .not(let x): return Expr(.not(f(x)))
+        case .negate(let x): return Expr(.negate(f(x)))
+        case .isEmpty(let x): return Expr(.isEmpty(f(x)))
+        case .and(let l, let r): return Expr(.and(f(l), f(r)))
+        case .or(let l, let r): return Expr(.or(f(l), f(r)))
+        case .binary(let op, let l, let r): return Expr(.binary(op, f(l), f(r)))
+        case .ifThenElse(let c, let t, let x): return Expr(.ifThenElse(f(c), f(t), f(x)))
+        case .getAttr(let x, let a): return Expr(.getAttr(f(x), a))
+        case .hasAttr(let x, let a): return Expr(.hasAttr(f(x), a))
+        case .like(let x, let p): return Expr(.like(f(x), p))
+        case .isType(let x, let t, let i): return Expr(.isType(f(x), t, in: i.map(f)))
+        case .set(let items): return Expr(.set(items.map(f)))
+        case .call(let fn, let args): return Expr(.call(fn, args.map(f)))
+        case .record(let entries):
+            return Expr(.record(entries.map { RecordEntry(key: $0.key, value: f($0.value)) }.sorted { $0.key < $1.key }))
+        }
     }
 
     /// Cedar writes a bare `@key` as `null`; our AST keeps it as "" (see `Policy.json`).
@@ -182,6 +207,10 @@ struct PolicyJSONTests {
     @Test("malformed policy JSON is rejected", arguments: [
         "{\(base),\"conditions\":[{\"kind\":\"when\",\"body\":{\"Var\":\"principal\",\"Value\":1}}]}",
         "{\(base)}",
+        "{\(base),\"conditions\":[],\"annotations\":{\"a b\":\"x\"}}",
+        "{\(base),\"conditions\":[],\"annotations\":{\"\":\"x\"}}",
+        "{\(base),\"conditions\":[],\"annotations\":{\"a\":1}}",
+        "{\(base),\"conditions\":[{\"kind\":\"when\",\"body\":{\"Slot\":\"?principal\"}}]}",
         "{\(base),\"conditions\":[],\"extra\":1}",
         "{\(base),\"conditions\":[{\"kind\":\"when\",\"body\":{\"foo\":[{\"Value\":1}]}}]}",
         "{\(base),\"conditions\":[{\"kind\":\"sometimes\",\"body\":{\"Value\":true}}]}",
@@ -197,6 +226,12 @@ struct PolicyJSONTests {
     func rejectsMalformed(text: String) throws {
         let json = try JSONValue(parsing: text)
         #expect(throws: CedarError.self) { try Policy(json: json, id: "p") }
+    }
+
+    @Test("annotation keys may be reserved words; bare annotations read as empty strings")
+    func annotations() throws {
+        let p = try Policy(json: JSONValue(parsing: "{\(Self.base),\"conditions\":[],\"annotations\":{\"if\":\"x\",\"_b2\":null}}"), id: "p")
+        #expect(p.annotations == [Annotation(key: "if", value: "x"), Annotation(key: "_b2", value: "")])
     }
 
     @Test("policy sets read templates and links and write them back")

@@ -33,10 +33,16 @@ enum ESTDump {
     static func scope(_ c: ScopeConstraint) -> [String: Any] {
         switch c {
         case .any: return ["op": "All"]
-        case .eq(let r): let (k, v) = ref(r); return ["op": "==", k: v]
-        case .in(let r): let (k, v) = ref(r); return ["op": "in", k: v]
+        case .eq(let r):
+            let (k, v) = ref(r)
+            return ["op": "==", k: v]
+        case .in(let r):
+            let (k, v) = ref(r)
+            return ["op": "in", k: v]
         case .is(let t): return ["op": "is", "entity_type": t.name]
-        case .isIn(let t, let r): let (k, v) = ref(r); return ["op": "is", "entity_type": t.name, "in": [k: v]]
+        case .isIn(let t, let r):
+            let (k, v) = ref(r)
+            return ["op": "is", "entity_type": t.name, "in": [k: v]]
         }
     }
 
@@ -72,14 +78,15 @@ enum ESTDump {
         case .or(let l, let r): return ["||": ["left": expr(l), "right": expr(r)]]
         case .ifThenElse(let c, let t, let f): return ["if-then-else": ["if": expr(c), "then": expr(t), "else": expr(f)]]
         case .binary(let op, let l, let r):
-            let name: String = switch op {
-            case .contains: "contains"
-            case .containsAll: "containsAll"
-            case .containsAny: "containsAny"
-            case .hasTag: "hasTag"
-            case .getTag: "getTag"
-            default: op.rawValue
-            }
+            let name: String =
+                switch op {
+                case .contains: "contains"
+                case .containsAll: "containsAll"
+                case .containsAny: "containsAny"
+                case .hasTag: "hasTag"
+                case .getTag: "getTag"
+                default: op.rawValue
+                }
             return [name: ["left": expr(l), "right": expr(r)]]
         case .getAttr(let l, let a): return [".": ["left": expr(l), "attr": a]]
         case .hasAttr(let l, let a): return ["has": ["left": expr(l), "attr": a]]

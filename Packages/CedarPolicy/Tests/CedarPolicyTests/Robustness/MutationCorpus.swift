@@ -71,7 +71,7 @@ struct MutationCorpus {
           "age": {"type": "Long"}, "name": {"type": "String", "required": false},
           "ip": {"type": "Extension", "name": "ipaddr"}, "tags": {"type": "Set", "element": {"type": "String"}},
           "boss": {"type": "Entity", "name": "User"}, "prefs": {"type": "Record", "attributes": {"dark": {"type": "Boolean"}}}}}},
-          "Group": {}, "Doc": {"shape": {"type": "Record", "attributes": {"owner": {"type": "User"}}}, "tags": {"type": "String"}}},
+          "Group": {}, "Doc": {"shape": {"type": "Record", "attributes": {"owner": {"type": "Entity", "name": "User"}}}, "tags": {"type": "String"}}},
          "actions": {"read": {"appliesTo": {"principalTypes": ["User"], "resourceTypes": ["Doc"],
            "context": {"type": "Record", "attributes": {"when": {"type": "Extension", "name": "datetime"}}}}},
            "write": {"memberOf": [{"id": "read"}], "appliesTo": {"principalTypes": ["User"], "resourceTypes": ["Doc"]}}},

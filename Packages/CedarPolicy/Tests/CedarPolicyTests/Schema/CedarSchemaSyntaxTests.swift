@@ -90,4 +90,23 @@ struct CedarSchemaSyntaxTests {
             }
         }
     }
+
+    @Test("exponentially large common types hit the size limit instead of exhausting memory")
+    func exponentialCommonTypes() {
+        var text = "type T0 = Long;\n"
+        for i in 1...40 { text += "type T\(i) = { a: T\(i - 1), b: T\(i - 1) };\n" }
+        text += "entity E { x: T40 };"
+        #expect(throws: CedarError(.limitExceeded, "")) { try Schema(parsingCedar: text) }
+    }
+
+    @Test("long chains of common types hit the depth limit")
+    func deepCommonTypes() {
+        var text = "type T0 = Long;\n"
+        for i in 1...400 { text += "type T\(i) = Set<T\(i - 1)>;\n" }
+        #expect(throws: CedarError(.limitExceeded, "")) { try Schema(parsingCedar: text) }
+        #expect(throws: CedarError(.limitExceeded, "")) {
+            try Schema(parsingCedar: String(repeating: "type X = Set<", count: 1) + String(repeating: "Set<", count: 300) + "Long"
+                + String(repeating: ">", count: 301) + ";")
+        }
+    }
 }

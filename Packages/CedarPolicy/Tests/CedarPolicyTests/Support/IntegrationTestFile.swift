@@ -3,26 +3,33 @@ import Foundation
 
 /// One Cedar integration test file (see `shared/cedar-integration-tests/FORMAT.md`).
 ///
-/// Paths are resolved against `base` (the integration tests folder for handwritten tests, the
-/// corpus unpack folder for corpus tests). Each request keeps its Cedar request JSON
-/// (`principal`, `action`, `resource`, `context`) as compact text, ready for the engine's reader.
+/// Read with the engine's own JSON reader: Foundation's `JSONSerialization` drops U+FEFF inside
+/// strings, and corpus names contain it. Paths are resolved against `base` (the integration tests
+/// folder for handwritten tests, the corpus unpack folder for corpus tests). Each request keeps
+/// its Cedar request JSON (`principal`, `action`, `resource`, `context`), ready for
+/// `Request(json:schema:)`.
 struct IntegrationTestFile: Sendable {
     /// One request and its expected response.
     struct RequestCase: Sendable {
         var description: String
-        /// `{"principal":…,"action":…,"resource":…,"context":…}`, compact.
-        var requestJSON: String
+        /// `{"principal":…,"action":…,"resource":…,"context":…}`.
+        var request: JSONValue
         /// Defaults to true when the file does not say, as in Cedar's own harness.
         var validateRequest: Bool
         /// `"allow"` or `"deny"`.
         var decision: String
+        /// Expected determining policy IDs, sorted.
         var reason: [String]
+        /// Expected erroring policy IDs, sorted.
         var errors: [String]
+
+        /// The request as compact JSON text, for messages.
+        var requestJSON: String { self.request.serialized() }
     }
 
     /// The test file itself.
     var url: URL
-    /// A short name for messages: the file name, with its folder for handwritten tests.
+    /// A short name for messages: the file name with its folder.
     var name: String
     var policiesURL: URL
     var entitiesURL: URL
@@ -31,15 +38,18 @@ struct IntegrationTestFile: Sendable {
     var requests: [RequestCase]
 
     init(contentsOf url: URL, base: URL) throws {
-        let data = try Data(contentsOf: url)
-        guard let top = try JSONValue(parsing: [UInt8](data)).objectValue else {
-            throw SharedTestDataError("\(url.path): not a JSON object")
-        }
-        func string(_ object: JSONObject, _ key: String) throws -> String {
+        let top = try JSONValue(parsing: [UInt8](Data(contentsOf: url)))
+        func string(_ object: JSONValue, _ key: String) throws -> String {
             guard let value = object[key]?.stringValue else { throw SharedTestDataError("\(url.path): missing string `\(key)`") }
             return value
         }
-        func strings(_ value: JSONValue?) -> [String] { (value?.arrayValue ?? []).compactMap(\.stringValue) }
+        func ids(_ object: JSONValue, _ key: String) throws -> [String] {
+            guard let list = object[key]?.arrayValue else { return [] }
+            return try list.map { item in
+                guard let id = item.stringValue else { throw SharedTestDataError("\(url.path): `\(key)` holds a non-string") }
+                return id
+            }.sorted()
+        }
         self.url = url
         self.name = url.deletingLastPathComponent().lastPathComponent + "/" + url.lastPathComponent
         self.policiesURL = base.appendingPathComponent(try string(top, "policies"))
@@ -52,21 +62,19 @@ struct IntegrationTestFile: Sendable {
         guard let requests = top["requests"]?.arrayValue else {
             throw SharedTestDataError("\(url.path): missing array `requests`")
         }
-        self.requests = try requests.enumerated().map { index, value in
-            guard let request = value.objectValue else { throw SharedTestDataError("\(url.path): request \(index) is not an object") }
-            // The request fields are passed on as written (re-serialized by our writer, which keeps
-            // every scalar: Foundation's JSON round trip altered keys holding U+FEFF).
-            var cedarRequest = JSONObject()
+        self.requests = try requests.enumerated().map { index, request in
+            var pairs: [(String, JSONValue)] = []
             for key in ["principal", "action", "resource", "context"] {
-                if let field = request[key] { _ = cedarRequest.insert(key, field) }
+                if let value = request[key] { pairs.append((key, value)) }
             }
+            guard let object = JSONObject(pairs) else { throw SharedTestDataError("\(url.path): duplicate request keys") }
             return RequestCase(
                 description: request["description"]?.stringValue ?? "request \(index)",
-                requestJSON: JSONValue.object(cedarRequest).serialized(),
+                request: .object(object),
                 validateRequest: request["validateRequest"]?.boolValue ?? true,
                 decision: try string(request, "decision").lowercased(),
-                reason: strings(request["reason"]).sorted(),
-                errors: strings(request["errors"]).sorted()
+                reason: try ids(request, "reason"),
+                errors: try ids(request, "errors")
             )
         }
     }

@@ -136,4 +136,40 @@ struct ValidatorTests {
         #expect(error.location == loc)
         #expect(error.message.contains("nope"))
     }
+
+    @Test("deep expressions and long condition chains validate without exhausting the stack")
+    func deepPolicies() throws {
+        var body = Self.lit(1)
+        for _ in 0..<128 { body = Self.bin(.add, body, Self.lit(1)) }
+        let deep = Self.check(Self.bin(.gt, body, Self.lit(0)))
+        #expect(deep.passed, "\(deep.errors)")
+
+        let conditions = Array(repeating: Condition(kind: .when, body: Self.has(Self.v(.principal), "age")), count: 5_000)
+        let policy = Policy(id: "p", effect: .permit, conditions: conditions)
+        let chain = Self.validator.validate(try PolicySet(policies: [policy]))
+        #expect(chain.passed, "\(chain.errors)")
+
+        var tooDeep = Self.lit(true)
+        for _ in 0..<Typechecker.maxDepth + 10 { tooDeep = Expr(.not(tooDeep)) }
+        #expect(!Self.check(tooDeep).passed)
+
+    }
+
+    @Test("template links are checked for unknown entity types and applicability")
+    func links() throws {
+        let template = Policy(id: "t", effect: .permit, principal: .in(.slot(.principal)))
+        var set = try PolicySet(policies: [template])
+        try set.link(TemplateLink(templateID: "t", newID: "ok", values: [.principal: Self.uid("App::Group", "g")]))
+        #expect(Self.validator.validate(set).passed)
+
+        var unknown = set
+        try unknown.link(TemplateLink(templateID: "t", newID: "unknown", values: [.principal: Self.uid("App::Nope", "x")]))
+        let unknownResult = Self.validator.validate(unknown)
+        #expect(unknownResult.errors.map(\.policyID).contains("unknown"))
+
+        var inapplicable = set
+        try inapplicable.link(TemplateLink(templateID: "t", newID: "doc", values: [.principal: Self.uid("App::Doc", "d")]))
+        let inapplicableResult = Self.validator.validate(inapplicable)
+        #expect(inapplicableResult.errors.map(\.policyID) == ["doc"])
+    }
 }
