@@ -152,6 +152,7 @@ public actor FederatedTokenVerifier {
         guard audiences.contains(self.issuer.audience) else { throw LatchError(.audienceMismatch, "the token is not for Latch") }
         guard let sub = claims["sub"]?.stringValue, !sub.isEmpty else { throw LatchError(.missingClaim, "sub is required") }
 
+        guard Self.scalars(.string(sub)) == [sub] else { throw LatchError(.badClaim, "sub has control characters") }
         var selectors: Set<Selector> = [Selector(type: "oidc", value: "\(self.issuer.alias):sub:\(sub)")]
         for (path, name) in self.issuer.claimMappings {
             var value: JSONValue? = claims
@@ -165,7 +166,9 @@ public actor FederatedTokenVerifier {
 
     static func scalars(_ value: JSONValue?) -> [String] {
         switch value {
-        case .string(let s)?: return s.isEmpty ? [] : [s]
+        case .string(let s)?:
+            // A claim value becomes part of a selector: no empty values, no control characters.
+            return s.isEmpty || s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) ? [] : [s]
         case .int(let i)?: return [String(i)]
         case .bool(let b)?: return [String(b)]
         case .array(let a)?: return a.flatMap { v -> [String] in
