@@ -17,8 +17,9 @@ struct KeyRotationTests {
 
     @Test("a prepared key and no active one: publish and activate it at once")
     func bootstrapActivate() {
-        #expect(KeyRotation.evaluate(keys: [key("a", .prepared, from: 0)], policy: self.policy, now: 0)
-            == [.publish(keyID: "a"), .activate(keyID: "a", retiring: nil)])
+        #expect(
+            KeyRotation.evaluate(keys: [key("a", .prepared, from: 0)], policy: self.policy, now: 0)
+                == [.publish(keyID: "a"), .activate(keyID: "a", retiring: nil)])
     }
 
     @Test("the active key young: nothing to do")

@@ -75,8 +75,10 @@ public enum KeyRotation {
         let published = keys.filter { $0.state == .published }.max { $0.createdAt < $1.createdAt }
         let activeUsable = active.map { now < $0.notAfter } ?? false
 
-        for surplus in keys where (surplus.state == .prepared && surplus.keyID != prepared?.keyID)
-            || (surplus.state == .published && surplus.keyID != published?.keyID) {
+        for surplus in keys
+        where (surplus.state == .prepared && surplus.keyID != prepared?.keyID)
+            || (surplus.state == .published && surplus.keyID != published?.keyID)
+        {
             actions.append(.discard(keyID: surplus.keyID, from: surplus.state))
         }
         if let prepared, published == nil {

@@ -133,7 +133,10 @@ public enum JSONValue: Hashable, Sendable {
                 index += 1
                 var object: [String: JSONValue] = [:]
                 skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(object)
+                }
                 while true {
                     skipWhitespace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else { return nil }
@@ -144,22 +147,37 @@ public enum JSONValue: Hashable, Sendable {
                     if object.updateValue(value, forKey: key) != nil { return nil }  // duplicate key
                     skipWhitespace()
                     guard index < bytes.count else { return nil }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
+                    if bytes[index] == UInt8(ascii: "}") {
+                        index += 1
+                        return .object(object)
+                    }
                     return nil
                 }
             case UInt8(ascii: "["):
                 index += 1
                 var array: [JSONValue] = []
                 skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(array)
+                }
                 while true {
                     guard let value = parseValue(depth: depth + 1) else { return nil }
                     array.append(value)
                     skipWhitespace()
                     guard index < bytes.count else { return nil }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
+                    if bytes[index] == UInt8(ascii: "]") {
+                        index += 1
+                        return .array(array)
+                    }
                     return nil
                 }
             case UInt8(ascii: "\""):
@@ -247,7 +265,9 @@ public enum JSONValue: Hashable, Sendable {
                     case UInt8(ascii: "u"):
                         guard var scalar = parseHex4() else { return nil }
                         if scalar >= 0xD800 && scalar < 0xDC00 {
-                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                                return nil
+                            }
                             index += 2
                             guard let low = parseHex4(), low >= 0xDC00 && low < 0xE000 else { return nil }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)

@@ -4,6 +4,7 @@
 import Crypto
 import LatchCore
 import LatchIdentity
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,7 +63,9 @@ var sink = 0
 let sign1 = try rate("p256.sign") { sink &+= try rawKey.signature(for: signingInput).rawRepresentation.count }
 let verify1 = rate("p256.verify") { sink &+= rawPublic.isValidSignature(rawSignature, for: signingInput) ? 1 : 0 }
 let mint = try rate("jwt.mint") {
-    sink &+= try JWTSVIDMinter.mintAndVerify(spiffeID: id, audience: ["svc"], ttl: 300_000, now: now, key: key, validator: validator).expiresAt.hashValue & 1
+    sink &+=
+        try JWTSVIDMinter.mintAndVerify(spiffeID: id, audience: ["svc"], ttl: 300_000, now: now, key: key, validator: validator).expiresAt.hashValue
+        & 1
 }
 let signOnly = try rate("jwt.sign") {
     sink &+= try JWTSVIDMinter.sign(spiffeID: id, audience: ["svc"], ttl: 300_000, now: now, key: key).token.utf8.count
@@ -93,8 +96,9 @@ print(pad("raw P-256 sign", 44) + fmt(sign))
 print(pad("raw P-256 verify", 44) + fmt(verify))
 print(pad("raw P-256 sign + verify (one after the other)", 44) + fmt(signThenVerify))
 print(pad("JWT-SVID sign only (no re-validation)", 44) + pad(fmt(signOnly), 10) + pct(signOnly / sign) + " of raw sign")
-print(pad("JWT-SVID mint (sign + re-validate)", 44) + pad(fmt(mint), 10) + pct(mint / signThenVerify) + " of raw sign+verify, "
-      + pct(mint / sign) + " of raw sign")
+print(
+    pad("JWT-SVID mint (sign + re-validate)", 44) + pad(fmt(mint), 10) + pct(mint / signThenVerify) + " of raw sign+verify, "
+        + pct(mint / sign) + " of raw sign")
 print(pad("JWT-SVID validate", 44) + pad(fmt(validate), 10) + pct(validate / verify) + " of raw verify")
 print(pad("JWT-SVID validate, header parsed in full", 44) + pad(fmt(validateForeign), 10) + pct(validateForeign / verify) + " of raw verify")
 print(pad("X.509-SVID mint (key gen + sign + re-validate)", 44) + fmt(x509))
