@@ -42,7 +42,7 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
-        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity"], swiftSettings: settings),
+        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity", "LatchStoreSupport"], swiftSettings: settings),
         .executableTarget(
             name: "latch",
             dependencies: [

@@ -14,10 +14,12 @@ public struct IdentityConfiguration: Sendable {
     /// Largest JWT-SVID accepted for validation, bytes (default 16 KiB).
     public var maxJWTSize: Int
 
-    public init(trustDomain: TrustDomain,
-                x509Rotation: KeyRotationPolicy = KeyRotationPolicy(keyLifetime: 7 * 86_400_000),
-                jwtRotation: KeyRotationPolicy = KeyRotationPolicy(keyLifetime: 86_400_000),
-                bundleRefreshHint: Int64 = 300, jwtClockSkew: Int64 = 30_000, maxJWTSize: Int = 16 * 1024) {
+    public init(
+        trustDomain: TrustDomain,
+        x509Rotation: KeyRotationPolicy = KeyRotationPolicy(keyLifetime: 7 * 86_400_000),
+        jwtRotation: KeyRotationPolicy = KeyRotationPolicy(keyLifetime: 86_400_000),
+        bundleRefreshHint: Int64 = 300, jwtClockSkew: Int64 = 30_000, maxJWTSize: Int = 16 * 1024
+    ) {
         self.trustDomain = trustDomain
         self.x509Rotation = x509Rotation
         self.jwtRotation = jwtRotation
@@ -50,8 +52,9 @@ public actor IdentityService {
         self.store = store
         self.sealer = sealer
         self.clock = clock
-        self.currentBundle = TrustBundle(trustDomain: configuration.trustDomain, keys: [], sequence: 0,
-                                         refreshHint: configuration.bundleRefreshHint)
+        self.currentBundle = TrustBundle(
+            trustDomain: configuration.trustDomain, keys: [], sequence: 0,
+            refreshHint: configuration.bundleRefreshHint)
         self.validator = self.currentBundle.jwtValidator(clockSkew: configuration.jwtClockSkew, maxTokenSize: configuration.maxJWTSize)
     }
 
@@ -95,6 +98,8 @@ public actor IdentityService {
                 _ = try await self.store.transitionKey(keyID: retiring, from: .active, to: .retired)
             }
             _ = try await self.store.transitionKey(keyID: keyID, from: .published, to: .active)
+        case .discard(let keyID, let from):
+            _ = try await self.store.transitionKey(keyID: keyID, from: from, to: .retired)
         case .deleteExpired(let before):
             _ = try await self.store.deleteExpiredKeys(before: before)
         }
@@ -115,8 +120,9 @@ public actor IdentityService {
             self.bundleSequence = max(self.bundleSequence + 1, newest)
             self.fingerprint = fingerprint
         }
-        self.currentBundle = TrustBundle(trustDomain: self.configuration.trustDomain, keys: loaded, sequence: self.bundleSequence,
-                                         refreshHint: self.configuration.bundleRefreshHint)
+        self.currentBundle = TrustBundle(
+            trustDomain: self.configuration.trustDomain, keys: loaded, sequence: self.bundleSequence,
+            refreshHint: self.configuration.bundleRefreshHint)
         self.validator = self.currentBundle.jwtValidator(clockSkew: self.configuration.jwtClockSkew, maxTokenSize: self.configuration.maxJWTSize)
     }
 
@@ -143,8 +149,9 @@ public actor IdentityService {
 
     public func mintX509SVID(for entry: RegistrationEntry) throws(LatchError) -> X509SVID {
         guard let authority = self.activeKey(.x509Authority) else { throw LatchError(.noActiveKey, "no active X.509 authority; run tick() first") }
-        return try X509SVIDMinter.mintAndVerify(spiffeID: entry.spiffeID, ttl: entry.x509SVIDTTL * 1000,
-                                                now: self.clock.now().milliseconds, authority: authority)
+        return try X509SVIDMinter.mintAndVerify(
+            spiffeID: entry.spiffeID, ttl: entry.x509SVIDTTL * 1000,
+            now: self.clock.now().milliseconds, authority: authority)
     }
 
     /// JWT-SVIDs for the entries matching `selectors` (only the one for `spiffeID` if given).
@@ -158,8 +165,9 @@ public actor IdentityService {
 
     public func mintJWTSVID(spiffeID: SPIFFEID, audience: [String], ttl: Int64) throws(LatchError) -> JWTSVID {
         guard let key = self.activeKey(.jwtSigning) else { throw LatchError(.noActiveKey, "no active JWT signing key; run tick() first") }
-        return try JWTSVIDMinter.mintAndVerify(spiffeID: spiffeID, audience: audience, ttl: ttl, now: self.clock.now().milliseconds,
-                                               key: key, validator: self.validator)
+        return try JWTSVIDMinter.mintAndVerify(
+            spiffeID: spiffeID, audience: audience, ttl: ttl, now: self.clock.now().milliseconds,
+            key: key, validator: self.validator)
     }
 
     /// Validates a JWT-SVID of this trust domain for `audience` at the current time.

@@ -1,5 +1,6 @@
 public import LatchCore
 public import LatchIdentity
+import LatchStoreSupport
 import Synchronization
 
 /// An in-memory ``IdentityStore`` for unit tests (the real ones are `LatchSQLite`/`LatchPostgres`).
@@ -20,8 +21,9 @@ public final class InMemoryIdentityStore: IdentityStore, Sendable {
     // MARK: RegistrationRepository
 
     public func createEntry(_ entry: RegistrationEntry) async throws {
+        try StoreValidation.validate(entry)
         try self.state.withLock { state throws(LatchError) in
-            if state.entries[entry.id] != nil { throw LatchError(LatchError.Code("conflict"), "entry \(entry.id) exists") }
+            if state.entries[entry.id] != nil { throw LatchError(.conflict, "entry \(entry.id) exists") }
             state.entries[entry.id] = entry
             state.revision += 1
         }
@@ -52,6 +54,7 @@ public final class InMemoryIdentityStore: IdentityStore, Sendable {
     // MARK: KeyRepository
 
     public func saveKey(_ key: StoredKey) async throws {
+        try StoreValidation.validate(key)
         self.state.withLock { state in
             if state.keys[key.keyID] == nil { state.keyOrder.append(key.keyID) }
             state.keys[key.keyID] = key
@@ -85,16 +88,20 @@ public final class InMemoryIdentityStore: IdentityStore, Sendable {
     // MARK: JoinTokenRepository
 
     public func createJoinToken(_ token: StoredJoinToken) async throws {
+        try StoreValidation.validate(token)
         try self.state.withLock { state throws(LatchError) in
-            if state.tokens[token.tokenHash] != nil { throw LatchError(LatchError.Code("conflict"), "token exists") }
+            if state.tokens[token.tokenHash] != nil { throw LatchError(.conflict, "token exists") }
             state.tokens[token.tokenHash] = token
         }
     }
 
     public func consumeJoinToken(hash: [UInt8], now: Int64) async throws -> StoredJoinToken? {
-        self.state.withLock { state in
-            guard let token = state.tokens.removeValue(forKey: hash) else { return nil }
-            return token.expiresAt > now ? token : nil
+        try StoreValidation.tokenHash(hash)
+        return self.state.withLock { state -> StoredJoinToken? in
+            // An expired token is not consumed (deleteExpiredJoinTokens removes it).
+            guard let token = state.tokens[hash], token.expiresAt > now else { return nil }
+            state.tokens[hash] = nil
+            return token
         }
     }
 

@@ -27,20 +27,30 @@ public enum TestKeys {
     public static let epoch: Int64 = 1_767_225_600_000
 
     /// An active X.509 authority for `example.org`, valid for `lifetime` from `now`.
-    public static func x509Authority(seed: String = "x509-ca", now: Int64 = epoch, lifetime: Int64 = 86_400_000,
-                                     trustDomain: TrustDomain = trustDomain) -> CAKey {
+    public static func x509Authority(
+        seed: String = "x509-ca", now: Int64 = epoch, lifetime: Int64 = 86_400_000,
+        trustDomain: TrustDomain = trustDomain
+    ) -> CAKey {
         // Fixed inputs; generation failing would be a bug in the fixture.
-        guard var key = try? CAKey.generate(purpose: .x509Authority, trustDomain: trustDomain, now: now, lifetime: lifetime,
-                                            privateKey: p256(seed)) else { fatalError("test CA fixture") }
+        guard
+            var key = try? CAKey.generate(
+                purpose: .x509Authority, trustDomain: trustDomain, now: now, lifetime: lifetime,
+                privateKey: p256(seed))
+        else { fatalError("test CA fixture") }
         key.state = .active
         return key
     }
 
     /// An active JWT signing key.
-    public static func jwtKey(seed: String = "jwt", now: Int64 = epoch, lifetime: Int64 = 86_400_000,
-                              trustDomain: TrustDomain = trustDomain) -> CAKey {
-        guard var key = try? CAKey.generate(purpose: .jwtSigning, trustDomain: trustDomain, now: now, lifetime: lifetime,
-                                            privateKey: p256(seed)) else { fatalError("test JWT key fixture") }
+    public static func jwtKey(
+        seed: String = "jwt", now: Int64 = epoch, lifetime: Int64 = 86_400_000,
+        trustDomain: TrustDomain = trustDomain
+    ) -> CAKey {
+        guard
+            var key = try? CAKey.generate(
+                purpose: .jwtSigning, trustDomain: trustDomain, now: now, lifetime: lifetime,
+                privateKey: p256(seed))
+        else { fatalError("test JWT key fixture") }
         key.state = .active
         return key
     }

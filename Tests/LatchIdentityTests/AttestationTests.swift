@@ -1,16 +1,20 @@
 import Crypto
 import Foundation
 import LatchCore
-@testable import LatchIdentity
 import LatchTesting
 import Synchronization
 import Testing
+
+@testable import LatchIdentity
 
 /// A `/proc` whose start time changes after the first read: a PID reused mid-attestation.
 final class ReusedPIDFileSystem: ProcessFileSystem, Sendable {
     let reads = Mutex(0)
     func readFile(_ path: String, limit: Int) throws(LatchError) -> [UInt8] {
-        let n = self.reads.withLock { $0 += 1; return $0 }
+        let n = self.reads.withLock {
+            $0 += 1
+            return $0
+        }
         return Array(UnixAttestorTests.statLine(pid: 42, comm: "agent", start: n == 1 ? 1000 : 2000).utf8)
     }
     func readLink(_ path: String) throws(LatchError) -> String { "/usr/bin/agent" }
@@ -44,10 +48,11 @@ struct UnixAttestorTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let selectors = try UnixAttestor(fileSystem: HostProcessFileSystem(root: root))
             .attest(PeerCredentials(pid: 4242, uid: 1000, gid: 100))
-        #expect(selectors.map(\.description) == [
-            "unix:gid:100", "unix:path:\(exePath)", "unix:pid:4242",
-            "unix:sha256:\(hexString(SHA256.hash(data: exe)))", "unix:uid:1000",
-        ])
+        #expect(
+            selectors.map(\.description) == [
+                "unix:gid:100", "unix:path:\(exePath)", "unix:pid:4242",
+                "unix:sha256:\(hexString(SHA256.hash(data: exe)))", "unix:uid:1000",
+            ])
     }
 
     @Test("a process whose start time changes while it is hashed is refused (PID reuse)")
@@ -71,8 +76,9 @@ struct UnixAttestorTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.removeItem(atPath: exePath)
         let peer = PeerCredentials(pid: 9, uid: 1, gid: 2)
-        #expect(try UnixAttestor(fileSystem: HostProcessFileSystem(root: root)).attest(peer).map(\.description)
-            == ["unix:gid:2", "unix:pid:9", "unix:uid:1"])
+        #expect(
+            try UnixAttestor(fileSystem: HostProcessFileSystem(root: root)).attest(peer).map(\.description)
+                == ["unix:gid:2", "unix:pid:9", "unix:uid:1"])
         #expect(throws: LatchError(.io, "")) {
             try UnixAttestor(fileSystem: HostProcessFileSystem(root: root), requireExecutable: true).attest(peer)
         }

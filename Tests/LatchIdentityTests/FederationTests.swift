@@ -1,17 +1,19 @@
 import Crypto
 import LatchCore
-@testable import LatchIdentity
 import LatchTesting
 import Testing
 import _CryptoExtras
+
+@testable import LatchIdentity
 
 @Suite("FederatedTokenVerifier")
 struct FederationTests {
     static let rsaKey = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
     let ecKey = TestKeys.p256("issuer-ec")
     let ecKey2 = TestKeys.p256("issuer-ec-2")
-    let issuer = FederatedIssuer(alias: "k8s", issuerURL: "https://kubernetes.default.svc", audience: "latch",
-                                 jwksURL: "https://k8s/jwks", claimMappings: ["kubernetes.io/namespace": "ns", "groups": "group"])
+    let issuer = FederatedIssuer(
+        alias: "k8s", issuerURL: "https://kubernetes.default.svc", audience: "latch",
+        jwksURL: "https://k8s/jwks", claimMappings: ["kubernetes.io/namespace": "ns", "groups": "group"])
     let now = TestKeys.epoch
     var nowSeconds: Int64 { self.now / 1000 }
 
@@ -24,20 +26,25 @@ struct FederationTests {
 
     func rsaJWK(kid: String) throws -> JSONValue {
         let p = try Self.rsaKey.publicKey.getKeyPrimitives()
-        return .object(["kty": .string("RSA"), "kid": .string(kid), "n": .string(Base64URL.encode(Array(p.modulus))),
-                        "e": .string(Base64URL.encode(Array(p.publicExponent)))])
+        return .object([
+            "kty": .string("RSA"), "kid": .string(kid), "n": .string(Base64URL.encode(Array(p.modulus))),
+            "e": .string(Base64URL.encode(Array(p.publicExponent))),
+        ])
     }
 
     func jwks(_ keys: [JSONValue]) -> [UInt8] { JSONValue.object(["keys": .array(keys)]).serializedBytes }
 
     var claims: [String: JSONValue] {
-        ["iss": .string("https://kubernetes.default.svc"), "aud": .array([.string("latch")]), "sub": .string("system:serviceaccount:prod:agent"),
-         "exp": .int(self.nowSeconds + 600), "iat": .int(self.nowSeconds), "nbf": .int(self.nowSeconds),
-         "kubernetes.io": .object(["namespace": .string("prod")]), "groups": .array([.string("a"), .string("b")])]
+        [
+            "iss": .string("https://kubernetes.default.svc"), "aud": .array([.string("latch")]), "sub": .string("system:serviceaccount:prod:agent"),
+            "exp": .int(self.nowSeconds + 600), "iat": .int(self.nowSeconds), "nbf": .int(self.nowSeconds),
+            "kubernetes.io": .object(["namespace": .string("prod")]), "groups": .array([.string("a"), .string("b")]),
+        ]
     }
 
     func token(alg: String = "ES256", kid: String, claims: [String: JSONValue]? = nil, ec: P256.Signing.PrivateKey? = nil) throws -> String {
-        let input = Base64URL.encode(JSONValue.object(["alg": .string(alg), "kid": .string(kid)]).serializedBytes) + "."
+        let input =
+            Base64URL.encode(JSONValue.object(["alg": .string(alg), "kid": .string(kid)]).serializedBytes) + "."
             + Base64URL.encode(JSONValue.object(claims ?? self.claims).serializedBytes)
         let signature: [UInt8]
         if alg == "RS256" {
@@ -57,9 +64,10 @@ struct FederationTests {
     func es256Selectors() async throws {
         let (verifier, _) = self.verifier([self.ecJWK(self.ecKey, kid: "ec1")])
         let selectors = try await verifier.verify(try self.token(kid: "ec1"), now: self.now)
-        #expect(selectors.map(\.description) == [
-            "oidc:k8s:group:a", "oidc:k8s:group:b", "oidc:k8s:ns:prod", "oidc:k8s:sub:system:serviceaccount:prod:agent",
-        ])
+        #expect(
+            selectors.map(\.description) == [
+                "oidc:k8s:group:a", "oidc:k8s:group:b", "oidc:k8s:ns:prod", "oidc:k8s:sub:system:serviceaccount:prod:agent",
+            ])
     }
 
     @Test("an RS256 token verifies against the RSA key of the JWKS")
@@ -120,7 +128,8 @@ struct FederationTests {
         switch name {
         case "hs256", "none":
             let parts = token.split(separator: ".")
-            token = Base64URL.encode(JSONValue.object(["alg": .string(name == "none" ? "none" : "HS256"), "kid": .string("ec1")]).serializedBytes)
+            token =
+                Base64URL.encode(JSONValue.object(["alg": .string(name == "none" ? "none" : "HS256"), "kid": .string("ec1")]).serializedBytes)
                 + "." + parts[1] + "." + parts[2]
         case "rsKidForES": token = try self.token(kid: "rsa1")
         case "forgedSig": token = try self.token(kid: "ec1", ec: self.ecKey2)

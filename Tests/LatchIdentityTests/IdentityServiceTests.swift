@@ -1,7 +1,8 @@
 import LatchCore
-@testable import LatchIdentity
 import LatchTesting
 import Testing
+
+@testable import LatchIdentity
 
 @Suite("IdentityService")
 struct IdentityServiceTests {
@@ -18,9 +19,10 @@ struct IdentityServiceTests {
     }
 
     func entry(_ path: String, _ selectors: [String]) throws -> RegistrationEntry {
-        RegistrationEntry(id: path, spiffeID: try SPIFFEID(parsing: "spiffe://example.org" + path),
-                          selectors: try selectors.map { try Selector(parsing: $0) }, x509SVIDTTL: 3600, jwtSVIDTTL: 300,
-                          createdAt: TestKeys.epoch)
+        RegistrationEntry(
+            id: path, spiffeID: try SPIFFEID(parsing: "spiffe://example.org" + path),
+            selectors: try selectors.map { try Selector(parsing: $0) }, x509SVIDTTL: 3600, jwtSVIDTTL: 300,
+            createdAt: TestKeys.epoch)
     }
 
     @Test("the first tick creates, publishes and activates one key of each purpose")
@@ -46,8 +48,9 @@ struct IdentityServiceTests {
         let x509 = try await service.mintX509SVIDs(for: presented)
         #expect(x509.map(\.spiffeID.description) == ["spiffe://example.org/billing"])
         let bundle = await service.bundle()
-        _ = try X509SVIDValidator.validate(leafDER: x509[0].certificateDER, authorities: bundle.x509Authorities.map(\.certificate),
-                                           now: self.clock.now().milliseconds)
+        _ = try X509SVIDValidator.validate(
+            leafDER: x509[0].certificateDER, authorities: bundle.x509Authorities.map(\.certificate),
+            now: self.clock.now().milliseconds)
         let jwt = try await service.mintJWTSVIDs(for: presented, audience: ["svc"])
         #expect(jwt.count == 1)
         let validated = try await service.validateJWTSVID(jwt[0].token.unredacted, audience: "svc")
@@ -89,8 +92,9 @@ struct IdentityServiceTests {
         let newSVID = try await service.mintX509SVID(for: try self.entry("/agent", ["unix:uid:1"]))
         #expect(newSVID.issuerKeyID != firstCA.keyID && newSVID.notBefore < oldSVID.notAfter)
         let bundle = await service.bundle()
-        _ = try X509SVIDValidator.validate(leafDER: oldSVID.certificateDER, authorities: bundle.x509Authorities.map(\.certificate),
-                                           now: self.clock.now().milliseconds)
+        _ = try X509SVIDValidator.validate(
+            leafDER: oldSVID.certificateDER, authorities: bundle.x509Authorities.map(\.certificate),
+            now: self.clock.now().milliseconds)
 
         // After the old key's notAfter it is deleted from the store and the bundle.
         self.clock.advance(milliseconds: 6 * self.hour + 1000)

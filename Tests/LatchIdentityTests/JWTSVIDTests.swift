@@ -1,8 +1,9 @@
 import Crypto
 import LatchCore
-@testable import LatchIdentity
 import LatchTesting
 import Testing
+
+@testable import LatchIdentity
 
 /// Builds tokens by hand, including forged ones.
 enum Forge {
@@ -16,8 +17,10 @@ enum Forge {
 
     static var header: [String: JSONValue] { ["alg": .string("ES256"), "kid": .string(key.keyID), "typ": .string("JWT")] }
     static var claims: [String: JSONValue] {
-        ["sub": .string("spiffe://example.org/agent"), "aud": .array([.string("svc")]),
-         "exp": .int(nowSeconds + 300), "iat": .int(nowSeconds)]
+        [
+            "sub": .string("spiffe://example.org/agent"), "aud": .array([.string("svc")]),
+            "exp": .int(nowSeconds + 300), "iat": .int(nowSeconds),
+        ]
     }
 
     static func es256(_ input: String, with privateKey: P256.Signing.PrivateKey = key.privateKey.unredacted) -> String {
@@ -25,8 +28,10 @@ enum Forge {
     }
 
     /// header.claims signed ES256 by `signer`.
-    static func token(header h: [String: JSONValue] = header, claims c: [String: JSONValue] = claims,
-                      signer: P256.Signing.PrivateKey = key.privateKey.unredacted) -> String {
+    static func token(
+        header h: [String: JSONValue] = header, claims c: [String: JSONValue] = claims,
+        signer: P256.Signing.PrivateKey = key.privateKey.unredacted
+    ) -> String {
         let input = b64(.object(h)) + "." + b64(.object(c))
         return input + "." + es256(input, with: signer)
     }
@@ -69,8 +74,9 @@ struct JWTSVIDValidatorTests {
         },
         Forgery("HS256 signed with the public key bytes", .algHMAC) {
             let input = Forge.b64(.object(Forge.with(header: ["alg": .string("HS256")]))) + "." + Forge.b64(.object(Forge.claims))
-            let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8),
-                                                      using: SymmetricKey(data: Array(Forge.key.publicKey.x963Representation)))
+            let mac = HMAC<SHA256>.authenticationCode(
+                for: Array(input.utf8),
+                using: SymmetricKey(data: Array(Forge.key.publicKey.x963Representation)))
             return input + "." + Base64URL.encode(Array(mac))
         },
         Forgery("HS512", .algHMAC) {
@@ -199,14 +205,19 @@ struct JWTSVIDMinterTests {
     @Test("a minted token has the profile's header and claims and validates")
     func mintsProfile() throws {
         let now = TestKeys.epoch + 1_234
-        let svid = try JWTSVIDMinter.mintAndVerify(spiffeID: self.id, audience: ["svc"], ttl: 300_000, now: now, key: self.key, validator: self.validator)
+        let svid = try JWTSVIDMinter.mintAndVerify(
+            spiffeID: self.id, audience: ["svc"], ttl: 300_000, now: now, key: self.key, validator: self.validator)
         let parts = svid.token.unredacted.split(separator: ".")
         #expect(parts.count == 3)
         let header = JSONValue(parsing: Base64URL.decode(Array(parts[0].utf8))!)!
         #expect(header == .object(["alg": .string("ES256"), "kid": .string(self.key.keyID), "typ": .string("JWT")]))
         let claims = JSONValue(parsing: Base64URL.decode(Array(parts[1].utf8))!)!
-        #expect(claims == .object(["sub": .string(self.id.description), "aud": .string("svc"),
-                                   "exp": .int(TestKeys.epoch / 1000 + 1 + 300), "iat": .int(TestKeys.epoch / 1000 + 1)]))
+        #expect(
+            claims
+                == .object([
+                    "sub": .string(self.id.description), "aud": .string("svc"),
+                    "exp": .int(TestKeys.epoch / 1000 + 1 + 300), "iat": .int(TestKeys.epoch / 1000 + 1),
+                ]))
         #expect(svid.expiresAt - svid.issuedAt == 300)
         #expect(!"\(svid)".contains(svid.token.unredacted))
     }
@@ -214,7 +225,8 @@ struct JWTSVIDMinterTests {
     @Test("the lifetime is capped by the signing key's")
     func capsTTL() throws {
         let now = self.key.notAfter - 60_000
-        let svid = try JWTSVIDMinter.mintAndVerify(spiffeID: self.id, audience: ["a", "b"], ttl: 3_600_000, now: now, key: self.key, validator: self.validator)
+        let svid = try JWTSVIDMinter.mintAndVerify(
+            spiffeID: self.id, audience: ["a", "b"], ttl: 3_600_000, now: now, key: self.key, validator: self.validator)
         #expect(svid.expiresAt == self.key.notAfter / 1000)
         let validated = try self.validator.validate(svid.token.unredacted, audience: "b", now: now)
         #expect(validated.audience == ["a", "b"])

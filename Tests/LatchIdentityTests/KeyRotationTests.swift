@@ -17,8 +17,9 @@ struct KeyRotationTests {
 
     @Test("a prepared key and no active one: publish and activate it at once")
     func bootstrapActivate() {
-        #expect(KeyRotation.evaluate(keys: [key("a", .prepared, from: 0)], policy: self.policy, now: 0)
-            == [.publish(keyID: "a"), .activate(keyID: "a", retiring: nil)])
+        #expect(
+            KeyRotation.evaluate(keys: [key("a", .prepared, from: 0)], policy: self.policy, now: 0)
+                == [.publish(keyID: "a"), .activate(keyID: "a", retiring: nil)])
     }
 
     @Test("the active key young: nothing to do")
@@ -56,5 +57,11 @@ struct KeyRotationTests {
     func lapsed() {
         let keys = [key("a", .active, from: 0), key("b", .published, from: 900)]
         #expect(KeyRotation.evaluate(keys: keys, policy: self.policy, now: 1000) == [.activate(keyID: "b", retiring: "a")])
+    }
+
+    @Test("surplus keys from two nodes preparing at once are discarded (retired), the newest kept")
+    func surplus() {
+        let keys = [key("a", .active, from: 0), key("b", .prepared, from: 500), key("c", .prepared, from: 501)]
+        #expect(KeyRotation.evaluate(keys: keys, policy: self.policy, now: 510) == [.discard(keyID: "b", from: .prepared), .publish(keyID: "c")])
     }
 }

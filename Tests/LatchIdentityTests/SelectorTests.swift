@@ -25,10 +25,13 @@ struct SelectorTests {
 
     @Test("an entry matches when all its selectors were presented")
     func matching() throws {
-        let entry = RegistrationEntry(id: "e", spiffeID: try SPIFFEID(parsing: "spiffe://example.org/a"),
-                                      selectors: [try Selector(parsing: "unix:uid:1000"), try Selector(parsing: "unix:gid:1000")],
-                                      x509SVIDTTL: 3600, jwtSVIDTTL: 300, createdAt: 0)
-        let presented: Set<Selector> = [try Selector(parsing: "unix:uid:1000"), try Selector(parsing: "unix:gid:1000"), try Selector(parsing: "unix:pid:7")]
+        let entry = RegistrationEntry(
+            id: "e", spiffeID: try SPIFFEID(parsing: "spiffe://example.org/a"),
+            selectors: [try Selector(parsing: "unix:uid:1000"), try Selector(parsing: "unix:gid:1000")],
+            x509SVIDTTL: 3600, jwtSVIDTTL: 300, createdAt: 0)
+        let presented: Set<Selector> = [
+            try Selector(parsing: "unix:uid:1000"), try Selector(parsing: "unix:gid:1000"), try Selector(parsing: "unix:pid:7"),
+        ]
         #expect(entry.matches(presented))
         #expect(!entry.matches([try Selector(parsing: "unix:uid:1000")]))
     }

@@ -1,8 +1,9 @@
 import Crypto
 import LatchCore
-@testable import LatchIdentity
 import LatchTesting
 import Testing
+
+@testable import LatchIdentity
 
 @Suite("TrustBundle")
 struct TrustBundleTests {
@@ -53,8 +54,9 @@ struct TrustBundleTests {
 
     @Test("the bundle's validator accepts tokens of its keys")
     func validator() throws {
-        let svid = try JWTSVIDMinter.mintAndVerify(spiffeID: try SPIFFEID(parsing: "spiffe://example.org/a"), audience: ["x"], ttl: 60_000,
-                                                   now: TestKeys.epoch, key: self.jwt, validator: self.bundle.jwtValidator())
+        let svid = try JWTSVIDMinter.mintAndVerify(
+            spiffeID: try SPIFFEID(parsing: "spiffe://example.org/a"), audience: ["x"], ttl: 60_000,
+            now: TestKeys.epoch, key: self.jwt, validator: self.bundle.jwtValidator())
         #expect(try self.bundle.jwtValidator().validate(svid.token.unredacted, audience: "x", now: TestKeys.epoch).keyID == self.jwt.keyID)
     }
 
@@ -93,7 +95,9 @@ struct JSONValueTests {
 struct Base64URLTests {
     @Test("encoding matches RFC 4648 vectors (url alphabet, no padding)")
     func vectors() {
-        let cases: [(String, String)] = [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")]
+        let cases: [(String, String)] = [
+            ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy"),
+        ]
         for (plain, encoded) in cases {
             #expect(Base64URL.encode(Array(plain.utf8)) == encoded)
             #expect(Base64URL.decode(Array(encoded.utf8)) == Array(plain.utf8))

@@ -1,11 +1,12 @@
 import Crypto
 import Foundation
 import LatchCore
-@testable import LatchIdentity
 import LatchTesting
 import SwiftASN1
 import Testing
 import X509
+
+@testable import LatchIdentity
 
 @Suite("X509SVID")
 struct X509SVIDTests {
@@ -26,8 +27,9 @@ struct X509SVIDTests {
 
     @Test("a leaf follows the X.509-SVID profile")
     func leafProfile() throws {
-        let svid = try X509SVIDMinter.mintAndVerify(spiffeID: self.id, ttl: 3_600_000, now: self.now, authority: self.ca,
-                                                    leafKey: TestKeys.p256("leaf"))
+        let svid = try X509SVIDMinter.mintAndVerify(
+            spiffeID: self.id, ttl: 3_600_000, now: self.now, authority: self.ca,
+            leafKey: TestKeys.p256("leaf"))
         let leaf = svid.certificate
         let sans = try #require(try leaf.extensions.subjectAlternativeNames)
         #expect(Array(sans) == [.uniformResourceIdentifier(self.id.description)])
@@ -92,7 +94,8 @@ struct X509SVIDTests {
             try X509SVIDValidator.validate(leafDER: svid.certificateDER, authorities: [try #require(self.ca.certificate)], now: self.now + 700_000)
         }
         #expect(throws: LatchError(.badX509SVID, "")) {
-            try X509SVIDValidator.validate(leafDER: try #require(self.ca.certificateDER), authorities: [try #require(self.ca.certificate)], now: self.now)
+            try X509SVIDValidator.validate(
+                leafDER: try #require(self.ca.certificateDER), authorities: [try #require(self.ca.certificate)], now: self.now)
         }
         #expect(throws: LatchError(.badX509SVID, "")) {
             try X509SVIDValidator.validate(leafDER: [0x30, 0x00], authorities: [], now: self.now)

@@ -1,5 +1,5 @@
-public import LatchCore
 import Crypto
+public import LatchCore
 
 /// One-time join tokens: 32 random bytes shown once, stored only as their SHA-256, consumed
 /// atomically (the repository removes and returns the row in one step, also across nodes).
@@ -35,7 +35,8 @@ public struct JoinTokenAuthority: Sendable {
         }
         // Lookup is by hash of a 256-bit random secret: no timing leak about the stored value.
         guard let stored = try await self.repository.consumeJoinToken(hash: Self.hash(text), now: now),
-              constantTimeEquals(stored.tokenHash, Self.hash(text)) else {
+            constantTimeEquals(stored.tokenHash, Self.hash(text))
+        else {
             throw LatchError(.invalidJoinToken, "the join token is not valid")
         }
         return Selector(type: "join_token", value: stored.selectorValue)

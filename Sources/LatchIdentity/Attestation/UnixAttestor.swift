@@ -1,5 +1,6 @@
-public import LatchCore
 import Crypto
+public import LatchCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -67,8 +67,10 @@ public struct TrustBundle: Sendable {
 
     static func ecJWK(_ key: P256.Signing.PublicKey) -> [String: JSONValue] {
         let raw = Array(key.x963Representation)
-        return ["kty": .string("EC"), "crv": .string("P-256"),
-                "x": .string(Base64URL.encode(raw[1..<33])), "y": .string(Base64URL.encode(raw[33..<65]))]
+        return [
+            "kty": .string("EC"), "crv": .string("P-256"),
+            "x": .string(Base64URL.encode(raw[1..<33])), "y": .string(Base64URL.encode(raw[33..<65])),
+        ]
     }
 
     /// The SPIFFE bundle (SPIFFE Trust Domain and Bundle §4) as a JSON value.
@@ -92,23 +94,29 @@ public struct TrustBundle: Sendable {
 
     /// The JWT authorities as a plain JWKS (`use: sig`, `alg: ES256`), for any JWT library.
     public var jwks: JSONValue {
-        .object(["keys": .array(self.jwtAuthorities.map { a in
-            var jwk = Self.ecJWK(a.publicKey)
-            jwk["use"] = .string("sig")
-            jwk["alg"] = .string("ES256")
-            jwk["kid"] = .string(a.keyID)
-            return .object(jwk)
-        })])
+        .object([
+            "keys": .array(
+                self.jwtAuthorities.map { a in
+                    var jwk = Self.ecJWK(a.publicKey)
+                    jwk["use"] = .string("sig")
+                    jwk["alg"] = .string("ES256")
+                    jwk["kid"] = .string(a.keyID)
+                    return .object(jwk)
+                })
+        ])
     }
 
     /// Only the JWT authorities in SPIFFE bundle form (what `FetchJWTBundles` sends per trust domain).
     public var jwtBundle: JSONValue {
-        .object(["keys": .array(self.jwtAuthorities.map { a in
-            var jwk = Self.ecJWK(a.publicKey)
-            jwk["use"] = .string("jwt-svid")
-            jwk["kid"] = .string(a.keyID)
-            return .object(jwk)
-        })])
+        .object([
+            "keys": .array(
+                self.jwtAuthorities.map { a in
+                    var jwk = Self.ecJWK(a.publicKey)
+                    jwk["use"] = .string("jwt-svid")
+                    jwk["kid"] = .string(a.keyID)
+                    return .object(jwk)
+                })
+        ])
     }
 }
 

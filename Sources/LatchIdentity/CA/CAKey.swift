@@ -1,8 +1,8 @@
 public import Crypto
-public import LatchCore
-public import X509
 import Foundation
+public import LatchCore
 import SwiftASN1
+public import X509
 
 /// A CA key loaded into memory: the unsealed private key, its public half, and for X.509
 /// authorities the self-signed CA certificate.
@@ -36,8 +36,10 @@ public struct CAKey: Sendable, CustomStringConvertible {
 
     /// Creates a new key (random unless `privateKey` is given, as tests do) and, for an X.509
     /// authority, its self-signed CA certificate for `trustDomain`.
-    public static func generate(purpose: KeyPurpose, trustDomain: TrustDomain, now: Int64, lifetime: Int64,
-                                privateKey: P256.Signing.PrivateKey = P256.Signing.PrivateKey()) throws(LatchError) -> CAKey {
+    public static func generate(
+        purpose: KeyPurpose, trustDomain: TrustDomain, now: Int64, lifetime: Int64,
+        privateKey: P256.Signing.PrivateKey = P256.Signing.PrivateKey()
+    ) throws(LatchError) -> CAKey {
         let publicKey = privateKey.publicKey
         let keyID = thumbprint(of: publicKey)
         // Certificates carry whole seconds.
@@ -71,16 +73,18 @@ public struct CAKey: Sendable, CustomStringConvertible {
                 throw LatchError(.internalError, "building the CA certificate failed: \(error)")
             }
         }
-        return CAKey(keyID: keyID, purpose: purpose, state: .prepared, privateKey: Redacted(privateKey), publicKey: publicKey,
-                     certificate: certificate, certificateDER: der, notBefore: notBefore, notAfter: notAfter, createdAt: now)
+        return CAKey(
+            keyID: keyID, purpose: purpose, state: .prepared, privateKey: Redacted(privateKey), publicKey: publicKey,
+            certificate: certificate, certificateDER: der, notBefore: notBefore, notAfter: notAfter, createdAt: now)
     }
 
     /// Seals the private key for the store.
     public func stored(sealer: KeySealer) throws(LatchError) -> StoredKey {
         let sealed = try sealer.seal(Array(self.privateKey.unredacted.rawRepresentation), keyID: self.keyID, purpose: self.purpose)
-        return StoredKey(keyID: self.keyID, purpose: self.purpose, state: self.state, sealedPrivateKey: sealed,
-                         certificateDER: self.certificateDER, notBefore: self.notBefore, notAfter: self.notAfter,
-                         createdAt: self.createdAt)
+        return StoredKey(
+            keyID: self.keyID, purpose: self.purpose, state: self.state, sealedPrivateKey: sealed,
+            certificateDER: self.certificateDER, notBefore: self.notBefore, notAfter: self.notAfter,
+            createdAt: self.createdAt)
     }
 
     /// Opens a stored key; checks that the private key, key ID and certificate belong together.
@@ -105,14 +109,17 @@ public struct CAKey: Sendable, CustomStringConvertible {
         } else if stored.purpose == .x509Authority {
             throw LatchError(.invalidInput, "the X.509 authority \(stored.keyID) has no certificate")
         }
-        self.init(keyID: stored.keyID, purpose: stored.purpose, state: stored.state, privateKey: Redacted(privateKey),
-                  publicKey: privateKey.publicKey, certificate: certificate, certificateDER: stored.certificateDER,
-                  notBefore: stored.notBefore, notAfter: stored.notAfter, createdAt: stored.createdAt)
+        self.init(
+            keyID: stored.keyID, purpose: stored.purpose, state: stored.state, privateKey: Redacted(privateKey),
+            publicKey: privateKey.publicKey, certificate: certificate, certificateDER: stored.certificateDER,
+            notBefore: stored.notBefore, notAfter: stored.notAfter, createdAt: stored.createdAt)
     }
 
-    init(keyID: String, purpose: KeyPurpose, state: KeyState, privateKey: Redacted<P256.Signing.PrivateKey>,
-         publicKey: P256.Signing.PublicKey, certificate: Certificate?, certificateDER: [UInt8]?, notBefore: Int64,
-         notAfter: Int64, createdAt: Int64) {
+    init(
+        keyID: String, purpose: KeyPurpose, state: KeyState, privateKey: Redacted<P256.Signing.PrivateKey>,
+        publicKey: P256.Signing.PublicKey, certificate: Certificate?, certificateDER: [UInt8]?, notBefore: Int64,
+        notAfter: Int64, createdAt: Int64
+    ) {
         self.keyID = keyID
         self.purpose = purpose
         self.state = state

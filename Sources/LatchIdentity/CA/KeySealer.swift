@@ -1,5 +1,6 @@
-public import LatchCore
 import Crypto
+public import LatchCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -80,8 +81,9 @@ public struct KeySealer: Sendable {
 
     public func seal(_ plaintext: some Collection<UInt8>, keyID: String, purpose: KeyPurpose) throws(LatchError) -> [UInt8] {
         do {
-            let box = try AES.GCM.seal(Array(plaintext), using: self.kek.key.unredacted,
-                                       authenticating: Self.associatedData(keyID: keyID, purpose: purpose))
+            let box = try AES.GCM.seal(
+                Array(plaintext), using: self.kek.key.unredacted,
+                authenticating: Self.associatedData(keyID: keyID, purpose: purpose))
             guard let combined = box.combined else { throw LatchError(.internalError, "AES-GCM gave no combined form") }
             return Array(combined)
         } catch let error as LatchError {
@@ -94,8 +96,9 @@ public struct KeySealer: Sendable {
     public func open(_ sealed: [UInt8], keyID: String, purpose: KeyPurpose) throws(LatchError) -> [UInt8] {
         do {
             let box = try AES.GCM.SealedBox(combined: sealed)
-            let plain = try AES.GCM.open(box, using: self.kek.key.unredacted,
-                                         authenticating: Self.associatedData(keyID: keyID, purpose: purpose))
+            let plain = try AES.GCM.open(
+                box, using: self.kek.key.unredacted,
+                authenticating: Self.associatedData(keyID: keyID, purpose: purpose))
             return Array(plain)
         } catch {
             throw LatchError(.unsealFailed, "the sealed key \(keyID) (\(purpose.rawValue)) does not open under this key-encryption key")

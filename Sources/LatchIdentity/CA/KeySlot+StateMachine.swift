@@ -59,6 +59,9 @@ public enum KeyRotationAction: Hashable, Sendable {
     case publish(keyID: String)
     /// Move `keyID` published → active, and `retiring` (if any) active → retired.
     case activate(keyID: String, retiring: String?)
+    /// Move a surplus prepared or published key (two nodes prepared at once) to retired: it never
+    /// signs, stays published if it was, and is deleted at its `notAfter`.
+    case discard(keyID: String, from: KeyState)
     /// Delete retired keys that expired before `before`.
     case deleteExpired(before: Int64)
 }
@@ -72,6 +75,12 @@ public enum KeyRotation {
         let published = keys.filter { $0.state == .published }.max { $0.createdAt < $1.createdAt }
         let activeUsable = active.map { now < $0.notAfter } ?? false
 
+        for surplus in keys
+        where (surplus.state == .prepared && surplus.keyID != prepared?.keyID)
+            || (surplus.state == .published && surplus.keyID != published?.keyID)
+        {
+            actions.append(.discard(keyID: surplus.keyID, from: surplus.state))
+        }
         if let prepared, published == nil {
             actions.append(.publish(keyID: prepared.keyID))
         }

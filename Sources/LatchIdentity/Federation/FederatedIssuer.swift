@@ -1,5 +1,5 @@
-public import LatchCore
 import Crypto
+public import LatchCore
 import _CryptoExtras
 
 /// An external OIDC issuer whose JWTs Latch accepts as attestation (Kubernetes projected
@@ -25,9 +25,11 @@ public struct FederatedIssuer: Hashable, Sendable {
     /// Allowed clock skew, milliseconds.
     public var clockSkew: Int64
 
-    public init(alias: String, issuerURL: String, audience: String, jwksURL: String, claimMappings: [String: String] = [:],
-                algorithms: Set<String> = ["RS256", "ES256"], cacheTTL: Int64 = 3_600_000, minRefetchInterval: Int64 = 30_000,
-                clockSkew: Int64 = 30_000) {
+    public init(
+        alias: String, issuerURL: String, audience: String, jwksURL: String, claimMappings: [String: String] = [:],
+        algorithms: Set<String> = ["RS256", "ES256"], cacheTTL: Int64 = 3_600_000, minRefetchInterval: Int64 = 30_000,
+        clockSkew: Int64 = 30_000
+    ) {
         self.alias = alias
         self.issuerURL = issuerURL
         self.audience = audience
@@ -62,14 +64,16 @@ enum FederationKey: Sendable {
             switch kty {
             case "EC":
                 guard key["crv"]?.stringValue == "P-256",
-                      let x = key["x"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), x.count == 32,
-                      let y = key["y"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), y.count == 32,
-                      let pk = try? P256.Signing.PublicKey(x963Representation: [0x04] + x + y) else { continue }
+                    let x = key["x"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), x.count == 32,
+                    let y = key["y"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), y.count == 32,
+                    let pk = try? P256.Signing.PublicKey(x963Representation: [0x04] + x + y)
+                else { continue }
                 out[kid] = .ec(pk)
             case "RSA":
                 guard let n = key["n"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }),
-                      let e = key["e"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }),
-                      let pk = try? _RSA.Signing.PublicKey(n: n, e: e) else { continue }
+                    let e = key["e"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }),
+                    let pk = try? _RSA.Signing.PublicKey(n: n, e: e)
+                else { continue }
                 out[kid] = .rsa(pk)
             default: continue
             }
@@ -152,6 +156,7 @@ public actor FederatedTokenVerifier {
         guard audiences.contains(self.issuer.audience) else { throw LatchError(.audienceMismatch, "the token is not for Latch") }
         guard let sub = claims["sub"]?.stringValue, !sub.isEmpty else { throw LatchError(.missingClaim, "sub is required") }
 
+        guard Self.scalars(.string(sub)) == [sub] else { throw LatchError(.badClaim, "sub has control characters") }
         var selectors: Set<Selector> = [Selector(type: "oidc", value: "\(self.issuer.alias):sub:\(sub)")]
         for (path, name) in self.issuer.claimMappings {
             var value: JSONValue? = claims
@@ -165,13 +170,16 @@ public actor FederatedTokenVerifier {
 
     static func scalars(_ value: JSONValue?) -> [String] {
         switch value {
-        case .string(let s)?: return s.isEmpty ? [] : [s]
+        case .string(let s)?:
+            // A claim value becomes part of a selector: no empty values, no control characters.
+            return s.isEmpty || s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) ? [] : [s]
         case .int(let i)?: return [String(i)]
         case .bool(let b)?: return [String(b)]
-        case .array(let a)?: return a.flatMap { v -> [String] in
-            if case .array = v { return [] }
-            return scalars(v)
-        }
+        case .array(let a)?:
+            return a.flatMap { v -> [String] in
+                if case .array = v { return [] }
+                return scalars(v)
+            }
         default: return []
         }
     }

@@ -40,8 +40,10 @@ public enum JWTSVIDMinter {
     }
 
     /// Signs without re-validating (used by ``mintAndVerify``; exposed for benchmarks of the parts).
-    public static func sign(spiffeID: SPIFFEID, audience: [String], ttl: Int64, now: Int64, key: CAKey,
-                            extraClaims: [String: JSONValue] = [:]) throws(LatchError) -> (token: String, iat: Int64, exp: Int64) {
+    public static func sign(
+        spiffeID: SPIFFEID, audience: [String], ttl: Int64, now: Int64, key: CAKey,
+        extraClaims: [String: JSONValue] = [:]
+    ) throws(LatchError) -> (token: String, iat: Int64, exp: Int64) {
         guard key.purpose == .jwtSigning else { throw LatchError(.noActiveKey, "a JWT signing key is needed") }
         guard !audience.isEmpty, audience.allSatisfy({ !$0.isEmpty }) else {
             throw LatchError(.invalidInput, "a JWT-SVID needs at least one non-empty audience")
@@ -56,8 +58,10 @@ public enum JWTSVIDMinter {
         claims["iat"] = .int(iat)
         var input = Array(encodedHeader(keyID: key.keyID).utf8)
         input.append(UInt8(ascii: "."))
-        input.append(contentsOf: Base64URL.encodeBytes(claims.isEmpty ? [] : JSONValue.object(claims).serializedBytes,
-                                                       alphabet: Base64URL.urlAlphabet, pad: false))
+        input.append(
+            contentsOf: Base64URL.encodeBytes(
+                claims.isEmpty ? [] : JSONValue.object(claims).serializedBytes,
+                alphabet: Base64URL.urlAlphabet, pad: false))
         let signature: P256.Signing.ECDSASignature
         do { signature = try key.privateKey.unredacted.signature(for: input) } catch {
             throw LatchError(.internalError, "ES256 signing failed")
@@ -68,8 +72,10 @@ public enum JWTSVIDMinter {
     }
 
     /// Signs, then re-validates the token with `validator` (which must know `key`) before returning it.
-    public static func mintAndVerify(spiffeID: SPIFFEID, audience: [String], ttl: Int64, now: Int64, key: CAKey,
-                                     validator: JWTSVIDValidator) throws(LatchError) -> JWTSVID {
+    public static func mintAndVerify(
+        spiffeID: SPIFFEID, audience: [String], ttl: Int64, now: Int64, key: CAKey,
+        validator: JWTSVIDValidator
+    ) throws(LatchError) -> JWTSVID {
         let (token, iat, exp) = try sign(spiffeID: spiffeID, audience: audience, ttl: ttl, now: now, key: key)
         let checked: ValidatedJWTSVID
         do { checked = try validator.validate(token, audience: audience[0], now: now) } catch {
@@ -102,16 +108,24 @@ public struct JWTSVIDValidator: Sendable {
     /// Largest token accepted, bytes (default 16 KiB).
     public var maxTokenSize: Int
 
+    /// The exact encoded headers Latch itself writes, by key ID. A token whose header part is
+    /// byte-for-byte one of these has passed every header check already (same bytes, same
+    /// verdict), so its JSON is not parsed again: the hot path of validating our own tokens.
+    let knownHeaders: [ArraySlice<UInt8>: String]
+
     public init(trustDomain: TrustDomain, keys: [String: P256.Signing.PublicKey], clockSkew: Int64 = 30_000, maxTokenSize: Int = 16 * 1024) {
         self.trustDomain = trustDomain
         self.keys = keys
         self.clockSkew = clockSkew
         self.maxTokenSize = maxTokenSize
+        var known: [ArraySlice<UInt8>: String] = [:]
+        for kid in keys.keys { known[ArraySlice(JWTSVIDMinter.encodedHeader(keyID: kid).utf8)] = kid }
+        self.knownHeaders = known
     }
 
-    public func validate(_ token: String, audience: String, now: Int64) throws(LatchError) -> ValidatedJWTSVID {
-        let parts = try JWS.split(token, maxSize: self.maxTokenSize)
-        let header = try JWS.decodeJSON(parts.header, what: "header")
+    /// Header checks for a token whose header is not one of ``knownHeaders``; returns the `kid`.
+    func checkHeader(_ part: ArraySlice<UInt8>) throws(LatchError) -> String {
+        let header = try JWS.decodeJSON(part, what: "header")
         let alg = header["alg"]?.stringValue
         try JWS.checkAlgorithm(alg, allowed: ["ES256"])
         if let typ = header["typ"] {
@@ -121,6 +135,13 @@ public struct JWTSVIDValidator: Sendable {
         }
         if header["crit"] != nil { throw LatchError(.unsupportedCrit, "no critical header extensions are understood") }
         guard let kid = header["kid"]?.stringValue, !kid.isEmpty else { throw LatchError(.missingKid, "the header has no kid") }
+        return kid
+    }
+
+    public func validate(_ token: String, audience: String, now: Int64) throws(LatchError) -> ValidatedJWTSVID {
+        let parts = try JWS.split(token, maxSize: self.maxTokenSize)
+        let kid: String
+        if let known = self.knownHeaders[parts.header] { kid = known } else { kid = try self.checkHeader(parts.header) }
         guard let key = self.keys[kid] else { throw LatchError(.unknownKid, "no JWT authority with this kid in the bundle") }
         try JWS.verifyES256(parts: parts, key: key)
         let claims = try JWS.decodeJSON(parts.payload, what: "claims")
@@ -161,8 +182,9 @@ enum JWS {
             if dots.count > 2 { break }
         }
         guard dots.count == 2 else { throw LatchError(.malformedToken, "a JWS has three dot-separated parts") }
-        return Parts(header: bytes[0..<dots[0]], payload: bytes[(dots[0] + 1)..<dots[1]],
-                     signature: bytes[(dots[1] + 1)...], signingInput: bytes[0..<dots[1]])
+        return Parts(
+            header: bytes[0..<dots[0]], payload: bytes[(dots[0] + 1)..<dots[1]],
+            signature: bytes[(dots[1] + 1)...], signingInput: bytes[0..<dots[1]])
     }
 
     static func decodeJSON(_ part: ArraySlice<UInt8>, what: String) throws(LatchError) -> JSONValue {
@@ -188,7 +210,8 @@ enum JWS {
     static func verifyES256(parts: Parts, key: P256.Signing.PublicKey) throws(LatchError) {
         guard let raw = Base64URL.decode(parts.signature) else { throw LatchError(.badBase64, "the signature is not base64url") }
         guard raw.count == 64, let signature = try? P256.Signing.ECDSASignature(rawRepresentation: raw),
-              key.isValidSignature(signature, for: parts.signingInput) else {
+            key.isValidSignature(signature, for: parts.signingInput)
+        else {
             throw LatchError(.badSignature, "the signature does not verify")
         }
     }

@@ -1,8 +1,8 @@
 public import Crypto
-public import LatchCore
-public import X509
 import Foundation
+public import LatchCore
 import SwiftASN1
+public import X509
 
 /// An X.509-SVID: the leaf certificate (chain `[leaf]`, issued directly by the trust domain's CA)
 /// and, when Latch generated it, the leaf's private key.
@@ -35,8 +35,10 @@ public enum X509SVIDMinter {
     /// How far `notBefore` is moved into the past to tolerate clock skew, milliseconds.
     public static let backdate: Int64 = 30_000
 
-    public static func mint(spiffeID: SPIFFEID, publicKey: P256.Signing.PublicKey, ttl: Int64, now: Int64,
-                            authority: CAKey) throws(LatchError) -> (Certificate, [UInt8]) {
+    public static func mint(
+        spiffeID: SPIFFEID, publicKey: P256.Signing.PublicKey, ttl: Int64, now: Int64,
+        authority: CAKey
+    ) throws(LatchError) -> (Certificate, [UInt8]) {
         guard authority.purpose == .x509Authority, let caCert = authority.certificate else {
             throw LatchError(.noActiveKey, "an X.509 authority key with a certificate is needed")
         }
@@ -73,8 +75,10 @@ public enum X509SVIDMinter {
     }
 
     /// Mints, then re-validates the result against `authority` before returning it.
-    public static func mintAndVerify(spiffeID: SPIFFEID, ttl: Int64, now: Int64, authority: CAKey,
-                                     leafKey: P256.Signing.PrivateKey = P256.Signing.PrivateKey()) throws(LatchError) -> X509SVID {
+    public static func mintAndVerify(
+        spiffeID: SPIFFEID, ttl: Int64, now: Int64, authority: CAKey,
+        leafKey: P256.Signing.PrivateKey = P256.Signing.PrivateKey()
+    ) throws(LatchError) -> X509SVID {
         let (_, der) = try mint(spiffeID: spiffeID, publicKey: leafKey.publicKey, ttl: ttl, now: now, authority: authority)
         let checked: X509SVIDValidator.Validated
         do {
@@ -85,10 +89,11 @@ public enum X509SVIDMinter {
         guard checked.spiffeID == spiffeID, checked.certificate.publicKey == Certificate.PublicKey(leafKey.publicKey) else {
             throw LatchError(.mintedCredentialInvalid, "a freshly minted X.509-SVID names another ID or key")
         }
-        return X509SVID(spiffeID: spiffeID, certificate: checked.certificate, certificateDER: der,
-                        privateKey: Redacted(leafKey), issuerKeyID: authority.keyID,
-                        notBefore: milliseconds(checked.certificate.notValidBefore),
-                        notAfter: milliseconds(checked.certificate.notValidAfter))
+        return X509SVID(
+            spiffeID: spiffeID, certificate: checked.certificate, certificateDER: der,
+            privateKey: Redacted(leafKey), issuerKeyID: authority.keyID,
+            notBefore: milliseconds(checked.certificate.notValidBefore),
+            notAfter: milliseconds(checked.certificate.notValidAfter))
     }
 
     static func caTrustDomainURI(_ cert: Certificate) -> String? {
@@ -136,7 +141,8 @@ public enum X509SVIDValidator {
             throw LatchError(.badX509SVID, "a leaf SVID is not a CA")
         }
         guard let kuExt = ext[oid: .X509ExtensionID.keyUsage], kuExt.critical, let ku = try? KeyUsage(kuExt),
-              ku.digitalSignature, !ku.keyCertSign, !ku.cRLSign else {
+            ku.digitalSignature, !ku.keyCertSign, !ku.cRLSign
+        else {
             throw LatchError(.badX509SVID, "keyUsage must be critical with digitalSignature and without keyCertSign/cRLSign")
         }
         let current = date(now)

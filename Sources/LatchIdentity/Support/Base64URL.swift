@@ -36,10 +36,14 @@ public enum Base64URL {
             out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
             if let b1 {
                 out.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-            } else if pad { out.append(UInt8(ascii: "=")) }
+            } else if pad {
+                out.append(UInt8(ascii: "="))
+            }
             if let b2 {
                 out.append(alphabet[Int(b2 & 0x3F)])
-            } else if pad { out.append(UInt8(ascii: "=")) }
+            } else if pad {
+                out.append(UInt8(ascii: "="))
+            }
         }
         return out
     }
@@ -54,7 +58,10 @@ public enum Base64URL {
     public static func decodeStandard(_ text: String) -> [UInt8]? {
         var bytes = Array(text.utf8)
         var pads = 0
-        while bytes.last == UInt8(ascii: "=") && pads < 2 { bytes.removeLast(); pads += 1 }
+        while bytes.last == UInt8(ascii: "=") && pads < 2 {
+            bytes.removeLast()
+            pads += 1
+        }
         if pads > 0 && (bytes.count + pads) % 4 != 0 { return nil }
         return decode(bytes, table: standardDecodeTable)
     }

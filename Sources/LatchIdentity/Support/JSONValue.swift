@@ -116,7 +116,12 @@ public enum JSONValue: Hashable, Sendable {
         static let maxDepth = 32
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func parseValue(depth: Int) -> JSONValue? {
@@ -128,7 +133,10 @@ public enum JSONValue: Hashable, Sendable {
                 index += 1
                 var object: [String: JSONValue] = [:]
                 skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(object)
+                }
                 while true {
                     skipWhitespace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else { return nil }
@@ -139,37 +147,52 @@ public enum JSONValue: Hashable, Sendable {
                     if object.updateValue(value, forKey: key) != nil { return nil }  // duplicate key
                     skipWhitespace()
                     guard index < bytes.count else { return nil }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
+                    if bytes[index] == UInt8(ascii: "}") {
+                        index += 1
+                        return .object(object)
+                    }
                     return nil
                 }
             case UInt8(ascii: "["):
                 index += 1
                 var array: [JSONValue] = []
                 skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(array)
+                }
                 while true {
                     guard let value = parseValue(depth: depth + 1) else { return nil }
                     array.append(value)
                     skipWhitespace()
                     guard index < bytes.count else { return nil }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
+                    if bytes[index] == UInt8(ascii: "]") {
+                        index += 1
+                        return .array(array)
+                    }
                     return nil
                 }
             case UInt8(ascii: "\""):
                 return parseString().map(JSONValue.string)
-            case UInt8(ascii: "t"): return literal("true", .bool(true))
-            case UInt8(ascii: "f"): return literal("false", .bool(false))
-            case UInt8(ascii: "n"): return literal("null", .null)
+            case UInt8(ascii: "t"): return literal("true".utf8, .bool(true))
+            case UInt8(ascii: "f"): return literal("false".utf8, .bool(false))
+            case UInt8(ascii: "n"): return literal("null".utf8, .null)
             default: return parseNumber()
             }
         }
 
-        mutating func literal(_ word: String, _ value: JSONValue) -> JSONValue? {
-            let w = Array(word.utf8)
-            guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else { return nil }
-            index += w.count
+        mutating func literal(_ word: String.UTF8View, _ value: JSONValue) -> JSONValue? {
+            let count = word.count
+            guard index + count <= bytes.count, bytes[index..<index + count].elementsEqual(word) else { return nil }
+            index += count
             return value
         }
 
@@ -208,6 +231,14 @@ public enum JSONValue: Hashable, Sendable {
         /// At a `"`; returns the decoded string and moves past the closing quote.
         mutating func parseString() -> String? {
             index += 1
+            // Fast path: no escapes and no control characters before the closing quote.
+            var end = index
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                let s = String(validating: bytes[index..<end], as: UTF8.self)
+                index = end + 1
+                return s
+            }
             var out: [UInt8] = []
             while index < bytes.count {
                 let b = bytes[index]
@@ -234,7 +265,9 @@ public enum JSONValue: Hashable, Sendable {
                     case UInt8(ascii: "u"):
                         guard var scalar = parseHex4() else { return nil }
                         if scalar >= 0xD800 && scalar < 0xDC00 {
-                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                                return nil
+                            }
                             index += 2
                             guard let low = parseHex4(), low >= 0xDC00 && low < 0xE000 else { return nil }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
