@@ -23,6 +23,15 @@ extension Request {
         var contextJSON = JSONObject()
         if let c = o["context"] {
             guard case .object(let obj) = c else { throw CedarError(.request, "`context` must be an object, found \(c.kindName)") }
+            // As in Cedar, a context written as an entity or extension escape is that value, not a
+            // record with one odd attribute, and so is rejected.
+            if obj.count == 1, let only = obj.keys.first, only == "__entity" || only == "__extn" {
+                let value: Value
+                do { value = try Value(json: c) } catch { throw error.prefixed("in context, ", code: .request) }
+                if case .record = value {} else {
+                    throw CedarError(.request, "`context` must be a record, found \(value.typeName) written as `\(only)`")
+                }
+            }
             contextJSON = obj
         }
         guard let schema else {

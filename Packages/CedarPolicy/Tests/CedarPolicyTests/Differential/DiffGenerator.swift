@@ -92,7 +92,12 @@ struct DiffGenerator {
         ("rec", .record), ("dur", .duration), ("who", .entity), ("amount", .decimal), ("tags", .setString),
     ]
     static let tagKeys = ["t1", "t2", "env", "a b"]
-    static let strings = ["", "a", "abc", "a*b", "hello world", "Ünïcode", "x\"y", "back\\slash", "tab\there", "αβγ", "ab", "*"]
+    /// Includes canonically equivalent spellings (Å as U+00C5 and U+212B, é precomposed and decomposed): Cedar
+    /// compares strings byte-wise, Swift's `String ==` does not.
+    static let strings = [
+        "", "a", "abc", "a*b", "hello world", "Ünïcode", "x\"y", "back\\slash", "tab\there", "αβγ", "ab", "*", "\u{C5}", "\u{212B}",
+        "\u{E9}", "e\u{301}",
+    ]
 
     init(seed: UInt64) { self.rng = DiffRandom(seed: seed) }
 
@@ -158,7 +163,9 @@ struct DiffGenerator {
 
     private mutating func ids(_ prefix: String, _ n: Int) -> [String] {
         (0..<n).map { i in
-            if self.rng.chance(0.06) { return self.rng.pick(["", "ü\(i)", "q\"\(i)", "sp ace\(i)", "n\n\(i)", "\(prefix)::\(i)"]) }
+            if self.rng.chance(0.06) {
+                return self.rng.pick(["", "ü\(i)", "q\"\(i)", "sp ace\(i)", "n\n\(i)", "\(prefix)::\(i)", "\u{C5}", "\u{212B}", "e\u{301}", "\u{E9}"])
+            }
             return "\(prefix)\(i)"
         }
     }

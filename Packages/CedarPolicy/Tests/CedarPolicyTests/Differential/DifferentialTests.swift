@@ -32,9 +32,9 @@ struct DifferentialTests {
             return
         }
         var compared = 0
-        var mismatches: [String] = []
+        var mismatches = MismatchLog()
         var validated = 0
-        var validationMismatches: [String] = []
+        var validationMismatches = MismatchLog()
         for (c, oracle) in zip(cases, expected) {
             let ours = Self.evaluate(c)
             switch (oracle, ours) {
@@ -43,42 +43,24 @@ struct DifferentialTests {
             case (.answered(let want, let wantValidation), .answered(let got, let gotValidation)):
                 if let wantValidation {
                     validated += 1
-                    if let gotValidation, wantValidation == gotValidation {
-                        // agree
-                    } else if validationMismatches.count < 5 {
-                        validationMismatches.append(Self.reportValidation(c, want: wantValidation, got: gotValidation))
-                    } else {
-                        validationMismatches.append("")
+                    if wantValidation != gotValidation {
+                        validationMismatches.add(Self.reportValidation(c, want: wantValidation, got: gotValidation))
                     }
                 }
                 for (i, (w, g)) in zip(want, got).enumerated() {
                     compared += 1
-                    if w != g, mismatches.count < 5 {
-                        mismatches.append(Self.report(c, request: i, want: w, got: g))
-                    } else if w != g {
-                        mismatches.append("")
-                    }
+                    if w != g { mismatches.add(Self.report(c, request: i, want: w, got: g)) }
                 }
             default:
-                if mismatches.count < 5 {
-                    mismatches.append(Self.reportStage(c, oracle: oracle, ours: ours))
-                } else {
-                    mismatches.append("")
-                }
+                mismatches.add(Self.reportStage(c, oracle: oracle, ours: ours))
             }
         }
         let summary = "seed \(seed): \(compared) requests compared, \(mismatches.count) mismatches"
         print("[differential] " + summary)
-        if !mismatches.isEmpty {
-            let shown = mismatches.filter { !$0.isEmpty }
-            Issue.record(Comment(rawValue: summary + " (first \(shown.count) shown)\n\n" + shown.joined(separator: "\n\n")))
-        }
+        mismatches.record(summary)
         let validationSummary = "seed \(seed): \(validated) policy sets validated against their schema, \(validationMismatches.count) disagree"
         print("[differential] " + validationSummary)
-        if !validationMismatches.isEmpty {
-            let shown = validationMismatches.filter { !$0.isEmpty }
-            Issue.record(Comment(rawValue: validationSummary + " (first \(shown.count) shown)\n\n" + shown.joined(separator: "\n\n")))
-        }
+        validationMismatches.record(validationSummary)
         // Whole cases that both engines reject are fine, but most requests must really be compared.
         #expect(compared >= Self.casesPerSeed * Self.requestsPerCase * 8 / 10, "only \(compared) requests compared")
     }
@@ -213,16 +195,48 @@ struct DifferentialTests {
         return out.joined(separator: "\n")
     }
 
+    /// The mismatching request alone with only the policies the answers disagree on (renumbered from `policy0`),
+    /// re-run on both engines; the reduced case's text and answers if it still disagrees, else nil.
+    static func reduced(_ c: DiffCase, request i: Int, want: CedarOracle.Answer, got: CedarOracle.Answer) -> String? {
+        let ids = Set(want.reason).symmetricDifference(got.reason).union(Set(want.errors).symmetricDifference(got.errors))
+        var texts: [String] = []
+        var links: [DiffCase.Link] = []
+        for id in ids.sorted() {
+            if id.hasPrefix("policy"), let n = Int(id.dropFirst(6)), n < c.policies.count {
+                texts.append(c.policies[n])
+            } else if var link = c.links.first(where: { $0.newID == id }), let n = Int(link.templateID.dropFirst(6)), n < c.policies.count {
+                texts.append(c.policies[n])
+                link.templateID = "policy\(texts.count - 1)"
+                links.append(link)
+            }
+        }
+        let small = DiffCase(
+            seed: c.seed, index: c.index, policies: texts, links: links, entitiesJSON: c.entitiesJSON, requests: [c.requests[i]],
+            schema: c.schema)
+        guard let oracle = try? CedarOracle.run([small.oracleJSON]).first,
+            case .answered(let theirs, _) = oracle, case .answered(let ours, _) = Self.evaluate(small),
+            let w = theirs.first, let g = ours.first, w != g
+        else { return nil }
+        let listing = texts.enumerated().map { "// policy\($0.offset)\n\($0.element)" }.joined(separator: "\n")
+        let linked = links.map { "// \($0.newID) = \($0.templateID) with " + $0.values.map { "\($0.slot) = \($0.uid.cedar)" }.joined(separator: ", ") }
+        return """
+            reduced to \(texts.count) policies and this request, still different:
+              cedarpy: \(w)
+              ours:    \(g)
+            \(texts.isEmpty ? "(no policies)" : listing)\(linked.isEmpty ? "" : "\n" + linked.joined(separator: "\n"))
+            """
+    }
+
     static func report(_ c: DiffCase, request i: Int, want: CedarOracle.Answer, got: CedarOracle.Answer) -> String {
         let dir = Self.saveRepro(c)
         var entities = c.entitiesJSON
         if entities.count > 3000 { entities = String(entities.prefix(3000)) + "\n… (full file in \(dir))" }
+        let minimal = Self.reduced(c, request: i, want: want, got: got)
         return """
             MISMATCH seed \(c.seed) case \(c.index) request \(i) (rerun: CEDAR_DIFF_SEED=\(c.seed))
               cedarpy: \(want)
               ours:    \(got)
-            policies that differ:
-            \(Self.involvedPolicies(c, want, got))
+            \(minimal ?? "policies that differ:\n" + Self.involvedPolicies(c, want, got))
             request: \(c.requests[i].json)
             entities: \(entities)
             \(c.schema == nil ? "" : "schema: in \(dir)/schema.cedarschema (entities parsed and requests validated with it)\n")\
@@ -303,5 +317,24 @@ struct DifferentialTests {
         if let schema = c.schema { try? Data(schema.utf8).write(to: dir.appendingPathComponent("schema.cedarschema")) }
         try? Data(("{\"cases\":[" + c.oracleJSON + "]}").utf8).write(to: dir.appendingPathComponent("oracle-input.json"))
         return dir.path
+    }
+}
+
+/// Mismatch reports: every mismatch is counted, the first few are kept in full.
+struct MismatchLog {
+    private(set) var count = 0
+    private(set) var shown: [String] = []
+
+    mutating func add(_ report: @autoclosure () -> String) {
+        self.count += 1
+        if self.shown.count < 5 { self.shown.append(report()) }
+    }
+
+    /// Records one test issue with the summary and the kept reports, if there were any mismatches.
+    func record(_ summary: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        guard self.count > 0 else { return }
+        Issue.record(
+            Comment(rawValue: summary + " (first \(self.shown.count) shown)\n\n" + self.shown.joined(separator: "\n\n")),
+            sourceLocation: sourceLocation)
     }
 }

@@ -298,4 +298,21 @@ struct RequestJSONTests {
     func invalid(text: String) {
         #expect(throws: CedarError(.request, "")) { try Self.parse(text) }
     }
+
+    @Test("a context written as an entity or extension escape is not a record (as Cedar)", arguments: [
+        #"{"__entity": {"type": "User", "id": "x"}}"#,
+        #"{"__extn": {"fn": "ip", "arg": "1.1.1.1"}}"#,
+        #"{"__extn": {"fn": "nope", "arg": "1"}}"#,
+    ])
+    func escapedContext(context: String) {
+        for schema in [nil, JSONTestSchema.schema] {
+            #expect(throws: CedarError(.request, "")) { try Self.parse("{\(Self.base), \"context\": \(context)}", schema: schema) }
+        }
+    }
+
+    @Test("an incomplete escape in the context is an ordinary record, as in Cedar")
+    func incompleteEscape() throws {
+        let r = try Self.parse("{\(Self.base), \"context\": {\"__entity\": {\"type\": \"User\"}}}", schema: nil)
+        #expect(r.context["__entity"] == .record(["type": .string("User")]))
+    }
 }
