@@ -13,13 +13,36 @@ let package = Package(
     products: [
         .executable(name: "latch", targets: ["latch"]),
         .library(name: "LatchCore", targets: ["LatchCore"]),
+        .library(name: "LatchIdentity", targets: ["LatchIdentity"]),
+        .library(name: "LatchTesting", targets: ["LatchTesting"]),
     ],
     dependencies: [
         .package(path: "Packages/CedarPolicy"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Identity: 3.x or 4.x of swift-crypto, whichever the rest of the graph settles on.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // Store: SQLite (embedded default) and PostgreSQL (several nodes).
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "LatchCore", swiftSettings: settings),
+        .target(
+            name: "LatchIdentity",
+            dependencies: [
+                "LatchCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity", "LatchStoreSupport"], swiftSettings: settings),
         .executableTarget(
             name: "latch",
             dependencies: [
@@ -29,7 +52,56 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // Store: one implementation per backend of every repository protocol in the domain modules.
+        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity"], swiftSettings: settings),
+        .target(
+            name: "LatchSQLite",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings
+        ),
+        .target(
+            name: "LatchPostgres",
+            dependencies: [
+                "LatchCore",
+                "LatchIdentity",
+                "LatchStoreSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LatchStoreSupportTests",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchStoreSupport"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LatchSQLiteTests",
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchSQLite", "LatchTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LatchPostgresTests",
+            dependencies: [
+                "LatchCore",
+                "LatchIdentity",
+                "LatchPostgres",
+                "LatchStoreSupport",
+                "LatchTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
+        .testTarget(
+            name: "LatchIdentityTests",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchTesting"],
+            swiftSettings: settings
+        ),
         .testTarget(name: "LatchCLITests", dependencies: ["latch"], swiftSettings: settings),
     ]
 )

@@ -38,6 +38,8 @@ extension LatchError.Code {
     public static let configuration = Self("configuration")
     /// Something that should exist does not.
     public static let notFound = Self("notFound")
+    /// Something with the same identity already exists (a duplicate id on create).
+    public static let conflict = Self("conflict")
     /// A bug: an internal invariant did not hold.
     public static let internalError = Self("internal")
 }

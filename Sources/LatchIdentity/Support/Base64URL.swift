@@ -1,0 +1,111 @@
+/// Unpadded base64url (RFC 4648 §5) as JWS uses it, and standard base64 for `x5c`.
+///
+/// The decoder is strict: only the base64url alphabet, no padding, no whitespace, and the unused
+/// low bits of the last character must be zero (so every token has exactly one encoding).
+public enum Base64URL {
+    static let urlAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let standardAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let decodeTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in urlAlphabet.enumerated() { table[Int(c)] = UInt8(i) }
+        return table
+    }()
+    private static let standardDecodeTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in standardAlphabet.enumerated() { table[Int(c)] = UInt8(i) }
+        return table
+    }()
+
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        String(decoding: encodeBytes(bytes, alphabet: urlAlphabet, pad: false), as: UTF8.self)
+    }
+
+    /// Standard base64 with padding (for `x5c` and PEM-like uses).
+    public static func encodeStandard(_ bytes: some Collection<UInt8>) -> String {
+        String(decoding: encodeBytes(bytes, alphabet: standardAlphabet, pad: true), as: UTF8.self)
+    }
+
+    static func encodeBytes(_ bytes: some Collection<UInt8>, alphabet: [UInt8], pad: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var iterator = bytes.makeIterator()
+        while let b0 = iterator.next() {
+            let b1 = iterator.next()
+            let b2 = iterator.next()
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
+            if let b1 {
+                out.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
+            } else if pad {
+                out.append(UInt8(ascii: "="))
+            }
+            if let b2 {
+                out.append(alphabet[Int(b2 & 0x3F)])
+            } else if pad {
+                out.append(UInt8(ascii: "="))
+            }
+        }
+        return out
+    }
+
+    /// Decodes unpadded base64url; nil if any character is outside the alphabet or the length or
+    /// trailing bits are not canonical.
+    public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+        decode(text, table: decodeTable)
+    }
+
+    /// Decodes standard base64, padding optional but canonical when present.
+    public static func decodeStandard(_ text: String) -> [UInt8]? {
+        var bytes = Array(text.utf8)
+        var pads = 0
+        while bytes.last == UInt8(ascii: "=") && pads < 2 {
+            bytes.removeLast()
+            pads += 1
+        }
+        if pads > 0 && (bytes.count + pads) % 4 != 0 { return nil }
+        return decode(bytes, table: standardDecodeTable)
+    }
+
+    static func decode(_ text: some Collection<UInt8>, table: [UInt8]) -> [UInt8]? {
+        let count = text.count
+        if count % 4 == 1 { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 3 / 4)
+        var acc: UInt32 = 0
+        var bits = 0
+        for c in text {
+            let v = table[Int(c)]
+            if v == 0xFF { return nil }
+            acc = (acc << 6) | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+            }
+        }
+        // Leftover bits must be zero for a canonical encoding.
+        if bits > 0 && (acc & ((1 << UInt32(bits)) - 1)) != 0 { return nil }
+        return out
+    }
+}
+
+/// Compares two byte sequences in time that depends only on their lengths.
+///
+/// - Important: use for secrets (tokens, MACs); `==` on arrays returns at the first difference.
+public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+    if a.count != b.count { return false }
+    var diff: UInt8 = 0
+    for (x, y) in zip(a, b) { diff |= x ^ y }
+    return diff == 0
+}
+
+/// Lowercase hexadecimal.
+public func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}

@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import LatchCore
+public import LatchIdentity
+import LatchStoreSupport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+#if canImport(Glibc)
+private let closeDescriptor = Glibc.close
+#elseif canImport(Musl)
+private let closeDescriptor = Musl.close
+#elseif canImport(Darwin)
+private let closeDescriptor = Darwin.close
+#endif
+
+/// Settings of the embedded SQLite store.
+public struct SQLiteStoreConfiguration: Sendable {
+    /// How long a write waits for another process (the CLI, a second server) holding the write
+    /// lock before failing with `SQLITE_BUSY`. Default 5 seconds.
+    public var busyTimeout: Duration = .seconds(5)
+    /// Concurrent read connections. Default 4.
+    public var maximumReaderCount: Int = 4
+
+    public init() {}
+}
+
+/// The identity store in one SQLite file: `<data-dir>/latch.sqlite` (the embedded default).
+///
+/// A GRDB `DatabasePool`: one writer and several readers over a WAL journal, so reads never wait
+/// for writes. Schema migrations run with GRDB's `DatabaseMigrator` when the store opens.
+///
+/// Durability: `journal_mode=WAL` with `synchronous=FULL`. GRDB sets `NORMAL` for WAL pools,
+/// which survives a crash of the process but may lose the last commits on a power cut or kernel
+/// crash (the WAL is synced only at checkpoints). A write this store acknowledges must survive
+/// both, so the writer connection is switched to `FULL`: every commit syncs the WAL before
+/// returning. The cost is one `fsync` per write transaction; writes here are rare (entries,
+/// key rotation, join tokens).
+///
+/// Several processes may open the same file (a running server and `latch entry create
+/// --data-dir`): write transactions are `BEGIN IMMEDIATE` and wait up to
+/// ``SQLiteStoreConfiguration/busyTimeout`` for the lock; ``entriesRevision()`` reads a counter
+/// row bumped in the same transaction as every entry change, so one process sees another's
+/// changes on its next read.
+///
+/// - Important: the file holds sealed CA keys and join-token hashes: it is created (and kept)
+///   with mode 0600, its directory with 0700 when this store creates it.
+public final class SQLiteIdentityStore: IdentityStore {
+    /// The file name inside a data directory.
+    public static let fileName = "latch.sqlite"
+
+    /// Path of the database file.
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) `<dataDirectory>/latch.sqlite`, creating the directory (0700).
+    public convenience init(dataDirectory: String, configuration: SQLiteStoreConfiguration = .init()) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw LatchError(.configuration, "data directory \(dataDirectory) exists and is not a directory")
+            }
+        } else {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw LatchError(.io, "cannot create data directory \(dataDirectory): \(error)")
+            }
+        }
+        try self.init(path: (dataDirectory as NSString).appendingPathComponent(Self.fileName), configuration: configuration)
+    }
+
+    /// Opens (creating if needed) the database file at `path` and applies pending migrations.
+    public init(path: String, configuration: SQLiteStoreConfiguration = .init()) throws {
+        self.path = path
+        try Self.restrictPermissions(path, create: true)
+
+        var config = Configuration()
+        config.label = "latch.store"
+        config.foreignKeysEnabled = true
+        config.maximumReaderCount = max(1, configuration.maximumReaderCount)
+        let timeout = configuration.busyTimeout.components
+        config.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            // After GRDB's WAL setup, which sets NORMAL: see the type's documentation.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+                guard level == 2 else {
+                    throw LatchError(.internalError, "SQLite refused synchronous=FULL (got \(level.map(String.init) ?? "nil"))")
+                }
+            }
+            // A file migrated by a newer Latch has tables this version does not know: refuse it
+            // rather than write rows the newer schema may not accept.
+            if try pool.read({ db in try Self.migrator.hasBeenSuperseded(db) }) {
+                throw LatchError(.configuration, "\(path) was written by a newer Latch (unknown schema migrations); upgrade Latch")
+            }
+            try Self.migrator.migrate(pool)
+        } catch let error as LatchError {
+            throw error
+        } catch {
+            throw LatchError(.io, "cannot open SQLite store \(path): \(error)")
+        }
+        self.pool = pool
+        for suffix in ["-wal", "-shm"] {
+            try Self.restrictPermissions(path + suffix, create: false)
+        }
+    }
+
+    /// Closes every connection. Later calls on this store fail.
+    public func close() throws {
+        try self.pool.close()
+    }
+
+    /// The migrations in ``StoreSchema`` as GRDB migrations (recorded in `grdb_migrations`).
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in StoreSchema.migrations {
+            migrator.registerMigration("\(migration.version) \(migration.name)") { db in
+                for statement in migration.statements(.sqlite) {
+                    try db.execute(sql: statement)
+                }
+            }
+        }
+        return migrator
+    }
+
+    /// The versions of the applied migrations, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await self.pool.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// Creates the file with 0600 if asked and missing; sets 0600 on an existing file.
+    private static func restrictPermissions(_ path: String, create: Bool) throws {
+        if create {
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw LatchError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+            _ = closeDescriptor(fd)
+        }
+        if chmod(path, 0o600) != 0, errno != ENOENT {
+            throw LatchError(.io, "cannot set mode 0600 on \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+/// The tables both stores create, written once with the few type names that differ.
+///
+/// Same tables and columns on SQLite and PostgreSQL: times are `BIGINT` milliseconds since the
+/// Unix epoch, blobs `BLOB`/`BYTEA`, attributes canonical JSON text (``AttributesJSON``), and
+/// text keys compare by UTF-8 bytes (SQLite's `BINARY`, PostgreSQL's `"C"` collation) so ordering
+/// by id is the same everywhere.
+///
+/// Migrations are append-only: never edit a released one, add the next.
+public enum StoreSchema {
+    public enum Dialect: Sendable {
+        case sqlite, postgres
+
+        var int64: String { self == .sqlite ? "INTEGER" : "BIGINT" }
+        var blob: String { self == .sqlite ? "BLOB" : "BYTEA" }
+        var key: String { self == .sqlite ? "TEXT" : "TEXT COLLATE \"C\"" }
+        var tableOptions: String { self == .sqlite ? " STRICT" : "" }
+    }
+
+    public struct Migration: Sendable {
+        /// Applied in increasing order; recorded once applied.
+        public let version: Int
+        public let name: String
+        /// Statements, each run on its own, inside one transaction.
+        public let statements: @Sendable (Dialect) -> [String]
+    }
+
+    /// The name of the `store_revisions` row that counts changes to registration entries.
+    public static let entriesRevisionName = "entries"
+
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "identity store") { d in
+            [
+                """
+                CREATE TABLE registration_entries (
+                    id \(d.key) NOT NULL PRIMARY KEY,
+                    spiffe_id TEXT NOT NULL,
+                    x509_svid_ttl \(d.int64) NOT NULL,
+                    jwt_svid_ttl \(d.int64) NOT NULL,
+                    attributes TEXT NOT NULL,
+                    created_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                "CREATE INDEX registration_entries_by_creation ON registration_entries (created_at, id)",
+                "CREATE INDEX registration_entries_by_spiffe_id ON registration_entries (spiffe_id)",
+                """
+                CREATE TABLE registration_selectors (
+                    entry_id \(d.key) NOT NULL REFERENCES registration_entries (id) ON DELETE CASCADE,
+                    type \(d.key) NOT NULL,
+                    value \(d.key) NOT NULL,
+                    PRIMARY KEY (entry_id, type, value)
+                )\(d.tableOptions)
+                """,
+                "CREATE INDEX registration_selectors_by_selector ON registration_selectors (type, value)",
+                """
+                CREATE TABLE store_revisions (
+                    name \(d.key) NOT NULL PRIMARY KEY,
+                    revision \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.entriesRevisionName)', 0)",
+                """
+                CREATE TABLE ca_keys (
+                    key_id \(d.key) NOT NULL PRIMARY KEY,
+                    purpose TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    sealed_private_key \(d.blob) NOT NULL,
+                    certificate_der \(d.blob),
+                    not_before \(d.int64) NOT NULL,
+                    not_after \(d.int64) NOT NULL,
+                    created_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                "CREATE INDEX ca_keys_by_purpose ON ca_keys (purpose, created_at, key_id)",
+                """
+                CREATE TABLE join_tokens (
+                    token_hash \(d.blob) NOT NULL PRIMARY KEY,
+                    selector_value TEXT NOT NULL,
+                    expires_at \(d.int64) NOT NULL,
+                    created_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                "CREATE INDEX join_tokens_by_expiry ON join_tokens (expires_at)",
+            ]
+        }
+    ]
+}

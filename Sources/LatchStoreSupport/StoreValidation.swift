@@ -1,0 +1,79 @@
+public import LatchCore
+public import LatchIdentity
+
+/// Checks both stores make before writing, so they reject the same input with the same error.
+///
+/// Text columns never hold U+0000 (PostgreSQL's `text` cannot), identifiers are bounded, and the
+/// invariants the domain types document (non-empty selectors, positive TTLs) hold in storage even
+/// when a caller built the value with a non-validating initializer.
+public enum StoreValidation {
+    /// Longest entry id, key id or selector part accepted, in UTF-8 bytes.
+    public static let maxIdentifierBytes = 255
+    /// Longest selector value accepted, in UTF-8 bytes.
+    public static let maxSelectorValueBytes = 4096
+    /// Most selectors one entry may require.
+    public static let maxSelectorsPerEntry = 256
+
+    public static func validate(_ entry: RegistrationEntry) throws(LatchError) {
+        try Self.identifier(entry.id, "entry id")
+        guard !entry.selectors.isEmpty else {
+            throw LatchError(.invalidInput, "entry \(entry.id): at least one selector is required")
+        }
+        guard entry.selectors.count <= Self.maxSelectorsPerEntry else {
+            throw LatchError(.invalidInput, "entry \(entry.id): more than \(Self.maxSelectorsPerEntry) selectors")
+        }
+        for selector in entry.selectors {
+            try Self.selector(selector)
+        }
+        guard entry.x509SVIDTTL > 0, entry.jwtSVIDTTL > 0 else {
+            throw LatchError(.invalidInput, "entry \(entry.id): SVID TTLs must be positive seconds")
+        }
+    }
+
+    public static func selector(_ selector: Selector) throws(LatchError) {
+        let typeOK =
+            !selector.type.isEmpty && selector.type.utf8.count <= Self.maxIdentifierBytes
+            && selector.type.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
+        guard typeOK else {
+            throw LatchError(.invalidInput, "selector type must be 1-\(Self.maxIdentifierBytes) bytes of [a-z0-9_-]")
+        }
+        guard !selector.value.isEmpty, selector.value.utf8.count <= Self.maxSelectorValueBytes,
+            !selector.value.utf8.contains(0)
+        else {
+            throw LatchError(
+                .invalidInput, "selector value must be 1-\(Self.maxSelectorValueBytes) bytes without U+0000 (type \(selector.type))")
+        }
+    }
+
+    public static func validate(_ key: StoredKey) throws(LatchError) {
+        try Self.identifier(key.keyID, "key id")
+        guard !key.sealedPrivateKey.isEmpty else {
+            throw LatchError(.invalidInput, "key \(key.keyID): sealed private key is empty")
+        }
+    }
+
+    public static func validate(_ token: StoredJoinToken) throws(LatchError) {
+        try Self.tokenHash(token.tokenHash)
+        guard !token.selectorValue.isEmpty, token.selectorValue.utf8.count <= Self.maxSelectorValueBytes,
+            !token.selectorValue.utf8.contains(0)
+        else {
+            throw LatchError(.invalidInput, "join token selector value must be 1-\(Self.maxSelectorValueBytes) bytes without U+0000")
+        }
+    }
+
+    /// A token hash is a digest: 16 to 64 bytes (SHA-256 gives 32).
+    public static func tokenHash(_ hash: [UInt8]) throws(LatchError) {
+        guard (16...64).contains(hash.count) else {
+            throw LatchError(.invalidInput, "join token hash must be 16-64 bytes (got \(hash.count))")
+        }
+    }
+
+    public static func identifier(_ value: String, _ what: String) throws(LatchError) {
+        guard !value.isEmpty, value.utf8.count <= Self.maxIdentifierBytes, !value.utf8.contains(0) else {
+            throw LatchError(.invalidInput, "\(what) must be 1-\(Self.maxIdentifierBytes) bytes without U+0000")
+        }
+    }
+}

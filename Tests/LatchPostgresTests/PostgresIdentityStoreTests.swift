@@ -1,0 +1,150 @@
+import Foundation
+import LatchCore
+import LatchIdentity
+import LatchStoreSupport
+import LatchTesting
+import PostgresNIO
+import Testing
+
+@testable import LatchPostgres
+
+@Suite("PostgresStoreConfiguration")
+struct PostgresStoreConfigurationTests {
+    @Test(
+        "URLs parse into host, port, user, password, database, TLS mode and schema",
+        arguments: [
+            ("postgres://u:p@db.example:6543/latch", "db.example", 6543, "u", "p", "latch", PostgresStoreConfiguration.TLSMode.prefer, nil),
+            ("postgresql://u@localhost/latch?sslmode=disable", "localhost", 5432, "u", nil, "latch", .disable, nil),
+            ("postgres://u:p%40ss%2Fw@127.0.0.1:5/d?sslmode=verify-full&schema=latch_1", "127.0.0.1", 5, "u", "p@ss/w", "d", .require, "latch_1"),
+            ("postgres://a%20b:x@h/d?sslmode=require", "h", 5432, "a b", "x", "d", .require, nil),
+        ] as [(String, String, Int, String, String?, String, PostgresStoreConfiguration.TLSMode, String?)])
+    func parsesURL(
+        _ url: String, host: String, port: Int, user: String, password: String?, database: String,
+        tls: PostgresStoreConfiguration.TLSMode, schema: String?
+    ) throws {
+        let configuration = try PostgresStoreConfiguration(url: url)
+        #expect(configuration.host == host)
+        #expect(configuration.port == port)
+        #expect(configuration.username == user)
+        #expect(configuration.password?.unredacted == password)
+        #expect(configuration.database == database)
+        #expect(configuration.tls == tls)
+        #expect(configuration.schema == schema)
+    }
+
+    @Test(
+        "malformed URLs are configuration errors that never echo the password",
+        arguments: [
+            "", "not a url", "mysql://u:secretpw@h/d", "postgres://u:secretpw@/d", "postgres://:secretpw@h/d",
+            "postgres://u:secretpw@h", "postgres://u:secretpw@h/", "postgres://u:secretpw@h/a/b",
+            "postgres://u:secretpw@h/d?sslmode=bogus", "postgres://u:secretpw@h/d?unknown=1",
+            "postgres://u:secretpw@h/d?schema=Upper", "postgres://u:secretpw@h/d?schema=1abc",
+            "postgres://u:secretpw@h/d?schema=a%22b", "postgres://u:secretpw@h/d?schema=" + String(repeating: "s", count: 64),
+        ])
+    func rejectsURL(_ url: String) {
+        do {
+            _ = try PostgresStoreConfiguration(url: url)
+            Issue.record("accepted \(url)")
+        } catch {
+            #expect(error.code == .configuration)
+            #expect(!error.message.contains("secretpw"))
+        }
+    }
+
+    @Test("the description shows where it connects but not the password")
+    func descriptionRedactsPassword() throws {
+        let configuration = try PostgresStoreConfiguration(url: "postgres://latch:hunter2@db:5432/latch?schema=s")
+        #expect(configuration.description == "postgres://latch:<redacted>@db:5432/latch?sslmode=prefer&schema=s")
+        #expect(!"\(configuration)".contains("hunter2"))
+        #expect(!String(reflecting: configuration).contains("hunter2"))
+    }
+}
+
+@Suite("PostgreSQL test environment")
+struct PostgresTestEnvironmentTests {
+    @Test("on CI the PostgreSQL URL is set, so the PostgreSQL suites really ran", .enabled(if: PostgresTestEnvironment.isCI))
+    func urlSetOnCI() {
+        #expect(PostgresTestEnvironment.url != nil, "CI=true but LATCH_TEST_POSTGRES_URL is missing: .ci/run must start PostgreSQL")
+    }
+}
+
+@Suite("PostgresIdentityStore", .enabled(if: PostgresTestEnvironment.shouldRun, PostgresTestEnvironment.skipNote))
+struct PostgresIdentityStoreTests {
+    @Test("nodes migrating one fresh database at once apply each migration exactly once")
+    func concurrentMigrations() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+                        store in try await store.appliedMigrations()
+                    }
+                }
+            }
+            return try await group.reduce(into: [[Int]]()) { $0.append($1) }
+        }
+        let versions = StoreSchema.migrations.map(\.version)
+        #expect(applied.count == 6)
+        #expect(applied.allSatisfy { $0 == versions })
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) { store in
+            let rows = try await store.client.query("SELECT count(*) FROM latch_migrations").collect()
+            #expect(try rows.first?.decode(Int64.self) == Int64(versions.count))
+            #expect(try await store.entriesRevision() == 0, "the seed row was inserted once")
+        }
+        await fixture.remove()
+    }
+
+    @Test("a database migrated by a newer Latch is refused with a configuration error")
+    func refusesNewerSchema() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            try await store.client.query("INSERT INTO latch_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
+        }
+        await #expect(throws: LatchError(.configuration, "")) {
+            try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) { _ in }
+        }
+        await fixture.remove()
+    }
+
+    @Test("tables live in the configured schema, not in public")
+    func schemaIsolation() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) { store in
+            let rows = try await store.client.query(
+                "SELECT table_schema FROM information_schema.tables WHERE table_name = 'registration_entries' AND table_schema = \(fixture.schema)"
+            ).collect()
+            #expect(rows.count == 1)
+        }
+        await fixture.remove()
+    }
+
+    @Test("a hand-edited row that no longer parses is reported, not skipped")
+    func corruptRowReported() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) { store in
+            try await store.createEntry(try ConformanceValues.entry("bad", selectors: ["unix:uid:1"]))
+            try await store.client.query("UPDATE registration_entries SET attributes = '{\"a\":null}'")
+            await #expect(throws: LatchError(.internalError, "")) { try await store.listEntries() }
+        }
+        await fixture.remove()
+    }
+}
+
+@Suite("PostgresIdentityStore durability", .enabled(if: PostgresTestEnvironment.shouldRun, PostgresTestEnvironment.skipNote))
+struct PostgresDurabilityTests {
+    @Test("the test server acknowledges commits only once durable (fsync on, synchronous_commit on)")
+    func serverCommitsDurably() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            #expect(try await store.serverCommitsDurably())
+        }
+        await fixture.remove()
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import LatchCore
+import LatchIdentity
+import LatchTesting
+import Testing
+
+@testable import LatchSQLite
+
+@Suite("SQLiteIdentityStore")
+struct SQLiteIdentityStoreTests {
+    private func mode(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    @Test("a data directory holds latch.sqlite with mode 0600 (and its WAL files), the directory 0700")
+    func layoutAndPermissions() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let nested = fixture.dataDirectory + "/nested/data"
+        let store = try SQLiteIdentityStore(dataDirectory: nested)
+        defer { try? store.close() }
+        try await store.createEntry(try ConformanceValues.entry("e", selectors: ["unix:uid:1"]))
+        #expect(store.path == nested + "/latch.sqlite")
+        #expect(try self.mode(nested) == 0o700)
+        for file in ["latch.sqlite", "latch.sqlite-wal", "latch.sqlite-shm"] {
+            let path = nested + "/" + file
+            #expect(FileManager.default.fileExists(atPath: path), "\(file) exists")
+            #expect(try self.mode(path) == 0o600, "\(file) mode")
+        }
+    }
+
+    @Test("an existing world-readable file is narrowed to 0600 when opened")
+    func narrowsPermissions() throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(atPath: fixture.dataDirectory, withIntermediateDirectories: true)
+        let path = fixture.dataDirectory + "/latch.sqlite"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644]))
+        let store = try SQLiteIdentityStore(path: path)
+        defer { try? store.close() }
+        #expect(try self.mode(path) == 0o600)
+    }
+
+    @Test("a data directory path that is a file is a configuration error")
+    func dataDirectoryIsAFile() throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(atPath: fixture.dataDirectory, withIntermediateDirectories: true)
+        let file = fixture.dataDirectory + "/plain"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        #expect(throws: LatchError(.configuration, "")) { try SQLiteIdentityStore(dataDirectory: file) }
+    }
+
+    @Test("a file that is not SQLite is an I/O error, not a crash")
+    func notADatabase() throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(atPath: fixture.dataDirectory, withIntermediateDirectories: true)
+        let path = fixture.dataDirectory + "/latch.sqlite"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x42, count: 4096)))
+        #expect(throws: LatchError(.io, "")) { try SQLiteIdentityStore(path: path) }
+    }
+
+    @Test("the journal is WAL and the writer syncs every commit (synchronous=FULL)")
+    func durabilitySettings() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        let (journal, synchronous) = try await store.pool.write { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(journal == "wal")
+        #expect(synchronous == 2, "2 is FULL")
+    }
+
+    @Test("migrations are recorded once and not re-applied on reopen")
+    func migrationsRecorded() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        for _ in 0..<2 {
+            let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+            #expect(try await store.appliedMigrations() == ["1 identity store"])
+            try store.close()
+        }
+    }
+
+    @Test("a file migrated by a newer Latch is refused with a configuration error")
+    func refusesNewerSchema() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        try await store.pool.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('999 from the future')")
+        }
+        try store.close()
+        #expect(throws: LatchError(.configuration, "")) { try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory) }
+    }
+
+    @Test("a change committed through another connection (as another process would) bumps the revision")
+    func revisionSeesForeignWrites() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        let before = try await store.entriesRevision()
+        // A plain connection on the same file, outside the store (like `latch entry create` in another process).
+        let other = try DatabaseQueue(path: store.path)
+        try await SQLiteIdentityStore(path: store.path).createEntry(try ConformanceValues.entry("o", selectors: ["unix:uid:5"]))
+        let revisionSeenByOther = try await other.read { db in
+            try Int64.fetchOne(db, sql: "SELECT revision FROM store_revisions WHERE name = 'entries'")
+        }
+        try other.close()
+        #expect(try await store.entriesRevision() == before + 1)
+        #expect(revisionSeenByOther == before + 1)
+        #expect(try await store.entry(id: "o") != nil)
+    }
+
+    @Test("a hand-edited row that no longer parses is reported, not skipped")
+    func corruptRowReported() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        try await store.createEntry(try ConformanceValues.entry("bad", selectors: ["unix:uid:1"]))
+        try await store.pool.write { db in
+            try db.execute(sql: "UPDATE registration_entries SET spiffe_id = 'spiffe://UPPER/x' WHERE id = 'bad'")
+        }
+        await #expect(throws: LatchError(.internalError, "")) { try await store.listEntries() }
+        try await store.pool.write { db in
+            try db.execute(sql: "UPDATE registration_entries SET spiffe_id = 'spiffe://example.org/x', attributes = '{\"a\":1.5}'")
+        }
+        await #expect(throws: LatchError(.internalError, "")) { try await store.entry(id: "bad") }
+    }
+}
