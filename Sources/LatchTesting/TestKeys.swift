@@ -31,14 +31,7 @@ public enum TestKeys {
         seed: String = "x509-ca", now: Int64 = epoch, lifetime: Int64 = 86_400_000,
         trustDomain: TrustDomain = trustDomain
     ) -> CAKey {
-        // Fixed inputs; generation failing would be a bug in the fixture.
-        guard
-            var key = try? CAKey.generate(
-                purpose: .x509Authority, trustDomain: trustDomain, now: now, lifetime: lifetime,
-                privateKey: p256(seed))
-        else { fatalError("test CA fixture") }
-        key.state = .active
-        return key
+        activeKey(.x509Authority, seed: seed, now: now, lifetime: lifetime, trustDomain: trustDomain)
     }
 
     /// An active JWT signing key.
@@ -46,11 +39,18 @@ public enum TestKeys {
         seed: String = "jwt", now: Int64 = epoch, lifetime: Int64 = 86_400_000,
         trustDomain: TrustDomain = trustDomain
     ) -> CAKey {
+        activeKey(.jwtSigning, seed: seed, now: now, lifetime: lifetime, trustDomain: trustDomain)
+    }
+
+    /// An active key of `purpose` from a deterministic private key.
+    private static func activeKey(
+        _ purpose: KeyPurpose, seed: String, now: Int64, lifetime: Int64, trustDomain: TrustDomain
+    ) -> CAKey {
+        // Fixed inputs; generation failing would be a bug in the fixture.
         guard
             var key = try? CAKey.generate(
-                purpose: .jwtSigning, trustDomain: trustDomain, now: now, lifetime: lifetime,
-                privateKey: p256(seed))
-        else { fatalError("test JWT key fixture") }
+                purpose: purpose, trustDomain: trustDomain, now: now, lifetime: lifetime, privateKey: p256(seed))
+        else { fatalError("test \(purpose.rawValue) key fixture") }
         key.state = .active
         return key
     }

@@ -20,11 +20,7 @@ struct ConformanceDecisionTests {
     }
 
     static func check(_ source: ConformanceRunner.Source) async throws {
-        let tally = try await ConformanceRunner.run(source, check: ConformanceRunner.checkDecisions)
-        let title = "\(source.rawValue) decisions"
-        print(tally.summary(title, caseName: "requests"))
-        #expect(tally.files > 0, "no test files found")
-        if !tally.isClean { Issue.record(Comment(rawValue: tally.report(title, caseName: "requests"))) }
+        try await expectClean(source, "decisions", caseName: "requests", check: ConformanceRunner.checkDecisions)
     }
 }
 
@@ -43,10 +39,19 @@ struct ConformanceValidationTests {
     }
 
     static func check(_ source: ConformanceRunner.Source) async throws {
-        let tally = try await ConformanceRunner.run(source, check: ConformanceRunner.checkValidation)
-        let title = "\(source.rawValue) validation"
-        print(tally.summary(title, caseName: "files"))
-        #expect(tally.files > 0, "no test files found")
-        if !tally.isClean { Issue.record(Comment(rawValue: tally.report(title, caseName: "files"))) }
+        try await expectClean(source, "validation", caseName: "files", check: ConformanceRunner.checkValidation)
     }
+}
+
+/// Runs one conformance check over a source, prints its counts, and records one issue listing
+/// every disagreement (counts, then the first cases in detail).
+private func expectClean(
+    _ source: ConformanceRunner.Source, _ what: String, caseName: String,
+    check: @escaping @Sendable (IntegrationTestFile) -> ConformanceTally
+) async throws {
+    let tally = try await ConformanceRunner.run(source, check: check)
+    let title = "\(source.rawValue) \(what)"
+    print(tally.summary(title, caseName: caseName))
+    #expect(tally.files > 0, "no test files found")
+    if !tally.isClean { Issue.record(Comment(rawValue: tally.report(title, caseName: caseName))) }
 }

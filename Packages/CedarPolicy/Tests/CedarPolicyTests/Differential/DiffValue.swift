@@ -69,7 +69,8 @@ enum DiffText {
         "permit", "forbid", "when", "unless", "__cedar",
     ]
 
-    /// A Cedar string literal: quotes, backslashes and control characters escaped, other characters as they are
+    /// A Cedar string literal, written here rather than with the engine's `CedarText.quoted` so the generator
+    /// never depends on the code under test: quotes, backslashes and control characters escaped, others as they are
     /// (or, for some non-ASCII ones, as `\u{…}` escapes, which Cedar also accepts).
     static func cedarString(_ s: String) -> String {
         var out = "\""
