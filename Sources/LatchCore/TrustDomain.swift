@@ -27,8 +27,9 @@ public struct TrustDomain: Hashable, Sendable, Comparable, CustomStringConvertib
         self.name = string
     }
 
-    /// Skips validation: only for names already checked (e.g. a substring `SPIFFEID` validated).
-    init(unchecked name: String) { self.name = name }
+    /// Skips validation: only for names already checked (a substring `SPIFFEID` validated, a
+    /// literal such as the default `latch.local`).
+    public init(unchecked name: String) { self.name = name }
 
     /// `spiffe://<name>`: the SPIFFE ID that names the trust domain itself.
     public var idString: String { "spiffe://" + self.name }

@@ -2,11 +2,11 @@ import ArgumentParser
 
 /// The `latch` command line: a thin entry point; each command lives in `Commands/<Group>/`.
 @main
-struct Latch: ParsableCommand {
+struct Latch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latch",
         abstract: "Latch: the runtime access layer for AI agents.",
         version: "0.1.0",
-        subcommands: [PolicyCommand.self]
+        subcommands: [ServeCommand.self, EntryCommand.self, PolicyCommand.self]
     )
 }

@@ -31,7 +31,9 @@ struct LatchProcess {
     }()
 
     /// Runs `latch arguments…` in `directory`, feeding `stdin` (empty input when nil).
-    static func run(_ arguments: [String], in directory: TemporaryDirectory, stdin: String? = nil) throws -> Result {
+    static func run(
+        _ arguments: [String], in directory: TemporaryDirectory, stdin: String? = nil, executable: URL = Self.binary
+    ) throws -> Result {
         let id = UUID().uuidString
         let outURL = directory.url.appendingPathComponent(".stdout-\(id)")
         let errURL = directory.url.appendingPathComponent(".stderr-\(id)")
@@ -49,7 +51,7 @@ struct LatchProcess {
         }
 
         let process = Process()
-        process.executableURL = self.binary
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory.url
         process.standardOutput = out

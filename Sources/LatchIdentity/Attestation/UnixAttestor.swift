@@ -1,5 +1,6 @@
 import Crypto
 public import LatchCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +33,13 @@ public protocol ProcessFileSystem: Sendable {
 /// The real file system, optionally under a root directory (tests build a fake `proc/` there).
 public struct HostProcessFileSystem: ProcessFileSystem {
     public let root: String
-    public init(root: String = "") { self.root = root }
+    /// Remembers executable digests by file identity, so a server attesting the same programs
+    /// over and over does not re-read them (nil: hash on every call).
+    public let digestCache: FileDigestCache?
+    public init(root: String = "", digestCache: FileDigestCache? = nil) {
+        self.root = root
+        self.digestCache = digestCache
+    }
 
     public func readFile(_ path: String, limit: Int) throws(LatchError) -> [UInt8] {
         try readWholeFile(path: self.root + path, limit: limit)
@@ -49,6 +56,10 @@ public struct HostProcessFileSystem: ProcessFileSystem {
         let fd = open(self.root + path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LatchError(.io, "cannot open \(path) (errno \(errno))") }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw LatchError(.io, "cannot stat \(path) (errno \(errno))") }
+        let identity = FileDigestCache.FileIdentity(info)
+        if let cached = self.digestCache?.digest(for: identity) { return cached }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -60,7 +71,46 @@ public struct HostProcessFileSystem: ProcessFileSystem {
             if n == 0 { break }
             hasher.update(data: buffer[0..<n])
         }
-        return Array(hasher.finalize())
+        let digest = Array(hasher.finalize())
+        self.digestCache?.store(digest, for: identity)
+        return digest
+    }
+}
+
+/// SHA-256 digests of files keyed by what identifies their contents: device, inode, size and
+/// modification and status-change times (in nanoseconds). Any write or replacement of the file
+/// changes the key, so a stale digest is never returned for changed contents.
+///
+/// Bounded: when full (default 1,024 files) it starts over.
+public final class FileDigestCache: Sendable {
+    struct FileIdentity: Hashable {
+        let device: UInt64
+        let inode: UInt64
+        let size: Int64
+        let modified: Int64
+        let changed: Int64
+
+        init(_ info: stat) {
+            self.device = UInt64(info.st_dev)
+            self.inode = UInt64(info.st_ino)
+            self.size = Int64(info.st_size)
+            self.modified = Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec)
+            self.changed = Int64(info.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_ctim.tv_nsec)
+        }
+    }
+
+    private let digests = Mutex<[FileIdentity: [UInt8]]>([:])
+    private let capacity: Int
+
+    public init(capacity: Int = 1024) { self.capacity = capacity }
+
+    func digest(for identity: FileIdentity) -> [UInt8]? { self.digests.withLock { $0[identity] } }
+
+    func store(_ digest: [UInt8], for identity: FileIdentity) {
+        self.digests.withLock { digests in
+            if digests.count >= self.capacity { digests.removeAll(keepingCapacity: true) }
+            digests[identity] = digest
+        }
     }
 }
 

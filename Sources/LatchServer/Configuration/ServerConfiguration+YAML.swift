@@ -1,0 +1,101 @@
+public import LatchCore
+import Yams
+
+extension ServerConfiguration {
+    /// The keys a configuration file may contain; any other key is an error (a misspelled setting
+    /// must not silently fall back to its default).
+    public static let keys: [String] = [
+        "trust_domain", "data_dir", "listen", "workload_api_socket", "workload_api_socket_mode", "issuer", "database_url",
+        "kek_file", "x509_ca_lifetime", "jwt_key_lifetime", "rotation_check_interval", "entry_poll_interval",
+        "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level",
+    ]
+
+    /// Largest configuration file read, bytes.
+    public static let maxFileSize = 64 * 1024
+
+    /// Parses a YAML mapping of the keys above. Errors name the key and what was expected.
+    public init(yaml text: String) throws(LatchError) {
+        guard text.utf8.count <= Self.maxFileSize else { throw LatchError(.configuration, "configuration larger than 64 KiB") }
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            throw LatchError(.configuration, "configuration is not valid YAML: \(error)")
+        }
+        self = .defaults
+        guard let node else { return }
+        guard let mapping = node.mapping else { throw LatchError(.configuration, "configuration must be a YAML mapping of settings") }
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw LatchError(.configuration, "configuration keys must be strings") }
+            try self.apply(key: key, value: value)
+        }
+    }
+
+    /// Every setting at its default (trust domain `latch.local`).
+    public static var defaults: ServerConfiguration {
+        ServerConfiguration(trustDomain: TrustDomain(unchecked: "latch.local"))
+    }
+
+    private mutating func apply(key: String, value: Node) throws(LatchError) {
+        func string() throws(LatchError) -> String {
+            guard let s = value.scalar?.string, value.scalar != nil else { throw LatchError(.configuration, "\(key) must be a string") }
+            return s
+        }
+        func duration() throws(LatchError) -> Duration {
+            let text = try string()
+            guard let d = Self.parseDuration(text), d > .zero else {
+                throw LatchError(.configuration, "\(key) must be a positive duration such as 500ms, 10s, 5m, 2h or 7d (got \"\(text)\")")
+            }
+            return d
+        }
+        switch key {
+        case "trust_domain":
+            let text = try string()
+            do { self.trustDomain = try TrustDomain(parsing: text) } catch {
+                throw LatchError(.configuration, "trust_domain: \(error.message)")
+            }
+        case "data_dir": self.dataDirectory = try string()
+        case "listen": self.listen = try string()
+        case "workload_api_socket": self.workloadAPISocket = try string()
+        case "workload_api_socket_mode":
+            let text = try string()
+            guard let mode = UInt32(text.hasPrefix("0o") ? String(text.dropFirst(2)) : text, radix: 8), mode <= 0o777 else {
+                throw LatchError(.configuration, "workload_api_socket_mode must be an octal mode such as 0777 (got \"\(text)\")")
+            }
+            self.workloadAPISocketMode = mode
+        case "issuer": self.issuer = try string()
+        case "database_url": self.databaseURL = try string()
+        case "kek_file": self.kekFile = try string()
+        case "x509_ca_lifetime": self.x509CALifetime = try duration()
+        case "jwt_key_lifetime": self.jwtKeyLifetime = try duration()
+        case "rotation_check_interval": self.rotationCheckInterval = try duration()
+        case "entry_poll_interval": self.entryPollInterval = try duration()
+        case "bundle_refresh_hint": self.bundleRefreshHint = try duration()
+        case "jwt_clock_skew": self.jwtClockSkew = try duration()
+        case "require_executable":
+            switch try string() {
+            case "true": self.requireExecutable = true
+            case "false": self.requireExecutable = false
+            default: throw LatchError(.configuration, "require_executable must be true or false")
+            }
+        case "log_level":
+            let level = try string()
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+                throw LatchError(.configuration, "log_level must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            self.logLevel = level
+        default:
+            throw LatchError(.configuration, "unknown configuration key \"\(key)\"; known keys: \(Self.keys.joined(separator: ", "))")
+        }
+    }
+
+    /// `500ms`, `10s`, `5m`, `2h`, `7d`, or a bare number of seconds.
+    public static func parseDuration(_ text: String) -> Duration? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            guard let n = Int64(number), n >= 0, n <= Int64.max / milliseconds / 1_000 else { return nil }
+            return .milliseconds(n * milliseconds)
+        }
+        guard let n = Int64(text), n >= 0, n <= Int64.max / 1_000_000 else { return nil }
+        return .seconds(n)
+    }
+}

@@ -1,0 +1,67 @@
+public import LatchCore
+
+/// Settings of `latch serve`, with their defaults. The YAML file (`latch serve --config FILE`)
+/// uses the snake_case names in ``ServerConfiguration/keys``; flags override the file.
+/// Every key is documented in the README's "Configuration" table.
+public struct ServerConfiguration: Sendable, Hashable {
+    /// `trust_domain`: the SPIFFE trust domain Latch issues for (default `latch.local`).
+    public var trustDomain: TrustDomain
+    /// `data_dir`: where the SQLite store, the default KEK file and the default socket live.
+    public var dataDirectory: String = "latch-data"
+    /// `listen`: `host:port` of the HTTP endpoints (bundle, JWKS, OIDC discovery); port 0 picks one.
+    public var listen: String = "127.0.0.1:8080"
+    /// `workload_api_socket`: path of the Workload API socket (default `<data_dir>/public/workload.sock`:
+    /// the data directory is mode 0711 and `public/` 0755, so any local user can reach the socket
+    /// while the store and key files stay 0600).
+    public var workloadAPISocket: String?
+    /// `workload_api_socket_mode`: octal file mode of the socket (default `0777`: any local
+    /// process may connect; attestation decides what it gets).
+    public var workloadAPISocketMode: UInt32 = 0o777
+    /// `issuer`: the OIDC issuer URL in the discovery document (default `http://<bound listen address>`).
+    public var issuer: String?
+    /// `database_url`: `sqlite` (default: `<data_dir>/latch.sqlite`) or a `postgres://` URL
+    /// (several nodes share one database).
+    public var databaseURL: String = "sqlite"
+    /// `kek_file`: file holding the 32-byte key-encryption key (raw or base64). When unset,
+    /// `LATCH_KEK` (base64) is used; when neither is set, `<data_dir>/kek` is created (mode 0600).
+    public var kekFile: String?
+    /// `x509_ca_lifetime`: lifetime of each X.509 CA key and certificate (default 7 days).
+    public var x509CALifetime: Duration = .seconds(7 * 86_400)
+    /// `jwt_key_lifetime`: lifetime of each JWT-SVID signing key (default 1 day).
+    public var jwtKeyLifetime: Duration = .seconds(86_400)
+    /// `rotation_check_interval`: how often due rotation steps run (default 10 s).
+    public var rotationCheckInterval: Duration = .seconds(10)
+    /// `entry_poll_interval`: how often the store's entry revision is checked (default 1 s): the
+    /// longest a `latch entry` change takes to reach the Workload API.
+    public var entryPollInterval: Duration = .seconds(1)
+    /// `bundle_refresh_hint`: `spiffe_refresh_hint` of the published bundle (default 300 s).
+    public var bundleRefreshHint: Duration = .seconds(300)
+    /// `jwt_clock_skew`: leeway when validating JWT-SVID times (default 30 s).
+    public var jwtClockSkew: Duration = .seconds(30)
+    /// `require_executable`: refuse callers whose executable cannot be read and hashed (default false:
+    /// the `unix:path` and `unix:sha256` selectors are then omitted).
+    public var requireExecutable: Bool = false
+    /// `log_level`: trace, debug, info (default), notice, warning, error, critical.
+    public var logLevel: String = "info"
+
+    public init(trustDomain: TrustDomain) {
+        self.trustDomain = trustDomain
+    }
+
+    /// The socket path, defaulted from the data directory.
+    public var resolvedWorkloadAPISocket: String { self.workloadAPISocket ?? self.dataDirectory + "/public/workload.sock" }
+    /// The issuer, defaulted from the listen address.
+    public var resolvedIssuer: String { self.issuer ?? "http://" + self.listen }
+
+    /// `listen` split into host and port.
+    public func listenAddress() throws(LatchError) -> (host: String, port: Int) {
+        guard let colon = self.listen.lastIndex(of: ":"), let port = Int(self.listen[self.listen.index(after: colon)...]),
+            (0...65_535).contains(port), colon != self.listen.startIndex
+        else {
+            throw LatchError(.configuration, "listen must be host:port, e.g. 127.0.0.1:8080 (got \"\(self.listen)\")")
+        }
+        var host = String(self.listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+}

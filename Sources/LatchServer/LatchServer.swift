@@ -1,0 +1,116 @@
+public import LatchCore
+import Hummingbird
+import LatchIdentity
+public import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// `latch serve`: the identity layer as a running server.
+///
+/// Opens the store, loads (or on first start bootstraps) the CA keys, then runs until SIGTERM or
+/// SIGINT, as one ServiceLifecycle group:
+/// - ``WorkloadAPIServer``: the SPIFFE Workload API on a unix socket;
+/// - the HTTP endpoints (``IdentityHTTPRoutes``) on `listen`;
+/// - ``IdentityWatcher``: CA rotation and registration changes, pushed to open streams.
+public enum LatchServer {
+    /// Where the server listens, once it does.
+    public struct Endpoints: Sendable {
+        public let workloadAPISocket: String
+        /// `host:port` actually bound (the port is chosen when `listen` says 0).
+        public let http: String
+    }
+
+    public static func run(
+        configuration: ServerConfiguration, environment: [String: String], clock: any WallClock = SystemWallClock(),
+        logger: Logger, onReady: @escaping @Sendable (Endpoints) -> Void = { _ in }
+    ) async throws {
+        let (host, port) = try configuration.listenAddress()
+        let kek = try StoreAccess.keyEncryptionKey(
+            kekFile: configuration.kekFile, dataDirectory: configuration.dataDirectory, environment: environment, logger: logger)
+        try await StoreAccess.withStore(
+            databaseURL: configuration.databaseURL, dataDirectory: configuration.dataDirectory, logger: logger
+        ) { store in
+            let identity = IdentityService(
+                configuration: IdentityConfiguration(
+                    trustDomain: configuration.trustDomain,
+                    x509Rotation: KeyRotationPolicy(keyLifetime: configuration.x509CALifetime.milliseconds),
+                    jwtRotation: KeyRotationPolicy(keyLifetime: configuration.jwtKeyLifetime.milliseconds),
+                    bundleRefreshHint: configuration.bundleRefreshHint.milliseconds / 1000,
+                    jwtClockSkew: configuration.jwtClockSkew.milliseconds),
+                store: store, sealer: KeySealer(kek: kek), clock: clock)
+            let state = IdentityState(try await IdentityWatcher.initialSnapshot(identity: identity, store: store))
+            logger.info(
+                "identity ready",
+                metadata: [
+                    "trust_domain": "\(configuration.trustDomain)", "entries": "\(state.snapshot.entries.count)",
+                    "bundle.sequence": "\(state.snapshot.bundle.sequence)",
+                ])
+            let ready = ReadinessLatch(socket: configuration.resolvedWorkloadAPISocket, onReady: onReady)
+            let workloadAPI = WorkloadAPIServer(
+                socketPath: configuration.resolvedWorkloadAPISocket, socketMode: configuration.workloadAPISocketMode,
+                service: WorkloadAPIService(
+                    state: state,
+                    attestor: UnixAttestor(
+                        fileSystem: HostProcessFileSystem(digestCache: FileDigestCache()),
+                        requireExecutable: configuration.requireExecutable),
+                    clock: clock, logger: logger),
+                onListening: { _ in ready.socketReady() }, logger: logger)
+            let issuer = Mutex(configuration.resolvedIssuer)
+            let http = Application(
+                router: IdentityHTTPRoutes.router(state: state, issuer: { issuer.withLock { $0 } }),
+                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+                onServerRunning: { channel in
+                    let bound = channel.localAddress.flatMap { address in address.port.map { "\(host):\($0)" } } ?? configuration.listen
+                    if configuration.issuer == nil { issuer.withLock { $0 = "http://" + bound } }
+                    logger.info("HTTP endpoints listening", metadata: ["listen": "\(bound)"])
+                    ready.httpReady(bound)
+                },
+                logger: logger)
+            let watcher = IdentityWatcher(
+                identity: identity, store: store, state: state, rotationCheckInterval: configuration.rotationCheckInterval,
+                entryPollInterval: configuration.entryPollInterval, logger: logger)
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: [
+                        .init(service: watcher), .init(service: workloadAPI), .init(service: http),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            try await group.run()
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds (truncating).
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = self.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// Calls `onReady` once both listeners are up.
+private final class ReadinessLatch: Sendable {
+    private let state = Mutex<(socket: Bool, http: String?, fired: Bool)>((false, nil, false))
+    private let socket: String
+    private let onReady: @Sendable (LatchServer.Endpoints) -> Void
+
+    init(socket: String, onReady: @escaping @Sendable (LatchServer.Endpoints) -> Void) {
+        self.socket = socket
+        self.onReady = onReady
+    }
+
+    func socketReady() { self.fireIfReady { $0.socket = true } }
+    func httpReady(_ address: String) { self.fireIfReady { $0.http = address } }
+
+    private func fireIfReady(_ change: (inout (socket: Bool, http: String?, fired: Bool)) -> Void) {
+        let endpoints: LatchServer.Endpoints? = self.state.withLock { state in
+            change(&state)
+            guard state.socket, let http = state.http, !state.fired else { return nil }
+            state.fired = true
+            return LatchServer.Endpoints(workloadAPISocket: self.socket, http: http)
+        }
+        if let endpoints { self.onReady(endpoints) }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+/// `latch serve` against the reference clients: py-spiffe over the Workload API socket, Python
+/// `cryptography` on the X.509-SVID chain, pyjwt on the published JWKS, raw grpcio for the error
+/// codes. Entries are managed with `latch entry` against the data directory while the server runs.
+@Suite("latch serve with reference clients", .serialized)
+struct ServeInteropTests {
+    @Test("py-spiffe, cryptography and pyjwt accept what latch serve issues; errors carry the specified codes")
+    func referenceClients() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.url.appendingPathComponent("data").path
+        let socket = directory.url.appendingPathComponent("run/workload.sock").path
+        let server = try ServerProcess(
+            ["--data-dir", data, "--trust-domain", "interop.test", "--listen", "127.0.0.1:0", "--workload-api-socket", socket],
+            in: directory, environment: ["LATCH_KEK": Self.kek])
+        #expect(server.socket == socket)
+
+        // No entry matches this process yet: PERMISSION_DENIED on the SVID calls.
+        let denied = try InteropPython.run(["denied", "--socket", socket], in: directory)
+        for name in ["no-entry-jwt", "no-entry-x509"] {
+            #expect(denied[name]?.ok == true, "\(name): \(denied[name]?.detail ?? "not reported")")
+        }
+
+        // Register this uid while the server runs; it picks the entry up without a restart.
+        let spiffeID = "spiffe://interop.test/agents/reference-client"
+        let created = try LatchProcess.run(
+            ["entry", "create", "--data-dir", data, "--trust-domain", "interop.test", "--spiffe-id", spiffeID,
+             "--selector", "unix:uid:\(getuid())", "--attribute", "team=interop", "--x509-svid-ttl", "600"],
+            in: directory)
+        try #require(created.status == 0, "entry create failed: \(created.stderr)")
+        #expect(created.stdout.contains(#""spiffe_id":"\#(spiffeID)""#))
+        Thread.sleep(forTimeInterval: 2.5)  // entry_poll_interval is 1 s
+
+        let checks = try InteropPython.run(
+            ["full", "--socket", socket, "--http", server.http, "--spiffe-id", spiffeID, "--trust-domain", "interop.test"],
+            in: directory)
+        let expected = [
+            "x509-svid", "x509-bundles", "x509-chain", "jwt-svid", "validate-jwt-svid", "validate-wrong-audience",
+            "validate-claims", "jwt-bundles", "pyjwt-jwks", "pyjwt-wrong-audience", "bundle-endpoint", "missing-header",
+            "forged-credentials",
+        ]
+        for name in expected {
+            #expect(checks[name]?.ok == true, "\(name): \(checks[name]?.detail ?? "not reported")\nserver log:\n\(server.log)")
+        }
+        #expect(server.stop() == 0, "latch serve should exit 0 on SIGTERM")
+        #expect(!server.log.contains(Self.kek), "the KEK must never be logged")
+    }
+
+    @Test("a bad configuration file exits 1 naming the key, and starts nothing")
+    func badConfiguration() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("latch.yaml", "trust_domain: interop.test\nlisten_adress: 127.0.0.1:0\n")
+        let result = try LatchProcess.run(["serve", "--config", "latch.yaml", "--data-dir", "data"], in: directory)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("listen_adress"))
+        #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("data").path))
+    }
+
+    /// A fixed test KEK (base64 of 32 bytes), passed through the environment.
+    static let kek = Data((0..<32).map { UInt8($0 &* 7 &+ 3) }).base64EncodedString()
+}

@@ -1,0 +1,87 @@
+import LatchCore
+@testable import LatchServer
+import Testing
+
+@Suite("ServerConfiguration from YAML")
+struct ServerConfigurationTests {
+    @Test("every key is read; unset keys keep their defaults")
+    func everyKey() throws {
+        let configuration = try ServerConfiguration(
+            yaml: """
+                trust_domain: prod.example.com
+                data_dir: /var/lib/latch
+                listen: 0.0.0.0:9443
+                workload_api_socket: /run/latch/api.sock
+                workload_api_socket_mode: "0770"
+                issuer: https://latch.example.com
+                database_url: postgres://latch@db/latch
+                kek_file: /etc/latch/kek
+                x509_ca_lifetime: 30d
+                jwt_key_lifetime: 12h
+                rotation_check_interval: 30s
+                entry_poll_interval: 500ms
+                bundle_refresh_hint: 5m
+                jwt_clock_skew: 10s
+                require_executable: true
+                log_level: debug
+                """)
+        #expect(configuration.trustDomain.description == "prod.example.com")
+        #expect(configuration.dataDirectory == "/var/lib/latch")
+        #expect(try configuration.listenAddress() == ("0.0.0.0", 9443))
+        #expect(configuration.resolvedWorkloadAPISocket == "/run/latch/api.sock")
+        #expect(configuration.workloadAPISocketMode == 0o770)
+        #expect(configuration.resolvedIssuer == "https://latch.example.com")
+        #expect(configuration.databaseURL == "postgres://latch@db/latch")
+        #expect(configuration.kekFile == "/etc/latch/kek")
+        #expect(configuration.x509CALifetime == .seconds(30 * 86_400))
+        #expect(configuration.jwtKeyLifetime == .seconds(12 * 3600))
+        #expect(configuration.rotationCheckInterval == .seconds(30))
+        #expect(configuration.entryPollInterval == .milliseconds(500))
+        #expect(configuration.bundleRefreshHint == .seconds(300))
+        #expect(configuration.jwtClockSkew == .seconds(10))
+        #expect(configuration.requireExecutable)
+        #expect(configuration.logLevel == "debug")
+        #expect(ServerConfiguration.keys.count == 16)
+
+        let defaults = try ServerConfiguration(yaml: "")
+        #expect(defaults == ServerConfiguration.defaults)
+        #expect(defaults.trustDomain.description == "latch.local")
+        #expect(defaults.resolvedWorkloadAPISocket == "latch-data/public/workload.sock")
+        #expect(defaults.databaseURL == "sqlite")
+    }
+
+    @Test(
+        "bad files are refused with the key named",
+        arguments: [
+            ("listen_adress: 1.2.3.4:5", "unknown configuration key \"listen_adress\""),
+            ("trust_domain: Bad_Domain", "trust_domain"),
+            ("rotation_check_interval: 10 parsecs", "rotation_check_interval must be a positive duration"),
+            ("entry_poll_interval: 0s", "entry_poll_interval must be a positive duration"),
+            ("workload_api_socket_mode: \"0999\"", "workload_api_socket_mode"),
+            ("require_executable: yes please", "require_executable must be true or false"),
+            ("log_level: loud", "log_level must be one of"),
+            ("- a\n- b", "must be a YAML mapping"),
+            ("listen: [1, 2]", "listen must be a string"),
+            ("trust_domain: [unclosed", "not valid YAML"),
+        ])
+    func badFiles(yaml: String, message: String) {
+        #expect(throws: LatchError.self) { try ServerConfiguration(yaml: yaml) }
+        do {
+            _ = try ServerConfiguration(yaml: yaml)
+        } catch {
+            #expect(error.message.contains(message), "\(error.message)")
+        }
+    }
+
+    @Test("durations", arguments: [("500ms", 500), ("10s", 10_000), ("5m", 300_000), ("2h", 7_200_000), ("7d", 604_800_000), ("42", 42_000)])
+    func durations(text: String, milliseconds: Int64) {
+        #expect(ServerConfiguration.parseDuration(text) == .milliseconds(milliseconds))
+    }
+
+    @Test("listen must be host:port", arguments: ["localhost", ":80", "host:99999", "host:http"])
+    func badListen(listen: String) {
+        var configuration = ServerConfiguration.defaults
+        configuration.listen = listen
+        #expect(throws: LatchError.self) { try configuration.listenAddress() }
+    }
+}
