@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "LatchCore", targets: ["LatchCore"]),
         .library(name: "LatchIdentity", targets: ["LatchIdentity"]),
         .library(name: "LatchTesting", targets: ["LatchTesting"]),
+        .library(name: "LatchServer", targets: ["LatchServer"]),
+        .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
         .package(path: "Packages/CedarPolicy"),
@@ -49,6 +51,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: settings
         ),
@@ -61,8 +64,12 @@ let package = Package(
                 "LatchServer",
                 "LatchSQLite",
                 "LatchPostgres",
+                "LatchWorkloadProto",
                 .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: settings
         ),

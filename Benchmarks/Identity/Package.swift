@@ -1,14 +1,20 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Identity benchmark: JWT-SVIDs minted and validated per second against raw swift-crypto P-256
-// sign and verify measured in the same run. Release build: `swift run -c release IdentityBench`.
+// Identity benchmarks (release builds, not run in CI):
+// - IdentityBench: JWT-SVIDs minted and validated per second against raw swift-crypto P-256 sign
+//   and verify measured in the same run; X.509-SVIDs minted in-process.
+// - WorkloadAPIBench: X.509-SVIDs and JWT-SVIDs per second end to end over the Workload API socket
+//   of a real server (`LatchServer.run`, SQLite store), against in-process minting in the same run.
 let package = Package(
     name: "IdentityBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Latch", path: "../.."),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -18,6 +24,18 @@ let package = Package(
                 .product(name: "LatchCore", package: "Latch"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
-        )
+        ),
+        .executableTarget(
+            name: "WorkloadAPIBench",
+            dependencies: [
+                .product(name: "LatchIdentity", package: "Latch"),
+                .product(name: "LatchCore", package: "Latch"),
+                .product(name: "LatchServer", package: "Latch"),
+                .product(name: "LatchWorkloadProto", package: "Latch"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

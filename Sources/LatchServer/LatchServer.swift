@@ -1,5 +1,5 @@
-public import LatchCore
 import Hummingbird
+public import LatchCore
 import LatchIdentity
 public import Logging
 import ServiceLifecycle

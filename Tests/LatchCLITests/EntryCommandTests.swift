@@ -7,9 +7,11 @@ struct EntryCommandTests {
     func lifecycle() throws {
         let directory = try TemporaryDirectory()
         let created = try LatchProcess.run(
-            ["entry", "create", "--data-dir", "d", "--id", "agent-1", "--spiffe-id", "spiffe://latch.local/agents/a",
-             "--selector", "unix:uid:1000", "--selector", "unix:gid:100", "--attribute", "team=payments",
-             "--attribute", "risk_tier:=2", "--attribute", #"intents:=["summarize","search"]"#, "--attribute", "internal:=true"],
+            [
+                "entry", "create", "--data-dir", "d", "--id", "agent-1", "--spiffe-id", "spiffe://latch.local/agents/a",
+                "--selector", "unix:uid:1000", "--selector", "unix:gid:100", "--attribute", "team=payments",
+                "--attribute", "risk_tier:=2", "--attribute", #"intents:=["summarize","search"]"#, "--attribute", "internal:=true",
+            ],
             in: directory)
         try #require(created.status == 0, "\(created.stderr)")
         #expect(created.stdout.contains(#""attributes":{"intents":["summarize","search"],"internal":true,"risk_tier":2,"team":"payments"}"#))

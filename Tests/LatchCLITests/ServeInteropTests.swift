@@ -25,8 +25,10 @@ struct ServeInteropTests {
         // Register this uid while the server runs; it picks the entry up without a restart.
         let spiffeID = "spiffe://interop.test/agents/reference-client"
         let created = try LatchProcess.run(
-            ["entry", "create", "--data-dir", data, "--trust-domain", "interop.test", "--spiffe-id", spiffeID,
-             "--selector", "unix:uid:\(getuid())", "--attribute", "team=interop", "--x509-svid-ttl", "600"],
+            [
+                "entry", "create", "--data-dir", data, "--trust-domain", "interop.test", "--spiffe-id", spiffeID,
+                "--selector", "unix:uid:\(getuid())", "--attribute", "team=interop", "--x509-svid-ttl", "600",
+            ],
             in: directory)
         try #require(created.status == 0, "entry create failed: \(created.stderr)")
         #expect(created.stdout.contains(#""spiffe_id":"\#(spiffeID)""#))
@@ -59,4 +61,48 @@ struct ServeInteropTests {
 
     /// A fixed test KEK (base64 of 32 bytes), passed through the environment.
     static let kek = Data((0..<32).map { UInt8($0 &* 7 &+ 3) }).base64EncodedString()
+}
+
+/// Attestation of other users' processes: the server (root) reads each caller's uid from the
+/// kernel, so `latch api` run as `nobody` gets nobody's entry and an unregistered uid gets
+/// PERMISSION_DENIED. Needs root to switch users (CI runs as root).
+@Suite("Workload API callers of other uids", .serialized)
+struct ServeOtherUIDTests {
+    @Test("each uid gets its own entry, an unregistered uid PERMISSION_DENIED", .enabled(if: getuid() == 0, "switching uid needs root"))
+    func otherUIDs() throws {
+        let directory = try TemporaryDirectory()
+        // Everything the other uids touch must be reachable by them: a world-readable copy of the
+        // binary and the socket under the (0755) temporary directory.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.url.path)
+        let binary = directory.url.appendingPathComponent("latch").path
+        try FileManager.default.copyItem(atPath: LatchProcess.binary.path, toPath: binary)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary)
+        let data = directory.url.appendingPathComponent("data").path
+        let server = try ServerProcess(
+            ["--data-dir", data, "--listen", "127.0.0.1:0"], in: directory, environment: ["LATCH_KEK": ServeInteropTests.kek])
+        for (uid, name) in [(65534, "nobody"), (0, "root")] {
+            let created = try LatchProcess.run(
+                ["entry", "create", "--data-dir", data, "--spiffe-id", "spiffe://latch.local/users/\(name)", "--selector", "unix:uid:\(uid)"],
+                in: directory)
+            try #require(created.status == 0, "\(created.stderr)")
+        }
+        Thread.sleep(forTimeInterval: 2.5)
+
+        func fetch(asUID uid: Int) throws -> LatchProcess.Result {
+            try LatchProcess.run(
+                ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", binary, "api", "fetch-jwt", "--socket", server.socket, "--audience", "a"],
+                in: directory, executable: URL(fileURLWithPath: "/usr/bin/setpriv"))
+        }
+        let nobody = try fetch(asUID: 65534)
+        #expect(nobody.status == 0, "\(nobody.stderr)")
+        #expect(nobody.stdout.contains(#""spiffe_id":"spiffe://latch.local/users/nobody""#))
+        #expect(!nobody.stdout.contains("users/root"))
+        let stranger = try fetch(asUID: 4321)
+        #expect(stranger.status == 1)
+        #expect(stranger.stderr.contains("PERMISSION_DENIED"), "\(stranger.stderr)")
+        let root = try LatchProcess.run(["api", "fetch-x509", "--socket", server.socket, "--write", "out"], in: directory)
+        #expect(root.stdout.contains(#""spiffe_id":"spiffe://latch.local/users/root""#), "\(root.stderr)")
+        #expect(FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("out/svid.0.key").path))
+        #expect(server.stop() == 0)
+    }
 }

@@ -1,6 +1,7 @@
 import LatchCore
-@testable import LatchServer
 import Testing
+
+@testable import LatchServer
 
 @Suite("ServerConfiguration from YAML")
 struct ServerConfigurationTests {

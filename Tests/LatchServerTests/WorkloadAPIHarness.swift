@@ -3,10 +3,11 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import LatchCore
 import LatchIdentity
-@testable import LatchServer
 import LatchTesting
 import LatchWorkloadProto
 import Logging
+
+@testable import LatchServer
 
 /// An in-process Workload API on a fresh socket, over an in-memory store and a test clock, with a
 /// typed client connected to it. Rotation and entry changes are driven by calling

@@ -3,13 +3,14 @@ import Foundation
 import GRPCCore
 import LatchCore
 import LatchIdentity
-@testable import LatchServer
 import LatchTesting
 import LatchWorkloadProto
 import SwiftProtobuf
 import Synchronization
 import Testing
 import X509
+
+@testable import LatchServer
 
 @Suite("Workload API over the unix socket")
 struct WorkloadAPITests {
@@ -30,7 +31,8 @@ struct WorkloadAPITests {
             #expect(message.svids.count == 1)
             #expect(svid.spiffeID == entry.spiffeID.description)
             let authorities = state.snapshot.bundle.x509Authorities.map(\.certificate)
-            let checked = try X509SVIDValidator.validate(leafDER: Array(svid.x509Svid), authorities: authorities, now: harness.clock.now().milliseconds)
+            let checked = try X509SVIDValidator.validate(
+                leafDER: Array(svid.x509Svid), authorities: authorities, now: harness.clock.now().milliseconds)
             #expect(checked.spiffeID == entry.spiffeID)
             let key = try P256.Signing.PrivateKey(derRepresentation: svid.x509SvidKey)
             #expect(checked.certificate.publicKey == Certificate.PublicKey(key.publicKey))

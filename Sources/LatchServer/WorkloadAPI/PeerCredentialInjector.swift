@@ -45,7 +45,8 @@ func installPeerCredentialInjector(on stream: any Channel, token: String) -> Eve
     }
     let read: EventLoopFuture<LinuxUcred> = connection.unsafeGetSocketOption(
         level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-    return read
+    return
+        read
         .map { Optional(PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)) }
         .recover { _ in nil }
         .hop(to: stream.eventLoop)

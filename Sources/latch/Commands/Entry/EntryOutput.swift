@@ -25,7 +25,9 @@ enum EntryOutput {
     }
 
     static func table(_ entries: [RegistrationEntry]) -> String {
-        let rows = [["ID", "SPIFFE ID", "SELECTORS"]] + entries.map { [$0.id, $0.spiffeID.description, $0.selectors.map(\.description).joined(separator: ",")] }
+        let rows =
+            [["ID", "SPIFFE ID", "SELECTORS"]]
+            + entries.map { [$0.id, $0.spiffeID.description, $0.selectors.map(\.description).joined(separator: ",")] }
         let widths = (0..<2).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             row[0].padding(widths[0]) + "  " + row[1].padding(widths[1]) + "  " + row[2] + "\n"
