@@ -43,8 +43,14 @@ public actor IdentityService {
     private(set) var keys: [CAKey] = []
     private var currentBundle: TrustBundle
     private var validator: JWTSVIDValidator
-    private var fingerprint: [String] = []
-    /// Grows whenever the published key set changes.
+    /// The bundle's `spiffe_sequence`: the store's ``KeyRepository/keysRevision()`` when the keys
+    /// were last loaded (0 before the first ``reload()``).
+    ///
+    /// It comes from the store, so every node sharing a store publishes the same number for the
+    /// same keys, and it does not go back after a restart. It grows whenever the published keys
+    /// change, and also on key writes that leave the bundle as it was (saving a prepared key,
+    /// which is not in the bundle): extra increments are harmless, the format only requires the
+    /// sequence to grow when the content does.
     public private(set) var bundleSequence: Int64 = 0
 
     public init(configuration: IdentityConfiguration, store: any IdentityStore, sealer: KeySealer, clock: any WallClock) {
@@ -59,6 +65,9 @@ public actor IdentityService {
     }
 
     // MARK: Keys and rotation
+
+    /// How many times ``reload()`` reads the keys before giving up on a store whose keys keep changing.
+    static let reloadAttempts = 8
 
     /// Loads keys, performs due rotation steps for both purposes, reloads. Returns what was done.
     @discardableResult
@@ -106,20 +115,32 @@ public actor IdentityService {
     }
 
     /// Reloads keys from the store (e.g. after another node rotated) and rebuilds the bundle.
+    ///
+    /// The keys are read between two reads of the store's keys revision and kept only if it did
+    /// not move, so they are exactly the keys of that revision: two nodes never publish different
+    /// keys under one sequence number. A key write landing in between means another try; if the
+    /// keys keep changing through every try this throws `conflict` and keeps the previous bundle.
+    /// Keys of an older revision than the current bundle's are not loaded, so the sequence never
+    /// goes back.
     public func reload() async throws {
-        var loaded: [CAKey] = []
-        for purpose in KeyPurpose.allCases {
-            for stored in try await self.store.keys(purpose: purpose) {
-                loaded.append(try CAKey(stored: stored, sealer: self.sealer))
+        var snapshot: (keys: [StoredKey], revision: Int64)?
+        for _ in 0..<Self.reloadAttempts where snapshot == nil {
+            let revision = try await self.store.keysRevision()
+            var stored: [StoredKey] = []
+            for purpose in KeyPurpose.allCases {
+                stored += try await self.store.keys(purpose: purpose)
             }
+            if try await self.store.keysRevision() == revision { snapshot = (stored, revision) }
         }
+        guard let snapshot else {
+            throw LatchError(.conflict, "the CA keys changed during each of \(Self.reloadAttempts) attempts to load them")
+        }
+        let loaded = try snapshot.keys.map { try CAKey(stored: $0, sealer: self.sealer) }
+        // Two reloads of this actor may interleave at the awaits: the one that read an older
+        // revision must not replace what the other loaded.
+        guard snapshot.revision >= self.bundleSequence else { return }
         self.keys = loaded
-        let fingerprint = loaded.filter { $0.state != .prepared }.map { "\($0.keyID):\($0.state.rawValue)" }.sorted()
-        if fingerprint != self.fingerprint {
-            let newest = loaded.map { UnixTime(milliseconds: $0.createdAt).seconds }.max() ?? 0
-            self.bundleSequence = max(self.bundleSequence + 1, newest)
-            self.fingerprint = fingerprint
-        }
+        self.bundleSequence = snapshot.revision
         self.currentBundle = TrustBundle(
             trustDomain: self.configuration.trustDomain, keys: loaded, sequence: self.bundleSequence,
             refreshHint: self.configuration.bundleRefreshHint)

@@ -7,16 +7,19 @@ import PostgresNIO
 extension PostgresIdentityStore {
     public func saveKey(_ key: StoredKey) async throws {
         try StoreValidation.validate(key)
-        try await self.client.query(
-            """
-            INSERT INTO ca_keys (key_id, purpose, state, sealed_private_key, certificate_der, not_before, not_after, created_at)
-            VALUES (\(key.keyID), \(key.purpose.rawValue), \(key.state.rawValue), \(Data(key.sealedPrivateKey)),
-                    \(key.certificateDER.map { Data($0) }), \(key.notBefore), \(key.notAfter), \(key.createdAt))
-            ON CONFLICT (key_id) DO UPDATE SET
-                purpose = excluded.purpose, state = excluded.state, sealed_private_key = excluded.sealed_private_key,
-                certificate_der = excluded.certificate_der, not_before = excluded.not_before,
-                not_after = excluded.not_after, created_at = excluded.created_at
-            """, logger: self.logger)
+        try await self.transaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO ca_keys (key_id, purpose, state, sealed_private_key, certificate_der, not_before, not_after, created_at)
+                VALUES (\(key.keyID), \(key.purpose.rawValue), \(key.state.rawValue), \(Data(key.sealedPrivateKey)),
+                        \(key.certificateDER.map { Data($0) }), \(key.notBefore), \(key.notAfter), \(key.createdAt))
+                ON CONFLICT (key_id) DO UPDATE SET
+                    purpose = excluded.purpose, state = excluded.state, sealed_private_key = excluded.sealed_private_key,
+                    certificate_der = excluded.certificate_der, not_before = excluded.not_before,
+                    not_after = excluded.not_after, created_at = excluded.created_at
+                """, logger: self.logger)
+            try await self.bumpRevision(StoreSchema.keysRevisionName, connection)
+        }
     }
 
     public func keys(purpose: KeyPurpose) async throws -> [StoredKey] {
@@ -41,21 +44,30 @@ extension PostgresIdentityStore {
     }
 
     public func transitionKey(keyID: String, from: KeyState, to: KeyState) async throws -> Bool {
-        let moved = try await self.client.query(
-            "UPDATE ca_keys SET state = \(to.rawValue) WHERE key_id = \(keyID) AND state = \(from.rawValue) RETURNING key_id",
-            logger: self.logger
-        ).collect()
-        return moved.count == 1
+        try await self.transaction { connection in
+            let moved = try await connection.query(
+                "UPDATE ca_keys SET state = \(to.rawValue) WHERE key_id = \(keyID) AND state = \(from.rawValue) RETURNING key_id",
+                logger: self.logger
+            ).collect()
+            guard moved.count == 1 else { return false }
+            try await self.bumpRevision(StoreSchema.keysRevisionName, connection)
+            return true
+        }
     }
 
     public func deleteExpiredKeys(before: Int64) async throws -> Int {
-        try await self.count(
-            """
-            WITH deleted AS (
-                DELETE FROM ca_keys WHERE state = \(KeyState.retired.rawValue) AND not_after < \(before) RETURNING 1
-            )
-            SELECT count(*) FROM deleted
-            """)
+        try await self.transaction { connection in
+            let deleted = try await connection.query(
+                "DELETE FROM ca_keys WHERE state = \(KeyState.retired.rawValue) AND not_after < \(before) RETURNING key_id",
+                logger: self.logger
+            ).collect()
+            if !deleted.isEmpty { try await self.bumpRevision(StoreSchema.keysRevisionName, connection) }
+            return deleted.count
+        }
+    }
+
+    public func keysRevision() async throws -> Int64 {
+        try await self.revision(StoreSchema.keysRevisionName)
     }
 
     func count(_ query: PostgresQuery) async throws -> Int {

@@ -26,7 +26,7 @@ extension PostgresIdentityStore {
                 INSERT INTO registration_selectors (entry_id, type, value)
                 SELECT \(entry.id), t, v FROM unnest(\(types)::text[], \(values)::text[]) AS s(t, v)
                 """, logger: self.logger)
-            try await self.bumpEntriesRevision(connection)
+            try await self.bumpRevision(StoreSchema.entriesRevisionName, connection)
         }
     }
 
@@ -56,7 +56,7 @@ extension PostgresIdentityStore {
                 "DELETE FROM registration_entries WHERE id = \(id) RETURNING id", logger: self.logger
             ).collect()
             guard !deleted.isEmpty else { return false }
-            try await self.bumpEntriesRevision(connection)
+            try await self.bumpRevision(StoreSchema.entriesRevisionName, connection)
             return true
         }
     }
@@ -75,22 +75,7 @@ extension PostgresIdentityStore {
     }
 
     public func entriesRevision() async throws -> Int64 {
-        let rows = try await self.client.query(
-            "SELECT revision FROM store_revisions WHERE name = \(StoreSchema.entriesRevisionName)", logger: self.logger)
-        for try await revision in rows.decode(Int64.self) {
-            return revision
-        }
-        throw LatchError(.internalError, "store_revisions has no '\(StoreSchema.entriesRevisionName)' row")
-    }
-
-    func bumpEntriesRevision(_ connection: PostgresConnection) async throws {
-        let updated = try await connection.query(
-            "UPDATE store_revisions SET revision = revision + 1 WHERE name = \(StoreSchema.entriesRevisionName) RETURNING revision",
-            logger: self.logger
-        ).collect()
-        guard updated.count == 1 else {
-            throw LatchError(.internalError, "store_revisions has no '\(StoreSchema.entriesRevisionName)' row")
-        }
+        try await self.revision(StoreSchema.entriesRevisionName)
     }
 
     func entryRows(_ query: PostgresQuery) async throws -> [EntrySelectorRow] {

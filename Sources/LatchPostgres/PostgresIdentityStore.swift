@@ -16,9 +16,10 @@ public import ServiceLifecycle
 /// Every statement binds its values as parameters; the only text spliced into SQL is the schema
 /// name, checked against a strict pattern. One-time join-token consumption (`DELETE … RETURNING`)
 /// and key compare-and-set (`UPDATE … WHERE state = $from RETURNING`) are single statements, so
-/// concurrent callers on any node get exactly one winner. ``entriesRevision()`` reads a counter
-/// row bumped in the same transaction as every entry change (not a sequence: `nextval` is not
-/// transactional, so a reader could see the new number before the entry it stands for).
+/// concurrent callers on any node get exactly one winner. ``entriesRevision()`` and
+/// ``keysRevision()`` read counter rows bumped in the same transaction as every entry or key
+/// change (not sequences: `nextval` is not transactional, so a reader could see the new number
+/// before the change it stands for). The bump's row lock orders writers, so revisions commit in order.
 /// Pushing changes to other nodes with LISTEN/NOTIFY is a later step; until then nodes poll the
 /// revision.
 public final class PostgresIdentityStore: IdentityStore, Service {
@@ -139,6 +140,25 @@ public final class PostgresIdentityStore: IdentityStore, Service {
             versions.append(Int(version))
         }
         return versions
+    }
+
+    /// The value of a `store_revisions` row.
+    func revision(_ name: String) async throws -> Int64 {
+        let rows = try await self.client.query("SELECT revision FROM store_revisions WHERE name = \(name)", logger: self.logger)
+        for try await revision in rows.decode(Int64.self) {
+            return revision
+        }
+        throw LatchError(.internalError, "store_revisions has no '\(name)' row")
+    }
+
+    /// Adds one to a `store_revisions` row on `connection`, inside the caller's transaction.
+    func bumpRevision(_ name: String, _ connection: PostgresConnection) async throws {
+        let updated = try await connection.query(
+            "UPDATE store_revisions SET revision = revision + 1 WHERE name = \(name) RETURNING revision", logger: self.logger
+        ).collect()
+        guard updated.count == 1 else {
+            throw LatchError(.internalError, "store_revisions has no '\(name)' row")
+        }
     }
 
     /// Runs `body` in a transaction on one pooled connection: commits if it returns, rolls back if

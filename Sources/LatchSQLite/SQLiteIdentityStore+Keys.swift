@@ -21,6 +21,7 @@ extension SQLiteIdentityStore {
                     key.keyID, key.purpose.rawValue, key.state.rawValue, Data(key.sealedPrivateKey), key.certificateDER.map { Data($0) },
                     key.notBefore, key.notAfter, key.createdAt,
                 ])
+            try Self.bumpRevision(StoreSchema.keysRevisionName, db)
         }
     }
 
@@ -51,7 +52,9 @@ extension SQLiteIdentityStore {
         try await self.pool.write { db in
             try db.execute(
                 sql: "UPDATE ca_keys SET state = ? WHERE key_id = ? AND state = ?", arguments: [to.rawValue, keyID, from.rawValue])
-            return db.changesCount == 1
+            guard db.changesCount == 1 else { return false }
+            try Self.bumpRevision(StoreSchema.keysRevisionName, db)
+            return true
         }
     }
 
@@ -59,7 +62,13 @@ extension SQLiteIdentityStore {
         try await self.pool.write { db in
             try db.execute(
                 sql: "DELETE FROM ca_keys WHERE state = ? AND not_after < ?", arguments: [KeyState.retired.rawValue, before])
-            return db.changesCount
+            let deleted = db.changesCount
+            if deleted > 0 { try Self.bumpRevision(StoreSchema.keysRevisionName, db) }
+            return deleted
         }
+    }
+
+    public func keysRevision() async throws -> Int64 {
+        try await self.revision(StoreSchema.keysRevisionName)
     }
 }

@@ -24,7 +24,7 @@ extension SQLiteIdentityStore {
                     sql: "INSERT INTO registration_selectors (entry_id, type, value) VALUES (?, ?, ?)",
                     arguments: [entry.id, selector.type, selector.value])
             }
-            try Self.bumpEntriesRevision(db)
+            try Self.bumpRevision(StoreSchema.entriesRevisionName, db)
         }
     }
 
@@ -60,7 +60,7 @@ extension SQLiteIdentityStore {
         try await self.pool.write { db in
             try db.execute(sql: "DELETE FROM registration_entries WHERE id = ?", arguments: [id])
             guard db.changesCount > 0 else { return false }
-            try Self.bumpEntriesRevision(db)
+            try Self.bumpRevision(StoreSchema.entriesRevisionName, db)
             return true
         }
     }
@@ -89,23 +89,7 @@ extension SQLiteIdentityStore {
     }
 
     public func entriesRevision() async throws -> Int64 {
-        try await self.pool.read { db in
-            guard
-                let revision = try Int64.fetchOne(
-                    db, sql: "SELECT revision FROM store_revisions WHERE name = ?", arguments: [StoreSchema.entriesRevisionName])
-            else {
-                throw LatchError(.internalError, "store_revisions has no '\(StoreSchema.entriesRevisionName)' row")
-            }
-            return revision
-        }
-    }
-
-    static func bumpEntriesRevision(_ db: Database) throws {
-        try db.execute(
-            sql: "UPDATE store_revisions SET revision = revision + 1 WHERE name = ?", arguments: [StoreSchema.entriesRevisionName])
-        guard db.changesCount == 1 else {
-            throw LatchError(.internalError, "store_revisions has no '\(StoreSchema.entriesRevisionName)' row")
-        }
+        try await self.revision(StoreSchema.entriesRevisionName)
     }
 
     static func entryRows(_ db: Database, sql: String, arguments: StatementArguments) throws -> [EntrySelectorRow] {

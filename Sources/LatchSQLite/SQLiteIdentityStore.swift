@@ -45,9 +45,9 @@ public struct SQLiteStoreConfiguration: Sendable {
 ///
 /// Several processes may open the same file (a running server and `latch entry create
 /// --data-dir`): write transactions are `BEGIN IMMEDIATE` and wait up to
-/// ``SQLiteStoreConfiguration/busyTimeout`` for the lock; ``entriesRevision()`` reads a counter
-/// row bumped in the same transaction as every entry change, so one process sees another's
-/// changes on its next read.
+/// ``SQLiteStoreConfiguration/busyTimeout`` for the lock; ``entriesRevision()`` and
+/// ``keysRevision()`` read counter rows bumped in the same transaction as every entry or key
+/// change, so one process sees another's changes on its next read.
 ///
 /// - Important: the file holds sealed CA keys and join-token hashes: it is created (and kept)
 ///   with mode 0600, its directory with 0700 when this store creates it.
@@ -137,6 +137,24 @@ public final class SQLiteIdentityStore: IdentityStore {
     /// The versions of the applied migrations, in order.
     public func appliedMigrations() async throws -> [String] {
         try await self.pool.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// The value of a `store_revisions` row.
+    func revision(_ name: String) async throws -> Int64 {
+        try await self.pool.read { db in
+            guard let revision = try Int64.fetchOne(db, sql: "SELECT revision FROM store_revisions WHERE name = ?", arguments: [name]) else {
+                throw LatchError(.internalError, "store_revisions has no '\(name)' row")
+            }
+            return revision
+        }
+    }
+
+    /// Adds one to a `store_revisions` row, inside the caller's write transaction.
+    static func bumpRevision(_ name: String, _ db: Database) throws {
+        try db.execute(sql: "UPDATE store_revisions SET revision = revision + 1 WHERE name = ?", arguments: [name])
+        guard db.changesCount == 1 else {
+            throw LatchError(.internalError, "store_revisions has no '\(name)' row")
+        }
     }
 
     /// Creates the file with 0600 if asked and missing; sets 0600 on an existing file.

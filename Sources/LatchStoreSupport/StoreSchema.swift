@@ -26,6 +26,9 @@ public enum StoreSchema {
 
     /// The name of the `store_revisions` row that counts changes to registration entries.
     public static let entriesRevisionName = "entries"
+    /// The name of the `store_revisions` row that counts changes to CA keys (added by migration 2);
+    /// the trust bundle's `spiffe_sequence`.
+    public static let keysRevisionName = "keys"
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "identity store") { d in
@@ -81,6 +84,19 @@ public enum StoreSchema {
                 """,
                 "CREATE INDEX join_tokens_by_expiry ON join_tokens (expires_at)",
             ]
-        }
+        },
+        // Before this migration the bundle sequence lived in memory: each node started it at the
+        // newest key's creation second and added one per change it saw, a few per key lifetime.
+        // A store upgraded with keys starts the counter at the latest key's `notAfter` second
+        // (later than its creation by a whole key lifetime), so the sequence published after
+        // the upgrade is not smaller than one a version-1 node published. A new store starts at 0.
+        Migration(version: 2, name: "keys revision") { _ in
+            [
+                """
+                INSERT INTO store_revisions (name, revision)
+                SELECT '\(Self.keysRevisionName)', COALESCE(MAX(not_after) / 1000, 0) FROM ca_keys
+                """
+            ]
+        },
     ]
 }

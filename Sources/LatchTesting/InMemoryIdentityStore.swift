@@ -11,6 +11,7 @@ public final class InMemoryIdentityStore: IdentityStore, Sendable {
         var revision: Int64 = 0
         var keys: [String: StoredKey] = [:]
         var keyOrder: [String] = []
+        var keysRevision: Int64 = 0
         var tokens: [[UInt8]: StoredJoinToken] = [:]
     }
 
@@ -58,6 +59,7 @@ public final class InMemoryIdentityStore: IdentityStore, Sendable {
         self.state.withLock { state in
             if state.keys[key.keyID] == nil { state.keyOrder.append(key.keyID) }
             state.keys[key.keyID] = key
+            state.keysRevision += 1
         }
     }
 
@@ -72,6 +74,7 @@ public final class InMemoryIdentityStore: IdentityStore, Sendable {
         self.state.withLock { state in
             guard state.keys[keyID]?.state == from else { return false }
             state.keys[keyID]?.state = to
+            state.keysRevision += 1
             return true
         }
     }
@@ -81,9 +84,12 @@ public final class InMemoryIdentityStore: IdentityStore, Sendable {
             let doomed = state.keys.values.filter { $0.state == .retired && $0.notAfter < before }.map(\.keyID)
             for id in doomed { state.keys[id] = nil }
             state.keyOrder.removeAll { doomed.contains($0) }
+            if !doomed.isEmpty { state.keysRevision += 1 }
             return doomed.count
         }
     }
+
+    public func keysRevision() async throws -> Int64 { self.state.withLock { $0.keysRevision } }
 
     // MARK: JoinTokenRepository
 

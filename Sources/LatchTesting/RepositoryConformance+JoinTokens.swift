@@ -81,7 +81,7 @@ extension IdentityStoreConformance {
         Check("acknowledged writes survive closing and reopening the store") { fixture in
             let entry = try V.entry("durable", selectors: ["unix:uid:1000"], attributes: ["team": .string("ops")])
             let key = V.key("kd", purpose: .x509Authority, state: .active, certificate: [1, 2, 3])
-            let revision = try await fixture.withStore { store async throws in
+            let (revision, keysRevision) = try await fixture.withStore { store async throws in
                 try await store.createEntry(entry)
                 try await store.createEntry(try V.entry("gone", selectors: ["unix:uid:1"]))
                 #expect(try await store.deleteEntry(id: "gone"))
@@ -89,11 +89,13 @@ extension IdentityStoreConformance {
                 try await store.createJoinToken(V.token(9))
                 try await store.createJoinToken(V.token(10))
                 #expect(try await store.consumeJoinToken(hash: V.tokenHash(10), now: 0) != nil)
-                return try await store.entriesRevision()
+                return (try await store.entriesRevision(), try await store.keysRevision())
             }
             try await fixture.withStore { store async throws in
                 #expect(try await store.listEntries() == [entry])
                 #expect(try await store.entriesRevision() == revision)
+                #expect(try await store.keysRevision() == keysRevision)
+                #expect(keysRevision > 0)
                 #expect(try await store.keys(purpose: .x509Authority) == [key])
                 #expect(try await store.consumeJoinToken(hash: V.tokenHash(10), now: 0) == nil, "consumed stays consumed")
                 #expect(try await store.consumeJoinToken(hash: V.tokenHash(9), now: 0) == V.token(9))

@@ -51,6 +51,7 @@ extension IdentityStoreConformance {
                     for round in 0..<4 {
                         let id = "rot\(round)"
                         try await first.saveKey(V.key(id, state: .published))
+                        let revision = try await second.keysRevision()
                         let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                             for task in 0..<16 {
                                 let store = task.isMultiple(of: 2) ? first : second
@@ -61,6 +62,7 @@ extension IdentityStoreConformance {
                             return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
                         }
                         #expect(wins == 1, "round \(round)")
+                        #expect(try await first.keysRevision() == revision + 1, "round \(round): only the winner counts")
                         let state = try await second.keys(purpose: .jwtSigning).first { $0.keyID == id }?.state
                         #expect(state == .active || state == .retired)
                     }
@@ -79,6 +81,54 @@ extension IdentityStoreConformance {
                 #expect(Set(try await store.keys(purpose: .jwtSigning).map(\.keyID)) == ["retired-edge", "retired-new", "active-old"])
                 #expect(try await store.keys(purpose: .x509Authority).map(\.keyID) == ["published-old"])
                 #expect(try await store.deleteExpiredKeys(before: 1_000) == 2)
+            }
+        },
+        Check("the keys revision grows with every key write that succeeds and only then") { fixture in
+            try await fixture.withStore { store async throws in
+                var last = try await store.keysRevision()
+                func expectGrew(_ grew: Bool, _ what: Comment) async throws {
+                    let now = try await store.keysRevision()
+                    if grew { #expect(now > last, what) } else { #expect(now == last, what) }
+                    last = now
+                }
+                try await store.saveKey(V.key("k", state: .published, createdAt: 10, notAfter: 100))
+                try await expectGrew(true, "after saving a key")
+                try await store.saveKey(V.key("p", state: .prepared))
+                try await expectGrew(true, "after saving a prepared key")
+                try await store.saveKey(V.key("p", state: .prepared))
+                try await expectGrew(true, "after saving the same key again")
+                _ = try await store.keys(purpose: .jwtSigning)
+                _ = try await store.keys(purpose: .x509Authority)
+                try await expectGrew(false, "after reads")
+                try? await store.saveKey(V.key(""))
+                try await expectGrew(false, "after a rejected save")
+                #expect(try await store.transitionKey(keyID: "k", from: .prepared, to: .active) == false)
+                #expect(try await store.transitionKey(keyID: "missing", from: .prepared, to: .published) == false)
+                try await expectGrew(false, "after failed compare-and-set transitions")
+                #expect(try await store.transitionKey(keyID: "k", from: .published, to: .retired))
+                try await expectGrew(true, "after a transition")
+                #expect(try await store.deleteExpiredKeys(before: 100) == 0)
+                try await expectGrew(false, "after a delete that removed nothing")
+                try await store.createEntry(try V.entry("r1", selectors: ["unix:uid:1"]))
+                try await store.createJoinToken(V.token(1))
+                try await expectGrew(false, "after entry and token writes")
+                #expect(try await store.deleteExpiredKeys(before: 101) == 1)
+                try await expectGrew(true, "after a delete that removed a key")
+            }
+        },
+        Check("another handle on the same storage sees key changes and the new keys revision") { fixture in
+            try await fixture.withStore { writer async throws in
+                try await fixture.withStore { reader async throws in
+                    let before = try await reader.keysRevision()
+                    try await writer.saveKey(V.key("h", state: .published))
+                    #expect(try await reader.keysRevision() > before)
+                    #expect(try await reader.keys(purpose: .jwtSigning).map(\.keyID) == ["h"])
+                    let afterSave = try await writer.keysRevision()
+                    #expect(try await reader.keysRevision() == afterSave, "both handles read one counter")
+                    #expect(try await reader.transitionKey(keyID: "h", from: .published, to: .active))
+                    #expect(try await writer.keysRevision() > afterSave)
+                    #expect(try await writer.keys(purpose: .jwtSigning).map(\.state) == [.active])
+                }
             }
         },
         Check("malformed keys are rejected as invalid input") { fixture in

@@ -113,6 +113,51 @@ struct IdentityServiceTests {
         await #expect(throws: LatchError(.unsealFailed, "")) { try await self.service(kek: .generate()).reload() }
     }
 
+    /// Rotation steps from bootstrap through publish, activate and delete (hours since start).
+    static let rotationSteps: [Int64] = [0, 12, 12, 18, 18, 25, 25]
+
+    @Test("the bundle sequence is the store's: a restarted service starts where the last one was, and it never goes back")
+    func sequenceSurvivesRestart() async throws {
+        var last: (sequence: Int64, authorities: [String])?
+        for hours in Self.rotationSteps {
+            self.clock.set(UnixTime(milliseconds: TestKeys.epoch + hours * self.hour))
+            let service = self.service()
+            try await service.tick()
+            let sequence = await service.bundleSequence
+            let bundle = await service.bundle()
+            #expect(bundle.sequence == sequence)
+            #expect(sequence == (try await self.store.keysRevision()))
+            let restarted = self.service()
+            try await restarted.reload()
+            #expect(await restarted.bundleSequence == sequence, "at \(hours) h")
+            #expect(await restarted.bundle().spiffeBundle.serialized == bundle.spiffeBundle.serialized, "at \(hours) h")
+            let authorities = bundle.x509Authorities.map { "x509:" + $0.keyID } + bundle.jwtAuthorities.map { "jwt:" + $0.keyID }
+            if let last {
+                #expect(sequence >= last.sequence, "at \(hours) h")
+                if authorities != last.authorities { #expect(sequence > last.sequence, "the authorities changed at \(hours) h") }
+            }
+            last = (sequence, authorities)
+        }
+    }
+
+    @Test("two services over one store publish the same sequence for the same keys after one of them rotates")
+    func sequenceSharedAcrossNodes() async throws {
+        let first = self.service()
+        let second = self.service()
+        var sequences: [Int64] = []
+        for hours in Self.rotationSteps {
+            self.clock.set(UnixTime(milliseconds: TestKeys.epoch + hours * self.hour))
+            try await first.tick()
+            try await second.reload()
+            let sequence = await first.bundleSequence
+            #expect(await second.bundleSequence == sequence, "at \(hours) h")
+            #expect(await second.bundle().spiffeBundle.serialized == (await first.bundle().spiffeBundle.serialized), "at \(hours) h")
+            sequences.append(sequence)
+        }
+        #expect(sequences == sequences.sorted())
+        #expect(Set(sequences).count > 3, "the rotation changed the bundle several times: \(sequences)")
+    }
+
     @Test("minting before any key exists is an error, not a crash")
     func noKeys() async throws {
         let service = self.service()

@@ -91,6 +91,7 @@ struct PostgresIdentityStoreTests {
             let rows = try await store.client.query("SELECT count(*) FROM latch_migrations").collect()
             #expect(try rows.first?.decode(Int64.self) == Int64(versions.count))
             #expect(try await store.entriesRevision() == 0, "the seed row was inserted once")
+            #expect(try await store.keysRevision() == 0, "the keys row was inserted once, at 0 in an empty store")
         }
         await fixture.remove()
     }

@@ -82,7 +82,35 @@ struct SQLiteIdentityStoreTests {
         defer { fixture.remove() }
         for _ in 0..<2 {
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-            #expect(try await store.appliedMigrations() == ["1 identity store"])
+            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision"])
+            try store.close()
+        }
+    }
+
+    @Test("upgrading a file with keys starts the keys revision past what a version-1 node published; an empty one at 0")
+    func keysRevisionUpgrade() async throws {
+        for (notAfters, expected) in [([Int64](), Int64(0)), ([1_700_000_000_999, 1_800_000_000_500], 1_800_000_000)] {
+            let fixture = SQLiteFixture()
+            defer { fixture.remove() }
+            try FileManager.default.createDirectory(atPath: fixture.dataDirectory, withIntermediateDirectories: true)
+            let path = fixture.dataDirectory + "/" + SQLiteIdentityStore.fileName
+            let old = try DatabasePool(path: path)
+            try SQLiteIdentityStore.migrator.migrate(old, upTo: "1 identity store")
+            try await old.write { db in
+                for (index, notAfter) in notAfters.enumerated() {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO ca_keys (key_id, purpose, state, sealed_private_key, not_before, not_after, created_at)
+                            VALUES (?, 'jwt-signing', 'active', x'01', 0, ?, 0)
+                            """,
+                        arguments: ["k\(index)", notAfter])
+                }
+            }
+            try old.close()
+            let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision"])
+            #expect(try await store.keysRevision() == expected)
+            #expect(try await store.entriesRevision() == 0)
             try store.close()
         }
     }

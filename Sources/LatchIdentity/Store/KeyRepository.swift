@@ -51,4 +51,10 @@ public protocol KeyRepository: Sendable {
     func transitionKey(keyID: String, from: KeyState, to: KeyState) async throws -> Bool
     /// Deletes retired keys whose `notAfter` is before `before`; returns how many.
     func deleteExpiredKeys(before: Int64) async throws -> Int
+    /// A counter of changes to keys, shared by every handle on the same storage: it grows in the
+    /// same transaction as every ``saveKey(_:)``, every ``transitionKey(keyID:from:to:)`` that
+    /// moved and every ``deleteExpiredKeys(before:)`` that deleted something, and at no other
+    /// time. Keys read while the counter stays the same are the keys of that revision, so it is
+    /// the trust bundle's `spiffe_sequence` (see ``IdentityService/bundleSequence``).
+    func keysRevision() async throws -> Int64
 }
