@@ -27,7 +27,8 @@ public enum LatchServer {
     ) async throws {
         let (host, port) = try configuration.listenAddress()
         let kek = try StoreAccess.keyEncryptionKey(
-            kekFile: configuration.kekFile, dataDirectory: configuration.dataDirectory, environment: environment, logger: logger)
+            kekFile: configuration.kekFile, dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL,
+            environment: environment, logger: logger)
         try await StoreAccess.withStore(
             databaseURL: configuration.databaseURL, dataDirectory: configuration.dataDirectory, logger: logger
         ) { store in

@@ -172,7 +172,7 @@ def full(args):
         # Reserved metadata a client sends is stripped; the SVID still names this process.
         channel, stub = raw_stub(args.socket)
         with channel:
-            forged = HEADER + [("x-latch-peer-uid", "0"), ("x-latch-peer-pid", "1"), ("x-latch-peer-token", "guess")]
+            forged = HEADER + [("x-latch-peer-uid", "4242"), ("x-latch-peer-pid", "1"), ("x-latch-peer-start", "1")]
             response = stub.FetchJWTSVID(workload_pb2.JWTSVIDRequest(audience=["a"]), metadata=forged, timeout=10)
         return [s.spiffe_id for s in response.svids] == [args.spiffe_id], [s.spiffe_id for s in response.svids]
 

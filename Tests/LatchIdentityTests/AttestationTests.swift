@@ -18,7 +18,7 @@ final class ReusedPIDFileSystem: ProcessFileSystem, Sendable {
         return Array(UnixAttestorTests.statLine(pid: 42, comm: "agent", start: n == 1 ? 1000 : 2000).utf8)
     }
     func readLink(_ path: String) throws(LatchError) -> String { "/usr/bin/agent" }
-    func sha256(ofFile path: String) throws(LatchError) -> [UInt8] { [UInt8](repeating: 1, count: 32) }
+    func sha256(ofFile path: String, limit: Int64) throws(LatchError) -> [UInt8]? { [UInt8](repeating: 1, count: 32) }
 }
 
 @Suite("UnixAttestor")
@@ -82,6 +82,50 @@ struct UnixAttestorTests {
         #expect(throws: LatchError(.io, "")) {
             try UnixAttestor(fileSystem: HostProcessFileSystem(root: root), requireExecutable: true).attest(peer)
         }
+    }
+
+    @Test("a pid whose process is not the one that connected is refused (connection outlived its process)")
+    func connectedProcessGone() throws {
+        let (root, _) = try self.fakeRoot(pid: 11, comm: "x", start: 500, exe: [1])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let attestor = UnixAttestor(fileSystem: HostProcessFileSystem(root: root))
+        #expect(try attestor.attest(PeerCredentials(pid: 11, uid: 1, gid: 1, startTime: 500)).count == 5)
+        #expect(throws: LatchError(.processChanged, "")) {
+            try attestor.attest(PeerCredentials(pid: 11, uid: 1, gid: 1, startTime: 499))
+        }
+    }
+
+    @Test("an executable over the size limit is not hashed: no sha256 selector, or an error when required")
+    func oversizedExecutable() throws {
+        let (root, exePath) = try self.fakeRoot(pid: 12, comm: "x", start: 5, exe: [UInt8](repeating: 7, count: 4096))
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let peer = PeerCredentials(pid: 12, uid: 1, gid: 2)
+        #expect(
+            try UnixAttestor(fileSystem: HostProcessFileSystem(root: root), maxExecutableSize: 4095).attest(peer).map(\.description)
+                == ["unix:gid:2", "unix:path:\(exePath)", "unix:pid:12", "unix:uid:1"])
+        #expect(throws: LatchError(.invalidInput, "")) {
+            try UnixAttestor(fileSystem: HostProcessFileSystem(root: root), requireExecutable: true, maxExecutableSize: 4095).attest(peer)
+        }
+        #expect(try UnixAttestor(fileSystem: HostProcessFileSystem(root: root), maxExecutableSize: 4096).attest(peer).count == 5)
+    }
+
+    @Test("the digest cache keeps digests of settled files only, and a rewritten file is hashed again")
+    func digestCache() throws {
+        let (root, exePath) = try self.fakeRoot(pid: 13, comm: "x", start: 5, exe: Array("one".utf8))
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let cache = FileDigestCache()
+        let fs = HostProcessFileSystem(root: root, digestCache: cache)
+        // Just written: hashed correctly but not kept (its change time is under 2 s old).
+        #expect(try fs.sha256(ofFile: "/proc/13/exe", limit: 1 << 20) == Array(SHA256.hash(data: Array("one".utf8))))
+        #expect(cache.count == 0)
+        try Data("two".utf8).write(to: URL(fileURLWithPath: exePath))
+        #expect(try fs.sha256(ofFile: "/proc/13/exe", limit: 1 << 20) == Array(SHA256.hash(data: Array("two".utf8))))
+        // This test binary was written well before it ran: kept, and served from the cache after.
+        let host = HostProcessFileSystem(digestCache: cache)
+        let digest = try #require(try host.sha256(ofFile: "/proc/self/exe", limit: 1 << 40))
+        #expect(cache.count == 1)
+        #expect(try host.sha256(ofFile: "/proc/self/exe", limit: 1 << 40) == digest)
+        #expect(digest == Array(SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: "/proc/self/exe")))))
     }
 
     @Test("the real /proc: this test process is attested with its own executable's hash")

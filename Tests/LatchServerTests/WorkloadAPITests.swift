@@ -53,9 +53,12 @@ struct WorkloadAPITests {
                 await RPCError.Code.of {
                     try await client.fetchX509SVID(Workload_X509SVIDRequest()) { response in for try await _ in response.messages { break } }
                 } == .invalidArgument)
+            // A valid token, so the missing header is the only thing wrong.
+            let token = try await client.fetchJWTSVID(jwt, metadata: Harness.header).svids[0].svid
             var validate = Workload_ValidateJWTSVIDRequest()
             validate.audience = "a"
-            validate.svid = "x.y.z"
+            validate.svid = token
+            #expect(try await client.validateJWTSVID(validate, metadata: Harness.header).spiffeID.isEmpty == false)
             #expect(await RPCError.Code.of { _ = try await client.validateJWTSVID(validate) } == .invalidArgument)
         }
     }
@@ -72,9 +75,10 @@ struct WorkloadAPITests {
         try await harness.run { client, _ in
             var jwt = Workload_JWTSVIDRequest()
             jwt.audience = ["a"]
+            // Only the uid is forged (no token), so nothing but the injector's stripping stands
+            // between this header and the other uid's identity.
             var forged = Harness.header
             forged.addString("\(other)", forKey: "x-latch-peer-uid")
-            forged.addString("guessed", forKey: "x-latch-peer-token")
             #expect(await RPCError.Code.of { _ = try await client.fetchJWTSVID(jwt, metadata: Harness.header) } == .permissionDenied)
             #expect(await RPCError.Code.of { _ = try await client.fetchJWTSVID(jwt, metadata: forged) } == .permissionDenied)
             for request in [Workload_X509SVIDRequest()] {
@@ -89,6 +93,51 @@ struct WorkloadAPITests {
                         for try await _ in response.messages { break }
                     }
                 } == .permissionDenied)
+        }
+    }
+
+    @Test("a registered caller forging another uid still gets only its own identity")
+    func forgedUIDKeepsOwnIdentity() async throws {
+        let harness = Harness()
+        let own = try harness.entryForThisProcess("/agents/own")
+        try await harness.store.createEntry(own)
+        let other: UInt32 = getuid() == 4242 ? 4243 : 4242
+        try await harness.store.createEntry(
+            RegistrationEntry(
+                id: "other", spiffeID: try SPIFFEID(parsing: "spiffe://example.org/other"),
+                selectors: [Selector(type: "unix", value: "uid:\(other)")], x509SVIDTTL: 60, jwtSVIDTTL: 60, createdAt: 0))
+        try await harness.run { client, _ in
+            var jwt = Workload_JWTSVIDRequest()
+            jwt.audience = ["a"]
+            var forged = Harness.header
+            forged.addString("\(other)", forKey: "x-latch-peer-uid")
+            forged.addString("1", forKey: "x-latch-peer-pid")
+            let response = try await client.fetchJWTSVID(jwt, metadata: forged)
+            #expect(response.svids.map(\.spiffeID) == [own.spiffeID.description])
+        }
+    }
+
+    @Test("a FetchX509SVID stream the client cancels ends on the server")
+    func streamEndsOnCancel() async throws {
+        let harness = Harness()
+        try await harness.store.createEntry(try harness.entryForThisProcess("/agents/cancel"))
+        try await harness.run { client, state in
+            for _ in 0..<5 {
+                let count = try await client.fetchX509SVID(Workload_X509SVIDRequest(), metadata: Harness.header) { response in
+                    for try await message in response.messages { return message.svids.count }
+                    return 0
+                }
+                #expect(count == 1)
+            }
+            // A handler counts itself open before its first message, so all five were counted
+            // before their clients cancelled; none may linger.
+            var open = state.openStreams.load(ordering: .relaxed)
+            for _ in 0..<250 where open > 0 {
+                try await Task.sleep(for: .milliseconds(20))
+                open = state.openStreams.load(ordering: .relaxed)
+            }
+            #expect(open == 0, "\(open) stream handlers still running after their clients cancelled")
+            #expect(state.waiting == 0)
         }
     }
 
@@ -149,7 +198,7 @@ struct WorkloadAPITests {
         }
     }
 
-    @Test("across a CA rotation the stream delivers an SVID from the new authority before the old SVID expires")
+    @Test("across a CA rotation the stream delivers an SVID from the new authority before the old SVID expires", .timeLimit(.minutes(1)))
     func rotationOverStream() async throws {
         let harness = Harness(lifetime: 3_600_000)
         let entry = try harness.entryForThisProcess("/agents/rotating", x509TTL: 3600, jwtTTL: 3600)

@@ -40,6 +40,13 @@ final class IdentityState: Sendable {
 
     var snapshot: IdentitySnapshot { self.state.withLock { $0.snapshot } }
 
+    /// Streams currently suspended waiting for a change.
+    var waiting: Int { self.state.withLock { $0.waiters.count + $0.pending.count } }
+
+    /// Workload API streams whose handlers are running (they end when the client cancels or the
+    /// server shuts down).
+    let openStreams = Atomic<Int>(0)
+
     /// Installs a new snapshot. When `changed`, its generation is bumped and every waiter resumes.
     func update(_ body: (inout IdentitySnapshot) -> Bool) {
         let resumed: [CheckedContinuation<Void, Never>] = self.state.withLock { state in
@@ -63,7 +70,8 @@ final class IdentityState: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = self.state.withLock { state in
                     state.pending.remove(id)
-                    if state.snapshot.generation > generation || state.cancelled.remove(id) != nil { return true }
+                    let cancelled = state.cancelled.remove(id) != nil
+                    if cancelled || state.snapshot.generation > generation { return true }
                     state.waiters[id] = continuation
                     return false
                 }

@@ -34,28 +34,58 @@ public enum StoreAccess {
     }
 
     /// The key-encryption key: `kek_file` if set, else `LATCH_KEK`, else `<data_dir>/kek`, which is
-    /// created (32 random bytes, mode 0600, never overwritten) when missing.
+    /// created (32 random bytes, mode 0600) when missing, with the SQLite store only.
     ///
     /// - Important: the default file sits beside the database it protects, which only guards
     ///   against a copied database. Production should set `LATCH_KEK` or put `kek_file` elsewhere.
+    ///   Several nodes sharing PostgreSQL must share one KEK, so none is generated for them.
     public static func keyEncryptionKey(
-        kekFile: String?, dataDirectory: String, environment: [String: String], logger: Logger
+        kekFile: String?, dataDirectory: String, databaseURL: String, environment: [String: String], logger: Logger
     ) throws -> KeyEncryptionKey {
         if kekFile != nil || environment[KeyEncryptionKey.environmentVariable] != nil {
             return try KeyEncryptionKey.load(kekFile: kekFile, environment: environment)
         }
+        guard databaseURL == "sqlite" else {
+            throw LatchError(
+                .configuration, "with database_url other than sqlite, set LATCH_KEK or kek_file: every node must use the same KEK")
+        }
         try createDirectory(dataDirectory, mode: 0o711)
         let path = dataDirectory + "/kek"
-        if access(path, F_OK) == 0 { return try KeyEncryptionKey(contentsOfFile: path) }
+        if let existing = try readKEK(path) { return existing }
+        // Written under a temporary name, synced, then linked into place: a crash leaves no
+        // truncated KEK, and of two servers starting at once the second reads the first's.
         let kek = KeyEncryptionKey.generate()
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LatchError(.io, "cannot create \(path) (errno \(errno))") }
-        defer { close(fd) }
+        let temporary = path + ".new-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LatchError(.io, "cannot create \(temporary) (errno \(errno))") }
+        defer { unlink(temporary) }
         let bytes = kek.unredactedBytes
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else { throw LatchError(.io, "cannot write \(path) (errno \(errno))") }
+        let synced = written == bytes.count && fsync(fd) == 0
+        close(fd)
+        guard synced else { throw LatchError(.io, "cannot write \(temporary) (errno \(errno))") }
+        if link(temporary, path) != 0 {
+            guard errno == EEXIST, let existing = try readKEK(path) else { throw LatchError(.io, "cannot create \(path) (errno \(errno))") }
+            return existing
+        }
         logger.notice("created a key-encryption key; set LATCH_KEK or kek_file in production", metadata: ["path": "\(path)"])
         return kek
+    }
+
+    /// The KEK at `path`, or nil if there is none. Refuses anything but a regular file owned by
+    /// this user and readable by nobody else (a planted or exposed KEK must not be used).
+    private static func readKEK(_ path: String) throws -> KeyEncryptionKey? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw LatchError(.io, "cannot open \(path) (errno \(errno))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
+            throw LatchError(.configuration, "\(path) must be a regular file owned by this user with mode 0600")
+        }
+        return try KeyEncryptionKey(contentsOfFile: path)
     }
 
     static func createDirectory(_ path: String, mode: mode_t) throws {

@@ -10,10 +10,11 @@ import Glibc
 /// Carries the kernel's view of a Workload API caller (SO_PEERCRED of its connection) from the
 /// socket to the RPC handlers.
 ///
-/// grpc-swift's transport gives handlers no access to the socket, so Latch installs a handler on
-/// every accepted HTTP/2 stream (through the transport's public `onAcceptHTTP2Stream` callback)
-/// that writes the credentials into the request headers under reserved names, together with a
-/// per-process random token. ``WorkloadAPIInterceptor`` then checks the token, moves the values
+/// grpc-swift's transport gives handlers no access to the socket, so Latch reads the credentials
+/// when a connection is accepted (``recordConnectionPeer(on:)``) and installs a handler on every
+/// accepted HTTP/2 stream (through the transport's public `onAcceptHTTP2Stream` callback) that
+/// writes them into the request headers under reserved names, together with a per-process random
+/// token. ``WorkloadAPIInterceptor`` then checks the token, moves the values
 /// into `ServerContext.transportSpecific` and strips the names, so handlers never see them.
 ///
 /// - Important: the injector removes the reserved names from every HEADERS frame a client sends
@@ -24,8 +25,9 @@ enum PeerCredentialHeaders {
     static let uid = "x-latch-peer-uid"
     static let gid = "x-latch-peer-gid"
     static let pid = "x-latch-peer-pid"
+    static let start = "x-latch-peer-start"
     static let token = "x-latch-peer-token"
-    static let all = [uid, gid, pid, token]
+    static let all = [uid, gid, pid, start, token]
 }
 
 /// Mirror of Linux's `struct ucred` (hidden from Swift's Glibc module without `_GNU_SOURCE`).
@@ -35,26 +37,42 @@ struct LinuxUcred {
     var gid: UInt32 = 0
 }
 
-/// Installs a ``PeerCredentialInjector`` on an accepted HTTP/2 stream channel.
-///
-/// Reads SO_PEERCRED from the parent (connection) channel; when it cannot be read the injector is
-/// still installed with no credentials, so reserved headers are stripped and the call is refused.
-func installPeerCredentialInjector(on stream: any Channel, token: String) -> EventLoopFuture<Void> {
-    guard let connection = stream.parent as? any SocketOptionProvider else {
-        return stream.eventLoop.makeCompletedFuture { try addInjector(to: stream, credentials: nil, token: token) }
+/// Records the kernel's view of the peer of an accepted connection, once, when it is accepted
+/// (`onAcceptTCPConnection`, which runs for unix-socket connections too, before any stream): the
+/// SO_PEERCRED uid, gid and pid, and the pid's start time, so a pid later reused by another
+/// process is refused (``UnixAttestor`` compares start times). Stored in a pass-through handler at
+/// the end of the connection's pipeline, where each stream finds it through `stream.parent`.
+/// Anything unreadable records no credentials: the connection's calls are then refused.
+func recordConnectionPeer(on connection: any Channel) -> EventLoopFuture<Void> {
+    guard let socket = connection as? any SocketOptionProvider else {
+        return connection.eventLoop.makeCompletedFuture { try connection.pipeline.syncOperations.addHandler(ConnectionPeer(nil)) }
     }
-    let read: EventLoopFuture<LinuxUcred> = connection.unsafeGetSocketOption(
+    let read: EventLoopFuture<LinuxUcred> = socket.unsafeGetSocketOption(
         level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
     return
         read
-        .map { Optional(PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)) }
+        .map { ucred -> PeerCredentials? in
+            guard ucred.pid > 0, let start = try? UnixAttestor().startTime(pid: ucred.pid) else { return nil }
+            return PeerCredentials(pid: ucred.pid, uid: ucred.uid, gid: ucred.gid, startTime: start)
+        }
         .recover { _ in nil }
-        .hop(to: stream.eventLoop)
-        .flatMapThrowing { try addInjector(to: stream, credentials: $0, token: token) }
+        .hop(to: connection.eventLoop)
+        .flatMapThrowing { try connection.pipeline.syncOperations.addHandler(ConnectionPeer($0)) }
 }
 
-private func addInjector(to stream: any Channel, credentials: PeerCredentials?, token: String) throws {
-    try stream.pipeline.syncOperations.addHandler(PeerCredentialInjector(credentials: credentials, token: token), position: .first)
+/// Installs a ``PeerCredentialInjector`` on an accepted HTTP/2 stream with its connection's peer.
+func installPeerCredentialInjector(on stream: any Channel, token: String) -> EventLoopFuture<Void> {
+    stream.eventLoop.makeCompletedFuture {
+        let peer = try? stream.parent?.pipeline.syncOperations.handler(type: ConnectionPeer.self).credentials
+        try stream.pipeline.syncOperations.addHandler(PeerCredentialInjector(credentials: peer ?? nil, token: token), position: .first)
+    }
+}
+
+/// Holds a connection's peer credentials; passes everything through.
+final class ConnectionPeer: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = Never
+    let credentials: PeerCredentials?
+    init(_ credentials: PeerCredentials?) { self.credentials = credentials }
 }
 
 /// Strips reserved headers from every inbound HEADERS frame and adds the kernel's values to the
@@ -80,6 +98,7 @@ final class PeerCredentialInjector: ChannelInboundHandler, RemovableChannelHandl
                 headers.headers.add(name: PeerCredentialHeaders.uid, value: String(credentials.uid))
                 headers.headers.add(name: PeerCredentialHeaders.gid, value: String(credentials.gid))
                 headers.headers.add(name: PeerCredentialHeaders.pid, value: String(credentials.pid))
+                headers.headers.add(name: PeerCredentialHeaders.start, value: String(credentials.startTime ?? -1))
                 headers.headers.add(name: PeerCredentialHeaders.token, value: self.token)
             }
             self.injected = true

@@ -29,18 +29,24 @@ struct WorkloadAPIInterceptor: ServerInterceptor {
         guard request.metadata[stringValues: "workload.spiffe.io"].contains(where: { $0 == "true" }) else {
             throw RPCError(code: .invalidArgument, message: "security header missing from request")
         }
-        let presented = request.metadata[stringValues: PeerCredentialHeaders.token].first(where: { _ in true }) ?? ""
-        guard constantTimeEquals(Array(presented.utf8), Array(self.token.utf8)),
-            let uid = request.metadata[stringValues: PeerCredentialHeaders.uid].first(where: { _ in true }).flatMap({ UInt32($0) }),
-            let gid = request.metadata[stringValues: PeerCredentialHeaders.gid].first(where: { _ in true }).flatMap({ UInt32($0) }),
-            let pid = request.metadata[stringValues: PeerCredentialHeaders.pid].first(where: { _ in true }).flatMap({ Int32($0) })
+        // Exactly one value per reserved name: the injector strips whatever the client sent, so
+        // a second value would mean that stripping failed.
+        func single(_ name: String) -> String? {
+            let values = Array(request.metadata[stringValues: name])
+            return values.count == 1 ? values[0] : nil
+        }
+        guard let presented = single(PeerCredentialHeaders.token), constantTimeEquals(Array(presented.utf8), Array(self.token.utf8)),
+            let uid = single(PeerCredentialHeaders.uid).flatMap({ UInt32($0) }),
+            let gid = single(PeerCredentialHeaders.gid).flatMap({ UInt32($0) }),
+            let pid = single(PeerCredentialHeaders.pid).flatMap({ Int32($0) }),
+            let start = single(PeerCredentialHeaders.start).flatMap({ Int64($0) }), start >= 0
         else {
             throw RPCError(code: .permissionDenied, message: "the caller's peer credentials are not available")
         }
         var request = request
         for name in PeerCredentialHeaders.all { request.metadata.removeAllValues(forKey: name) }
         var context = context
-        context.transportSpecific = WorkloadCaller(credentials: PeerCredentials(pid: pid, uid: uid, gid: gid))
+        context.transportSpecific = WorkloadCaller(credentials: PeerCredentials(pid: pid, uid: uid, gid: gid, startTime: start))
         return try await next(request, context)
     }
 }

@@ -25,6 +25,7 @@ struct WorkloadAPIServer: Service {
     func run() async throws {
         let token = Self.randomToken()
         var config = HTTP2ServerTransport.Posix.Config.defaults
+        config.channelDebuggingCallbacks.onAcceptTCPConnection = { connection in recordConnectionPeer(on: connection) }
         config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in installPeerCredentialInjector(on: stream, token: token) }
         // The largest request is ValidateJWTSVID (the validator caps tokens at 16 KiB).
         config.rpc.maxRequestPayloadSize = 64 * 1024
@@ -43,9 +44,14 @@ struct WorkloadAPIServer: Service {
                 }
             }
             _ = try await transport.listeningAddress
-            guard chmod(self.socketPath, mode_t(self.socketMode)) == 0 else {
+            // The path must still be the socket we bound (not a symlink planted in a shared
+            // directory) before its mode is widened.
+            var info = stat()
+            guard lstat(self.socketPath, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK, info.st_uid == geteuid(),
+                chmod(self.socketPath, mode_t(self.socketMode)) == 0
+            else {
                 server.beginGracefulShutdown()
-                throw LatchError(.io, "cannot set the mode of \(self.socketPath) (errno \(errno))")
+                throw LatchError(.io, "cannot set the mode of \(self.socketPath): not our socket, or errno \(errno)")
             }
             self.logger.info("Workload API listening", metadata: ["socket": "\(self.socketPath)"])
             self.onListening(self.socketPath)

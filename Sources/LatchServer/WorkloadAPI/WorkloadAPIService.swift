@@ -5,6 +5,7 @@ import LatchIdentity
 import LatchWorkloadProto
 import Logging
 import SwiftProtobuf
+import Synchronization
 
 /// The SPIFFE Workload API (`SpiffeWorkloadAPI`), served on a unix socket.
 ///
@@ -28,6 +29,8 @@ struct WorkloadAPIService: Workload_SpiffeWorkloadAPI.SimpleServiceProtocol {
         request: Workload_X509SVIDRequest, response: RPCWriter<Workload_X509SVIDResponse>, context: ServerContext
     ) async throws {
         let selectors = try self.attest(context)
+        self.state.openStreams.wrappingAdd(1, ordering: .relaxed)
+        defer { self.state.openStreams.wrappingSubtract(1, ordering: .relaxed) }
         while !context.cancellation.isCancelled {
             let snapshot = self.state.snapshot
             let entries = try Self.entitled(snapshot, selectors)
@@ -58,6 +61,8 @@ struct WorkloadAPIService: Workload_SpiffeWorkloadAPI.SimpleServiceProtocol {
         request: Workload_X509BundlesRequest, response: RPCWriter<Workload_X509BundlesResponse>, context: ServerContext
     ) async throws {
         let selectors = try self.attest(context)
+        self.state.openStreams.wrappingAdd(1, ordering: .relaxed)
+        defer { self.state.openStreams.wrappingSubtract(1, ordering: .relaxed) }
         var sentSequence: Int64?
         while !context.cancellation.isCancelled {
             let snapshot = self.state.snapshot
@@ -109,6 +114,8 @@ struct WorkloadAPIService: Workload_SpiffeWorkloadAPI.SimpleServiceProtocol {
         request: Workload_JWTBundlesRequest, response: RPCWriter<Workload_JWTBundlesResponse>, context: ServerContext
     ) async throws {
         let selectors = try self.attest(context)
+        self.state.openStreams.wrappingAdd(1, ordering: .relaxed)
+        defer { self.state.openStreams.wrappingSubtract(1, ordering: .relaxed) }
         var sentSequence: Int64?
         while !context.cancellation.isCancelled {
             let snapshot = self.state.snapshot
@@ -124,7 +131,9 @@ struct WorkloadAPIService: Workload_SpiffeWorkloadAPI.SimpleServiceProtocol {
     }
 
     func validateJWTSVID(request: Workload_ValidateJWTSVIDRequest, context: ServerContext) async throws -> Workload_ValidateJWTSVIDResponse {
-        guard context.workloadCaller != nil else { throw RPCError(code: .permissionDenied, message: "caller not attested") }
+        // Like the other calls (and SPIRE), only a workload with an identity may validate.
+        let selectors = try self.attest(context)
+        _ = try Self.entitled(self.state.snapshot, selectors)
         guard !request.audience.isEmpty else { throw RPCError(code: .invalidArgument, message: "audience must be specified") }
         guard !request.svid.isEmpty else { throw RPCError(code: .invalidArgument, message: "svid must be specified") }
         let validated: ValidatedJWTSVID

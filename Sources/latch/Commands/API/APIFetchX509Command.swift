@@ -6,6 +6,10 @@ import LatchWorkloadProto
 import SwiftASN1
 import X509
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `latch api fetch-x509 [--socket S] [--write DIR]`
 struct APIFetchX509Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -72,13 +76,19 @@ struct APIFetchX509Command: AsyncParsableCommand {
         return out
     }
 
-    static func writePEM(_ path: String, label: String, _ blocks: [Data], mode: Int) throws {
+    /// Writes a new file created with `mode` from the start (never briefly readable by others),
+    /// refusing to follow a symlink or to replace an existing file.
+    static func writePEM(_ path: String, label: String, _ blocks: [Data], mode: mode_t) throws {
         let text = blocks.map { block in
             let base64 = block.base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
             return "-----BEGIN \(label)-----\n\(base64)\n-----END \(label)-----\n"
         }.joined()
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
-            throw ValidationError("cannot write \(path)")
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw ValidationError("cannot create \(path) (errno \(errno); it must not exist yet)") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw ValidationError("cannot write \(path) (errno \(errno))")
         }
     }
 }

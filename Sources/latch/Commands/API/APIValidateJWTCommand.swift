@@ -13,13 +13,13 @@ struct APIValidateJWTCommand: AsyncParsableCommand {
     @Option(help: "The audience the token must carry.")
     var audience: String
 
-    @Option(help: "The JWT-SVID (compact JWS).")
+    @Option(help: "The JWT-SVID (compact JWS), or - to read it from standard input (keeps it out of the process list).")
     var token: String
 
     func run() async throws {
         var request = Workload_ValidateJWTSVIDRequest()
         request.audience = self.audience
-        request.svid = self.token
+        request.svid = self.token == "-" ? (readLine(strippingNewline: true) ?? "") : self.token
         let message = request
         let response = try await APICommand.withClient(socket: self.socket) { client in
             try await client.validateJWTSVID(message, metadata: APICommand.header, options: APICommand.timeout)

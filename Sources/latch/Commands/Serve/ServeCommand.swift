@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "host:port of the HTTP endpoints (port 0 picks one). Default: 127.0.0.1:8080.")
     var listen: String?
 
-    @Option(name: .customLong("workload-api-socket"), help: "Path of the Workload API socket. Default: <data-dir>/workload.sock.")
+    @Option(name: .customLong("workload-api-socket"), help: "Path of the Workload API socket. Default: <data-dir>/public/workload.sock.")
     var workloadAPISocket: String?
 
     func run() async throws {
