@@ -54,6 +54,12 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // Grants: task grants, delegation, DPoP (RFC 9449), revocation. Domain module: no NIO or drivers.
+        .target(
+            name: "LatchGrants",
+            dependencies: ["LatchCore", "LatchIdentity", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings
+        ),
         .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity", "LatchStoreSupport"], swiftSettings: settings),
         .executableTarget(
             name: "latch",
@@ -158,6 +164,11 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCLITests", dependencies: ["latch"], swiftSettings: settings),
+        .testTarget(
+            name: "LatchGrantsTests",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "LatchServerTests",
             dependencies: [

@@ -164,16 +164,16 @@ public struct JWTSVIDValidator: Sendable {
 }
 
 /// The JWS compact-serialization pieces shared by JWT-SVID validation and OIDC federation.
-enum JWS {
-    struct Parts {
-        let header: ArraySlice<UInt8>
-        let payload: ArraySlice<UInt8>
-        let signature: ArraySlice<UInt8>
+package enum JWS {
+    package struct Parts {
+        package let header: ArraySlice<UInt8>
+        package let payload: ArraySlice<UInt8>
+        package let signature: ArraySlice<UInt8>
         /// `header.payload`, the signing input.
-        let signingInput: ArraySlice<UInt8>
+        package let signingInput: ArraySlice<UInt8>
     }
 
-    static func split(_ token: String, maxSize: Int) throws(LatchError) -> Parts {
+    package static func split(_ token: String, maxSize: Int) throws(LatchError) -> Parts {
         let bytes = Array(token.utf8)
         if bytes.count > maxSize { throw LatchError(.tokenTooLarge, "the token is \(bytes.count) bytes; at most \(maxSize) are accepted") }
         var dots: [Int] = []
@@ -187,7 +187,7 @@ enum JWS {
             signature: bytes[(dots[1] + 1)...], signingInput: bytes[0..<dots[1]])
     }
 
-    static func decodeJSON(_ part: ArraySlice<UInt8>, what: String) throws(LatchError) -> JSONValue {
+    package static func decodeJSON(_ part: ArraySlice<UInt8>, what: String) throws(LatchError) -> JSONValue {
         guard let raw = Base64URL.decode(part) else { throw LatchError(.badBase64, "the \(what) is not base64url") }
         guard let json = JSONValue(parsing: raw), json.objectValue != nil else {
             throw LatchError(.badJSON, "the \(what) is not a JSON object")
@@ -195,7 +195,7 @@ enum JWS {
         return json
     }
 
-    static func checkAlgorithm(_ alg: String?, allowed: Set<String>) throws(LatchError) {
+    package static func checkAlgorithm(_ alg: String?, allowed: Set<String>) throws(LatchError) {
         guard let alg else { throw LatchError(.unsupportedAlg, "the header has no alg") }
         if allowed.contains(alg) { return }
         switch alg {
@@ -207,7 +207,7 @@ enum JWS {
         }
     }
 
-    static func verifyES256(parts: Parts, key: P256.Signing.PublicKey) throws(LatchError) {
+    package static func verifyES256(parts: Parts, key: P256.Signing.PublicKey) throws(LatchError) {
         guard let raw = Base64URL.decode(parts.signature) else { throw LatchError(.badBase64, "the signature is not base64url") }
         guard raw.count == 64, let signature = try? P256.Signing.ECDSASignature(rawRepresentation: raw),
             key.isValidSignature(signature, for: parts.signingInput)
@@ -216,7 +216,7 @@ enum JWS {
         }
     }
 
-    static func audiences(_ value: JSONValue?) throws(LatchError) -> [String] {
+    package static func audiences(_ value: JSONValue?) throws(LatchError) -> [String] {
         switch value {
         case nil: throw LatchError(.missingClaim, "aud is required")
         case .string(let s)? where !s.isEmpty: return [s]
@@ -232,7 +232,7 @@ enum JWS {
     }
 
     /// `now` in milliseconds; claims in seconds.
-    static func checkTimes(exp: Int64, nbf: JSONValue?, iat: JSONValue?, now: Int64, skew: Int64) throws(LatchError) {
+    package static func checkTimes(exp: Int64, nbf: JSONValue?, iat: JSONValue?, now: Int64, skew: Int64) throws(LatchError) {
         let nowMinusSkew = UnixTime(milliseconds: now).adding(milliseconds: -skew)
         let nowPlusSkew = UnixTime(milliseconds: now).adding(milliseconds: skew)
         if exp <= nowMinusSkew.seconds { throw LatchError(.expired, "the token has expired") }

@@ -1,0 +1,113 @@
+import Crypto
+public import LatchCore
+import LatchIdentity
+
+/// Verifies DPoP proofs (RFC 9449 §4.3), ES256 only.
+///
+/// Checks, in order, each failure a `LatchError` naming the check: size and JWS form; header `typ`
+/// is `dpop+jwt`; `alg` is ES256 (`none`, HMAC, EdDSA and RSA get their own codes); `jwk` is a
+/// P-256 public key with no private part (`d`); the signature verifies with that key; claims `jti`
+/// (non-empty, at most 256 bytes), `htm` (equal to the method), `htu` (equal to the URI without
+/// query and fragment, scheme and host compared case-insensitively), `iat` within
+/// [now - `maxAge` - skew, now + skew]; with an access token, `ath` equals its base64url SHA-256
+/// and the key's thumbprint equals the token's `cnf.jkt`; and last the `jti` is new to the
+/// ``DPoPReplayCache`` (`replayedDPoPProof`). Nonces (§8) are not used.
+///
+/// - Important: a proof is recorded in the replay cache only after every other check passed, so a
+///   forged proof cannot burn a legitimate `jti`.
+public struct DPoPVerifier: Sendable {
+    public var replayCache: DPoPReplayCache
+    /// How old a proof may be, milliseconds (default 60 s).
+    public var maxAge: Int64
+    /// Clock skew allowed either way, milliseconds (default 5 s).
+    public var clockSkew: Int64
+    /// Largest proof accepted, bytes (default 8 KiB).
+    public var maxProofSize: Int
+
+    public init(replayCache: DPoPReplayCache, maxAge: Int64 = 60_000, clockSkew: Int64 = 5_000, maxProofSize: Int = 8 * 1024) {
+        self.replayCache = replayCache
+        self.maxAge = maxAge
+        self.clockSkew = clockSkew
+        self.maxProofSize = maxProofSize
+    }
+
+    /// Verifies `proof` for `request` at `now` (milliseconds since the Unix epoch).
+    public func verify(_ proof: String, for request: DPoPRequest, now: Int64) throws(LatchError) -> VerifiedDPoPProof {
+        let parts = try JWS.split(proof, maxSize: self.maxProofSize)
+        let header = try JWS.decodeJSON(parts.header, what: "header")
+        guard header["typ"]?.stringValue == "dpop+jwt" else { throw Self.invalid("typ must be dpop+jwt") }
+        try JWS.checkAlgorithm(header["alg"]?.stringValue, allowed: ["ES256"])
+        let key = try Self.publicKey(header["jwk"])
+        try JWS.verifyES256(parts: parts, key: key)
+        let claims = try JWS.decodeJSON(parts.payload, what: "claims")
+
+        guard let jti = claims["jti"]?.stringValue, !jti.isEmpty, jti.utf8.count <= 256 else {
+            throw Self.invalid("jti must be a non-empty string of at most 256 bytes")
+        }
+        guard let htm = claims["htm"]?.stringValue, htm == request.method else { throw Self.invalid("htm does not match the request method") }
+        guard let htu = claims["htu"]?.stringValue, let proofURI = Self.normalizedURI(htu), let requestURI = Self.normalizedURI(request.uri),
+            proofURI == requestURI
+        else {
+            throw Self.invalid("htu does not match the request URI")
+        }
+        guard let iat = claims["iat"]?.intValue else { throw Self.invalid("iat must be a number of seconds") }
+        if iat > UnixTime(milliseconds: now).adding(milliseconds: self.clockSkew).seconds {
+            throw Self.invalid("iat is in the future")
+        }
+        if iat < UnixTime(milliseconds: now).adding(milliseconds: -(self.maxAge + self.clockSkew)).seconds {
+            throw Self.invalid("the proof is too old (iat)")
+        }
+        let thumbprint = CAKey.thumbprint(of: key)
+        if let token = request.accessToken {
+            let expected = Base64URL.encode(Array(SHA256.hash(data: Array(token.unredacted.utf8))))
+            guard let ath = claims["ath"]?.stringValue, constantTimeEquals(Array(ath.utf8), Array(expected.utf8)) else {
+                throw Self.invalid("ath does not match the access token")
+            }
+            guard let bound = request.boundThumbprint, constantTimeEquals(Array(bound.utf8), Array(thumbprint.utf8)) else {
+                throw Self.invalid("the proof key is not the key the access token is bound to (cnf.jkt)")
+            }
+        } else if claims["ath"] != nil {
+            throw Self.invalid("ath without an access token")
+        }
+        // Keep the jti until the proof could no longer pass the iat check.
+        let keepUntil = (iat + 1) * 1000 + self.maxAge + self.clockSkew
+        guard self.replayCache.insert(thumbprint + "|" + jti, until: keepUntil, now: now) else {
+            throw LatchError(.replayedDPoPProof, "this DPoP proof (jti) was already used")
+        }
+        return VerifiedDPoPProof(keyThumbprint: thumbprint, jti: jti, issuedAt: iat)
+    }
+
+    /// The P-256 public key of a `jwk` header; a private key (`d`) is refused.
+    static func publicKey(_ jwk: JSONValue?) throws(LatchError) -> P256.Signing.PublicKey {
+        guard let jwk = jwk?.objectValue else { throw Self.invalid("the header has no jwk") }
+        guard jwk["d"] == nil else { throw Self.invalid("the jwk holds a private key") }
+        guard jwk["kty"]?.stringValue == "EC", jwk["crv"]?.stringValue == "P-256",
+            let x = jwk["x"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), x.count == 32,
+            let y = jwk["y"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), y.count == 32,
+            let key = try? P256.Signing.PublicKey(x963Representation: [0x04] + x + y)
+        else {
+            throw Self.invalid("the jwk must be a P-256 public key (kty EC, crv P-256, x and y of 32 bytes)")
+        }
+        return key
+    }
+
+    /// `scheme://host[:port]/path` with scheme and host lowercased, default ports dropped, query
+    /// and fragment removed; nil when it is not an absolute http(s) URI.
+    static func normalizedURI(_ text: String) -> String? {
+        var rest = Substring(text)
+        if let cut = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<cut] }
+        guard let schemeEnd = rest.firstRange(of: "://") else { return nil }
+        let scheme = rest[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "https" || scheme == "http" else { return nil }
+        let afterScheme = rest[schemeEnd.upperBound...]
+        let pathStart = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
+        var authority = afterScheme[..<pathStart].lowercased()
+        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        if scheme == "https", authority.hasSuffix(":443") { authority.removeLast(4) }
+        if scheme == "http", authority.hasSuffix(":80") { authority.removeLast(3) }
+        let path = afterScheme[pathStart...]
+        return scheme + "://" + authority + (path.isEmpty ? "/" : String(path))
+    }
+
+    static func invalid(_ message: String) -> LatchError { LatchError(.invalidDPoPProof, message) }
+}
