@@ -94,7 +94,8 @@ public struct DelegationPolicy: Hashable, Sendable {
         }
         return TaskGrant(
             id: id, taskID: parent.taskID, subject: parent.subject, actors: [request.actor] + parent.actors, audience: audience,
-            intent: parent.intent, scope: scope, issuedAt: now, expiresAt: expiresAt, parentID: parent.id, depth: parent.depth + 1,
+            intent: parent.intent, scope: scope, issuedAt: now, expiresAt: expiresAt, ancestors: parent.ancestors + [parent.id],
+            depth: parent.depth + 1,
             keyThumbprint: request.actorKeyThumbprint, mayAct: mayAct)
     }
 }

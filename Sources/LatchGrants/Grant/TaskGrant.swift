@@ -18,8 +18,11 @@ public struct TaskGrant: Hashable, Sendable {
     /// Milliseconds since the Unix epoch.
     public var issuedAt: Int64
     public var expiresAt: Int64
+    /// The grants this one descends from, root first (empty for a root grant); the last is its
+    /// parent. Carried in the token so revoking any ancestor is seen without a lookup.
+    public var ancestors: [String]
     /// The grant this one was delegated from (nil for a root grant).
-    public var parentID: String?
+    public var parentID: String? { self.ancestors.last }
     /// 0 for a root grant.
     public var depth: Int
     /// `cnf.jkt`: the RFC 7638 thumbprint of the DPoP key the grant is bound to.
@@ -29,7 +32,7 @@ public struct TaskGrant: Hashable, Sendable {
 
     public init(
         id: String, taskID: String, subject: SPIFFEID, actors: [SPIFFEID] = [], audience: Set<String>, intent: String,
-        scope: GrantScope, issuedAt: Int64, expiresAt: Int64, parentID: String? = nil, depth: Int = 0, keyThumbprint: String,
+        scope: GrantScope, issuedAt: Int64, expiresAt: Int64, ancestors: [String] = [], depth: Int = 0, keyThumbprint: String,
         mayAct: Set<SPIFFEID>? = nil
     ) {
         self.id = id
@@ -41,7 +44,7 @@ public struct TaskGrant: Hashable, Sendable {
         self.scope = scope
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
-        self.parentID = parentID
+        self.ancestors = ancestors
         self.depth = depth
         self.keyThumbprint = keyThumbprint
         self.mayAct = mayAct

@@ -12,7 +12,7 @@ public struct CAKey: Sendable, CustomStringConvertible {
     public let keyID: String
     public let purpose: KeyPurpose
     public var state: KeyState
-    let privateKey: Redacted<P256.Signing.PrivateKey>
+    package let privateKey: Redacted<P256.Signing.PrivateKey>
     public let publicKey: P256.Signing.PublicKey
     /// The CA certificate (X.509 authorities only).
     public let certificate: Certificate?
