@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "LatchIdentity", targets: ["LatchIdentity"]),
         .library(name: "LatchTesting", targets: ["LatchTesting"]),
         .library(name: "LatchServer", targets: ["LatchServer"]),
+        .library(name: "LatchGrants", targets: ["LatchGrants"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [

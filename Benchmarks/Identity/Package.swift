@@ -4,6 +4,8 @@ import PackageDescription
 // Identity benchmarks (release builds, not run in CI):
 // - IdentityBench: JWT-SVIDs minted and validated per second against raw swift-crypto P-256 sign
 //   and verify measured in the same run; X.509-SVIDs minted in-process.
+// - GrantBench: task grants minted, and verified on the hot path (signature + DPoP + revocation),
+//   against raw P-256 sign and verify in the same run.
 // - WorkloadAPIBench: X.509-SVIDs and JWT-SVIDs per second end to end over the Workload API socket
 //   of a real server (`LatchServer.run`, SQLite store), against in-process minting in the same run.
 let package = Package(
@@ -20,6 +22,15 @@ let package = Package(
         .executableTarget(
             name: "IdentityBench",
             dependencies: [
+                .product(name: "LatchIdentity", package: "Latch"),
+                .product(name: "LatchCore", package: "Latch"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "GrantBench",
+            dependencies: [
+                .product(name: "LatchGrants", package: "Latch"),
                 .product(name: "LatchIdentity", package: "Latch"),
                 .product(name: "LatchCore", package: "Latch"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -139,16 +139,60 @@ struct GrantTokenTests {
         #expect(revocations.sweep(before: root.expiresAt + 1) == 1)
     }
 
+    @Test("with the verified-grant cache, audience, expiry, revocation and DPoP are still checked on every call")
+    func verifiedCache() throws {
+        let agentKey = P256.Signing.PrivateKey()
+        let revocations = RevocationIndex()
+        let cache = VerifiedGrantCache()
+        let verifier = GrantVerifier(
+            issuer: Self.issuer, keys: [Self.key.keyID: Self.key.publicKey], revocations: revocations,
+            dpop: DPoPVerifier(replayCache: DPoPReplayCache()), verified: cache)
+        let grant = Self.rootGrant(holderKey: agentKey)
+        let token = try GrantToken.mint(grant, issuer: Self.issuer, key: Self.key, verifier: verifier)
+        for _ in 0..<2 {
+            #expect(
+                try verifier.verify(token, audience: "gateway", proof: try Self.proof(agentKey, token: token), request: Self.request, now: Self.now)
+                    == grant)
+        }
+        #expect(throws: LatchError(.invalidDPoPProof, "")) {
+            try verifier.verify(
+                token, audience: "gateway", proof: try Self.proof(P256.Signing.PrivateKey(), token: token), request: Self.request, now: Self.now)
+        }
+        #expect(throws: LatchError(.audienceMismatch, "")) {
+            try verifier.verify(token, audience: "billing", proof: try Self.proof(agentKey, token: token), request: Self.request, now: Self.now)
+        }
+        #expect(throws: LatchError(.expired, "")) {
+            try verifier.verify(
+                token, audience: "gateway", proof: try Self.proof(agentKey, token: token), request: Self.request, now: Self.now + 400_000)
+        }
+        // A tampered signature is a different token: not found in the cache, and refused.
+        let tampered = String(token.dropLast(2)) + (token.hasSuffix("AA") ? "BB" : "AA")
+        #expect(throws: LatchError(.badSignature, "")) {
+            try verifier.verify(tampered, audience: "gateway", proof: try Self.proof(agentKey, token: tampered), request: Self.request, now: Self.now)
+        }
+        revocations.revoke(grant.id, expiresAt: grant.expiresAt)
+        #expect(throws: LatchError(.grantRevoked, "")) {
+            try verifier.verify(token, audience: "gateway", proof: try Self.proof(agentKey, token: token), request: Self.request, now: Self.now)
+        }
+    }
+
     @Test("PyJWT verifies a grant using only the published JWKS")
     func pyjwtVerifies() throws {
         let agentKey = P256.Signing.PrivateKey()
         let grant = Self.rootGrant(holderKey: agentKey)
-        // Real time for PyJWT's exp check: a grant issued now.
+        // Real time for PyJWT's exp check: a grant issued now, by a key valid now.
+        let wallNow = SystemWallClock().now().milliseconds
+        var liveKey = try CAKey.generate(
+            purpose: .jwtSigning, trustDomain: TrustDomain(unchecked: "latch.test"), now: wallNow - 1000, lifetime: 86_400_000)
+        liveKey.state = .active
         var live = grant
-        live.issuedAt = SystemWallClock().now().milliseconds
-        live.expiresAt = live.issuedAt + 300_000
-        let liveToken = try GrantToken.mint(live, issuer: Self.issuer, key: Self.key, verifier: Self.verifier())
-        let bundle = TrustBundle(trustDomain: TrustDomain(unchecked: "latch.test"), keys: [Self.key], sequence: 1, refreshHint: 300)
+        live.issuedAt = wallNow
+        live.expiresAt = wallNow + 300_000
+        let liveVerifier = GrantVerifier(
+            issuer: Self.issuer, keys: [liveKey.keyID: liveKey.publicKey], revocations: RevocationIndex(),
+            dpop: DPoPVerifier(replayCache: DPoPReplayCache()))
+        let liveToken = try GrantToken.mint(live, issuer: Self.issuer, key: liveKey, verifier: liveVerifier)
+        let bundle = TrustBundle(trustDomain: TrustDomain(unchecked: "latch.test"), keys: [liveKey], sequence: 1, refreshHint: 300)
         let input = JSONValue.object([
             "jwks": bundle.jwks, "token": .string(liveToken), "audience": .string("gateway"), "issuer": .string(Self.issuer),
         ])

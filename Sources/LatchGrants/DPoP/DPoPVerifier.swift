@@ -1,6 +1,7 @@
 import Crypto
 public import LatchCore
 import LatchIdentity
+import Synchronization
 
 /// Verifies DPoP proofs (RFC 9449 §4.3), ES256 only.
 ///
@@ -23,6 +24,7 @@ public struct DPoPVerifier: Sendable {
     public var clockSkew: Int64
     /// Largest proof accepted, bytes (default 8 KiB).
     public var maxProofSize: Int
+    let keyCache = DPoPKeyCache()
 
     public init(replayCache: DPoPReplayCache, maxAge: Int64 = 60_000, clockSkew: Int64 = 5_000, maxProofSize: Int = 8 * 1024) {
         self.replayCache = replayCache
@@ -37,7 +39,7 @@ public struct DPoPVerifier: Sendable {
         let header = try JWS.decodeJSON(parts.header, what: "header")
         guard header["typ"]?.stringValue == "dpop+jwt" else { throw Self.invalid("typ must be dpop+jwt") }
         try JWS.checkAlgorithm(header["alg"]?.stringValue, allowed: ["ES256"])
-        let key = try Self.publicKey(header["jwk"])
+        let (key, thumbprint) = try self.publicKey(header["jwk"])
         try JWS.verifyES256(parts: parts, key: key)
         let claims = try JWS.decodeJSON(parts.payload, what: "claims")
 
@@ -57,7 +59,6 @@ public struct DPoPVerifier: Sendable {
         if iat < UnixTime(milliseconds: now).adding(milliseconds: -(self.maxAge + self.clockSkew)).seconds {
             throw Self.invalid("the proof is too old (iat)")
         }
-        let thumbprint = CAKey.thumbprint(of: key)
         if let token = request.accessToken {
             let expected = Base64URL.encode(Array(SHA256.hash(data: Array(token.unredacted.utf8))))
             guard let ath = claims["ath"]?.stringValue, constantTimeEquals(Array(ath.utf8), Array(expected.utf8)) else {
@@ -77,18 +78,27 @@ public struct DPoPVerifier: Sendable {
         return VerifiedDPoPProof(keyThumbprint: thumbprint, jti: jti, issuedAt: iat)
     }
 
-    /// The P-256 public key of a `jwk` header; a private key (`d`) is refused.
-    static func publicKey(_ jwk: JSONValue?) throws(LatchError) -> P256.Signing.PublicKey {
+    /// The P-256 public key of a `jwk` header and its RFC 7638 thumbprint; a private key (`d`) is
+    /// refused. Parsed keys are remembered by their coordinates (importing a point validates it,
+    /// which costs about as much as a signature check, and an agent signs every proof with one key).
+    func publicKey(_ jwk: JSONValue?) throws(LatchError) -> (P256.Signing.PublicKey, String) {
         guard let jwk = jwk?.objectValue else { throw Self.invalid("the header has no jwk") }
         guard jwk["d"] == nil else { throw Self.invalid("the jwk holds a private key") }
-        guard jwk["kty"]?.stringValue == "EC", jwk["crv"]?.stringValue == "P-256",
-            let x = jwk["x"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), x.count == 32,
-            let y = jwk["y"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), y.count == 32,
+        guard jwk["kty"]?.stringValue == "EC", jwk["crv"]?.stringValue == "P-256", let xText = jwk["x"]?.stringValue,
+            let yText = jwk["y"]?.stringValue
+        else {
+            throw Self.invalid("the jwk must be a P-256 public key (kty EC, crv P-256, x and y of 32 bytes)")
+        }
+        let cacheKey = xText + "." + yText
+        if let known = self.keyCache.key(for: cacheKey) { return known }
+        guard let x = Base64URL.decode(Array(xText.utf8)), x.count == 32, let y = Base64URL.decode(Array(yText.utf8)), y.count == 32,
             let key = try? P256.Signing.PublicKey(x963Representation: [0x04] + x + y)
         else {
             throw Self.invalid("the jwk must be a P-256 public key (kty EC, crv P-256, x and y of 32 bytes)")
         }
-        return key
+        let parsed = (key, CAKey.thumbprint(of: key))
+        self.keyCache.store(parsed, for: cacheKey)
+        return parsed
     }
 
     /// `scheme://host[:port]/path` with scheme and host lowercased, default ports dropped, query
@@ -110,4 +120,19 @@ public struct DPoPVerifier: Sendable {
     }
 
     static func invalid(_ message: String) -> LatchError { LatchError(.invalidDPoPProof, message) }
+}
+
+/// Parsed proof keys by their `x.y` coordinates (base64url as sent). Bounded: starts over when full.
+final class DPoPKeyCache: Sendable {
+    private let keys = Mutex<[String: (P256.Signing.PublicKey, String)]>([:])
+    let capacity = 10_000
+
+    func key(for coordinates: String) -> (P256.Signing.PublicKey, String)? { self.keys.withLock { $0[coordinates] } }
+
+    func store(_ key: (P256.Signing.PublicKey, String), for coordinates: String) {
+        self.keys.withLock { keys in
+            if keys.count >= self.capacity { keys.removeAll(keepingCapacity: true) }
+            keys[coordinates] = key
+        }
+    }
 }

@@ -1,6 +1,7 @@
 public import Crypto
 public import LatchCore
 public import LatchIdentity
+import Synchronization
 
 /// Task grants as JWT access tokens (RFC 9068): header `{"alg":"ES256","kid":…,"typ":"at+jwt"}`,
 /// claims `iss`, `sub`, `aud`, `client_id` (the holder), `jti`, `iat`, `exp`, `cnf.jkt` (RFC 9449),
@@ -13,6 +14,7 @@ public enum GrantToken {
     /// carried in whole seconds (`iat`, `exp`), so they decode truncated to the second.
     public static func mint(_ grant: TaskGrant, issuer: String, key: CAKey, verifier: GrantVerifier) throws(LatchError) -> String {
         guard key.purpose == .jwtSigning else { throw LatchError(.noActiveKey, "a JWT signing key is needed") }
+        guard grant.expiresAt <= key.notAfter else { throw LatchError(.noActiveKey, "the grant would outlive its signing key") }
         let header = JSONValue.object(["alg": .string("ES256"), "kid": .string(key.keyID), "typ": .string("at+jwt")])
         let input = Base64URL.encode(header.serializedBytes) + "." + Base64URL.encode(Self.claims(grant, issuer: issuer).serializedBytes)
         let signature: P256.Signing.ECDSASignature
@@ -77,17 +79,37 @@ public struct GrantVerifier: Sendable {
     /// Milliseconds (default 30 s).
     public var clockSkew: Int64 = 30_000
     public var maxTokenSize: Int = 16 * 1024
+    /// Grants already verified, by the SHA-256 of their token, so an agent calling tool after tool
+    /// with one grant pays its signature check once; audience, expiry, revocation and the DPoP
+    /// proof are still checked on every call. Nil: verify every time.
+    public let verified: VerifiedGrantCache?
 
-    public init(issuer: String, keys: [String: P256.Signing.PublicKey], revocations: RevocationIndex, dpop: DPoPVerifier) {
+    public init(
+        issuer: String, keys: [String: P256.Signing.PublicKey], revocations: RevocationIndex, dpop: DPoPVerifier,
+        verified: VerifiedGrantCache? = nil
+    ) {
         self.issuer = issuer
         self.keys = keys
         self.revocations = revocations
         self.dpop = dpop
+        self.verified = verified
     }
 
     /// Verifies a grant presented with a DPoP proof for `request` and `audience` at `now`.
     public func verify(_ token: String, audience: String, proof: String, request: DPoPRequest, now: Int64) throws(LatchError) -> TaskGrant {
-        let grant = try self.decode(token, now: now)
+        let grant: TaskGrant
+        if let cache = self.verified {
+            let digest = Array(SHA256.hash(data: Array(token.utf8)))
+            if let known = cache.grant(for: digest) {
+                guard known.expiresAt > now - self.clockSkew else { throw LatchError(.expired, "the token has expired") }
+                grant = known
+            } else {
+                grant = try self.decode(token, now: now)
+                cache.store(grant, for: digest)
+            }
+        } else {
+            grant = try self.decode(token, now: now)
+        }
         guard grant.audience.contains(audience) else { throw LatchError(.audienceMismatch, "the grant is not for \(audience)") }
         guard !self.revocations.isRevoked(grant) else { throw LatchError(.grantRevoked, "the grant or one it descends from is revoked") }
         var bound = request
@@ -161,6 +183,25 @@ public struct GrantVerifier: Sendable {
             depth: Int(depth), keyThumbprint: jkt, mayAct: mayAct)
         guard try string("client_id") == grant.holder.description else { throw LatchError(.badClaim, "client_id is not the grant's holder") }
         return grant
+    }
+}
+
+/// Verified grants by token digest (see ``GrantVerifier/verified``). Bounded: when full it starts
+/// over. Keys are SHA-256 digests of whole tokens, so a grant is found only for the exact token
+/// whose signature was checked.
+public final class VerifiedGrantCache: Sendable {
+    private let grants = Mutex<[[UInt8]: TaskGrant]>([:])
+    public let capacity: Int
+
+    public init(capacity: Int = 100_000) { self.capacity = capacity }
+
+    func grant(for digest: [UInt8]) -> TaskGrant? { self.grants.withLock { $0[digest] } }
+
+    func store(_ grant: TaskGrant, for digest: [UInt8]) {
+        self.grants.withLock { grants in
+            if grants.count >= self.capacity { grants.removeAll(keepingCapacity: true) }
+            grants[digest] = grant
+        }
     }
 }
 
