@@ -60,20 +60,10 @@ struct WorkloadAPIService: Workload_SpiffeWorkloadAPI.SimpleServiceProtocol {
     func fetchX509Bundles(
         request: Workload_X509BundlesRequest, response: RPCWriter<Workload_X509BundlesResponse>, context: ServerContext
     ) async throws {
-        let selectors = try self.attest(context)
-        self.state.openStreams.wrappingAdd(1, ordering: .relaxed)
-        defer { self.state.openStreams.wrappingSubtract(1, ordering: .relaxed) }
-        var sentSequence: Int64?
-        while !context.cancellation.isCancelled {
-            let snapshot = self.state.snapshot
-            _ = try Self.entitled(snapshot, selectors)
-            if sentSequence != snapshot.bundle.sequence {
-                var message = Workload_X509BundlesResponse()
-                message.bundles[snapshot.bundle.trustDomain.idString] = Data(snapshot.bundle.x509BundleDER)
-                try await response.write(message)
-                sentSequence = snapshot.bundle.sequence
-            }
-            await self.waitForChange(past: snapshot.generation, orUntil: nil, context: context)
+        try await self.streamBundles(to: response, context: context) { bundle in
+            var message = Workload_X509BundlesResponse()
+            message.bundles[bundle.trustDomain.idString] = Data(bundle.x509BundleDER)
+            return message
         }
     }
 
@@ -113,20 +103,10 @@ struct WorkloadAPIService: Workload_SpiffeWorkloadAPI.SimpleServiceProtocol {
     func fetchJWTBundles(
         request: Workload_JWTBundlesRequest, response: RPCWriter<Workload_JWTBundlesResponse>, context: ServerContext
     ) async throws {
-        let selectors = try self.attest(context)
-        self.state.openStreams.wrappingAdd(1, ordering: .relaxed)
-        defer { self.state.openStreams.wrappingSubtract(1, ordering: .relaxed) }
-        var sentSequence: Int64?
-        while !context.cancellation.isCancelled {
-            let snapshot = self.state.snapshot
-            _ = try Self.entitled(snapshot, selectors)
-            if sentSequence != snapshot.bundle.sequence {
-                var message = Workload_JWTBundlesResponse()
-                message.bundles[snapshot.bundle.trustDomain.idString] = Data(snapshot.bundle.jwtBundle.serializedBytes)
-                try await response.write(message)
-                sentSequence = snapshot.bundle.sequence
-            }
-            await self.waitForChange(past: snapshot.generation, orUntil: nil, context: context)
+        try await self.streamBundles(to: response, context: context) { bundle in
+            var message = Workload_JWTBundlesResponse()
+            message.bundles[bundle.trustDomain.idString] = Data(bundle.jwtBundle.serializedBytes)
+            return message
         }
     }
 
@@ -150,6 +130,26 @@ struct WorkloadAPIService: Workload_SpiffeWorkloadAPI.SimpleServiceProtocol {
     }
 
     // MARK: Helpers
+
+    /// The bundle streams: sends `message(bundle)` at once and again whenever the bundle's
+    /// sequence moves, while the caller stays entitled to an identity.
+    private func streamBundles<Message: Sendable>(
+        to response: RPCWriter<Message>, context: ServerContext, _ message: (TrustBundle) -> Message
+    ) async throws {
+        let selectors = try self.attest(context)
+        self.state.openStreams.wrappingAdd(1, ordering: .relaxed)
+        defer { self.state.openStreams.wrappingSubtract(1, ordering: .relaxed) }
+        var sentSequence: Int64?
+        while !context.cancellation.isCancelled {
+            let snapshot = self.state.snapshot
+            _ = try Self.entitled(snapshot, selectors)
+            if sentSequence != snapshot.bundle.sequence {
+                try await response.write(message(snapshot.bundle))
+                sentSequence = snapshot.bundle.sequence
+            }
+            await self.waitForChange(past: snapshot.generation, orUntil: nil, context: context)
+        }
+    }
 
     /// The caller's selectors, or PERMISSION_DENIED when it cannot be attested.
     private func attest(_ context: ServerContext) throws -> Set<Selector> {
