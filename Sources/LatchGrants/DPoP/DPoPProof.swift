@@ -1,3 +1,4 @@
+import Crypto
 public import LatchCore
 import LatchIdentity
 
@@ -18,15 +19,17 @@ public struct DPoPRequest: Sendable {
     public var method: String
     /// The request URI as the server sees it; query and fragment are ignored, as RFC 9449 §4.3 says.
     public var uri: String
-    /// The access token sent with the proof, when there is one: the proof's `ath` must be its
-    /// base64url SHA-256, and `boundThumbprint` (the token's `cnf.jkt`) the proof key's thumbprint.
-    public var accessToken: Redacted<String>?
+    /// The SHA-256 of the access token sent with the proof, when there is one: the proof's `ath`
+    /// must be its base64url, and `boundThumbprint` (the token's `cnf.jkt`) the proof key's
+    /// thumbprint. A digest rather than the token, so a caller that hashed the token already
+    /// (the grant verifier's cache key) does not hash it twice.
+    public var accessTokenHash: [UInt8]?
     public var boundThumbprint: String?
 
     public init(method: String, uri: String, accessToken: Redacted<String>? = nil, boundThumbprint: String? = nil) {
         self.method = method
         self.uri = uri
-        self.accessToken = accessToken
+        self.accessTokenHash = accessToken.map { Array(SHA256.hash(data: Array($0.unredacted.utf8))) }
         self.boundThumbprint = boundThumbprint
     }
 }

@@ -59,9 +59,8 @@ public struct DPoPVerifier: Sendable {
         if iat < UnixTime(milliseconds: now).adding(milliseconds: -(self.maxAge + self.clockSkew)).seconds {
             throw Self.invalid("the proof is too old (iat)")
         }
-        if let token = request.accessToken {
-            let expected = Base64URL.encode(Array(SHA256.hash(data: Array(token.unredacted.utf8))))
-            guard let ath = claims["ath"]?.stringValue, constantTimeEquals(Array(ath.utf8), Array(expected.utf8)) else {
+        if let tokenHash = request.accessTokenHash {
+            guard let ath = claims["ath"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), constantTimeEquals(ath, tokenHash) else {
                 throw Self.invalid("ath does not match the access token")
             }
             guard let bound = request.boundThumbprint, constantTimeEquals(Array(bound.utf8), Array(thumbprint.utf8)) else {
@@ -87,14 +86,14 @@ public struct DPoPVerifier: Sendable {
         guard jwk["kty"]?.stringValue == "EC", jwk["crv"]?.stringValue == "P-256", let xText = jwk["x"]?.stringValue,
             let yText = jwk["y"]?.stringValue
         else {
-            throw Self.invalid("the jwk must be a P-256 public key (kty EC, crv P-256, x and y of 32 bytes)")
+            throw Self.invalid(Self.badJWK)
         }
         let cacheKey = xText + "." + yText
         if let known = self.keyCache.key(for: cacheKey) { return known }
         guard let x = Base64URL.decode(Array(xText.utf8)), x.count == 32, let y = Base64URL.decode(Array(yText.utf8)), y.count == 32,
             let key = try? P256.Signing.PublicKey(x963Representation: [0x04] + x + y)
         else {
-            throw Self.invalid("the jwk must be a P-256 public key (kty EC, crv P-256, x and y of 32 bytes)")
+            throw Self.invalid(Self.badJWK)
         }
         let parsed = (key, CAKey.thumbprint(of: key))
         self.keyCache.store(parsed, for: cacheKey)
@@ -118,6 +117,8 @@ public struct DPoPVerifier: Sendable {
         let path = afterScheme[pathStart...]
         return scheme + "://" + authority + (path.isEmpty ? "/" : String(path))
     }
+
+    static let badJWK = "the jwk must be a P-256 public key (kty EC, crv P-256, x and y of 32 bytes)"
 
     static func invalid(_ message: String) -> LatchError { LatchError(.invalidDPoPProof, message) }
 }
