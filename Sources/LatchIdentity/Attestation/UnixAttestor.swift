@@ -67,16 +67,7 @@ public struct HostProcessFileSystem: ProcessFileSystem {
         let identity = FileDigestCache.FileIdentity(info)
         if let cached = self.digestCache?.digest(for: identity) { return cached }
         var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LatchError(.io, "cannot read \(path) (errno \(errno))")
-            }
-            if n == 0 { break }
-            hasher.update(data: buffer[0..<n])
-        }
+        try forEachChunk(fd: fd, path: path, size: 64 * 1024) { chunk in hasher.update(data: chunk) }
         let digest = Array(hasher.finalize())
         // Cache only what was read from a file that did not change meanwhile and whose last change
         // is older than the file system's timestamp granularity: a rewrite within the same tick

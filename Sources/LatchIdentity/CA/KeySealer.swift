@@ -38,7 +38,11 @@ public struct KeyEncryptionKey: Sendable {
 
     /// A file holding either 32 raw bytes or base64 text of 32 bytes.
     public init(contentsOfFile path: String) throws(LatchError) {
-        let bytes = try readWholeFile(path: path, limit: 4096)
+        try self.init(fileContents: try readWholeFile(path: path, limit: 4096))
+    }
+
+    /// What a KEK file holds: 32 raw bytes, or base64 text of 32 bytes.
+    public init(fileContents bytes: [UInt8]) throws(LatchError) {
         if bytes.count == 32 {
             try self.init(bytes: bytes)
         } else {
@@ -111,17 +115,30 @@ func readWholeFile(path: String, limit: Int) throws(LatchError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw LatchError(.io, "cannot open \(path) (errno \(errno))") }
     defer { close(fd) }
+    return try readAll(fd: fd, path: path, limit: limit)
+}
+
+/// Reads what is left of an open file, at most `limit` bytes (else `invalidInput`).
+public func readAll(fd: Int32, path: String, limit: Int) throws(LatchError) -> [UInt8] {
     var out: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
+    try forEachChunk(fd: fd, path: path, size: 4096) { chunk throws(LatchError) in
+        out.append(contentsOf: chunk)
+        if out.count > limit { throw LatchError(.invalidInput, "\(path) is larger than \(limit) bytes") }
+    }
+    return out
+}
+
+/// Reads an open file to its end in chunks of at most `size` bytes, retrying on EINTR; errors
+/// name the path but never the content.
+func forEachChunk(fd: Int32, path: String, size: Int, _ body: (ArraySlice<UInt8>) throws(LatchError) -> Void) throws(LatchError) {
+    var buffer = [UInt8](repeating: 0, count: size)
     while true {
         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n < 0 {
             if errno == EINTR { continue }
             throw LatchError(.io, "cannot read \(path) (errno \(errno))")
         }
-        if n == 0 { break }
-        out.append(contentsOf: buffer[0..<n])
-        if out.count > limit { throw LatchError(.invalidInput, "\(path) is larger than \(limit) bytes") }
+        if n == 0 { return }
+        try body(buffer[0..<n])
     }
-    return out
 }

@@ -85,7 +85,8 @@ public enum StoreAccess {
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
             throw LatchError(.configuration, "\(path) must be a regular file owned by this user with mode 0600")
         }
-        return try KeyEncryptionKey(contentsOfFile: path)
+        // Read from the descriptor just checked, not by path again.
+        return try KeyEncryptionKey(fileContents: try readAll(fd: fd, path: path, limit: 4096))
     }
 
     static func createDirectory(_ path: String, mode: mode_t) throws {
