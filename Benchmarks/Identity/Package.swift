@@ -19,9 +19,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        .target(name: "BenchSupport"),
         .executableTarget(
             name: "IdentityBench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "LatchIdentity", package: "Latch"),
                 .product(name: "LatchCore", package: "Latch"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -30,6 +32,7 @@ let package = Package(
         .executableTarget(
             name: "GrantBench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "LatchGrants", package: "Latch"),
                 .product(name: "LatchIdentity", package: "Latch"),
                 .product(name: "LatchCore", package: "Latch"),

@@ -3,41 +3,12 @@
 // second, side by side with raw swift-crypto P-256 sign and verify in the same run. The hot path
 // is measured with and without the verified-grant cache (an agent reuses one grant for many
 // calls: with the cache only the DPoP proof's signature is checked per call).
+import BenchSupport
 import Crypto
 import Foundation
 import LatchCore
 import LatchGrants
 import LatchIdentity
-
-func cpuSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 7
-let roundSeconds = Double(ProcessInfo.processInfo.environment["BENCH_ROUND_SECONDS"] ?? "") ?? 0.4
-
-/// Operations per CPU second: the median over rounds.
-func rate(_ body: () throws -> Void) rethrows -> Double {
-    var rates: [Double] = []
-    for _ in 0..<rounds {
-        var n = 0
-        let start = cpuSeconds()
-        var elapsed = 0.0
-        repeat {
-            for _ in 0..<16 { try body() }
-            n += 16
-            elapsed = cpuSeconds() - start
-        } while elapsed < roundSeconds
-        rates.append(Double(n) / elapsed)
-    }
-    rates.sort()
-    return rates[rates.count / 2]
-}
-
-func pct(_ x: Double) -> String { String(Int((x * 100).rounded())) + "%" }
-func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
 
 let now = SystemWallClock().now().milliseconds
 let trustDomain = TrustDomain(unchecked: "bench.test")

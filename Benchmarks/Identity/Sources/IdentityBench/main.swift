@@ -1,6 +1,7 @@
 // JWT-SVIDs minted and validated per second, side by side with raw swift-crypto P-256 sign and
 // verify measured in the same run (the floor: a JWT-SVID is one signature, and minting re-validates,
 // so it costs one sign plus one verify). Prints rates and ratios. CPU time per operation.
+import BenchSupport
 import Crypto
 import LatchCore
 import LatchIdentity
@@ -8,37 +9,6 @@ import LatchIdentity
 #if canImport(Glibc)
 import Glibc
 #endif
-
-func cpuSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-let rounds = Int(getenv("BENCH_ROUNDS").map { String(cString: $0) } ?? "") ?? 7
-let roundSeconds = Double(getenv("BENCH_ROUND_SECONDS").map { String(cString: $0) } ?? "") ?? 0.4
-
-/// Operations per CPU second: median over rounds of `body` run repeatedly for `roundSeconds`.
-func rate(_ name: String, _ body: () throws -> Void) rethrows -> Double {
-    var rates: [Double] = []
-    for _ in 0..<rounds {
-        var n = 0
-        let start = cpuSeconds()
-        var elapsed = 0.0
-        repeat {
-            for _ in 0..<16 { try body() }
-            n += 16
-            elapsed = cpuSeconds() - start
-        } while elapsed < roundSeconds
-        rates.append(Double(n) / elapsed)
-    }
-    rates.sort()
-    return rates[rates.count / 2]
-}
-
-func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
-func fmt(_ x: Double) -> String { String(Int(x.rounded())) }
-func pct(_ x: Double) -> String { String(Int((x * 100).rounded())) + "%" }
 
 let trustDomain = try TrustDomain(parsing: "example.org")
 let now: Int64 = 1_767_225_600_000
