@@ -22,21 +22,31 @@ struct DPoPInteropTests {
         let token: String
     }
 
-    static func proofs(uri: String) throws -> [String: Proof] {
+    /// Runs `Tests/Interop/<script>` with `$LATCH_PYTHON`, else `<repo>/.venv/bin/python` (what
+    /// `.ci/run` creates with the pinned PyJWT and cryptography), feeding `input`; returns stdout.
+    static func runPython(_ script: String, _ arguments: [String] = [], input: [UInt8] = []) throws -> Data {
         let python =
             ProcessInfo.processInfo.environment["LATCH_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
             ?? Self.repoRoot.appendingPathComponent(".venv/bin/python").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.repoRoot.appendingPathComponent("Tests/Interop/dpop_proofs.py").path, uri]
-        let output = Pipe()
-        process.standardOutput = output
+        process.arguments = [Self.repoRoot.appendingPathComponent("Tests/Interop/" + script).path] + arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        stdin.fileHandleForWriting.write(Data(input))
+        try stdin.fileHandleForWriting.close()
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "dpop_proofs.py failed; is PyJWT installed for \(python)?")
+        #expect(process.terminationStatus == 0, "\(script) failed; is PyJWT installed for \(python)?")
+        return data
+    }
+
+    static func proofs(uri: String) throws -> [String: Proof] {
         var proofs: [String: Proof] = [:]
-        for line in data.split(separator: UInt8(ascii: "\n")) {
+        for line in try Self.runPython("dpop_proofs.py", [uri]).split(separator: UInt8(ascii: "\n")) {
             let proof = try JSONDecoder().decode(Proof.self, from: Data(line))
             proofs[proof.name] = proof
         }

@@ -196,21 +196,7 @@ struct GrantTokenTests {
         let input = JSONValue.object([
             "jwks": bundle.jwks, "token": .string(liveToken), "audience": .string("gateway"), "issuer": .string(Self.issuer),
         ])
-        let python =
-            ProcessInfo.processInfo.environment["LATCH_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? DPoPInteropTests.repoRoot.appendingPathComponent(".venv/bin/python").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [DPoPInteropTests.repoRoot.appendingPathComponent("Tests/Interop/verify_grant.py").path]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.serializedBytes))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let output = try DPoPInteropTests.runPython("verify_grant.py", input: input.serializedBytes)
         let answer = try #require(JSONValue(parsing: Array(output)))
         #expect(answer["error"] == nil, "\(answer)")
         #expect(answer["claims"]?["sub"]?.stringValue == grant.subject.description)

@@ -63,15 +63,19 @@ struct WorkloadAPITests {
         }
     }
 
+    /// An entry for another uid than this test process's.
+    static func entry(forUID uid: UInt32) throws -> RegistrationEntry {
+        RegistrationEntry(
+            id: "other", spiffeID: try SPIFFEID(parsing: "spiffe://example.org/other"), selectors: [Selector(type: "unix", value: "uid:\(uid)")],
+            x509SVIDTTL: 60, jwtSVIDTTL: 60, createdAt: 0)
+    }
+
     @Test("a caller matching no entry gets PERMISSION_DENIED; forged peer metadata does not help")
     func noEntry() async throws {
         let harness = Harness()
         // Registered for another uid only; the client claims that uid in the reserved headers.
         let other: UInt32 = getuid() == 4242 ? 4243 : 4242
-        try await harness.store.createEntry(
-            RegistrationEntry(
-                id: "other", spiffeID: try SPIFFEID(parsing: "spiffe://example.org/other"),
-                selectors: [Selector(type: "unix", value: "uid:\(other)")], x509SVIDTTL: 60, jwtSVIDTTL: 60, createdAt: 0))
+        try await harness.store.createEntry(try Self.entry(forUID: other))
         try await harness.run { client, _ in
             var jwt = Workload_JWTSVIDRequest()
             jwt.audience = ["a"]
@@ -102,10 +106,7 @@ struct WorkloadAPITests {
         let own = try harness.entryForThisProcess("/agents/own")
         try await harness.store.createEntry(own)
         let other: UInt32 = getuid() == 4242 ? 4243 : 4242
-        try await harness.store.createEntry(
-            RegistrationEntry(
-                id: "other", spiffeID: try SPIFFEID(parsing: "spiffe://example.org/other"),
-                selectors: [Selector(type: "unix", value: "uid:\(other)")], x509SVIDTTL: 60, jwtSVIDTTL: 60, createdAt: 0))
+        try await harness.store.createEntry(try Self.entry(forUID: other))
         try await harness.run { client, _ in
             var jwt = Workload_JWTSVIDRequest()
             jwt.audience = ["a"]
