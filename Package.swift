@@ -61,7 +61,7 @@ let package = Package(
             dependencies: ["LatchCore", "LatchIdentity", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings
         ),
-        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity", "LatchStoreSupport"], swiftSettings: settings),
+        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport"], swiftSettings: settings),
         .executableTarget(
             name: "latch",
             dependencies: [
@@ -95,8 +95,10 @@ let package = Package(
             dependencies: [
                 "LatchCore",
                 "LatchIdentity",
+                "LatchGrants",
                 "LatchWorkloadProto",
                 "LatchSQLite",
+                .product(name: "CedarPolicy", package: "CedarPolicy"),
                 "LatchPostgres",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -115,10 +117,10 @@ let package = Package(
             swiftSettings: settings
         ),
         // Store: one implementation per backend of every repository protocol in the domain modules.
-        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity"], swiftSettings: settings),
+        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants"], swiftSettings: settings),
         .target(
             name: "LatchSQLite",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: settings
         ),
         .target(
@@ -126,6 +128,7 @@ let package = Package(
             dependencies: [
                 "LatchCore",
                 "LatchIdentity",
+                "LatchGrants",
                 "LatchStoreSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -46,7 +46,7 @@ struct GrantTokenTests {
         let agentKey = P256.Signing.PrivateKey()
         let verifier = Self.verifier()
         let root = Self.rootGrant(holderKey: agentKey)
-        let token = try GrantToken.mint(root, issuer: Self.issuer, key: Self.key, verifier: verifier)
+        let token = try GrantToken.mint(root, issuer: Self.issuer, key: Self.key)
         #expect(
             try verifier.verify(token, audience: "gateway", proof: try Self.proof(agentKey, token: token), request: Self.request, now: Self.now)
                 == root)
@@ -58,7 +58,7 @@ struct GrantTokenTests {
         let grandchild = try DelegationPolicy().delegate(
             child, DelegationRequest(actor: DelegationTests.summarizer, actorKeyThumbprint: CAKey.thumbprint(of: agentKey.publicKey)),
             id: "g-grandchild", now: Self.now)
-        let childToken = try GrantToken.mint(grandchild, issuer: Self.issuer, key: Self.key, verifier: verifier)
+        let childToken = try GrantToken.mint(grandchild, issuer: Self.issuer, key: Self.key)
         let decoded = try verifier.verify(
             childToken, audience: "audit", proof: try Self.proof(agentKey, token: childToken), request: Self.request, now: Self.now)
         #expect(decoded.actors == [DelegationTests.summarizer, DelegationTests.researcher])
@@ -70,7 +70,7 @@ struct GrantTokenTests {
     func refusals() throws {
         let agentKey = P256.Signing.PrivateKey()
         let verifier = Self.verifier()
-        let token = try GrantToken.mint(Self.rootGrant(holderKey: agentKey), issuer: Self.issuer, key: Self.key, verifier: verifier)
+        let token = try GrantToken.mint(Self.rootGrant(holderKey: agentKey), issuer: Self.issuer, key: Self.key)
         let thief = P256.Signing.PrivateKey()
         #expect(throws: LatchError(.invalidDPoPProof, "")) {
             try verifier.verify(token, audience: "gateway", proof: try Self.proof(thief, token: token), request: Self.request, now: Self.now)
@@ -116,7 +116,7 @@ struct GrantTokenTests {
         #expect(descendants.count == 10_000)
         #expect(descendants.allSatisfy { !revocations.isRevoked($0) })
         let signed = try descendants.filter { ["c7", "c42-98", "c99-0"].contains($0.id) }.map { grant in
-            try GrantToken.mint(grant, issuer: Self.issuer, key: Self.key, verifier: verifier)
+            try GrantToken.mint(grant, issuer: Self.issuer, key: Self.key)
         }
         for token in signed {
             _ = try verifier.verify(token, audience: "gateway", proof: try Self.proof(agentKey, token: token), request: Self.request, now: Self.now)
@@ -148,7 +148,7 @@ struct GrantTokenTests {
             issuer: Self.issuer, keys: [Self.key.keyID: Self.key.publicKey], revocations: revocations,
             dpop: DPoPVerifier(replayCache: DPoPReplayCache()), verified: cache)
         let grant = Self.rootGrant(holderKey: agentKey)
-        let token = try GrantToken.mint(grant, issuer: Self.issuer, key: Self.key, verifier: verifier)
+        let token = try GrantToken.mint(grant, issuer: Self.issuer, key: Self.key)
         for _ in 0..<2 {
             #expect(
                 try verifier.verify(token, audience: "gateway", proof: try Self.proof(agentKey, token: token), request: Self.request, now: Self.now)
@@ -191,7 +191,7 @@ struct GrantTokenTests {
         let liveVerifier = GrantVerifier(
             issuer: Self.issuer, keys: [liveKey.keyID: liveKey.publicKey], revocations: RevocationIndex(),
             dpop: DPoPVerifier(replayCache: DPoPReplayCache()))
-        let liveToken = try GrantToken.mint(live, issuer: Self.issuer, key: liveKey, verifier: liveVerifier)
+        let liveToken = try GrantToken.mint(live, issuer: Self.issuer, key: liveKey)
         let bundle = TrustBundle(trustDomain: TrustDomain(unchecked: "latch.test"), keys: [liveKey], sequence: 1, refreshHint: 300)
         let input = JSONValue.object([
             "jwks": bundle.jwks, "token": .string(liveToken), "audience": .string("gateway"), "issuer": .string(Self.issuer),
