@@ -67,6 +67,7 @@ let package = Package(
             dependencies: [
                 "LatchCore",
                 "LatchIdentity",
+                "LatchGrants",
                 "LatchServer",
                 "LatchSQLite",
                 "LatchPostgres",
@@ -170,7 +171,7 @@ let package = Package(
         .testTarget(name: "LatchCLITests", dependencies: ["latch"], swiftSettings: settings),
         .testTarget(
             name: "LatchGrantsTests",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings
         ),
         .testTarget(

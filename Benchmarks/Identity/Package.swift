@@ -6,6 +6,8 @@ import PackageDescription
 //   and verify measured in the same run; X.509-SVIDs minted in-process.
 // - GrantBench: task grants minted, and verified on the hot path (signature + DPoP + revocation),
 //   against raw P-256 sign and verify in the same run.
+// - GrantIssueBench: durable grant issuance (sign + group-committed insert) on SQLite and
+//   PostgreSQL against raw P-256 signing with the same concurrency, and the whole token exchange.
 // - WorkloadAPIBench: X.509-SVIDs and JWT-SVIDs per second end to end over the Workload API socket
 //   of a real server (`LatchServer.run`, SQLite store), against in-process minting in the same run.
 let package = Package(
@@ -37,6 +39,18 @@ let package = Package(
                 .product(name: "LatchIdentity", package: "Latch"),
                 .product(name: "LatchCore", package: "Latch"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "GrantIssueBench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "LatchGrants", package: "Latch"),
+                .product(name: "LatchIdentity", package: "Latch"),
+                .product(name: "LatchCore", package: "Latch"),
+                .product(name: "LatchServer", package: "Latch"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

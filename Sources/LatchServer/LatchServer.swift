@@ -1,5 +1,7 @@
+import CedarPolicy
 import Hummingbird
 public import LatchCore
+import LatchGrants
 import LatchIdentity
 public import Logging
 import ServiceLifecycle
@@ -58,12 +60,21 @@ public enum LatchServer {
                     clock: clock, logger: logger),
                 onListening: { _ in ready.socketReady() }, logger: logger)
             let issuer = Mutex(configuration.resolvedIssuer)
+            let currentIssuer: @Sendable () -> String = { issuer.withLock { $0 } }
+            let authority = try await Self.grantAuthority(configuration: configuration, store: store, state: state, clock: clock, logger: logger)
+            let grantWatcher = GrantWatcher(
+                authority: authority, state: state, issuer: currentIssuer, pollInterval: configuration.entryPollInterval,
+                sweepInterval: configuration.grantSweepInterval, logger: logger)
+            grantWatcher.installKeys()
+            let router = IdentityHTTPRoutes.router(state: state, issuer: currentIssuer)
+            GrantHTTPRoutes.add(to: router, authority: authority, issuer: currentIssuer, logger: logger)
             let http = Application(
-                router: IdentityHTTPRoutes.router(state: state, issuer: { issuer.withLock { $0 } }),
+                router: router,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
                 onServerRunning: { channel in
                     let bound = channel.localAddress.flatMap { address in address.port.map { "\(host):\($0)" } } ?? configuration.listen
                     if configuration.issuer == nil { issuer.withLock { $0 = "http://" + bound } }
+                    grantWatcher.installKeys()
                     logger.info("HTTP endpoints listening", metadata: ["listen": "\(bound)"])
                     ready.httpReady(bound)
                 },
@@ -74,12 +85,40 @@ public enum LatchServer {
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
                     services: [
-                        .init(service: watcher), .init(service: workloadAPI), .init(service: http),
+                        .init(service: watcher), .init(service: grantWatcher), .init(service: workloadAPI), .init(service: http),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
         }
+    }
+}
+
+extension LatchServer {
+    /// The token endpoint's logic over `store`, deciding with the configured Cedar policies (none:
+    /// every request is denied), with revocations already recorded loaded before it serves.
+    static func grantAuthority(
+        configuration: ServerConfiguration, store: any LatchStore, state: IdentityState, clock: any WallClock, logger: Logger
+    ) async throws -> GrantAuthority {
+        let policies: PolicySet
+        if let path = configuration.policies {
+            policies = try CedarGrantDecider.loadPolicies(at: path)
+            logger.info("grant policies loaded", metadata: ["policies": "\(path)", "count": "\(policies.staticPolicies.count)"])
+        } else {
+            policies = PolicySet()
+            logger.warning("no policies configured (policies): every grant request is denied")
+        }
+        var settings = GrantSettings()
+        settings.defaultLifetime = configuration.grantLifetime.milliseconds
+        settings.maxLifetime = configuration.grantMaxLifetime.milliseconds
+        settings.defaultAudience = [configuration.grantAudience]
+        settings.delegation = DelegationPolicy(maxDepth: configuration.grantMaxDepth)
+        let decider = CedarGrantDecider(authorizer: Authorizer(policies)) { id in
+            state.snapshot.entries.first { $0.spiffeID == id }?.attributes ?? [:]
+        }
+        let authority = GrantAuthority(settings: settings, repository: store, decider: decider, clock: clock)
+        try await authority.syncRevocations()
+        return authority
     }
 }
 

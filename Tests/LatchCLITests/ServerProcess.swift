@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// `latch serve` running in the background for one test: started with arguments, ready once it
@@ -52,6 +55,14 @@ final class ServerProcess: @unchecked Sendable {
     /// What the server logged on standard error so far.
     var log: String { (try? String(contentsOf: self.logURL, encoding: .utf8)) ?? "" }
 
+    /// SIGKILL (a crash: nothing is flushed or closed), then waits for the exit.
+    func kill() {
+        if self.process.isRunning {
+            Glibc.kill(self.process.processIdentifier, SIGKILL)
+            self.process.waitUntilExit()
+        }
+    }
+
     /// SIGTERM, then waits for the exit; returns the status.
     @discardableResult
     func stop() -> Int32 {
@@ -73,7 +84,9 @@ enum InteropPython {
         return url
     }()
 
-    static let script = repoRoot.appendingPathComponent("Tests/Interop/workload_api_client.py").path
+    static let script = Self.script("workload_api_client.py")
+
+    static func script(_ name: String) -> String { repoRoot.appendingPathComponent("Tests/Interop/" + name).path }
 
     /// `$LATCH_PYTHON`, else `<repo>/.venv/bin/python`; a missing interpreter fails the test.
     static func interpreter() throws -> String {
@@ -87,8 +100,10 @@ enum InteropPython {
         return venv
     }
 
-    /// Runs the client script; returns check name → (ok, detail).
-    static func run(_ arguments: [String], in directory: TemporaryDirectory) throws -> [String: (ok: Bool, detail: String)] {
+    /// Runs a client script (default: the Workload API one); returns check name → (ok, detail).
+    static func run(
+        _ arguments: [String], script: String = Self.script, in directory: TemporaryDirectory
+    ) throws -> [String: (ok: Bool, detail: String)] {
         let result = try LatchProcess.run([script] + arguments, in: directory, executable: URL(fileURLWithPath: try interpreter()))
         var checks: [String: (ok: Bool, detail: String)] = [:]
         for line in result.stdoutLines {

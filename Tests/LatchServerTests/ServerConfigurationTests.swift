@@ -25,6 +25,12 @@ struct ServerConfigurationTests {
                 jwt_clock_skew: 10s
                 require_executable: true
                 log_level: debug
+                policies: /etc/latch/policies
+                grant_lifetime: 2m
+                grant_max_lifetime: 30m
+                grant_max_depth: 5
+                grant_audience: mcp-gateway
+                grant_sweep_interval: 5m
                 """)
         #expect(configuration.trustDomain.description == "prod.example.com")
         #expect(configuration.dataDirectory == "/var/lib/latch")
@@ -42,7 +48,13 @@ struct ServerConfigurationTests {
         #expect(configuration.jwtClockSkew == .seconds(10))
         #expect(configuration.requireExecutable)
         #expect(configuration.logLevel == "debug")
-        #expect(ServerConfiguration.keys.count == 16)
+        #expect(configuration.policies == "/etc/latch/policies")
+        #expect(configuration.grantLifetime == .seconds(120))
+        #expect(configuration.grantMaxLifetime == .seconds(1800))
+        #expect(configuration.grantMaxDepth == 5)
+        #expect(configuration.grantAudience == "mcp-gateway")
+        #expect(configuration.grantSweepInterval == .seconds(300))
+        #expect(ServerConfiguration.keys.count == 22)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)
@@ -58,6 +70,7 @@ struct ServerConfigurationTests {
             ("trust_domain: Bad_Domain", "trust_domain"),
             ("rotation_check_interval: 10 parsecs", "rotation_check_interval must be a positive duration"),
             ("entry_poll_interval: 0s", "entry_poll_interval must be a positive duration"),
+            ("grant_max_depth: 17", "grant_max_depth must be a whole number from 0 to 16"),
             ("workload_api_socket_mode: \"0999\"", "workload_api_socket_mode"),
             ("require_executable: yes please", "require_executable must be true or false"),
             ("log_level: loud", "log_level must be one of"),

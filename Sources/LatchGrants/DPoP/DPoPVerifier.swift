@@ -36,10 +36,7 @@ public struct DPoPVerifier: Sendable {
     /// Verifies `proof` for `request` at `now` (milliseconds since the Unix epoch).
     public func verify(_ proof: String, for request: DPoPRequest, now: Int64) throws(LatchError) -> VerifiedDPoPProof {
         let parts = try JWS.split(proof, maxSize: self.maxProofSize)
-        let header = try JWS.decodeJSON(parts.header, what: "header")
-        guard header["typ"]?.stringValue == "dpop+jwt" else { throw Self.invalid("typ must be dpop+jwt") }
-        try JWS.checkAlgorithm(header["alg"]?.stringValue, allowed: ["ES256"])
-        let (key, thumbprint) = try self.publicKey(header["jwk"])
+        let (key, thumbprint) = try self.headerKey(parts.header)
         try JWS.verifyES256(parts: parts, key: key)
         let claims = try JWS.decodeJSON(parts.payload, what: "claims")
 
@@ -77,27 +74,31 @@ public struct DPoPVerifier: Sendable {
         return VerifiedDPoPProof(keyThumbprint: thumbprint, jti: jti, issuedAt: iat)
     }
 
-    /// The P-256 public key of a `jwk` header and its RFC 7638 thumbprint; a private key (`d`) is
-    /// refused. Parsed keys are remembered by their coordinates (importing a point validates it,
-    /// which costs about as much as a signature check, and an agent signs every proof with one key).
+    /// Checks the header (`typ`, `alg`, `jwk`) and returns its key and the key's RFC 7638
+    /// thumbprint. Accepted headers are remembered by their encoded bytes: an agent sends the same
+    /// header with every proof, the same bytes get the same verdict, and this skips the JSON and
+    /// the point import (which validates the point, at about the cost of a signature check).
+    func headerKey(_ encoded: ArraySlice<UInt8>) throws(LatchError) -> (P256.Signing.PublicKey, String) {
+        if let known = self.keyCache.key(for: encoded) { return known }
+        let header = try JWS.decodeJSON(encoded, what: "header")
+        guard header["typ"]?.stringValue == "dpop+jwt" else { throw Self.invalid("typ must be dpop+jwt") }
+        try JWS.checkAlgorithm(header["alg"]?.stringValue, allowed: ["ES256"])
+        let parsed = try self.publicKey(header["jwk"])
+        self.keyCache.store(parsed, for: Array(encoded))
+        return parsed
+    }
+
+    /// The P-256 public key of a `jwk` header and its RFC 7638 thumbprint; a private key (`d`) is refused.
     func publicKey(_ jwk: JSONValue?) throws(LatchError) -> (P256.Signing.PublicKey, String) {
         guard let jwk = jwk?.objectValue else { throw Self.invalid("the header has no jwk") }
         guard jwk["d"] == nil else { throw Self.invalid("the jwk holds a private key") }
         guard jwk["kty"]?.stringValue == "EC", jwk["crv"]?.stringValue == "P-256", let xText = jwk["x"]?.stringValue,
-            let yText = jwk["y"]?.stringValue
+            let yText = jwk["y"]?.stringValue, let x = Base64URL.decode(Array(xText.utf8)), x.count == 32,
+            let y = Base64URL.decode(Array(yText.utf8)), y.count == 32, let key = try? P256.Signing.PublicKey(x963Representation: [0x04] + x + y)
         else {
             throw Self.invalid(Self.badJWK)
         }
-        let cacheKey = xText + "." + yText
-        if let known = self.keyCache.key(for: cacheKey) { return known }
-        guard let x = Base64URL.decode(Array(xText.utf8)), x.count == 32, let y = Base64URL.decode(Array(yText.utf8)), y.count == 32,
-            let key = try? P256.Signing.PublicKey(x963Representation: [0x04] + x + y)
-        else {
-            throw Self.invalid(Self.badJWK)
-        }
-        let parsed = (key, CAKey.thumbprint(of: key))
-        self.keyCache.store(parsed, for: cacheKey)
-        return parsed
+        return (key, CAKey.thumbprint(of: key))
     }
 
     /// `scheme://host[:port]/path` with scheme and host lowercased, default ports dropped, query
@@ -123,17 +124,18 @@ public struct DPoPVerifier: Sendable {
     static func invalid(_ message: String) -> LatchError { LatchError(.invalidDPoPProof, message) }
 }
 
-/// Parsed proof keys by their `x.y` coordinates (base64url as sent). Bounded: starts over when full.
+/// Accepted proof headers (encoded bytes as sent) → their key and thumbprint. Bounded: starts
+/// over when full.
 final class DPoPKeyCache: Sendable {
-    private let keys = Mutex<[String: (P256.Signing.PublicKey, String)]>([:])
+    private let keys = Mutex<[ArraySlice<UInt8>: (P256.Signing.PublicKey, String)]>([:])
     let capacity = 10_000
 
-    func key(for coordinates: String) -> (P256.Signing.PublicKey, String)? { self.keys.withLock { $0[coordinates] } }
+    func key(for header: ArraySlice<UInt8>) -> (P256.Signing.PublicKey, String)? { self.keys.withLock { $0[header] } }
 
-    func store(_ key: (P256.Signing.PublicKey, String), for coordinates: String) {
+    func store(_ key: (P256.Signing.PublicKey, String), for header: [UInt8]) {
         self.keys.withLock { keys in
             if keys.count >= self.capacity { keys.removeAll(keepingCapacity: true) }
-            keys[coordinates] = key
+            keys[header[...]] = key
         }
     }
 }

@@ -7,6 +7,11 @@ public enum OAuthError: String, Hashable, Sendable {
     case invalidScope = "invalid_scope"
     case invalidTarget = "invalid_target"
     case unauthorizedClient = "unauthorized_client"
+    case unsupportedGrantType = "unsupported_grant_type"
+    /// RFC 9449 §5: the DPoP proof at the token endpoint is missing or invalid.
+    case invalidDPoPProof = "invalid_dpop_proof"
+    /// The server failed (a store outage): nothing was issued.
+    case serverError = "server_error"
 }
 
 /// A refused token exchange: the OAuth error code and a description naming the bound crossed.

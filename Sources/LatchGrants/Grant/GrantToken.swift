@@ -58,8 +58,10 @@ public struct GrantVerifier: Sendable {
         self.verified = verified
     }
 
-    /// Verifies a grant presented with a DPoP proof for `request` and `audience` at `now`.
-    public func verify(_ token: String, audience: String, proof: String, request: DPoPRequest, now: Int64) throws(LatchError) -> TaskGrant {
+    /// Verifies a grant presented with a DPoP proof for `request` and `audience` at `now`. A nil
+    /// `audience` skips that check: the issuer's own endpoints (task completion) accept any grant
+    /// it issued.
+    public func verify(_ token: String, audience: String?, proof: String, request: DPoPRequest, now: Int64) throws(LatchError) -> TaskGrant {
         // One SHA-256 of the token serves the cache key and the proof's `ath` check.
         let digest = Array(SHA256.hash(data: Array(token.utf8)))
         let grant: TaskGrant
@@ -70,7 +72,9 @@ public struct GrantVerifier: Sendable {
             grant = try self.decode(token, now: now)
             self.verified?.store(grant, for: digest)
         }
-        guard grant.audience.contains(audience) else { throw LatchError(.audienceMismatch, "the grant is not for \(audience)") }
+        if let audience, !grant.audience.contains(audience) {
+            throw LatchError(.audienceMismatch, "the grant is not for \(audience)")
+        }
         guard !self.revocations.isRevoked(grant) else { throw LatchError(.grantRevoked, "the grant or one it descends from is revoked") }
         var bound = request
         bound.accessTokenHash = digest

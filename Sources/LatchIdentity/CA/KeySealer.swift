@@ -111,7 +111,7 @@ public struct KeySealer: Sendable {
 }
 
 /// Reads a whole (small) file; errors name the path but never the content.
-func readWholeFile(path: String, limit: Int) throws(LatchError) -> [UInt8] {
+public func readWholeFile(path: String, limit: Int) throws(LatchError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw LatchError(.io, "cannot open \(path) (errno \(errno))") }
     defer { close(fd) }

@@ -7,7 +7,8 @@ extension ServerConfiguration {
     public static let keys: [String] = [
         "trust_domain", "data_dir", "listen", "workload_api_socket", "workload_api_socket_mode", "issuer", "database_url",
         "kek_file", "x509_ca_lifetime", "jwt_key_lifetime", "rotation_check_interval", "entry_poll_interval",
-        "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level",
+        "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level", "policies", "grant_lifetime",
+        "grant_max_lifetime", "grant_max_depth", "grant_audience", "grant_sweep_interval",
     ]
 
     /// Largest configuration file read, bytes.
@@ -76,6 +77,16 @@ extension ServerConfiguration {
             case "false": self.requireExecutable = false
             default: throw LatchError(.configuration, "require_executable must be true or false")
             }
+        case "policies": self.policies = try string()
+        case "grant_lifetime": self.grantLifetime = try duration()
+        case "grant_max_lifetime": self.grantMaxLifetime = try duration()
+        case "grant_max_depth":
+            guard let depth = Int(try string()), (0...16).contains(depth) else {
+                throw LatchError(.configuration, "grant_max_depth must be a whole number from 0 to 16")
+            }
+            self.grantMaxDepth = depth
+        case "grant_audience": self.grantAudience = try string()
+        case "grant_sweep_interval": self.grantSweepInterval = try duration()
         case "log_level":
             let level = try string()
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {

@@ -43,6 +43,20 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var requireExecutable: Bool = false
     /// `log_level`: trace, debug, info (default), notice, warning, error, critical.
     public var logLevel: String = "info"
+    /// `policies`: a Cedar policy file, or a directory whose `*.cedar` files are read, deciding
+    /// the token endpoint's questions (see the README's "Grant policies"). None: every grant
+    /// request is denied.
+    public var policies: String?
+    /// `grant_lifetime`: lifetime of a task grant when the request names none (default 5 minutes).
+    public var grantLifetime: Duration = .seconds(300)
+    /// `grant_max_lifetime`: the longest lifetime a grant request may ask for (default 1 hour).
+    public var grantMaxLifetime: Duration = .seconds(3600)
+    /// `grant_max_depth`: the longest delegation chain below a task grant (default 3).
+    public var grantMaxDepth: Int = 3
+    /// `grant_audience`: the audience of grants whose request names none (default `latch-gateway`).
+    public var grantAudience: String = "latch-gateway"
+    /// `grant_sweep_interval`: how often expired grants, tasks and revocations are deleted (default 1 minute).
+    public var grantSweepInterval: Duration = .seconds(60)
 
     public init(trustDomain: TrustDomain) {
         self.trustDomain = trustDomain

@@ -1,4 +1,5 @@
 public import LatchCore
+public import LatchGrants
 public import LatchIdentity
 import LatchPostgres
 import LatchSQLite
@@ -13,10 +14,14 @@ import Glibc
 /// `sqlite` means `<data_dir>/latch.sqlite` (file 0600; the directory is created 0711, so other
 /// users can reach the socket in `public/` but cannot list or read anything else); a
 /// `postgres://` or `postgresql://` URL means that database (migrated on open).
+/// Everything `latch serve` and the commands keep in the store: identity (entries, CA keys, join
+/// tokens) and grants (grants, tasks, revocations). Both backends implement both.
+public typealias LatchStore = GrantRepository & IdentityStore
+
 public enum StoreAccess {
     public static func withStore<Result: Sendable>(
         databaseURL: String, dataDirectory: String, logger: Logger,
-        _ body: @Sendable (any IdentityStore) async throws -> Result
+        _ body: @Sendable (any LatchStore) async throws -> Result
     ) async throws -> Result {
         if databaseURL == "sqlite" {
             try createDirectory(dataDirectory, mode: 0o711)

@@ -1,4 +1,4 @@
-// Task grants: minted (sign + re-verify) and verified on the hot path (grant signature, claims,
+// Task grants: minted (sign, not durable) and verified on the hot path (grant signature, claims,
 // audience, revocation index, DPoP proof with its own signature and replay cache), per CPU
 // second, side by side with raw swift-crypto P-256 sign and verify in the same run. The hot path
 // is measured with and without the verified-grant cache (an agent reuses one grant for many
@@ -79,7 +79,7 @@ let verify = max(verify1, verify2)
 print("Task grants (ops per CPU second, median of \(rounds) rounds of \(roundSeconds) s)")
 print(pad("raw P-256 sign", 52) + String(Int(sign)))
 print(pad("raw P-256 verify", 52) + String(Int(verify)))
-print(pad("grant mint (sign + re-verify; not durable)", 52) + pad(String(Int(mint)), 10) + pct(mint / sign) + " of raw sign")
+print(pad("grant mint (sign; not durable)", 52) + pad(String(Int(mint)), 10) + pct(mint / sign) + " of raw sign")
 print(pad("hot path, verified-grant cache (1 ECDSA verify)", 52) + pad(String(Int(cached)), 10) + pct(cached / verify) + " of raw verify")
 print(pad("hot path, no cache (2 ECDSA verifies)", 52) + pad(String(Int(uncached)), 10) + pct(uncached / verify) + " of raw verify")
 if sink == 42 { print("") }

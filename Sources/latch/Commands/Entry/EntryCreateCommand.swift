@@ -41,7 +41,7 @@ struct EntryCreateCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try self.server.configuration()
         let entry = try self.entry(trustDomain: configuration.trustDomain)
-        try await EntryCommand.withStore(self.server) { store in try await store.createEntry(entry) }
+        try await self.server.withStore { store in try await store.createEntry(entry) }
         print(EntryOutput.json(entry).serialized)
     }
 

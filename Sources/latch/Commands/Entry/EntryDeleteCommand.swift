@@ -13,7 +13,7 @@ struct EntryDeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = self.id
-        guard try await EntryCommand.withStore(self.server, { store in try await store.deleteEntry(id: id) }) else {
+        guard try await self.server.withStore({ store in try await store.deleteEntry(id: id) }) else {
             PolicyCommand.writeError("error: no entry \(id)")
             throw ExitCode(1)
         }

@@ -12,7 +12,7 @@ struct EntryListCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let entries = try await EntryCommand.withStore(self.server) { store in try await store.listEntries() }
+        let entries = try await self.server.withStore { store in try await store.listEntries() }
         if self.json {
             for entry in entries { print(EntryOutput.json(entry).serialized) }
         } else {

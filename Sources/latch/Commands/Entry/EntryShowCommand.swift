@@ -12,7 +12,7 @@ struct EntryShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = self.id
-        guard let entry = try await EntryCommand.withStore(self.server, { store in try await store.entry(id: id) }) else {
+        guard let entry = try await self.server.withStore({ store in try await store.entry(id: id) }) else {
             PolicyCommand.writeError("error: no entry \(id)")
             throw ExitCode(1)
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LatchCore
 import LatchServer
+import Logging
 
 /// Where the configuration comes from, shared by `latch serve` and `latch entry`: an optional
 /// YAML file, then these flags on top.
@@ -40,5 +41,25 @@ struct ServerOptions: ParsableArguments {
             }
         }
         return configuration
+    }
+}
+
+extension ServerOptions {
+    /// Opens the configured store for `body` (`latch entry`, `latch grant`). Store errors exit 1
+    /// with the message on stderr.
+    func withStore<Result: Sendable>(_ body: @Sendable (any LatchStore) async throws -> Result) async throws -> Result {
+        let configuration = try self.configuration()
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        do {
+            return try await StoreAccess.withStore(
+                databaseURL: configuration.databaseURL, dataDirectory: configuration.dataDirectory, logger: Logger(label: "latch.cli"), body)
+        } catch let error as LatchError {
+            PolicyCommand.writeError("error: \(error.message)")
+            throw ExitCode(1)
+        }
     }
 }

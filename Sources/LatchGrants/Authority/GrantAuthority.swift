@@ -1,0 +1,296 @@
+public import Crypto
+public import LatchCore
+public import LatchIdentity
+import Synchronization
+
+/// Lifetimes and limits of the grants an authority issues.
+public struct GrantSettings: Hashable, Sendable {
+    /// Lifetime of a grant when the request names none, milliseconds (default 5 minutes).
+    public var defaultLifetime: Int64 = 300_000
+    /// The longest lifetime a request may ask for, milliseconds (default 1 hour).
+    public var maxLifetime: Int64 = 3_600_000
+    /// The audience of a grant when the request names none (the gateway).
+    public var defaultAudience: Set<String> = ["latch-gateway"]
+    public var delegation = DelegationPolicy()
+
+    public init() {}
+}
+
+/// A grant as handed to the agent: the token and what it says.
+public struct IssuedGrant: Sendable {
+    public let token: String
+    public let grant: TaskGrant
+}
+
+/// What RFC 7662 introspection reveals.
+public enum Introspection: Sendable {
+    case inactive
+    case active(TaskGrant)
+}
+
+/// The token endpoint's logic, independent of HTTP: RFC 8693 exchanges (a JWT-SVID for a task
+/// grant, a grant for a delegated one), each decided by the ``GrantDecider`` and persisted before
+/// it is returned; revocation (RFC 7009), task completion and introspection (RFC 7662).
+///
+/// Durability: an issued grant is returned only after its row is committed (``GroupCommit``
+/// batches concurrent issuances into one transaction). A revocation takes effect in this node's
+/// ``RevocationIndex`` first, then is committed; it is acknowledged only once committed, and a
+/// failed commit leaves the grant revoked here (fail closed).
+public final class GrantAuthority: Sendable {
+    /// The keys in force; replaced on rotation by ``setKeys(issuer:signingKey:svidValidator:)``.
+    public struct Keys: Sendable {
+        public let issuer: String
+        public let signingKey: CAKey?
+        /// Validates subject and actor JWT-SVIDs (audience: the issuer).
+        public let svidValidator: JWTSVIDValidator
+        /// Verifies grants (same keys as JWT-SVIDs: grants are signed with the JWT signing key).
+        public let verifier: GrantVerifier
+    }
+
+    public let settings: GrantSettings
+    public let repository: any GrantRepository
+    public let decider: any GrantDecider
+    public let clock: any WallClock
+    /// Revoked grants, shared with every verifier this authority hands out.
+    public let revocations: RevocationIndex
+    public let replayCache: DPoPReplayCache
+    private let verifiedGrants = VerifiedGrantCache()
+    private let dpop: DPoPVerifier
+    private let current = Mutex<Keys?>(nil)
+    private let revisionSeen = Mutex<Int64?>(nil)
+    private let commits: GroupCommit<TaskGrant>
+
+    public init(
+        settings: GrantSettings, repository: any GrantRepository, decider: any GrantDecider, clock: any WallClock,
+        revocations: RevocationIndex = RevocationIndex(), replayCache: DPoPReplayCache = DPoPReplayCache()
+    ) {
+        self.settings = settings
+        self.repository = repository
+        self.decider = decider
+        self.clock = clock
+        self.revocations = revocations
+        self.replayCache = replayCache
+        self.dpop = DPoPVerifier(replayCache: replayCache)
+        self.commits = GroupCommit { grants in try await repository.saveGrants(grants) }
+    }
+
+    /// Installs the issuer URL and keys (at start, when the listener is bound, after rotation).
+    /// Cheap when nothing changed: the verifier and its caches are kept.
+    public func setKeys(issuer: String, signingKey: CAKey?, svidValidator: JWTSVIDValidator) {
+        self.current.withLock { current in
+            if let current, current.issuer == issuer, current.signingKey?.keyID == signingKey?.keyID,
+                current.svidValidator.keys.keys.sorted() == svidValidator.keys.keys.sorted()
+            {
+                return
+            }
+            let verifier = GrantVerifier(
+                issuer: issuer, keys: svidValidator.keys, revocations: self.revocations, dpop: self.dpop, verified: self.verifiedGrants)
+            current = Keys(issuer: issuer, signingKey: signingKey, svidValidator: svidValidator, verifier: verifier)
+        }
+    }
+
+    public var keys: Keys? { self.current.withLock { $0 } }
+
+    // MARK: Token exchange
+
+    /// Performs the exchange `request`, sent with DPoP `proof` for `proofTarget` (the token
+    /// endpoint's method and URI). Every refusal is a ``TokenExchangeError`` naming the bound crossed.
+    public func exchange(_ request: TokenExchangeRequest, proof: String?, proofTarget: DPoPRequest) async throws(TokenExchangeError)
+        -> IssuedGrant
+    {
+        guard let keys = self.keys else { throw TokenExchangeError(.serverError, "the token endpoint is not ready") }
+        guard let proof else { throw TokenExchangeError(.invalidDPoPProof, "a DPoP proof is required") }
+        let now = self.clock.now().milliseconds
+        let grant: TaskGrant
+        switch request.subjectKind {
+        case .jwtSVID: grant = try self.newTaskGrant(request, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
+        case .grant: grant = try self.delegatedGrant(request, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
+        }
+        return try await self.issue(grant, keys: keys)
+    }
+
+    /// Signs a grant already decided and returns it once it is stored: the issuance step of
+    /// ``exchange(_:proof:proofTarget:)`` (public for benchmarks and tools).
+    public func issue(_ grant: TaskGrant) async throws(TokenExchangeError) -> IssuedGrant {
+        guard let keys = self.keys else { throw TokenExchangeError(.serverError, "the token endpoint is not ready") }
+        return try await self.issue(grant, keys: keys)
+    }
+
+    private func issue(_ grant: TaskGrant, keys: Keys) async throws(TokenExchangeError) -> IssuedGrant {
+        guard let signingKey = keys.signingKey else { throw TokenExchangeError(.serverError, "no active signing key") }
+        let token: String
+        do { token = try GrantToken.mint(grant, issuer: keys.issuer, key: signingKey) } catch {
+            throw TokenExchangeError(.serverError, "the grant could not be signed: \(error.message)")
+        }
+        do { try await self.commits.submit(grant) } catch {
+            throw TokenExchangeError(.serverError, "the grant could not be stored; nothing was issued")
+        }
+        return IssuedGrant(token: token, grant: grant)
+    }
+
+    private func newTaskGrant(_ request: TokenExchangeRequest, proof: String, proofTarget: DPoPRequest, keys: Keys, now: Int64)
+        throws(TokenExchangeError) -> TaskGrant
+    {
+        guard request.actorToken == nil else { throw TokenExchangeError(.invalidRequest, "actor_token is only for delegating a grant") }
+        let subject: SPIFFEID
+        do { subject = try keys.svidValidator.validate(request.subjectToken.unredacted, audience: keys.issuer, now: now).spiffeID } catch {
+            throw TokenExchangeError(.invalidGrant, "subject_token: \(error.message)")
+        }
+        let thumbprint = try self.proofKey(proof, proofTarget, now: now, keys: keys)
+        if let requested = request.keyThumbprint, requested != thumbprint {
+            throw TokenExchangeError(.invalidRequest, "dpop_jkt is not the DPoP proof's key")
+        }
+        guard let intent = request.intent else { throw TokenExchangeError(.invalidRequest, "intent is required for a new task grant") }
+        guard let scope = request.scope else { throw TokenExchangeError(.invalidScope, "scope is required for a new task grant") }
+        let lifetime = request.requestedLifetime ?? self.settings.defaultLifetime
+        guard lifetime <= self.settings.maxLifetime else {
+            throw TokenExchangeError(.invalidRequest, "requested_lifetime exceeds the maximum of \(self.settings.maxLifetime / 1000) s")
+        }
+        let issuedAt = now / 1000 * 1000
+        var expiresAt = issuedAt + lifetime / 1000 * 1000
+        if let key = keys.signingKey { expiresAt = min(expiresAt, key.notAfter / 1000 * 1000) }
+        guard expiresAt > issuedAt else { throw TokenExchangeError(.invalidRequest, "requested_lifetime must be at least 1 s") }
+        let grant = TaskGrant(
+            id: Self.newID(), taskID: Self.newID(), subject: subject,
+            audience: request.audience.isEmpty ? self.settings.defaultAudience : request.audience, intent: intent, scope: scope,
+            issuedAt: issuedAt, expiresAt: expiresAt, keyThumbprint: thumbprint, mayAct: request.mayAct)
+        let decision = self.decider.decide(.issue(grant))
+        guard decision.allowed else {
+            throw TokenExchangeError(.invalidScope, "denied by policy" + Self.describe(decision))
+        }
+        return grant
+    }
+
+    private func delegatedGrant(_ request: TokenExchangeRequest, proof: String, proofTarget: DPoPRequest, keys: Keys, now: Int64)
+        throws(TokenExchangeError) -> TaskGrant
+    {
+        let parent: TaskGrant
+        do { parent = try keys.verifier.decode(request.subjectToken.unredacted, now: now) } catch {
+            throw TokenExchangeError(.invalidGrant, "subject_token: \(error.message)")
+        }
+        guard !self.revocations.isRevoked(parent) else { throw TokenExchangeError(.invalidGrant, "subject_token: the grant is revoked") }
+        // Only the parent's holder delegates: the proof is signed with the key the parent is bound
+        // to, over this very token (ath).
+        var target = DPoPRequest(method: proofTarget.method, uri: proofTarget.uri, accessToken: request.subjectToken)
+        target.boundThumbprint = parent.keyThumbprint
+        do { _ = try keys.verifier.dpop.verify(proof, for: target, now: now) } catch {
+            throw TokenExchangeError(.invalidDPoPProof, error.message)
+        }
+        guard let actorToken = request.actorToken else { throw TokenExchangeError(.invalidRequest, "actor_token is required to delegate") }
+        let actor: SPIFFEID
+        do { actor = try keys.svidValidator.validate(actorToken.unredacted, audience: keys.issuer, now: now).spiffeID } catch {
+            throw TokenExchangeError(.invalidGrant, "actor_token: \(error.message)")
+        }
+        guard let actorKey = request.keyThumbprint else {
+            throw TokenExchangeError(.invalidRequest, "dpop_jkt (the actor's key thumbprint) is required to delegate")
+        }
+        guard request.intent == nil || request.intent == parent.intent else {
+            throw TokenExchangeError(.invalidRequest, "a delegated grant keeps its parent's intent")
+        }
+        let child = try self.settings.delegation.delegate(
+            parent,
+            DelegationRequest(
+                actor: actor, actorKeyThumbprint: actorKey, scope: request.scope, audience: request.audience.isEmpty ? nil : request.audience,
+                lifetime: request.requestedLifetime, mayAct: request.mayAct),
+            id: Self.newID(), now: now / 1000 * 1000)
+        let decision = self.decider.decide(.delegate(parent: parent, child: child))
+        guard decision.allowed else {
+            throw TokenExchangeError(.unauthorizedClient, "delegation to \(actor) denied by policy" + Self.describe(decision))
+        }
+        return child
+    }
+
+    /// Verifies a token-endpoint proof (no access token) and returns its key's thumbprint.
+    private func proofKey(_ proof: String, _ target: DPoPRequest, now: Int64, keys: Keys) throws(TokenExchangeError) -> String {
+        do { return try keys.verifier.dpop.verify(proof, for: target, now: now).keyThumbprint } catch {
+            throw TokenExchangeError(.invalidDPoPProof, error.message)
+        }
+    }
+
+    // MARK: Revocation, completion, introspection
+
+    /// RFC 7009: revokes the grant `token` names, and so everything delegated from it. A token
+    /// that is not a valid grant of this issuer (or has expired) needs nothing and returns nil.
+    /// Possession of the grant is the authority to revoke it: revoking only takes rights away.
+    public func revoke(token: String) async throws -> GrantRevocation? {
+        guard let keys = self.keys, let grant = try? keys.verifier.decode(token, now: self.clock.now().milliseconds) else { return nil }
+        return try await self.revoke(grantID: grant.id, expiresAt: grant.expiresAt, reason: .revoked)
+    }
+
+    /// Task completion: the holder of `token` (proven by its DPoP proof) declares its work done.
+    /// Its grant and every grant delegated from it are revoked; for the root grant, the task ends.
+    public func complete(token: String, proof: String, request: DPoPRequest) async throws -> TaskGrant {
+        guard let keys = self.keys else { throw LatchError(.noActiveKey, "the token endpoint is not ready") }
+        let grant = try keys.verifier.verify(token, audience: nil, proof: proof, request: request, now: self.clock.now().milliseconds)
+        _ = try await self.revoke(grantID: grant.id, expiresAt: grant.expiresAt, reason: .completed)
+        return grant
+    }
+
+    /// Revokes `grantID` on this node at once, then durably. Returns the revocation recorded (the
+    /// first one, if the grant was already revoked).
+    @discardableResult
+    public func revoke(grantID: String, expiresAt: Int64, reason: RevocationReason) async throws -> GrantRevocation {
+        self.revocations.revoke(grantID, expiresAt: expiresAt)
+        let revocation = GrantRevocation(grantID: grantID, reason: reason, revokedAt: self.clock.now().milliseconds, expiresAt: expiresAt)
+        if try await self.repository.revoke([revocation]).isEmpty, let first = try await self.repository.revocation(grantID: grantID) {
+            return first
+        }
+        return revocation
+    }
+
+    /// RFC 7662: what `token` is, for a caller authenticated by its JWT-SVID (`callerToken`,
+    /// audience the issuer) and allowed by the policy. An unauthenticated or refused caller gets
+    /// an error; an invalid, expired or revoked grant is `inactive`.
+    public func introspect(token: String, callerToken: String) throws(LatchError) -> Introspection {
+        guard let keys = self.keys else { throw LatchError(.noActiveKey, "the token endpoint is not ready") }
+        let now = self.clock.now().milliseconds
+        let caller = try keys.svidValidator.validate(callerToken, audience: keys.issuer, now: now).spiffeID
+        guard let grant = try? keys.verifier.decode(token, now: now), !self.revocations.isRevoked(grant) else { return .inactive }
+        let decision = self.decider.decide(.introspect(caller: caller, grant: grant))
+        guard decision.allowed else { throw LatchError(.introspectionDenied, "\(caller) may not introspect this grant" + Self.describe(decision)) }
+        return .active(grant)
+    }
+
+    // MARK: Store upkeep
+
+    /// Loads revocations recorded since the last call (by this or another node, or `latch grant
+    /// revoke`) into the index when the store's revocation counter moved; returns how many.
+    @discardableResult
+    public func syncRevocations() async throws -> Int {
+        let revision = try await self.repository.revocationsRevision()
+        guard self.revisionSeen.withLock({ $0 }) != revision else { return 0 }
+        let live = try await self.repository.revocations(notExpiredAt: self.clock.now().milliseconds)
+        for revocation in live { self.revocations.revoke(revocation.grantID, expiresAt: revocation.expiresAt) }
+        self.revisionSeen.withLock { $0 = revision }
+        return live.count
+    }
+
+    /// Deletes rows and index entries of grants expired longer than the clock skew; returns the rows.
+    @discardableResult
+    public func sweep() async throws -> Int {
+        let before = self.clock.now().milliseconds - (self.keys?.verifier.clockSkew ?? 30_000)
+        self.revocations.sweep(before: before)
+        return try await self.repository.deleteExpiredGrants(before: before)
+    }
+
+    // MARK: Helpers
+
+    /// 128 random bits, base64url.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let words = (generator.next() as UInt64, generator.next() as UInt64)
+        return Base64URL.encode(withUnsafeBytes(of: words) { Array($0) })
+    }
+
+    static func describe(_ decision: GrantDecision) -> String {
+        var text = ""
+        if !decision.policies.isEmpty { text += " (policies: \(decision.policies.joined(separator: ", ")))" }
+        if !decision.errors.isEmpty { text += " (policies in error: \(decision.errors.joined(separator: ", ")))" }
+        return text
+    }
+}
+
+extension LatchError.Code {
+    /// The caller of the introspection endpoint is not allowed to see the grant.
+    public static let introspectionDenied = Self("introspectionDenied")
+}

@@ -1,0 +1,209 @@
+import Foundation
+import Testing
+
+/// Task grants end to end against `latch serve`: the token endpoint, delegation, DPoP, completion,
+/// revocation and introspection driven by reference clients (py-spiffe, PyJWT, `cryptography`),
+/// the `latch grant` commands on the same data directory, and a kill -9 during issuance.
+@Suite("task grants through latch serve", .serialized)
+struct GrantInteropTests {
+    static let trustDomain = "grants.test"
+    static let agent = "spiffe://grants.test/agents/researcher"
+    static let helper = "spiffe://grants.test/agents/summarizer"
+
+    /// Who may get what: agents of team `interop` may read sales data through two tools (never
+    /// restricted data); grants may be handed to agents; an agent may introspect its own tasks.
+    static let policies = """
+        @id("interop-agents-read-sales")
+        permit (principal, action == Latch::Action::"RequestGrant", resource)
+        when {
+            principal has team && principal.team == "interop" &&
+            ["crm.lookup", "files.read"].containsAll(context.tools) &&
+            context.sensitivity_rank <= 2 && context.lifetime_seconds <= 600
+        };
+
+        @id("delegate-to-agents")
+        permit (principal, action == Latch::Action::"DelegateGrant", resource)
+        when { principal.path like "/agents/*" };
+
+        @id("introspect-own-tasks")
+        permit (principal, action == Latch::Action::"IntrospectGrant", resource)
+        when { resource.subject == principal };
+        """
+
+    /// A data directory with the policies and both agents registered for this uid.
+    static func prepare(_ directory: TemporaryDirectory) throws -> (data: String, config: String) {
+        let data = directory.url.appendingPathComponent("data").path
+        try directory.write("policies.cedar", Self.policies)
+        try directory.write(
+            "latch.yaml",
+            """
+            trust_domain: \(Self.trustDomain)
+            listen: 127.0.0.1:0
+            policies: \(directory.url.appendingPathComponent("policies.cedar").path)
+            """)
+        for (id, team) in [(Self.agent, "interop"), (Self.helper, "helpers")] {
+            let created = try LatchProcess.run(
+                ["entry", "create", "--config", "latch.yaml", "--data-dir", data, "--spiffe-id", id, "--selector", "unix:uid:\(getuid())",
+                 "--attribute", "team=\(team)"],
+                in: directory)
+            try #require(created.status == 0, "entry create failed: \(created.stderr)")
+        }
+        return (data, directory.url.appendingPathComponent("latch.yaml").path)
+    }
+
+    static func serve(_ directory: TemporaryDirectory, data: String, config: String) throws -> ServerProcess {
+        try ServerProcess(
+            ["--config", config, "--data-dir", data, "--workload-api-socket", directory.url.appendingPathComponent("run/api.sock").path],
+            in: directory, environment: ["LATCH_KEK": ServeInteropTests.kek])
+    }
+
+    @Test("reference clients exchange, verify, delegate, introspect, complete and revoke grants; latch grant shows the tree")
+    func referenceClients() throws {
+        let directory = try TemporaryDirectory()
+        let (data, config) = try Self.prepare(directory)
+        let server = try Self.serve(directory, data: data, config: config)
+        let checks = try InteropPython.run(
+            ["exchange", "--socket", server.socket, "--http", server.http, "--agent", Self.agent, "--helper", Self.helper],
+            script: InteropPython.script("grant_client.py"), in: directory)
+        let expected = [
+            "metadata", "exchange", "pyjwt-verifies-grant", "replayed-proof-refused", "wrong-method-refused", "wrong-uri-refused",
+            "expired-proof-refused", "missing-proof-refused", "policy-denies", "bad-subject-token", "delegate-narrower",
+            "delegate-wider-refused", "delegate-needs-parent-key", "introspect-active", "complete-cascades", "revoke-endpoint",
+        ]
+        for name in expected {
+            #expect(checks[name]?.ok == true, "\(name): \(checks[name]?.detail ?? "not reported")\nserver log:\n\(server.log)")
+        }
+
+        // The store has what the endpoints did: the completed task's tree, the revoked grant.
+        let listed = try LatchProcess.run(["grant", "list", "--all", "--json", "--config", config, "--data-dir", data], in: directory)
+        try #require(listed.status == 0, "\(listed.stderr)")
+        let grants = listed.stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let delegated = try #require(grants.first { ($0["latch_depth"] as? Int) == 1 }, "\(listed.stdout)")
+        #expect((delegated["status"] as? String)?.hasPrefix("completed (ancestor ") == true, "\(delegated)")
+        #expect(grants.contains { ($0["status"] as? String) == "revoked" })
+        let rootID = try #require((delegated["latch_ancestors"] as? [String])?.first)
+        let shown = try LatchProcess.run(["grant", "show", rootID, "--config", config, "--data-dir", data], in: directory)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any], "\(shown.stderr)")
+        #expect(object["status"] as? String == "completed")
+        #expect((object["task"] as? [String: Any])?["end_reason"] as? String == "completed")
+        let tree = try #require(object["delegation_tree"] as? [[String: Any]])
+        #expect(tree.count == 1 && tree[0]["id"] as? String == rootID)
+        #expect(((tree[0]["children"] as? [[String: Any]])?.first?["holder"] as? String) == Self.helper)
+        #expect(server.stop() == 0)
+        #expect(!server.log.contains("eyJ"), "no token may be logged")
+    }
+
+    @Test("latch grant revoke reaches the running server; completing by task ID ends the task")
+    func commandsReachServer() throws {
+        let directory = try TemporaryDirectory()
+        let (data, config) = try Self.prepare(directory)
+        let server = try Self.serve(directory, data: data, config: config)
+        let out = directory.url.appendingPathComponent("grants.txt").path
+        // A few grants (the load mode stops at the first refusal; here it is stopped by the revocation below).
+        let load = try Self.startLoad(server: server, out: out, threads: 1, in: directory)
+        try Self.waitForLines(out, prefix: "grant ", count: 3)
+        load.terminate()
+        load.waitUntilExit()
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        let issued = lines.filter { $0.hasPrefix("grant ") }.map { $0.split(separator: " ") }
+        let (firstID, secondID) = (String(issued[0][1]), String(issued[1][1]))
+
+        let revoked = try LatchProcess.run(["grant", "revoke", firstID, "--config", config, "--data-dir", data], in: directory)
+        #expect(revoked.status == 0 && revoked.stdout.contains(#""reason":"revoked""#), "\(revoked.stderr)")
+        let again = try LatchProcess.run(["grant", "revoke", firstID, "--config", config, "--data-dir", data], in: directory)
+        #expect(again.stdout.contains(#""already_revoked":true"#))
+        let unknown = try LatchProcess.run(["grant", "revoke", "no-such-grant", "--config", config, "--data-dir", data], in: directory)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no grant no-such-grant"))
+        let shown = try LatchProcess.run(["grant", "show", secondID, "--config", config, "--data-dir", data], in: directory)
+        let task = try #require(
+            ((try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])?["task_id"]) as? String, "\(shown.stderr)")
+        let completed = try LatchProcess.run(["grant", "complete", task, "--config", config, "--data-dir", data], in: directory)
+        #expect(completed.status == 0 && completed.stdout.contains(#""reason":"completed""#), "\(completed.stderr)")
+        Thread.sleep(forTimeInterval: 2.5)  // the server polls the revocation counter every second
+
+        let results = try Self.introspect(server: server, file: out, in: directory)
+        #expect(results[firstID] == false, "a grant revoked with latch grant must be inactive on the server")
+        #expect(results[secondID] == false, "a grant of a task completed with latch grant must be inactive on the server")
+        #expect(results.values.contains(true), "the other grants stay active: \(results)")
+        #expect(server.stop() == 0)
+    }
+
+    @Test("kill -9 during issuance: every grant returned to a client exists after restart, every acknowledged revocation holds")
+    func crashDuringIssuance() throws {
+        let directory = try TemporaryDirectory()
+        let (data, config) = try Self.prepare(directory)
+        let server = try Self.serve(directory, data: data, config: config)
+        let out = directory.url.appendingPathComponent("grants.txt").path
+        let load = try Self.startLoad(server: server, out: out, threads: 8, in: directory)
+        try Self.waitForLines(out, prefix: "revoked ", count: 20)
+        server.kill()
+        load.waitUntilExit()
+
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }
+        let returned = Set(lines.filter { $0.first == "grant" && $0.count == 3 }.map { String($0[1]) })
+        let acknowledged = Set(lines.filter { $0.first == "revoked" && $0.count == 2 }.map { String($0[1]) })
+        #expect(returned.count >= 100, "load too light to mean anything: \(returned.count) grants")
+
+        let restarted = try Self.serve(directory, data: data, config: config)
+        let listed = try LatchProcess.run(
+            ["grant", "list", "--all", "--json", "--limit", "1000000", "--config", config, "--data-dir", data], in: directory)
+        try #require(listed.status == 0, "\(listed.stderr)")
+        var status: [String: String] = [:]
+        for line in listed.stdoutLines {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let id = object["jti"] as? String
+            else { continue }
+            status[id] = object["status"] as? String
+        }
+        let missing = returned.subtracting(status.keys)
+        #expect(missing.isEmpty, "\(missing.count) of \(returned.count) returned grants were lost")
+        let unrevoked = acknowledged.filter { status[$0] != "revoked" }
+        #expect(unrevoked.isEmpty, "\(unrevoked.count) of \(acknowledged.count) acknowledged revocations were lost")
+
+        // And the restarted server enforces them: acknowledged revocations are inactive, the rest active.
+        let results = try Self.introspect(server: restarted, file: out, in: directory)
+        #expect(acknowledged.allSatisfy { results[$0] == false })
+        #expect(returned.subtracting(acknowledged).allSatisfy { results[$0] == true })
+        #expect(restarted.stop() == 0)
+    }
+
+    static func startLoad(server: ServerProcess, out: String, threads: Int, in directory: TemporaryDirectory) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try InteropPython.interpreter())
+        process.arguments = [
+            InteropPython.script("grant_client.py"), "load", "--socket", server.socket, "--http", server.http, "--agent", Self.agent,
+            "--out", out, "--threads", String(threads),
+        ]
+        process.currentDirectoryURL = directory.url
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func waitForLines(_ path: String, prefix: String, count: Int, timeout: Duration = .seconds(120)) throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            if text.split(separator: "\n").filter({ $0.hasPrefix(prefix) }).count >= count { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw ServerProcess.ServerFailed(description: "fewer than \(count) '\(prefix)' lines in \(path) after \(timeout)")
+    }
+
+    /// Introspects every grant in `file` (as the agent); jti → active.
+    static func introspect(server: ServerProcess, file: String, in directory: TemporaryDirectory) throws -> [String: Bool] {
+        let result = try LatchProcess.run(
+            [InteropPython.script("grant_client.py"), "introspect", "--socket", server.socket, "--http", server.http, "--agent", Self.agent,
+             "--in", file],
+            in: directory, executable: URL(fileURLWithPath: try InteropPython.interpreter()))
+        var active: [String: Bool] = [:]
+        for line in result.stdoutLines {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let jti = object["jti"] as? String,
+                object["status"] as? Int == 200
+            else { continue }
+            active[jti] = object["active"] as? Bool
+        }
+        try #require(!active.isEmpty, "introspection answered nothing: \(result.stderr)")
+        return active
+    }
+}
