@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "LatchSQLiteTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchSQLite", "LatchTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchSQLite", "LatchTesting", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
         ),
@@ -154,6 +154,7 @@ let package = Package(
             dependencies: [
                 "LatchCore",
                 "LatchIdentity",
+                "LatchGrants",
                 "LatchPostgres",
                 "LatchStoreSupport",
                 "LatchTesting",
@@ -165,7 +166,7 @@ let package = Package(
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
         .testTarget(
             name: "LatchIdentityTests",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchTesting"],
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting"],
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCLITests", dependencies: ["latch"], swiftSettings: settings),

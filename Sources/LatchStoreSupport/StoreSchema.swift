@@ -29,6 +29,9 @@ public enum StoreSchema {
     /// The name of the `store_revisions` row that counts changes to CA keys (added by migration 2);
     /// the trust bundle's `spiffe_sequence`.
     public static let keysRevisionName = "keys"
+    /// The name of the `store_revisions` row that counts revocations of task grants (added by
+    /// migration 3); verifiers reload their revocation index when it moves.
+    public static let revocationsRevisionName = "revocations"
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "identity store") { d in
@@ -96,6 +99,54 @@ public enum StoreSchema {
                 INSERT INTO store_revisions (name, revision)
                 SELECT '\(Self.keysRevisionName)', COALESCE(MAX(not_after) / 1000, 0) FROM ca_keys
                 """
+            ]
+        },
+        // Task grants. A grant's claims are stored as the canonical JSON of its token's claims
+        // (`iss` empty) and read back with the same codec; the other grant columns are what the
+        // queries filter and sort on. `issued_at`/`expires_at` keep the milliseconds the claims
+        // round to seconds. A task row is written with its root grant (depth 0).
+        Migration(version: 3, name: "grants") { d in
+            [
+                """
+                CREATE TABLE grants (
+                    id \(d.key) NOT NULL PRIMARY KEY,
+                    task_id \(d.key) NOT NULL,
+                    parent_id \(d.key),
+                    subject TEXT NOT NULL,
+                    holder TEXT NOT NULL,
+                    depth \(d.int64) NOT NULL,
+                    claims TEXT NOT NULL,
+                    issued_at \(d.int64) NOT NULL,
+                    expires_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                // A task's grants in issue order, the root first when a child shares its millisecond.
+                "CREATE INDEX grants_by_task ON grants (task_id, issued_at, depth, id)",
+                "CREATE INDEX grants_by_issue ON grants (issued_at, id)",
+                "CREATE INDEX grants_by_expiry ON grants (expires_at)",
+                """
+                CREATE TABLE grant_tasks (
+                    task_id \(d.key) NOT NULL PRIMARY KEY,
+                    subject TEXT NOT NULL,
+                    intent TEXT NOT NULL,
+                    root_grant_id \(d.key) NOT NULL,
+                    created_at \(d.int64) NOT NULL,
+                    expires_at \(d.int64) NOT NULL,
+                    ended_at \(d.int64),
+                    end_reason TEXT
+                )\(d.tableOptions)
+                """,
+                "CREATE INDEX grant_tasks_by_expiry ON grant_tasks (expires_at)",
+                """
+                CREATE TABLE grant_revocations (
+                    grant_id \(d.key) NOT NULL PRIMARY KEY,
+                    reason TEXT NOT NULL,
+                    revoked_at \(d.int64) NOT NULL,
+                    expires_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                "CREATE INDEX grant_revocations_by_expiry ON grant_revocations (expires_at)",
+                "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.revocationsRevisionName)', 0)",
             ]
         },
     ]

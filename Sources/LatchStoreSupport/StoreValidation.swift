@@ -1,4 +1,5 @@
 public import LatchCore
+public import LatchGrants
 public import LatchIdentity
 
 /// Checks both stores make before writing, so they reject the same input with the same error.
@@ -69,6 +70,45 @@ public enum StoreValidation {
         guard (16...64).contains(hash.count) else {
             throw LatchError(.invalidInput, "join token hash must be 16-64 bytes (got \(hash.count))")
         }
+    }
+
+    /// A batch of grants: each readable back from its claims (``TaskGrant/init(claims:)`` accepts
+    /// what is stored), and no grant ID or root grant's task ID twice (a `conflict`, as one
+    /// already stored is).
+    public static func validate(_ grants: [TaskGrant]) throws(LatchError) {
+        var ids = Set<String>()
+        var rootTasks = Set<String>()
+        for grant in grants {
+            try Self.validate(grant)
+            guard ids.insert(grant.id).inserted else {
+                throw LatchError(.conflict, "grant \(grant.id) appears twice in one batch")
+            }
+            guard grant.depth > 0 || rootTasks.insert(grant.taskID).inserted else {
+                throw LatchError(.conflict, "task \(grant.taskID) has two root grants in one batch")
+            }
+        }
+    }
+
+    public static func validate(_ grant: TaskGrant) throws(LatchError) {
+        try Self.identifier(grant.id, "grant id")
+        try Self.identifier(grant.taskID, "task id")
+        for ancestor in grant.ancestors { try Self.identifier(ancestor, "grant \(grant.id): ancestor id") }
+        guard grant.depth == grant.ancestors.count, grant.depth < 64 else {
+            throw LatchError(.invalidInput, "grant \(grant.id): depth must be the number of ancestors, at most 63")
+        }
+        guard !grant.intent.utf8.contains(0) else {
+            throw LatchError(.invalidInput, "grant \(grant.id): intent must not contain U+0000")
+        }
+        guard !grant.audience.isEmpty, !grant.audience.contains(""), !grant.keyThumbprint.isEmpty, grant.actors.count <= 16 else {
+            throw LatchError(.invalidInput, "grant \(grant.id): needs a non-empty audience and key thumbprint, and at most 16 actors")
+        }
+        guard grant.issuedAt >= 0, grant.expiresAt >= grant.issuedAt else {
+            throw LatchError(.invalidInput, "grant \(grant.id): times must be non-negative and expire no earlier than issued")
+        }
+    }
+
+    public static func validate(_ revocation: GrantRevocation) throws(LatchError) {
+        try Self.identifier(revocation.grantID, "revoked grant id")
     }
 
     public static func identifier(_ value: String, _ what: String) throws(LatchError) {

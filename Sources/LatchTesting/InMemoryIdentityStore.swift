@@ -1,11 +1,13 @@
 public import LatchCore
+public import LatchGrants
 public import LatchIdentity
 import LatchStoreSupport
 import Synchronization
 
-/// An in-memory ``IdentityStore`` for unit tests (the real ones are `LatchSQLite`/`LatchPostgres`).
-/// Follows the same contract, including compare-and-set key transitions and one-time token use.
-public final class InMemoryIdentityStore: IdentityStore, Sendable {
+/// An in-memory ``IdentityStore`` and ``GrantRepository`` for unit tests (the real ones are
+/// `LatchSQLite`/`LatchPostgres`). Follows the same contract, including compare-and-set key
+/// transitions, one-time token use and first-revocation-wins.
+public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendable {
     struct State {
         var entries: [String: RegistrationEntry] = [:]
         var revision: Int64 = 0
@@ -13,6 +15,10 @@ public final class InMemoryIdentityStore: IdentityStore, Sendable {
         var keyOrder: [String] = []
         var keysRevision: Int64 = 0
         var tokens: [[UInt8]: StoredJoinToken] = [:]
+        var grants: [String: TaskGrant] = [:]
+        var tasks: [String: GrantTask] = [:]
+        var revocations: [String: GrantRevocation] = [:]
+        var revocationsRevision: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -116,6 +122,80 @@ public final class InMemoryIdentityStore: IdentityStore, Sendable {
             let doomed = state.tokens.filter { $0.value.expiresAt <= now }.map(\.key)
             for h in doomed { state.tokens[h] = nil }
             return doomed.count
+        }
+    }
+
+    // MARK: GrantRepository
+
+    public func saveGrants(_ grants: [TaskGrant]) async throws {
+        try StoreValidation.validate(grants)
+        try self.state.withLock { state throws(LatchError) in
+            let tasks = grants.compactMap(GrantRows.task(rootedAt:))
+            if let existing = grants.first(where: { state.grants[$0.id] != nil }) {
+                throw LatchError(.conflict, "a grant with id \(existing.id) already exists")
+            }
+            if let existing = tasks.first(where: { state.tasks[$0.taskID] != nil }) {
+                throw LatchError(.conflict, "a task with id \(existing.taskID) already exists")
+            }
+            for grant in grants { state.grants[grant.id] = grant }
+            for task in tasks { state.tasks[task.taskID] = task }
+        }
+    }
+
+    public func grant(id: String) async throws -> TaskGrant? { self.state.withLock { $0.grants[id] } }
+
+    public func grants(taskID: String) async throws -> [TaskGrant] {
+        self.state.withLock { state in
+            state.grants.values.filter { $0.taskID == taskID }.sorted { ($0.issuedAt, $0.depth, $0.id) < ($1.issuedAt, $1.depth, $1.id) }
+        }
+    }
+
+    public func listGrants(activeAt: Int64?, limit: Int) async throws -> [TaskGrant] {
+        self.state.withLock { state in
+            let active = state.grants.values.filter { grant in activeAt.map { grant.expiresAt > $0 } ?? true }
+            return Array(active.sorted { ($0.issuedAt, $0.id) > ($1.issuedAt, $1.id) }.prefix(max(0, limit)))
+        }
+    }
+
+    public func task(id: String) async throws -> GrantTask? { self.state.withLock { $0.tasks[id] } }
+
+    public func revoke(_ revocations: [GrantRevocation]) async throws -> [GrantRevocation] {
+        for revocation in revocations { try StoreValidation.validate(revocation) }
+        return self.state.withLock { state in
+            var recorded: [GrantRevocation] = []
+            for revocation in revocations where state.revocations[revocation.grantID] == nil {
+                state.revocations[revocation.grantID] = revocation
+                recorded.append(revocation)
+                // A root grant's task (the one whose root it is), if still running.
+                if let taskID = state.grants[revocation.grantID]?.taskID, state.tasks[taskID]?.rootGrantID == revocation.grantID,
+                    state.tasks[taskID]?.endedAt == nil
+                {
+                    state.tasks[taskID]?.endedAt = revocation.revokedAt
+                    state.tasks[taskID]?.endReason = revocation.reason
+                }
+            }
+            if !recorded.isEmpty { state.revocationsRevision += 1 }
+            return recorded
+        }
+    }
+
+    public func revocation(grantID: String) async throws -> GrantRevocation? { self.state.withLock { $0.revocations[grantID] } }
+
+    public func revocations(notExpiredAt now: Int64) async throws -> [GrantRevocation] {
+        self.state.withLock { state in
+            state.revocations.values.filter { $0.expiresAt > now }.sorted { ($0.revokedAt, $0.grantID) < ($1.revokedAt, $1.grantID) }
+        }
+    }
+
+    public func revocationsRevision() async throws -> Int64 { self.state.withLock { $0.revocationsRevision } }
+
+    public func deleteExpiredGrants(before: Int64) async throws -> Int {
+        self.state.withLock { state in
+            let counts = (state.grants.count, state.tasks.count, state.revocations.count)
+            state.grants = state.grants.filter { $0.value.expiresAt >= before }
+            state.tasks = state.tasks.filter { $0.value.expiresAt >= before }
+            state.revocations = state.revocations.filter { $0.value.expiresAt >= before }
+            return counts.0 - state.grants.count + counts.1 - state.tasks.count + counts.2 - state.revocations.count
         }
     }
 }

@@ -1,4 +1,5 @@
 public import LatchCore
+public import LatchGrants
 public import LatchIdentity
 public import Testing
 
@@ -9,10 +10,11 @@ public import Testing
 /// the checks reach "another process" and "after a restart".
 public protocol IdentityStoreFixture: Sendable {
     /// Opens a new handle on this fixture's storage, runs `body` with it, then closes the handle.
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore) async throws -> Result) async throws -> Result
+    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result
 }
 
-/// The repository conformance suite: what every ``IdentityStore`` must do, as async checks.
+/// The repository conformance suite: what every ``IdentityStore`` and ``GrantRepository`` must
+/// do, as async checks.
 ///
 /// Each backend's tests run every check against a fresh fixture:
 /// ```swift
@@ -43,9 +45,9 @@ public enum IdentityStoreConformance {
         public var description: String { self.name }
     }
 
-    /// Every check, registrations first, then keys, join tokens and durability.
+    /// Every check, registrations first, then keys, join tokens, durability and grants.
     public static var checks: [Check] {
-        Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks
+        Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
     }
 }
 

@@ -134,6 +134,22 @@ struct PostgresIdentityStoreTests {
         }
         await fixture.remove()
     }
+
+    @Test("a hand-edited grant or revocation row that no longer decodes is reported, not skipped")
+    func corruptGrantRowsReported() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) { store in
+            try await store.saveGrants(try ConformanceValues.grantChain())
+            _ = try await store.revoke([ConformanceValues.revocation("root")])
+            try await store.client.query("UPDATE grants SET claims = '{}' WHERE id = 'child'")
+            try await store.client.query("UPDATE grant_revocations SET reason = 'expired'")
+            #expect(try await store.grant(id: "root") != nil)
+            await #expect(throws: LatchError(.internalError, "")) { try await store.grants(taskID: "task-1") }
+            await #expect(throws: LatchError(.internalError, "")) { try await store.revocation(grantID: "root") }
+        }
+        await fixture.remove()
+    }
 }
 
 @Suite("PostgresIdentityStore durability", .enabled(if: PostgresTestEnvironment.shouldRun, PostgresTestEnvironment.skipNote))

@@ -1,4 +1,5 @@
 import Foundation
+import LatchGrants
 import LatchIdentity
 import LatchSQLite
 import LatchTesting
@@ -13,7 +14,7 @@ struct SQLiteFixture: IdentityStoreFixture {
             .appendingPathComponent("latch-sqlite-\(UUID().uuidString)").path
     }
 
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore) async throws -> Result) async throws -> Result {
+    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result {
         let store = try SQLiteIdentityStore(dataDirectory: self.dataDirectory)
         do {
             let result = try await body(store)

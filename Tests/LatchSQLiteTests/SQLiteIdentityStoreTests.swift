@@ -82,7 +82,7 @@ struct SQLiteIdentityStoreTests {
         defer { fixture.remove() }
         for _ in 0..<2 {
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision"])
+            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants"])
             try store.close()
         }
     }
@@ -108,7 +108,7 @@ struct SQLiteIdentityStoreTests {
             }
             try old.close()
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision"])
+            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants"])
             #expect(try await store.keysRevision() == expected)
             #expect(try await store.entriesRevision() == 0)
             try store.close()
@@ -161,5 +161,28 @@ struct SQLiteIdentityStoreTests {
             try db.execute(sql: "UPDATE registration_entries SET spiffe_id = 'spiffe://example.org/x', attributes = '{\"a\":1.5}'")
         }
         await #expect(throws: LatchError(.internalError, "")) { try await store.entry(id: "bad") }
+    }
+
+    @Test("a hand-edited grant, task or revocation row that no longer decodes is reported, not skipped")
+    func corruptGrantRowsReported() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        try await store.saveGrants(try ConformanceValues.grantChain())
+        _ = try await store.revoke([ConformanceValues.revocation("root")])
+        try await store.pool.write { db in
+            try db.execute(sql: "UPDATE grants SET claims = '{\"jti\":' WHERE id = 'child'")
+            try db.execute(sql: "UPDATE grants SET claims = (SELECT claims FROM grants WHERE id = 'root') WHERE id = 'grandchild'")
+            try db.execute(sql: "UPDATE grant_tasks SET end_reason = 'expired'")
+            try db.execute(sql: "UPDATE grant_revocations SET reason = 'expired'")
+        }
+        #expect(try await store.grant(id: "root") != nil)
+        await #expect(throws: LatchError(.internalError, "")) { try await store.grant(id: "child") }
+        await #expect(throws: LatchError(.internalError, ""), "claims of another grant") { try await store.grant(id: "grandchild") }
+        await #expect(throws: LatchError(.internalError, "")) { try await store.grants(taskID: "task-1") }
+        await #expect(throws: LatchError(.internalError, "")) { try await store.listGrants(activeAt: nil, limit: 10) }
+        await #expect(throws: LatchError(.internalError, "")) { try await store.task(id: "task-1") }
+        await #expect(throws: LatchError(.internalError, "")) { try await store.revocations(notExpiredAt: 0) }
     }
 }

@@ -1,0 +1,171 @@
+import LatchCore
+public import LatchGrants
+import LatchStoreSupport
+import PostgresNIO
+
+extension PostgresIdentityStore: GrantRepository {
+    /// One transaction of two statements whatever the batch size: the grants, then the tasks of
+    /// the root grants, each a multi-row `INSERT … SELECT FROM unnest(arrays)`.
+    public func saveGrants(_ grants: [TaskGrant]) async throws {
+        guard !grants.isEmpty else { return }
+        try StoreValidation.validate(grants)
+        let rows = grants.map(GrantRow.init)
+        let tasks = grants.compactMap(GrantRows.task(rootedAt:))
+        // A root grant has no parent; '' stands for NULL in the array (grant IDs are never empty).
+        let parents = rows.map { $0.parentID ?? "" }
+        try await self.transaction { connection in
+            let inserted = try await connection.query(
+                """
+                INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, claims, issued_at, expires_at)
+                SELECT id, task_id, NULLIF(parent_id, ''), subject, holder, depth, claims, issued_at, expires_at
+                FROM unnest(\(rows.map(\.id))::text[], \(rows.map(\.taskID))::text[], \(parents)::text[], \(rows.map(\.subject))::text[],
+                            \(rows.map(\.holder))::text[], \(rows.map(\.depth))::bigint[], \(rows.map(\.claims))::text[],
+                            \(rows.map(\.issuedAt))::bigint[], \(rows.map(\.expiresAt))::bigint[])
+                    AS g(id, task_id, parent_id, subject, holder, depth, claims, issued_at, expires_at)
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+                """, logger: self.logger
+            ).decode(String.self)
+            var insertedIDs = Set<String>()
+            for try await id in inserted { insertedIDs.insert(id) }
+            if let existing = rows.first(where: { !insertedIDs.contains($0.id) }) {
+                throw LatchError(.conflict, "a grant with id \(existing.id) already exists")
+            }
+            guard !tasks.isEmpty else { return }
+            let insertedTasks = try await connection.query(
+                """
+                INSERT INTO grant_tasks (task_id, subject, intent, root_grant_id, created_at, expires_at)
+                SELECT * FROM unnest(\(tasks.map(\.taskID))::text[], \(tasks.map(\.subject.description))::text[],
+                                     \(tasks.map(\.intent))::text[], \(tasks.map(\.rootGrantID))::text[],
+                                     \(tasks.map(\.createdAt))::bigint[], \(tasks.map(\.expiresAt))::bigint[])
+                ON CONFLICT (task_id) DO NOTHING
+                RETURNING task_id
+                """, logger: self.logger
+            ).decode(String.self)
+            var insertedTaskIDs = Set<String>()
+            for try await id in insertedTasks { insertedTaskIDs.insert(id) }
+            if let existing = tasks.first(where: { !insertedTaskIDs.contains($0.taskID) }) {
+                throw LatchError(.conflict, "a task with id \(existing.taskID) already exists")
+            }
+        }
+    }
+
+    public func grant(id: String) async throws -> TaskGrant? {
+        try await self.grants("SELECT \(unescaped: GrantRows.columns) FROM grants WHERE id = \(id)").first
+    }
+
+    public func grants(taskID: String) async throws -> [TaskGrant] {
+        try await self.grants(
+            "SELECT \(unescaped: GrantRows.columns) FROM grants WHERE task_id = \(taskID) ORDER BY issued_at, depth, id")
+    }
+
+    public func listGrants(activeAt: Int64?, limit: Int) async throws -> [TaskGrant] {
+        let limit = Int64(max(0, limit))
+        if let activeAt {
+            return try await self.grants(
+                """
+                SELECT \(unescaped: GrantRows.columns) FROM grants WHERE expires_at > \(activeAt)
+                ORDER BY issued_at DESC, id DESC LIMIT \(limit)
+                """)
+        }
+        return try await self.grants("SELECT \(unescaped: GrantRows.columns) FROM grants ORDER BY issued_at DESC, id DESC LIMIT \(limit)")
+    }
+
+    public func task(id: String) async throws -> GrantTask? {
+        let rows = try await self.client.query(
+            "SELECT \(unescaped: GrantRows.taskColumns) FROM grant_tasks WHERE task_id = \(id)", logger: self.logger)
+        for try await (taskID, subject, intent, rootGrantID, createdAt, expiresAt, endedAt, endReason) in rows.decode(
+            (String, String, String, String, Int64, Int64, Int64?, String?).self)
+        {
+            return try GrantRows.task(
+                taskID: taskID, subject: subject, intent: intent, rootGrantID: rootGrantID, createdAt: createdAt, expiresAt: expiresAt,
+                endedAt: endedAt, endReason: endReason)
+        }
+        return nil
+    }
+
+    /// One transaction, one revocation at a time: each is inserted unless its grant is revoked
+    /// already (the first stays; a concurrent revoker on another node waits on the row and then
+    /// finds it), and a new revocation of a root grant ends its task if it is still running.
+    ///
+    /// Rows are written in grant ID order (stable, so of two revocations of one grant the earlier
+    /// in the batch wins), so that two concurrent batches lock them in the same order and cannot
+    /// deadlock; the new ones are returned in the caller's order.
+    public func revoke(_ revocations: [GrantRevocation]) async throws -> [GrantRevocation] {
+        guard !revocations.isEmpty else { return [] }
+        for revocation in revocations { try StoreValidation.validate(revocation) }
+        let lockOrder = revocations.indices.sorted { (revocations[$0].grantID, $0) < (revocations[$1].grantID, $1) }
+        return try await self.transaction { connection in
+            var recordedIndices: [Int] = []
+            for index in lockOrder {
+                let revocation = revocations[index]
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO grant_revocations (grant_id, reason, revoked_at, expires_at)
+                    VALUES (\(revocation.grantID), \(revocation.reason.rawValue), \(revocation.revokedAt), \(revocation.expiresAt))
+                    ON CONFLICT (grant_id) DO NOTHING
+                    RETURNING grant_id
+                    """, logger: self.logger
+                ).collect()
+                guard !inserted.isEmpty else { continue }
+                recordedIndices.append(index)
+                try await connection.query(
+                    """
+                    UPDATE grant_tasks SET ended_at = \(revocation.revokedAt), end_reason = \(revocation.reason.rawValue)
+                    WHERE task_id IN (SELECT task_id FROM grants WHERE id = \(revocation.grantID))
+                    AND root_grant_id = \(revocation.grantID) AND ended_at IS NULL
+                    """, logger: self.logger)
+            }
+            guard !recordedIndices.isEmpty else { return [] }
+            try await self.bumpRevision(StoreSchema.revocationsRevisionName, connection)
+            return recordedIndices.sorted().map { revocations[$0] }
+        }
+    }
+
+    public func revocation(grantID: String) async throws -> GrantRevocation? {
+        try await self.revocations(
+            "SELECT \(unescaped: GrantRows.revocationColumns) FROM grant_revocations WHERE grant_id = \(grantID)"
+        ).first
+    }
+
+    public func revocations(notExpiredAt now: Int64) async throws -> [GrantRevocation] {
+        try await self.revocations(
+            """
+            SELECT \(unescaped: GrantRows.revocationColumns) FROM grant_revocations WHERE expires_at > \(now)
+            ORDER BY revoked_at, grant_id
+            """)
+    }
+
+    public func revocationsRevision() async throws -> Int64 {
+        try await self.revision(StoreSchema.revocationsRevisionName)
+    }
+
+    /// One statement deleting from the three tables (atomic without an explicit transaction).
+    public func deleteExpiredGrants(before: Int64) async throws -> Int {
+        try await self.count(
+            """
+            WITH g AS (DELETE FROM grants WHERE expires_at < \(before) RETURNING 1),
+                 t AS (DELETE FROM grant_tasks WHERE expires_at < \(before) RETURNING 1),
+                 r AS (DELETE FROM grant_revocations WHERE expires_at < \(before) RETURNING 1)
+            SELECT (SELECT count(*) FROM g) + (SELECT count(*) FROM t) + (SELECT count(*) FROM r)
+            """)
+    }
+
+    func grants(_ query: PostgresQuery) async throws -> [TaskGrant] {
+        var grants: [TaskGrant] = []
+        let rows = try await self.client.query(query, logger: self.logger)
+        for try await (id, claims, issuedAt, expiresAt) in rows.decode((String, String, Int64, Int64).self) {
+            grants.append(try GrantRows.grant(id: id, claims: claims, issuedAt: issuedAt, expiresAt: expiresAt))
+        }
+        return grants
+    }
+
+    func revocations(_ query: PostgresQuery) async throws -> [GrantRevocation] {
+        var revocations: [GrantRevocation] = []
+        let rows = try await self.client.query(query, logger: self.logger)
+        for try await (grantID, reason, revokedAt, expiresAt) in rows.decode((String, String, Int64, Int64).self) {
+            revocations.append(try GrantRows.revocation(grantID: grantID, reason: reason, revokedAt: revokedAt, expiresAt: expiresAt))
+        }
+        return revocations
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import LatchCore
+public import LatchGrants
+import LatchStoreSupport
+
+extension SQLiteIdentityStore: GrantRepository {
+    /// One write transaction for the whole batch, with cached prepared statements: the caller
+    /// group-commits many issuances into one call, so this is one `fsync` for hundreds of grants.
+    public func saveGrants(_ grants: [TaskGrant]) async throws {
+        guard !grants.isEmpty else { return }
+        try StoreValidation.validate(grants)
+        let rows = grants.map { (row: GrantRow($0), task: GrantRows.task(rootedAt: $0)) }
+        try await self.pool.write { db in
+            let insertGrant = try db.cachedStatement(
+                sql: """
+                    INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, claims, issued_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let insertTask = try db.cachedStatement(
+                sql: """
+                    INSERT INTO grant_tasks (task_id, subject, intent, root_grant_id, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+            for (row, task) in rows {
+                do {
+                    try insertGrant.execute(arguments: [
+                        row.id, row.taskID, row.parentID, row.subject, row.holder, row.depth, row.claims, row.issuedAt, row.expiresAt,
+                    ])
+                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                    throw LatchError(.conflict, "a grant with id \(row.id) already exists")
+                }
+                guard let task else { continue }
+                do {
+                    try insertTask.execute(arguments: [
+                        task.taskID, task.subject.description, task.intent, task.rootGrantID, task.createdAt, task.expiresAt,
+                    ])
+                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                    throw LatchError(.conflict, "a task with id \(task.taskID) already exists")
+                }
+            }
+        }
+    }
+
+    public func grant(id: String) async throws -> TaskGrant? {
+        try await self.grants(sql: "SELECT \(GrantRows.columns) FROM grants WHERE id = ?", arguments: [id]).first
+    }
+
+    public func grants(taskID: String) async throws -> [TaskGrant] {
+        try await self.grants(
+            sql: "SELECT \(GrantRows.columns) FROM grants WHERE task_id = ? ORDER BY issued_at, depth, id", arguments: [taskID])
+    }
+
+    public func listGrants(activeAt: Int64?, limit: Int) async throws -> [TaskGrant] {
+        if let activeAt {
+            return try await self.grants(
+                sql: "SELECT \(GrantRows.columns) FROM grants WHERE expires_at > ? ORDER BY issued_at DESC, id DESC LIMIT ?",
+                arguments: [activeAt, max(0, limit)])
+        }
+        return try await self.grants(
+            sql: "SELECT \(GrantRows.columns) FROM grants ORDER BY issued_at DESC, id DESC LIMIT ?", arguments: [max(0, limit)])
+    }
+
+    public func task(id: String) async throws -> GrantTask? {
+        try await self.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(GrantRows.taskColumns) FROM grant_tasks WHERE task_id = ?", arguments: [id]).map { row in
+                try GrantRows.task(
+                    taskID: row[0], subject: row[1], intent: row[2], rootGrantID: row[3], createdAt: row[4], expiresAt: row[5],
+                    endedAt: row[6], endReason: row[7])
+            }
+        }
+    }
+
+    /// One write transaction: each revocation is inserted unless its grant is revoked already
+    /// (the first stays); a new revocation of a root grant ends its task if it is still running.
+    public func revoke(_ revocations: [GrantRevocation]) async throws -> [GrantRevocation] {
+        guard !revocations.isEmpty else { return [] }
+        for revocation in revocations { try StoreValidation.validate(revocation) }
+        return try await self.pool.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO grant_revocations (grant_id, reason, revoked_at, expires_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (grant_id) DO NOTHING
+                    """)
+            let endTask = try db.cachedStatement(
+                sql: """
+                    UPDATE grant_tasks SET ended_at = ?, end_reason = ?
+                    WHERE task_id IN (SELECT task_id FROM grants WHERE id = ?) AND root_grant_id = ? AND ended_at IS NULL
+                    """)
+            var recorded: [GrantRevocation] = []
+            for revocation in revocations {
+                try insert.execute(arguments: [revocation.grantID, revocation.reason.rawValue, revocation.revokedAt, revocation.expiresAt])
+                guard db.changesCount == 1 else { continue }
+                recorded.append(revocation)
+                try endTask.execute(arguments: [revocation.revokedAt, revocation.reason.rawValue, revocation.grantID, revocation.grantID])
+            }
+            if !recorded.isEmpty { try Self.bumpRevision(StoreSchema.revocationsRevisionName, db) }
+            return recorded
+        }
+    }
+
+    public func revocation(grantID: String) async throws -> GrantRevocation? {
+        try await self.revocations(
+            sql: "SELECT \(GrantRows.revocationColumns) FROM grant_revocations WHERE grant_id = ?", arguments: [grantID]
+        ).first
+    }
+
+    public func revocations(notExpiredAt now: Int64) async throws -> [GrantRevocation] {
+        try await self.revocations(
+            sql: "SELECT \(GrantRows.revocationColumns) FROM grant_revocations WHERE expires_at > ? ORDER BY revoked_at, grant_id",
+            arguments: [now])
+    }
+
+    public func revocationsRevision() async throws -> Int64 {
+        try await self.revision(StoreSchema.revocationsRevisionName)
+    }
+
+    public func deleteExpiredGrants(before: Int64) async throws -> Int {
+        try await self.pool.write { db in
+            var deleted = 0
+            for table in ["grants", "grant_tasks", "grant_revocations"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE expires_at < ?", arguments: [before])
+                deleted += db.changesCount
+            }
+            return deleted
+        }
+    }
+
+    /// Reads grant rows, then decodes them outside the read (claims parsing needs no connection).
+    private func grants(sql: String, arguments: StatementArguments) async throws -> [TaskGrant] {
+        let rows = try await self.pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row -> (String, String, Int64, Int64) in
+                (row[0], row[1], row[2], row[3])
+            }
+        }
+        return try rows.map { row in try GrantRows.grant(id: row.0, claims: row.1, issuedAt: row.2, expiresAt: row.3) }
+    }
+
+    private func revocations(sql: String, arguments: StatementArguments) async throws -> [GrantRevocation] {
+        try await self.pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                try GrantRows.revocation(grantID: row[0], reason: row[1], revokedAt: row[2], expiresAt: row[3])
+            }
+        }
+    }
+}

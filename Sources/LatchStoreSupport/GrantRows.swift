@@ -1,0 +1,101 @@
+public import LatchCore
+public import LatchGrants
+import LatchIdentity
+
+/// A grant as both stores write it: the columns queries filter and sort on, and the claims.
+public struct GrantRow: Sendable {
+    public var id: String
+    public var taskID: String
+    public var parentID: String?
+    public var subject: String
+    public var holder: String
+    public var depth: Int64
+    /// The canonical JSON of the grant's claims with an empty issuer (``TaskGrant/claims(issuer:)``).
+    public var claims: String
+    /// Milliseconds since the Unix epoch (the claims keep whole seconds only).
+    public var issuedAt: Int64
+    public var expiresAt: Int64
+
+    public init(_ grant: TaskGrant) {
+        self.id = grant.id
+        self.taskID = grant.taskID
+        self.parentID = grant.parentID
+        self.subject = grant.subject.description
+        self.holder = grant.holder.description
+        self.depth = Int64(grant.depth)
+        self.claims = String(decoding: grant.claims(issuer: "").serializedBytes, as: UTF8.self)
+        self.issuedAt = grant.issuedAt
+        self.expiresAt = grant.expiresAt
+    }
+}
+
+/// Turning grant, task and revocation rows back into values, and the SQL both stores share.
+///
+/// A stored value that no longer decodes (claims or a SPIFFE ID edited by hand, a reason this
+/// version does not know) is reported as `internalError` naming the row, not skipped: silently
+/// dropping a revocation would make a revoked grant verify again.
+public enum GrantRows {
+    /// Columns selected by every grant query, in ``grant(id:claims:issuedAt:expiresAt:)`` order.
+    public static let columns = "id, claims, issued_at, expires_at"
+    /// Columns selected by every task query, in ``task(taskID:subject:intent:rootGrantID:createdAt:expiresAt:endedAt:endReason:)`` order.
+    public static let taskColumns = "task_id, subject, intent, root_grant_id, created_at, expires_at, ended_at, end_reason"
+    /// Columns selected by every revocation query, in ``revocation(grantID:reason:revokedAt:expiresAt:)`` order.
+    public static let revocationColumns = "grant_id, reason, revoked_at, expires_at"
+
+    /// The task a root grant starts (nil for a delegated grant): created when the root is issued,
+    /// expiring with it.
+    public static func task(rootedAt grant: TaskGrant) -> GrantTask? {
+        guard grant.depth == 0 else { return nil }
+        return GrantTask(
+            taskID: grant.taskID, subject: grant.subject, intent: grant.intent, rootGrantID: grant.id, createdAt: grant.issuedAt,
+            expiresAt: grant.expiresAt)
+    }
+
+    /// A grant from its stored claims, with the millisecond times of its columns.
+    public static func grant(id: String, claims: String, issuedAt: Int64, expiresAt: Int64) throws(LatchError) -> TaskGrant {
+        guard let json = JSONValue(parsing: claims.utf8) else {
+            throw LatchError(.internalError, "stored grant \(id) has claims that are not valid JSON")
+        }
+        var grant: TaskGrant
+        do {
+            grant = try TaskGrant(claims: json)
+        } catch {
+            throw LatchError(.internalError, "stored grant \(id) has invalid claims: \(error.message)")
+        }
+        guard grant.id == id else {
+            throw LatchError(.internalError, "stored grant \(id) has claims of another grant (\(grant.id))")
+        }
+        grant.issuedAt = issuedAt
+        grant.expiresAt = expiresAt
+        return grant
+    }
+
+    public static func task(
+        taskID: String, subject: String, intent: String, rootGrantID: String, createdAt: Int64, expiresAt: Int64, endedAt: Int64?,
+        endReason: String?
+    ) throws(LatchError) -> GrantTask {
+        let subjectID: SPIFFEID
+        do {
+            subjectID = try SPIFFEID(parsing: subject)
+        } catch {
+            throw LatchError(.internalError, "stored task \(taskID) has an invalid subject: \(error.message)")
+        }
+        var reason: RevocationReason?
+        if let endReason {
+            guard let known = RevocationReason(rawValue: endReason) else {
+                throw LatchError(.internalError, "stored task \(taskID) has an unknown end reason \"\(endReason)\"")
+            }
+            reason = known
+        }
+        return GrantTask(
+            taskID: taskID, subject: subjectID, intent: intent, rootGrantID: rootGrantID, createdAt: createdAt, expiresAt: expiresAt,
+            endedAt: endedAt, endReason: reason)
+    }
+
+    public static func revocation(grantID: String, reason: String, revokedAt: Int64, expiresAt: Int64) throws(LatchError) -> GrantRevocation {
+        guard let known = RevocationReason(rawValue: reason) else {
+            throw LatchError(.internalError, "stored revocation of grant \(grantID) has an unknown reason \"\(reason)\"")
+        }
+        return GrantRevocation(grantID: grantID, reason: known, revokedAt: revokedAt, expiresAt: expiresAt)
+    }
+}
