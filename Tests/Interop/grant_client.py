@@ -7,9 +7,10 @@ Run by Tests/LatchCLITests/GrantInteropTests.swift with the interpreter of .ci/r
 Usage:
   grant_client.py exchange --socket PATH --http URL --agent ID --helper ID
       Every check prints one JSON line {"check", "ok", "detail"}.
-  grant_client.py load --socket PATH --http URL --agent ID --out FILE [--threads N]
-      Issues grants until the server stops answering; after each 200 appends "grant JTI TOKEN" to
-      FILE, and revokes every fifth grant through /revoke, appending "revoked JTI" after the 200.
+  grant_client.py load --socket PATH --http URL --agent ID --out FILE [--threads N] [--count N]
+      Issues grants until the server stops answering (or N per thread); after each 200 appends
+      "grant JTI TOKEN" to FILE, and revokes every fifth grant through /revoke: "revoking JTI"
+      before the request, "revoked JTI" after its 200.
   grant_client.py introspect --socket PATH --http URL --agent ID --in FILE
       Introspects every grant of FILE; prints {"jti", "active"} lines.
 """
@@ -249,7 +250,7 @@ def load(args):
     def worker():
         key = Key()
         count = 0
-        while True:
+        while args.count == 0 or count < args.count:
             try:
                 status, body = server.exchange(key, svid, SCOPE)
                 if status != 200:
@@ -260,6 +261,8 @@ def load(args):
                     out.write("grant %s %s\n" % (jti, token))
                 count += 1
                 if count % 5 == 0:
+                    with lock:
+                        out.write("revoking %s\n" % jti)
                     status, _ = post(server.metadata["revocation_endpoint"], [("token", token)])
                     if status != 200:
                         return
@@ -296,6 +299,7 @@ def main():
     parser.add_argument("--out")
     parser.add_argument("--in", dest="input")
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--count", type=int, default=0)
     args = parser.parse_args()
     {"exchange": exchange, "load": load, "introspect": introspect}[args.mode](args)
 

@@ -51,9 +51,12 @@ struct GrantInteropTests {
         return (data, directory.url.appendingPathComponent("latch.yaml").path)
     }
 
-    static func serve(_ directory: TemporaryDirectory, data: String, config: String) throws -> ServerProcess {
+    /// Starts the server; `listen` pins the address (the issuer, when not configured, is the
+    /// bound address, and grants name their issuer: a restarted server must keep it).
+    static func serve(_ directory: TemporaryDirectory, data: String, config: String, listen: String? = nil) throws -> ServerProcess {
         try ServerProcess(
-            ["--config", config, "--data-dir", data, "--workload-api-socket", directory.url.appendingPathComponent("run/api.sock").path],
+            ["--config", config, "--data-dir", data, "--workload-api-socket", directory.url.appendingPathComponent("run/api.sock").path]
+                + (listen.map { ["--listen", $0] } ?? []),
             in: directory, environment: ["LATCH_KEK": ServeInteropTests.kek])
     }
 
@@ -99,10 +102,7 @@ struct GrantInteropTests {
         let (data, config) = try Self.prepare(directory)
         let server = try Self.serve(directory, data: data, config: config)
         let out = directory.url.appendingPathComponent("grants.txt").path
-        // A few grants (the load mode stops at the first refusal; here it is stopped by the revocation below).
-        let load = try Self.startLoad(server: server, out: out, threads: 1, in: directory)
-        try Self.waitForLines(out, prefix: "grant ", count: 3)
-        load.terminate()
+        let load = try Self.startLoad(server: server, out: out, threads: 1, count: 3, in: directory)
         load.waitUntilExit()
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         let issued = lines.filter { $0.hasPrefix("grant ") }.map { $0.split(separator: " ") }
@@ -142,9 +142,11 @@ struct GrantInteropTests {
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }
         let returned = Set(lines.filter { $0.first == "grant" && $0.count == 3 }.map { String($0[1]) })
         let acknowledged = Set(lines.filter { $0.first == "revoked" && $0.count == 2 }.map { String($0[1]) })
+        // Revocations asked for but not acknowledged before the kill may or may not have been committed.
+        let attempted = Set(lines.filter { $0.first == "revoking" && $0.count == 2 }.map { String($0[1]) })
         #expect(returned.count >= 100, "load too light to mean anything: \(returned.count) grants")
 
-        let restarted = try Self.serve(directory, data: data, config: config)
+        let restarted = try Self.serve(directory, data: data, config: config, listen: String(server.http.dropFirst("http://".count)))
         let listed = try LatchProcess.run(
             ["grant", "list", "--all", "--json", "--limit", "1000000", "--config", config, "--data-dir", data], in: directory)
         try #require(listed.status == 0, "\(listed.stderr)")
@@ -163,16 +165,18 @@ struct GrantInteropTests {
         // And the restarted server enforces them: acknowledged revocations are inactive, the rest active.
         let results = try Self.introspect(server: restarted, file: out, in: directory)
         #expect(acknowledged.allSatisfy { results[$0] == false })
-        #expect(returned.subtracting(acknowledged).allSatisfy { results[$0] == true })
+        let inactive = returned.subtracting(attempted).filter { results[$0] != true }
+        #expect(inactive.isEmpty, "\(inactive.count) unrevoked grants are not active: \(inactive.prefix(3).map { ($0, results[$0] as Any, status[$0] as Any) })")
+        #expect(returned.count - attempted.count > returned.count / 2)
         #expect(restarted.stop() == 0)
     }
 
-    static func startLoad(server: ServerProcess, out: String, threads: Int, in directory: TemporaryDirectory) throws -> Process {
+    static func startLoad(server: ServerProcess, out: String, threads: Int, count: Int = 0, in directory: TemporaryDirectory) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try InteropPython.interpreter())
         process.arguments = [
             InteropPython.script("grant_client.py"), "load", "--socket", server.socket, "--http", server.http, "--agent", Self.agent,
-            "--out", out, "--threads", String(threads),
+            "--out", out, "--threads", String(threads), "--count", String(count),
         ]
         process.currentDirectoryURL = directory.url
         process.standardOutput = FileHandle.nullDevice

@@ -179,7 +179,7 @@ struct GrantAuthorityTests {
         do {
             _ = try await f.delegate(root, to: Self.researcher, actorKey: actorKey, scope: "tool:search tool:delete domain:tickets")
             Issue.record("a wider scope was delegated")
-        } catch {
+        } catch let error as TokenExchangeError {
             #expect(error.code == .invalidScope && error.description.contains("delete"))
         }
     }
@@ -191,7 +191,7 @@ struct GrantAuthorityTests {
         do {
             _ = try await f.delegate(root, to: Self.researcher, actorKey: P256.Signing.PrivateKey())
             Issue.record("delegation was allowed")
-        } catch {
+        } catch let error as TokenExchangeError {
             #expect(error.code == .unauthorizedClient && error.description.contains("denied by policy"))
         }
     }

@@ -188,9 +188,6 @@ struct GrantTokenTests {
         var live = grant
         live.issuedAt = wallNow
         live.expiresAt = wallNow + 300_000
-        let liveVerifier = GrantVerifier(
-            issuer: Self.issuer, keys: [liveKey.keyID: liveKey.publicKey], revocations: RevocationIndex(),
-            dpop: DPoPVerifier(replayCache: DPoPReplayCache()))
         let liveToken = try GrantToken.mint(live, issuer: Self.issuer, key: liveKey)
         let bundle = TrustBundle(trustDomain: TrustDomain(unchecked: "latch.test"), keys: [liveKey], sequence: 1, refreshHint: 300)
         let input = JSONValue.object([

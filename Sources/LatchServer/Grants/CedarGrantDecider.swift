@@ -140,7 +140,7 @@ struct CedarGrantDecider: GrantDecider {
                     try set.add(policy)
                 }
             } catch {
-                throw LatchError(.configuration, "policies: " + (error.location.map { error.rendered(source: text, file: file) } ?? "\(file): \(error.message)"))
+                throw LatchError(.configuration, "policies: " + (error.location.map { _ in error.rendered(source: text, file: file) } ?? "\(file): \(error.message)"))
             }
         }
         return set

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import LatchCore
 import LatchGrants
@@ -43,7 +44,7 @@ enum GrantHTTPRoutes {
             guard let form = try await Self.form(request) else { return Self.oauthError(.invalidRequest, "the body must be a form of at most 64 KiB") }
             let proofs = request.headers[values: Self.dpopHeader]
             guard proofs.count <= 1 else { return Self.oauthError(.invalidDPoPProof, "more than one DPoP header") }
-            do {
+            do throws(TokenExchangeError) {
                 let exchange = try TokenExchangeRequest(form: form)
                 let issued = try await authority.exchange(
                     exchange, proof: proofs.first, proofTarget: DPoPRequest(method: "POST", uri: issuer() + "/token"))
@@ -117,7 +118,7 @@ enum GrantHTTPRoutes {
                 return Self.oauthError(.invalidRequest, "a form with one token parameter is required")
             }
             let result: Introspection
-            do { result = try authority.introspect(token: token, callerToken: String(authorization.dropFirst(7))) } catch {
+            do throws(LatchError) { result = try authority.introspect(token: token, callerToken: String(authorization.dropFirst(7))) } catch {
                 if error.code == .introspectionDenied {
                     return Self.json(.forbidden, .object(["error": .string("access_denied"), "error_description": .string(error.message)]))
                 }

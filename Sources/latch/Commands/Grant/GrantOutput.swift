@@ -78,7 +78,8 @@ enum GrantOutput {
             }
             guard let grant = target else { return nil }
             let new = try await store.revoke([GrantRevocation(grantID: grant.id, reason: reason, revokedAt: now, expiresAt: grant.expiresAt)])
-            let recorded = new.first ?? (try await store.revocation(grantID: grant.id))
+            var recorded = new.first
+            if recorded == nil { recorded = try await store.revocation(grantID: grant.id) }
             let descendants = try await store.grants(taskID: grant.taskID).filter { $0.ancestors.contains(grant.id) }.count
             return .object([
                 "grant_id": .string(grant.id), "task_id": .string(grant.taskID),
