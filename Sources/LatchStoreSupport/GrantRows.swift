@@ -23,7 +23,7 @@ public struct GrantRow: Sendable {
         self.subject = grant.subject.description
         self.holder = grant.holder.description
         self.depth = Int64(grant.depth)
-        self.claims = String(decoding: grant.claims(issuer: "").serializedBytes, as: UTF8.self)
+        self.claims = String(decoding: grant.claimsJSON(issuer: ""), as: UTF8.self)
         self.issuedAt = grant.issuedAt
         self.expiresAt = grant.expiresAt
     }

@@ -31,7 +31,7 @@ struct GrantInteropTests {
         """
 
     /// A data directory with the policies and both agents registered for this uid.
-    static func prepare(_ directory: TemporaryDirectory) throws -> (data: String, config: String) {
+    static func prepare(_ directory: TemporaryDirectory, databaseURL: String = "sqlite") throws -> (data: String, config: String) {
         let data = directory.url.appendingPathComponent("data").path
         try directory.write("policies.cedar", Self.policies)
         try directory.write(
@@ -40,6 +40,7 @@ struct GrantInteropTests {
             trust_domain: \(Self.trustDomain)
             listen: 127.0.0.1:0
             policies: \(directory.url.appendingPathComponent("policies.cedar").path)
+            database_url: "\(databaseURL)"
             """)
         for (id, team) in [(Self.agent, "interop"), (Self.helper, "helpers")] {
             let created = try LatchProcess.run(
@@ -128,10 +129,20 @@ struct GrantInteropTests {
         #expect(server.stop() == 0)
     }
 
-    @Test("kill -9 during issuance: every grant returned to a client exists after restart, every acknowledged revocation holds")
-    func crashDuringIssuance() throws {
+    /// SQLite, and PostgreSQL when `LATCH_TEST_POSTGRES_URL` is set (CI sets it), each in a new schema.
+    static let stores: [String] = {
+        guard let url = ProcessInfo.processInfo.environment["LATCH_TEST_POSTGRES_URL"], !url.isEmpty else { return ["sqlite"] }
+        return ["sqlite", url + (url.contains("?") ? "&" : "?") + "schema=grants_crash"]
+    }()
+
+    @Test(
+        "kill -9 during issuance: every grant returned to a client exists after restart, every acknowledged revocation holds",
+        arguments: Self.stores)
+    func crashDuringIssuance(_ databaseURL: String) throws {
         let directory = try TemporaryDirectory()
-        let (data, config) = try Self.prepare(directory)
+        var databaseURL = databaseURL
+        if databaseURL != "sqlite" { databaseURL += "_\(UInt32.random(in: 0..<UInt32.max))" }
+        let (data, config) = try Self.prepare(directory, databaseURL: databaseURL)
         let server = try Self.serve(directory, data: data, config: config)
         let out = directory.url.appendingPathComponent("grants.txt").path
         let load = try Self.startLoad(server: server, out: out, threads: 8, in: directory)

@@ -41,6 +41,25 @@ struct GrantTokenTests {
 
     static let request = DPoPRequest(method: "POST", uri: ProofBuilder.uri)
 
+    @Test("the direct claims writer gives the bytes of the generic JSON serializer, for root and delegated grants")
+    func claimsWriter() throws {
+        var root = DelegationTests.parent
+        root.intent = "quote \" backslash \\ newline \n tab \t control \u{01} unicode é 漢"
+        var grants = [root]
+        root.mayAct = nil
+        root.actors = []
+        grants.append(root)
+        let child = try DelegationPolicy().delegate(
+            DelegationTests.parent, DelegationTests.request(DelegationTests.researcher), id: "g-child", now: Self.now)
+        let grandchild = try DelegationPolicy().delegate(child, DelegationTests.request(DelegationTests.summarizer), id: "g-2", now: Self.now)
+        grants += [child, grandchild]
+        for grant in grants {
+            let direct = grant.claimsJSON(issuer: Self.issuer)
+            #expect(direct == grant.claims(issuer: Self.issuer).serializedBytes, "\(String(decoding: direct, as: UTF8.self))")
+            #expect(try TaskGrant(claims: try #require(JSONValue(parsing: direct))) == grant)
+        }
+    }
+
     @Test("a minted grant verifies with its holder's DPoP proof and decodes to itself; a delegated one carries the act chain")
     func roundTrip() throws {
         let agentKey = P256.Signing.PrivateKey()

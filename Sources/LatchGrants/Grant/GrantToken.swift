@@ -20,7 +20,7 @@ public enum GrantToken {
         guard key.purpose == .jwtSigning else { throw LatchError(.noActiveKey, "a JWT signing key is needed") }
         guard grant.expiresAt <= key.notAfter else { throw LatchError(.noActiveKey, "the grant would outlive its signing key") }
         let header = JSONValue.object(["alg": .string("ES256"), "kid": .string(key.keyID), "typ": .string("at+jwt")])
-        let input = Base64URL.encode(header.serializedBytes) + "." + Base64URL.encode(grant.claims(issuer: issuer).serializedBytes)
+        let input = Base64URL.encode(header.serializedBytes) + "." + Base64URL.encode(grant.claimsJSON(issuer: issuer))
         let signature: P256.Signing.ECDSASignature
         do { signature = try key.privateKey.unredacted.signature(for: Array(input.utf8)) } catch {
             throw LatchError(.internalError, "ES256 signing failed")

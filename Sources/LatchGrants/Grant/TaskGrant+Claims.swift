@@ -38,6 +38,89 @@ extension TaskGrant {
         return .object(claims)
     }
 
+    /// ``claims(issuer:)`` serialized (the same bytes as its `serializedBytes`: sorted keys, no
+    /// whitespace), written directly: minting and storing a grant do this on every issuance, and
+    /// building the JSON tree first costs more than the signature.
+    public func claimsJSON(issuer: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(640)
+        /// A member's name, after `{` when it is the object's first, else after `,`.
+        func name(_ key: String, first: Bool = false) {
+            out.append(UInt8(ascii: first ? "{" : ","))
+            JSONValue.writeString(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        func string(_ value: String) { JSONValue.writeString(value, into: &out) }
+        func strings(_ values: some Sequence<String>) {
+            out.append(UInt8(ascii: "["))
+            for (i, value) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                string(value)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        func act(_ index: Int) {
+            if index + 1 < self.actors.count {
+                name("act", first: true)
+                act(index + 1)
+                name("sub")
+            } else {
+                name("sub", first: true)
+            }
+            string(self.actors[index].description)
+            out.append(UInt8(ascii: "}"))
+        }
+        // Keys in sorted order.
+        if self.actors.isEmpty {
+            name("aud", first: true)
+        } else {
+            name("act", first: true)
+            act(0)
+            name("aud")
+        }
+        strings(self.audience.sorted())
+        name("client_id")
+        string(self.holder.description)
+        name("cnf")
+        name("jkt", first: true)
+        string(self.keyThumbprint)
+        out.append(UInt8(ascii: "}"))
+        name("exp")
+        JSONValue.writeInt(UnixTime(milliseconds: self.expiresAt).seconds, into: &out)
+        name("iat")
+        JSONValue.writeInt(UnixTime(milliseconds: self.issuedAt).seconds, into: &out)
+        name("intent")
+        string(self.intent)
+        name("iss")
+        string(issuer)
+        name("jti")
+        string(self.id)
+        name("latch_ancestors")
+        strings(self.ancestors)
+        name("latch_depth")
+        JSONValue.writeInt(Int64(self.depth), into: &out)
+        if let mayAct = self.mayAct {
+            name("latch_may_act")
+            strings(mayAct.map(\.description).sorted())
+        }
+        name("latch_scope")
+        name("data_domains", first: true)
+        strings(self.scope.dataDomains.sorted())
+        name("destinations")
+        strings(self.scope.destinations.sorted())
+        name("max_sensitivity")
+        string(self.scope.maxSensitivity.rawValue)
+        name("tools")
+        strings(self.scope.tools.sorted())
+        out.append(UInt8(ascii: "}"))
+        name("sub")
+        string(self.subject.description)
+        name("task_id")
+        string(self.taskID)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// Reads a grant from its claims; `iss` and the times' validity are the caller's to check.
     /// Fails with `missingClaim`/`badClaim` naming the claim.
     public init(claims: JSONValue) throws(LatchError) {

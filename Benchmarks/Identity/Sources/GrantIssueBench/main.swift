@@ -68,23 +68,33 @@ let logger = Logger(label: "bench")
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("grant-issue-bench-\(UUID().uuidString)").path
 defer { try? FileManager.default.removeItem(atPath: directory) }
 
-var raw: [Double] = []
-var sqlite: [Double] = []
-var postgres: [Double] = []
-var exchange: [Double] = []
-var rawExchangeFloor: [Double] = []
+struct Rates: Sendable {
+    var raw: [Double] = []
+    var sqlite: [Double] = []
+    var postgres: [Double] = []
+    var exchange: [Double] = []
+    var rawExchangeFloor: [Double] = []
+    var mintOnly: [Double] = []
+    var storeOnly: [Double] = []
+}
 
-try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory: directory, logger: logger) { sqliteStore in
+let rates = try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory: directory, logger: logger) { sqliteStore in
+    var rates = Rates()
     let sqliteAuthority = authority(sqliteStore)
     for round in 0..<rounds {
-        raw.append(try await throughput(perRound) { _ in _ = try rawKey.signature(for: message) })
-        sqlite.append(try await throughput(perRound) { i in _ = try await sqliteAuthority.issue(grant(i, round: round, store: "s")) })
+        rates.raw.append(try await throughput(perRound) { _ in _ = try rawKey.signature(for: message) })
+        rates.sqlite.append(try await throughput(perRound) { i in _ = try await sqliteAuthority.issue(grant(i, round: round, store: "s")) })
+        rates.mintOnly.append(try await throughput(perRound) { i in _ = try GrantToken.mint(grant(i, round: round, store: "m"), issuer: "https://latch.bench", key: key) })
+        let batch = (0..<perRound).map { grant($0, round: round, store: "b") }
+        let start = wallSeconds()
+        for chunk in stride(from: 0, to: batch.count, by: 256) { try await sqliteStore.saveGrants(Array(batch[chunk..<min(chunk + 256, batch.count)])) }
+        rates.storeOnly.append(Double(batch.count) / (wallSeconds() - start))
         if let postgresURL {
             let rate = try await StoreAccess.withStore(databaseURL: postgresURL, dataDirectory: directory, logger: logger) { store in
                 let postgresAuthority = authority(store)
                 return try await throughput(perRound) { i in _ = try await postgresAuthority.issue(grant(i, round: round, store: "p\(now)")) }
             }
-            postgres.append(rate)
+            rates.postgres.append(rate)
         }
         // The whole exchange: proofs and SVIDs are made before timing (the client's cost).
         let count = perRound / 4
@@ -111,16 +121,19 @@ try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory: directory,
             ("scope", "tool:crm.lookup tool:files.read domain:sales sensitivity:confidential"), ("intent", "summarize the pipeline"),
         ])
         let target = DPoPRequest(method: "POST", uri: "https://latch.bench/token")
-        exchange.append(try await throughput(count) { i in _ = try await sqliteAuthority.exchange(request, proof: proofs[i], proofTarget: target) })
+        rates.exchange.append(try await throughput(count) { i in _ = try await sqliteAuthority.exchange(request, proof: proofs[i], proofTarget: target) })
         let signature = try rawKey.signature(for: message)
-        rawExchangeFloor.append(
+        rates.rawExchangeFloor.append(
             try await throughput(count) { _ in
                 _ = try rawKey.signature(for: message)
                 _ = rawKey.publicKey.isValidSignature(signature, for: message)
                 _ = rawKey.publicKey.isValidSignature(signature, for: message)
             })
     }
+    return rates
 }
+let (raw, sqlite, postgres, exchange, rawExchangeFloor) = (rates.raw, rates.sqlite, rates.postgres, rates.exchange, rates.rawExchangeFloor)
+let (mintOnly, storeOnly) = (rates.mintOnly, rates.storeOnly)
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 let rawRate = median(raw)
@@ -132,6 +145,8 @@ if !postgres.isEmpty {
 } else {
     print("PostgreSQL: set LATCH_BENCH_POSTGRES_URL to measure it")
 }
+print(pad("  of which: mint only (not durable)", 56) + pad(fmt(median(mintOnly)), 10) + pct(median(mintOnly) / rawRate) + " of raw sign")
+print(pad("  of which: SQLite inserts only (batches of 256)", 56) + fmt(median(storeOnly)))
 print(pad("raw sign + 2 verify (the exchange's crypto floor)", 56) + fmt(median(rawExchangeFloor)))
 print(
     pad("whole token exchange, SQLite", 56) + pad(fmt(median(exchange)), 10) + pct(median(exchange) / median(rawExchangeFloor))
