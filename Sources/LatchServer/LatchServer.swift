@@ -111,10 +111,13 @@ extension LatchServer {
         var settings = GrantSettings()
         settings.defaultLifetime = configuration.grantLifetime.milliseconds
         settings.maxLifetime = configuration.grantMaxLifetime.milliseconds
-        settings.defaultAudience = [configuration.grantAudience]
+        settings.audiences = configuration.grantAudiences
         settings.delegation = DelegationPolicy(maxDepth: configuration.grantMaxDepth)
+        // Entries for one SPIFFE ID that disagree on attributes give none (policies that need
+        // them deny) rather than whichever comes first.
         let decider = CedarGrantDecider(authorizer: Authorizer(policies)) { id in
-            state.snapshot.entries.first { $0.spiffeID == id }?.attributes ?? [:]
+            let attributes = Set(state.snapshot.entries.lazy.filter { $0.spiffeID == id }.map(\.attributes))
+            return attributes.count == 1 ? attributes.first ?? [:] : [:]
         }
         let authority = GrantAuthority(settings: settings, repository: store, decider: decider, clock: clock)
         try await authority.syncRevocations()

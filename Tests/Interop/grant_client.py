@@ -105,11 +105,13 @@ class Server:
         return post(self.token_endpoint, form, headers)
 
     def delegate(self, parent_token, signer, actor_svid, actor_key, scope):
+        """The actor asks: its own proof in the DPoP header, the parent holder's (signer) over the parent grant."""
         form = [
             ("grant_type", TOKEN_EXCHANGE), ("subject_token", parent_token), ("subject_token_type", ACCESS_TOKEN_TYPE),
             ("actor_token", actor_svid), ("actor_token_type", JWT_TYPE), ("dpop_jkt", actor_key.thumbprint), ("scope", scope),
+            ("subject_token_dpop", signer.proof(self.token_endpoint, token=parent_token)),
         ]
-        return post(self.token_endpoint, form, {"DPoP": signer.proof(self.token_endpoint, token=parent_token)})
+        return post(self.token_endpoint, form, {"DPoP": actor_key.proof(self.token_endpoint)})
 
     def introspect(self, token, caller_svid):
         return post(self.metadata["introspection_endpoint"], [("token", token)], {"Authorization": "Bearer " + caller_svid})
@@ -170,7 +172,7 @@ def exchange(args):
 
     def bad_subject():
         status, body = server.exchange(agent_key, agent_svid[:-4] + "AAAA", SCOPE)
-        return status == 400 and body["error"] == "invalid_grant", (status, body)
+        return status == 400 and body["error"] == "invalid_request", (status, body)
 
     def delegate_narrower():
         status, body = server.delegate(state["root"], agent_key, helper_svid, helper_key, "tool:files.read domain:sales sensitivity:internal")
@@ -199,9 +201,11 @@ def exchange(args):
     def introspect_active():
         status, body = server.introspect(state["child"], agent_svid)
         unauthenticated = post(server.metadata["introspection_endpoint"], [("token", state["child"])])
+        # The policy lets an agent introspect only its own tasks: to the helper the grant is inactive.
+        refused = server.introspect(state["child"], helper_svid)
         ok = (status == 200 and body["active"] is True and body["sub"] == args.agent and body["client_id"] == args.helper
-              and unauthenticated[0] == 401)
-        return ok, (status, body, unauthenticated[0])
+              and unauthenticated[0] == 401 and refused == (200, {"active": False}))
+        return ok, (status, body, unauthenticated[0], refused)
 
     def complete_cascades():
         endpoint = server.metadata["latch_task_completion_endpoint"]
@@ -211,7 +215,7 @@ def exchange(args):
         again = server.delegate(state["root"], agent_key, helper_svid, helper_key, "tool:files.read")
         ok = (status == 200 and body["status"] == "completed" and body["task_id"] == state["task"]
               and root_after[1] == {"active": False} and child_after[1] == {"active": False}
-              and again[0] == 400 and again[1]["error"] == "invalid_grant")
+              and again[0] == 400 and again[1]["error"] == "invalid_request")
         return ok, (status, body, root_after, child_after, again)
 
     def revoke_endpoint():

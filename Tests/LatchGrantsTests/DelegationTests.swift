@@ -109,7 +109,7 @@ struct DelegationTests {
 
     @Test("an expired parent delegates nothing")
     func expiredParent() {
-        #expect(throws: TokenExchangeError(.invalidGrant, "the parent grant has expired")) {
+        #expect(throws: TokenExchangeError(.invalidRequest, "the parent grant has expired")) {
             try DelegationPolicy().delegate(Self.parent, Self.request(), id: "g", now: Self.parent.expiresAt)
         }
     }

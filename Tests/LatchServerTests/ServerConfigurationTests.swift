@@ -29,7 +29,7 @@ struct ServerConfigurationTests {
                 grant_lifetime: 2m
                 grant_max_lifetime: 30m
                 grant_max_depth: 5
-                grant_audience: mcp-gateway
+                grant_audiences: mcp-gateway http-egress
                 grant_sweep_interval: 5m
                 """)
         #expect(configuration.trustDomain.description == "prod.example.com")
@@ -52,7 +52,7 @@ struct ServerConfigurationTests {
         #expect(configuration.grantLifetime == .seconds(120))
         #expect(configuration.grantMaxLifetime == .seconds(1800))
         #expect(configuration.grantMaxDepth == 5)
-        #expect(configuration.grantAudience == "mcp-gateway")
+        #expect(configuration.grantAudiences == ["mcp-gateway", "http-egress"])
         #expect(configuration.grantSweepInterval == .seconds(300))
         #expect(ServerConfiguration.keys.count == 22)
 

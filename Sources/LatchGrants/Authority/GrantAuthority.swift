@@ -9,8 +9,11 @@ public struct GrantSettings: Hashable, Sendable {
     public var defaultLifetime: Int64 = 300_000
     /// The longest lifetime a request may ask for, milliseconds (default 1 hour).
     public var maxLifetime: Int64 = 3_600_000
-    /// The audience of a grant when the request names none (the gateway).
-    public var defaultAudience: Set<String> = ["latch-gateway"]
+    /// The audiences grants may be issued for (the gateways); a request naming none gets all of
+    /// them, one naming another is refused (`invalid_target`). Grants are signed with the JWT-SVID
+    /// key, so keeping their audiences to resource servers that check `typ` keeps a grant from
+    /// being taken for a JWT-SVID elsewhere.
+    public var audiences: Set<String> = ["latch-gateway"]
     public var delegation = DelegationPolicy()
 
     public init() {}
@@ -54,7 +57,6 @@ public final class GrantAuthority: Sendable {
     /// Revoked grants, shared with every verifier this authority hands out.
     public let revocations: RevocationIndex
     public let replayCache: DPoPReplayCache
-    private let verifiedGrants = VerifiedGrantCache()
     private let dpop: DPoPVerifier
     private let current = Mutex<Keys?>(nil)
     private let revisionSeen = Mutex<Int64?>(nil)
@@ -83,8 +85,10 @@ public final class GrantAuthority: Sendable {
             {
                 return
             }
+            // A fresh verified-grant cache: a grant verified under keys no longer published must
+            // be checked again (and fail).
             let verifier = GrantVerifier(
-                issuer: issuer, keys: svidValidator.keys, revocations: self.revocations, dpop: self.dpop, verified: self.verifiedGrants)
+                issuer: issuer, keys: svidValidator.keys, revocations: self.revocations, dpop: self.dpop, verified: VerifiedGrantCache())
             current = Keys(issuer: issuer, signingKey: signingKey, svidValidator: svidValidator, verifier: verifier)
         }
     }
@@ -134,11 +138,14 @@ public final class GrantAuthority: Sendable {
         guard request.actorToken == nil else { throw TokenExchangeError(.invalidRequest, "actor_token is only for delegating a grant") }
         let subject: SPIFFEID
         do { subject = try keys.svidValidator.validate(request.subjectToken.unredacted, audience: keys.issuer, now: now).spiffeID } catch {
-            throw TokenExchangeError(.invalidGrant, "subject_token: \(error.message)")
+            throw TokenExchangeError(.invalidRequest, "subject_token: \(error.message)")
         }
         let thumbprint = try self.proofKey(proof, proofTarget, now: now, keys: keys)
         if let requested = request.keyThumbprint, requested != thumbprint {
             throw TokenExchangeError(.invalidRequest, "dpop_jkt is not the DPoP proof's key")
+        }
+        if let other = request.audience.subtracting(self.settings.audiences).sorted().first {
+            throw TokenExchangeError(.invalidTarget, "grants are not issued for audience \"\(other.prefix(64))\"")
         }
         guard let intent = request.intent else { throw TokenExchangeError(.invalidRequest, "intent is required for a new task grant") }
         guard let scope = request.scope else { throw TokenExchangeError(.invalidScope, "scope is required for a new task grant") }
@@ -152,7 +159,7 @@ public final class GrantAuthority: Sendable {
         guard expiresAt > issuedAt else { throw TokenExchangeError(.invalidRequest, "requested_lifetime must be at least 1 s") }
         let grant = TaskGrant(
             id: Self.newID(), taskID: Self.newID(), subject: subject,
-            audience: request.audience.isEmpty ? self.settings.defaultAudience : request.audience, intent: intent, scope: scope,
+            audience: request.audience.isEmpty ? self.settings.audiences : request.audience, intent: intent, scope: scope,
             issuedAt: issuedAt, expiresAt: expiresAt, keyThumbprint: thumbprint, mayAct: request.mayAct)
         let decision = self.decider.decide(.issue(grant))
         guard decision.allowed else {
@@ -161,28 +168,36 @@ public final class GrantAuthority: Sendable {
         return grant
     }
 
+    /// A delegated grant. The actor sends the request: its `DPoP` proof binds the child to its key,
+    /// its `actor_token` names it, and `subject_token_dpop`, a proof by the parent grant's key over
+    /// the parent grant (`ath`), shows that the parent's holder hands it on. Neither side gives the
+    /// other a credential it could use alone: a copy of the parent without that proof delegates
+    /// nothing, and the actor's JWT-SVID never leaves the actor.
     private func delegatedGrant(_ request: TokenExchangeRequest, proof: String, proofTarget: DPoPRequest, keys: Keys, now: Int64)
         throws(TokenExchangeError) -> TaskGrant
     {
         let parent: TaskGrant
         do { parent = try keys.verifier.decode(request.subjectToken.unredacted, now: now) } catch {
-            throw TokenExchangeError(.invalidGrant, "subject_token: \(error.message)")
+            throw TokenExchangeError(.invalidRequest, "subject_token: \(error.message)")
         }
-        guard !self.revocations.isRevoked(parent) else { throw TokenExchangeError(.invalidGrant, "subject_token: the grant is revoked") }
-        // Only the parent's holder delegates: the proof is signed with the key the parent is bound
-        // to, over this very token (ath).
-        var target = DPoPRequest(method: proofTarget.method, uri: proofTarget.uri, accessToken: request.subjectToken)
-        target.boundThumbprint = parent.keyThumbprint
-        do { _ = try keys.verifier.dpop.verify(proof, for: target, now: now) } catch {
-            throw TokenExchangeError(.invalidDPoPProof, error.message)
+        guard !self.revocations.isRevoked(parent) else { throw TokenExchangeError(.invalidRequest, "subject_token: the grant is revoked") }
+        guard let parentProof = request.subjectTokenProof else {
+            throw TokenExchangeError(
+                .invalidRequest, "subject_token_dpop (a DPoP proof by the subject grant's key, over that grant) is required to delegate")
+        }
+        var parentTarget = DPoPRequest(method: proofTarget.method, uri: proofTarget.uri, accessToken: request.subjectToken)
+        parentTarget.boundThumbprint = parent.keyThumbprint
+        do { _ = try keys.verifier.dpop.verify(parentProof, for: parentTarget, now: now) } catch {
+            throw TokenExchangeError(.invalidDPoPProof, "subject_token_dpop: \(error.message)")
+        }
+        let actorKey = try self.proofKey(proof, proofTarget, now: now, keys: keys)
+        if let requested = request.keyThumbprint, requested != actorKey {
+            throw TokenExchangeError(.invalidRequest, "dpop_jkt is not the DPoP proof's key")
         }
         guard let actorToken = request.actorToken else { throw TokenExchangeError(.invalidRequest, "actor_token is required to delegate") }
         let actor: SPIFFEID
         do { actor = try keys.svidValidator.validate(actorToken.unredacted, audience: keys.issuer, now: now).spiffeID } catch {
-            throw TokenExchangeError(.invalidGrant, "actor_token: \(error.message)")
-        }
-        guard let actorKey = request.keyThumbprint else {
-            throw TokenExchangeError(.invalidRequest, "dpop_jkt (the actor's key thumbprint) is required to delegate")
+            throw TokenExchangeError(.invalidRequest, "actor_token: \(error.message)")
         }
         guard request.intent == nil || request.intent == parent.intent else {
             throw TokenExchangeError(.invalidRequest, "a delegated grant keeps its parent's intent")
@@ -220,9 +235,21 @@ public final class GrantAuthority: Sendable {
     /// Task completion: the holder of `token` (proven by its DPoP proof) declares its work done.
     /// Its grant and every grant delegated from it are revoked; for the root grant, the task ends.
     public func complete(token: String, proof: String, request: DPoPRequest) async throws -> TaskGrant {
-        guard let keys = self.keys else { throw LatchError(.noActiveKey, "the token endpoint is not ready") }
-        let grant = try keys.verifier.verify(token, audience: nil, proof: proof, request: request, now: self.clock.now().milliseconds)
+        let grant = try self.holderGrant(token: token, proof: proof, request: request)
         _ = try await self.revoke(grantID: grant.id, expiresAt: grant.expiresAt, reason: .completed)
+        return grant
+    }
+
+    /// The grant `token`, checked as the hot path does (signature, claims, DPoP proof bound to
+    /// it) except for revocation: completing a grant already revoked here, or retrying a
+    /// completion whose commit failed, must reach the store.
+    public func holderGrant(token: String, proof: String, request: DPoPRequest) throws(LatchError) -> TaskGrant {
+        guard let keys = self.keys else { throw LatchError(.noActiveKey, "the token endpoint is not ready") }
+        let now = self.clock.now().milliseconds
+        let grant = try keys.verifier.decode(token, now: now)
+        var target = DPoPRequest(method: request.method, uri: request.uri, accessToken: Redacted(token))
+        target.boundThumbprint = grant.keyThumbprint
+        _ = try keys.verifier.dpop.verify(proof, for: target, now: now)
         return grant
     }
 
@@ -239,15 +266,15 @@ public final class GrantAuthority: Sendable {
     }
 
     /// RFC 7662: what `token` is, for a caller authenticated by its JWT-SVID (`callerToken`,
-    /// audience the issuer) and allowed by the policy. An unauthenticated or refused caller gets
-    /// an error; an invalid, expired or revoked grant is `inactive`.
+    /// audience the issuer). An unauthenticated caller gets an error; an invalid, expired or
+    /// revoked grant, or one the policy does not let this caller see, is `inactive`.
     public func introspect(token: String, callerToken: String) throws(LatchError) -> Introspection {
         guard let keys = self.keys else { throw LatchError(.noActiveKey, "the token endpoint is not ready") }
         let now = self.clock.now().milliseconds
         let caller = try keys.svidValidator.validate(callerToken, audience: keys.issuer, now: now).spiffeID
         guard let grant = try? keys.verifier.decode(token, now: now), !self.revocations.isRevoked(grant) else { return .inactive }
-        let decision = self.decider.decide(.introspect(caller: caller, grant: grant))
-        guard decision.allowed else { throw LatchError(.introspectionDenied, "\(caller) may not introspect this grant" + Self.describe(decision)) }
+        // A caller the policy refuses learns nothing, not even that the grant is valid (RFC 7662 §4).
+        guard self.decider.decide(.introspect(caller: caller, grant: grant)).allowed else { return .inactive }
         return .active(grant)
     }
 
@@ -259,7 +286,9 @@ public final class GrantAuthority: Sendable {
     public func syncRevocations() async throws -> Int {
         let revision = try await self.repository.revocationsRevision()
         guard self.revisionSeen.withLock({ $0 }) != revision else { return 0 }
-        let live = try await self.repository.revocations(notExpiredAt: self.clock.now().milliseconds)
+        // Grants are accepted up to the clock skew past their expiry; so are their revocations kept.
+        let skew = self.keys?.verifier.clockSkew ?? 30_000
+        let live = try await self.repository.revocations(notExpiredAt: self.clock.now().milliseconds - skew)
         for revocation in live { self.revocations.revoke(revocation.grantID, expiresAt: revocation.expiresAt) }
         self.revisionSeen.withLock { $0 = revision }
         return live.count
@@ -290,7 +319,3 @@ public final class GrantAuthority: Sendable {
     }
 }
 
-extension LatchError.Code {
-    /// The caller of the introspection endpoint is not allowed to see the grant.
-    public static let introspectionDenied = Self("introspectionDenied")
-}

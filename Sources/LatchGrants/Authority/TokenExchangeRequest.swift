@@ -11,11 +11,13 @@ import LatchIdentity
 /// - `audience` (repeatable), `scope` (see ``ScopeSyntax``);
 /// - Latch's own, documented in the README: `intent` (what the task is for, required for a new
 ///   grant), `requested_lifetime` (seconds), `may_act` (space-separated SPIFFE IDs);
-/// - `dpop_jkt` (RFC 9449 §10): the thumbprint of the key the issued grant is bound to; for a new
-///   grant it must equal the DPoP proof's key (and may be left out), for a delegated grant it is
-///   the actor's key and is required.
+/// - `dpop_jkt` (RFC 9449 §10): the thumbprint of the key the issued grant is bound to; optional,
+///   and when given it must be the `DPoP` proof's key (the grant is always bound to that key);
+/// - `subject_token_dpop` (Latch's, for delegation): a DPoP proof for this request signed with the
+///   key the subject grant is bound to, with `ath` over that grant: the parent holder's consent.
 ///
-/// A parameter given twice (other than `audience`) is refused, as RFC 6749 §3.2 says.
+/// A parameter given twice (other than `audience`) is refused, as RFC 6749 §3.2 says. Text values
+/// (intent, scope names, audiences) may not contain control characters.
 public struct TokenExchangeRequest: Hashable, Sendable {
     public enum SubjectKind: Hashable, Sendable { case jwtSVID, grant }
 
@@ -33,6 +35,8 @@ public struct TokenExchangeRequest: Hashable, Sendable {
     public var requestedLifetime: Int64?
     public var mayAct: Set<SPIFFEID>?
     public var keyThumbprint: String?
+    /// `subject_token_dpop`: the parent holder's proof over the subject grant (delegation only).
+    public var subjectTokenProof: String?
 
     /// Most values a multi-valued parameter may carry, and the longest intent, bytes.
     public static let maxItems = 256
@@ -41,7 +45,7 @@ public struct TokenExchangeRequest: Hashable, Sendable {
     public init(
         subjectToken: Redacted<String>, subjectKind: SubjectKind, actorToken: Redacted<String>? = nil, audience: Set<String> = [],
         scope: GrantScope? = nil, intent: String? = nil, requestedLifetime: Int64? = nil, mayAct: Set<SPIFFEID>? = nil,
-        keyThumbprint: String? = nil
+        keyThumbprint: String? = nil, subjectTokenProof: String? = nil
     ) {
         self.subjectToken = subjectToken
         self.subjectKind = subjectKind
@@ -52,6 +56,7 @@ public struct TokenExchangeRequest: Hashable, Sendable {
         self.requestedLifetime = requestedLifetime
         self.mayAct = mayAct
         self.keyThumbprint = keyThumbprint
+        self.subjectTokenProof = subjectTokenProof
     }
 
     /// Reads the request from decoded form parameters, in order.
@@ -60,7 +65,9 @@ public struct TokenExchangeRequest: Hashable, Sendable {
         var audience: Set<String> = []
         for (name, value) in form {
             if name == "audience" {
-                guard !value.isEmpty, audience.count < Self.maxItems else { throw TokenExchangeError(.invalidRequest, "bad audience") }
+                guard Self.isName(value), audience.count < Self.maxItems else {
+                    throw TokenExchangeError(.invalidRequest, "an audience must be 1 to 255 bytes without control characters")
+                }
                 audience.insert(value)
             } else if single.updateValue(value, forKey: name) != nil {
                 throw TokenExchangeError(.invalidRequest, "parameter \(name.prefix(64)) is repeated")
@@ -92,8 +99,8 @@ public struct TokenExchangeRequest: Hashable, Sendable {
         self.audience = audience
         self.scope = try single["scope"].map { text throws(TokenExchangeError) in try ScopeSyntax.parse(text) }
         if let intent = single["intent"] {
-            guard !intent.isEmpty, intent.utf8.count <= Self.maxIntentBytes else {
-                throw TokenExchangeError(.invalidRequest, "intent must be 1 to \(Self.maxIntentBytes) bytes")
+            guard !intent.isEmpty, intent.utf8.count <= Self.maxIntentBytes, !intent.utf8.contains(where: Self.isControl) else {
+                throw TokenExchangeError(.invalidRequest, "intent must be 1 to \(Self.maxIntentBytes) bytes without control characters")
             }
             self.intent = intent
         }
@@ -119,7 +126,20 @@ public struct TokenExchangeRequest: Hashable, Sendable {
             }
             self.keyThumbprint = jkt
         }
+        if let proof = single["subject_token_dpop"] {
+            guard self.subjectKind == .grant else {
+                throw TokenExchangeError(.invalidRequest, "subject_token_dpop is only for delegating a grant")
+            }
+            self.subjectTokenProof = proof
+        }
     }
+
+    /// A name in a scope or an audience: 1 to 255 bytes, no control characters.
+    static func isName(_ text: some StringProtocol) -> Bool {
+        !text.isEmpty && text.utf8.count <= 255 && !text.utf8.contains(where: Self.isControl)
+    }
+
+    static func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }
 }
 
 /// The `scope` parameter: space-separated `tool:NAME`, `domain:NAME`, `destination:NAME` and at
@@ -137,6 +157,9 @@ public enum ScopeSyntax {
                 throw TokenExchangeError(.invalidScope, "scope value \"\(item.prefix(64))\" is not kind:name")
             }
             let name = String(item[item.index(after: colon)...])
+            guard TokenExchangeRequest.isName(name) else {
+                throw TokenExchangeError(.invalidScope, "scope names are 1 to 255 bytes without control characters")
+            }
             switch item[..<colon] {
             case "tool": scope.tools.insert(name)
             case "domain": scope.dataDomains.insert(name)

@@ -56,13 +56,14 @@ public struct DelegationPolicy: Hashable, Sendable {
     public init(maxDepth: Int = 3) { self.maxDepth = maxDepth }
 
     /// Derives the grant `request.actor` receives from `parent` at `now`, or the error naming the
-    /// first bound the request crosses. Checks, in order: the parent is unexpired; depth
+    /// first bound the request crosses. Checks, in order: the parent is unexpired (`invalid_request`,
+    /// as RFC 8693 §2.2.2 says for an unacceptable subject token); depth
     /// (`invalid_request`); no identity appears twice in the chain, the subject included
     /// (`invalid_request`: a cycle); `may_act` allows the actor (`unauthorized_client`); the scope
     /// (`invalid_scope`); the audience (`invalid_target`); the lifetime, which must end by the
     /// parent's expiry (`invalid_request`); `may_act` of the child within the parent's.
     public func delegate(_ parent: TaskGrant, _ request: DelegationRequest, id: String, now: Int64) throws(TokenExchangeError) -> TaskGrant {
-        guard parent.expiresAt > now else { throw TokenExchangeError(.invalidGrant, "the parent grant has expired") }
+        guard parent.expiresAt > now else { throw TokenExchangeError(.invalidRequest, "the parent grant has expired") }
         guard parent.depth + 1 <= self.maxDepth else {
             throw TokenExchangeError(.invalidRequest, "delegation depth \(parent.depth + 1) exceeds the maximum of \(self.maxDepth)")
         }

@@ -8,7 +8,7 @@ extension ServerConfiguration {
         "trust_domain", "data_dir", "listen", "workload_api_socket", "workload_api_socket_mode", "issuer", "database_url",
         "kek_file", "x509_ca_lifetime", "jwt_key_lifetime", "rotation_check_interval", "entry_poll_interval",
         "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level", "policies", "grant_lifetime",
-        "grant_max_lifetime", "grant_max_depth", "grant_audience", "grant_sweep_interval",
+        "grant_max_lifetime", "grant_max_depth", "grant_audiences", "grant_sweep_interval",
     ]
 
     /// Largest configuration file read, bytes.
@@ -85,7 +85,10 @@ extension ServerConfiguration {
                 throw LatchError(.configuration, "grant_max_depth must be a whole number from 0 to 16")
             }
             self.grantMaxDepth = depth
-        case "grant_audience": self.grantAudience = try string()
+        case "grant_audiences":
+            let audiences = Set(try string().split(separator: " ").map(String.init))
+            guard !audiences.isEmpty else { throw LatchError(.configuration, "grant_audiences must name at least one audience") }
+            self.grantAudiences = audiences
         case "grant_sweep_interval": self.grantSweepInterval = try duration()
         case "log_level":
             let level = try string()

@@ -53,8 +53,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var grantMaxLifetime: Duration = .seconds(3600)
     /// `grant_max_depth`: the longest delegation chain below a task grant (default 3).
     public var grantMaxDepth: Int = 3
-    /// `grant_audience`: the audience of grants whose request names none (default `latch-gateway`).
-    public var grantAudience: String = "latch-gateway"
+    /// `grant_audiences`: the audiences grants may be issued for, space-separated (default
+    /// `latch-gateway`); a request naming none gets all of them.
+    public var grantAudiences: Set<String> = ["latch-gateway"]
     /// `grant_sweep_interval`: how often expired grants, tasks and revocations are deleted (default 1 minute).
     public var grantSweepInterval: Duration = .seconds(60)
 

@@ -13,7 +13,7 @@ import NIOCore
 /// | `GET /.well-known/oauth-authorization-server` | RFC 8414 metadata |
 /// | `/token` | RFC 8693 token exchange with a DPoP proof (RFC 9449): a JWT-SVID for a task grant, a grant for a delegated one |
 /// | `/revoke` | RFC 7009: revokes the grant in `token` and every grant delegated from it |
-/// | `/introspect` | RFC 7662, for a caller with `Authorization: Bearer <JWT-SVID>` whom the policy allows |
+/// | `/introspect` | RFC 7662, for a caller with `Authorization: Bearer <JWT-SVID>`; grants the policy does not let it see are inactive |
 /// | `/complete` | task completion (Latch's): `Authorization: DPoP <grant>` and its proof; revokes the grant and its descendants |
 ///
 /// Errors are RFC 6749 §5.2 JSON (`error`, `error_description`); nothing issued is cacheable.
@@ -96,18 +96,21 @@ enum GrantHTTPRoutes {
             else {
                 return Self.unauthorized(scheme: "DPoP", "Authorization: DPoP <grant> and one DPoP proof are required")
             }
-            do {
-                let grant = try await authority.complete(
+            let grant: TaskGrant
+            do throws(LatchError) {
+                grant = try authority.holderGrant(
                     token: String(authorization.dropFirst(5)), proof: proof, request: DPoPRequest(method: "POST", uri: issuer() + "/complete"))
-                logger.notice("task completed", metadata: ["grant.id": "\(grant.id)", "task.id": "\(grant.taskID)"])
-                return Self.json(
-                    .ok, .object(["grant_id": .string(grant.id), "task_id": .string(grant.taskID), "status": .string("completed")]))
-            } catch let error as LatchError {
+            } catch {
                 return Self.unauthorized(scheme: "DPoP", error.message)
+            }
+            do {
+                _ = try await authority.revoke(grantID: grant.id, expiresAt: grant.expiresAt, reason: .completed)
             } catch {
                 logger.error("completion could not be stored", metadata: ["error": "\(error)"])
                 return Self.oauthError(.serverError, "the grant is revoked on this node but the completion could not be stored; retry")
             }
+            logger.notice("task completed", metadata: ["grant.id": "\(grant.id)", "task.id": "\(grant.taskID)"])
+            return Self.json(.ok, .object(["grant_id": .string(grant.id), "task_id": .string(grant.taskID), "status": .string("completed")]))
         }
 
         router.post("/introspect") { request, _ in
@@ -119,9 +122,6 @@ enum GrantHTTPRoutes {
             }
             let result: Introspection
             do throws(LatchError) { result = try authority.introspect(token: token, callerToken: String(authorization.dropFirst(7))) } catch {
-                if error.code == .introspectionDenied {
-                    return Self.json(.forbidden, .object(["error": .string("access_denied"), "error_description": .string(error.message)]))
-                }
                 return Self.unauthorized(scheme: "Bearer", error.message)
             }
             guard case .active(let grant) = result else { return Self.json(.ok, .object(["active": .bool(false)])) }
