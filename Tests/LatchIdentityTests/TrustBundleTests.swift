@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import LatchCore
 import LatchTesting
 import Testing
@@ -104,6 +105,23 @@ struct Base64URLTests {
         }
         #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
         #expect(Base64URL.encodeStandard([0xFB, 0xFF]) == "+/8=")
+    }
+
+    @Test("encodings match Foundation's for every length up to 64, and decode back")
+    func matchesFoundation() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...64 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let standard = Data(bytes).base64EncodedString()
+            let url = standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encodeStandard(bytes) == standard, "length \(length)")
+            #expect(Base64URL.encode(bytes) == url, "length \(length)")
+            #expect(Base64URL.encode(bytes.dropFirst(0)) == url, "a slice, length \(length)")
+            #expect(Base64URL.decode(Array(url.utf8)) == bytes)
+            #expect(Base64URL.decodeStandard(standard) == bytes)
+        }
+        #expect(Base64URL.encode(Set([UInt8(7)])) == "Bw", "a collection without contiguous storage")
     }
 
     @Test("non-canonical or foreign input does not decode", arguments: ["Zg==", "Z", "Zh", "Zm9v+", "Zm 9v", "Zm9v/"])

@@ -19,14 +19,21 @@ public enum GrantToken {
     public static func mint(_ grant: TaskGrant, issuer: String, key: CAKey) throws(LatchError) -> String {
         guard key.purpose == .jwtSigning else { throw LatchError(.noActiveKey, "a JWT signing key is needed") }
         guard grant.expiresAt <= key.notAfter else { throw LatchError(.noActiveKey, "the grant would outlive its signing key") }
-        let header = JSONValue.object(["alg": .string("ES256"), "kid": .string(key.keyID), "typ": .string("at+jwt")])
-        let input = Base64URL.encode(header.serializedBytes) + "." + Base64URL.encode(grant.claimsJSON(issuer: issuer))
+        var token: [UInt8] = []
+        token.reserveCapacity(1024)
+        var header = Array(#"{"alg":"ES256","kid":"#.utf8)
+        JSONValue.writeString(key.keyID, into: &header)
+        header.append(contentsOf: #","typ":"at+jwt"}"#.utf8)
+        Base64URL.append(header, to: &token)
+        token.append(UInt8(ascii: "."))
+        Base64URL.append(grant.claimsJSON(issuer: issuer), to: &token)
         let signature: P256.Signing.ECDSASignature
-        do { signature = try key.privateKey.unredacted.signature(for: Array(input.utf8)) } catch {
+        do { signature = try key.privateKey.unredacted.signature(for: token) } catch {
             throw LatchError(.internalError, "ES256 signing failed")
         }
-        let token = input + "." + Base64URL.encode(Array(signature.rawRepresentation))
-        return token
+        token.append(UInt8(ascii: "."))
+        Base64URL.append(Array(signature.rawRepresentation), to: &token)
+        return String(decoding: token, as: UTF8.self)
     }
 }
 

@@ -25,27 +25,55 @@ public enum Base64URL {
         String(decoding: encodeBytes(bytes, alphabet: standardAlphabet, pad: true), as: UTF8.self)
     }
 
+    /// Appends the unpadded base64url of `bytes` to `out` (token writers build whole tokens as bytes).
+    package static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out.append(contentsOf: bytes.withUnsafeBufferPointer { Self.encode($0, alphabet: Self.urlAlphabet, pad: false) })
+    }
+
     static func encodeBytes(_ bytes: some Collection<UInt8>, alphabet: [UInt8], pad: Bool) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var iterator = bytes.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = iterator.next()
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            if let b1 {
-                out.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-            } else if pad {
-                out.append(UInt8(ascii: "="))
-            }
-            if let b2 {
-                out.append(alphabet[Int(b2 & 0x3F)])
-            } else if pad {
-                out.append(UInt8(ascii: "="))
+        // Generic callers reach here unspecialized (other modules): encode from contiguous memory.
+        if let encoded = bytes.withContiguousStorageIfAvailable({ Self.encode($0, alphabet: alphabet, pad: pad) }) { return encoded }
+        return Array(bytes).withUnsafeBufferPointer { Self.encode($0, alphabet: alphabet, pad: pad) }
+    }
+
+    private static func encode(_ input: UnsafeBufferPointer<UInt8>, alphabet: [UInt8], pad: Bool) -> [UInt8] {
+        let whole = input.count / 3
+        let rest = input.count - whole * 3
+        let count = whole * 4 + (rest == 0 ? 0 : (pad ? 4 : rest + 1))
+        return alphabet.withUnsafeBufferPointer { alphabet in
+            [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+                var o = 0
+                var i = 0
+                for _ in 0..<whole {
+                    let (b0, b1, b2) = (input[i], input[i + 1], input[i + 2])
+                    out[o] = alphabet[Int(b0 >> 2)]
+                    out[o + 1] = alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                    out[o + 2] = alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)]
+                    out[o + 3] = alphabet[Int(b2 & 0x3F)]
+                    i += 3
+                    o += 4
+                }
+                if rest > 0 {
+                    let b0 = input[i]
+                    let b1: UInt8 = rest == 2 ? input[i + 1] : 0
+                    out[o] = alphabet[Int(b0 >> 2)]
+                    out[o + 1] = alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                    o += 2
+                    if rest == 2 {
+                        out[o] = alphabet[Int((b1 & 0x0F) << 2)]
+                        o += 1
+                    } else if pad {
+                        out[o] = UInt8(ascii: "=")
+                        o += 1
+                    }
+                    if pad {
+                        out[o] = UInt8(ascii: "=")
+                        o += 1
+                    }
+                }
+                initialized = o
             }
         }
-        return out
     }
 
     /// Decodes unpadded base64url; nil if any character is outside the alphabet or the length or

@@ -25,6 +25,7 @@ let key = signingKey
 let validator = JWTSVIDValidator(trustDomain: trustDomain, keys: [key.keyID: key.publicKey])
 let agent = try SPIFFEID(parsing: "spiffe://bench.test/agents/a")
 let agentKey = P256.Signing.PrivateKey()
+let agentThumbprint = CAKey.thumbprint(of: agentKey.publicKey)
 
 struct Allow: GrantDecider { func decide(_ question: GrantQuestion) -> GrantDecision { GrantDecision(allowed: true, policies: ["bench"]) } }
 
@@ -53,7 +54,7 @@ func grant(_ i: Int, round: Int, store: String) -> TaskGrant {
         id: "\(store)-\(round)-\(i)", taskID: "\(store)-task-\(round)-\(i)", subject: agent, audience: ["latch-gateway"],
         intent: "summarize the pipeline",
         scope: GrantScope(tools: ["crm.lookup", "files.read"], dataDomains: ["sales"], destinations: ["internal"], maxSensitivity: .confidential),
-        issuedAt: now / 1000 * 1000, expiresAt: now / 1000 * 1000 + 300_000, keyThumbprint: CAKey.thumbprint(of: agentKey.publicKey))
+        issuedAt: now / 1000 * 1000, expiresAt: now / 1000 * 1000 + 300_000, keyThumbprint: agentThumbprint)
 }
 
 func authority(_ store: any LatchStore) -> GrantAuthority {
