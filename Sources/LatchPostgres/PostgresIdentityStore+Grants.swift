@@ -4,48 +4,36 @@ import LatchStoreSupport
 import PostgresNIO
 
 extension PostgresIdentityStore: GrantRepository {
-    /// One transaction of two statements whatever the batch size: the grants, then the tasks of
-    /// the root grants, each a multi-row `INSERT … SELECT FROM unnest(arrays)`.
+    /// One statement whatever the batch size, a multi-row `INSERT … SELECT FROM unnest(arrays)`,
+    /// all or nothing. One row per grant: a task is its root grant (the `grant_tasks` view).
     public func saveGrants(_ grants: [TaskGrant]) async throws {
         guard !grants.isEmpty else { return }
         try StoreValidation.validate(grants)
         let rows = grants.map(GrantRow.init)
-        let tasks = grants.compactMap(GrantRows.task(rootedAt:))
         // A root grant has no parent; '' stands for NULL in the array (grant IDs are never empty).
         let parents = rows.map { $0.parentID ?? "" }
         try await self.transaction { connection in
+            // DO NOTHING on any unique index: an existing ID, or a second root for a task.
             let inserted = try await connection.query(
                 """
-                INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, claims, issued_at, expires_at)
-                SELECT id, task_id, NULLIF(parent_id, ''), subject, holder, depth, claims, issued_at, expires_at
+                INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
+                SELECT id, task_id, NULLIF(parent_id, ''), subject, holder, depth, intent, claims, issued_at, expires_at
                 FROM unnest(\(rows.map(\.id))::text[], \(rows.map(\.taskID))::text[], \(parents)::text[], \(rows.map(\.subject))::text[],
-                            \(rows.map(\.holder))::text[], \(rows.map(\.depth))::bigint[], \(rows.map(\.claims))::text[],
-                            \(rows.map(\.issuedAt))::bigint[], \(rows.map(\.expiresAt))::bigint[])
-                    AS g(id, task_id, parent_id, subject, holder, depth, claims, issued_at, expires_at)
-                ON CONFLICT (id) DO NOTHING
+                            \(rows.map(\.holder))::text[], \(rows.map(\.depth))::bigint[], \(rows.map(\.intent))::text[],
+                            \(rows.map(\.claims))::text[], \(rows.map(\.issuedAt))::bigint[], \(rows.map(\.expiresAt))::bigint[])
+                    AS g(id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
+                ON CONFLICT DO NOTHING
                 RETURNING id
                 """, logger: self.logger
             ).decode(String.self)
             var insertedIDs = Set<String>()
             for try await id in inserted { insertedIDs.insert(id) }
             if let existing = rows.first(where: { !insertedIDs.contains($0.id) }) {
-                throw LatchError(.conflict, "a grant with id \(existing.id) already exists")
-            }
-            guard !tasks.isEmpty else { return }
-            let insertedTasks = try await connection.query(
-                """
-                INSERT INTO grant_tasks (task_id, subject, intent, root_grant_id, created_at, expires_at)
-                SELECT * FROM unnest(\(tasks.map(\.taskID))::text[], \(tasks.map(\.subject.description))::text[],
-                                     \(tasks.map(\.intent))::text[], \(tasks.map(\.rootGrantID))::text[],
-                                     \(tasks.map(\.createdAt))::bigint[], \(tasks.map(\.expiresAt))::bigint[])
-                ON CONFLICT (task_id) DO NOTHING
-                RETURNING task_id
-                """, logger: self.logger
-            ).decode(String.self)
-            var insertedTaskIDs = Set<String>()
-            for try await id in insertedTasks { insertedTaskIDs.insert(id) }
-            if let existing = tasks.first(where: { !insertedTaskIDs.contains($0.taskID) }) {
-                throw LatchError(.conflict, "a task with id \(existing.taskID) already exists")
+                throw LatchError(
+                    .conflict,
+                    existing.depth == 0
+                        ? "a grant with id \(existing.id), or a root grant of task \(existing.taskID), already exists"
+                        : "a grant with id \(existing.id) already exists")
             }
         }
     }
@@ -86,7 +74,7 @@ extension PostgresIdentityStore: GrantRepository {
 
     /// One transaction, one revocation at a time: each is inserted unless its grant is revoked
     /// already (the first stays; a concurrent revoker on another node waits on the row and then
-    /// finds it), and a new revocation of a root grant ends its task if it is still running.
+    /// finds it). A root grant's revocation ends its task (the `grant_tasks` view joins them).
     ///
     /// Rows are written in grant ID order (stable, so of two revocations of one grant the earlier
     /// in the batch wins), so that two concurrent batches lock them in the same order and cannot
@@ -109,12 +97,6 @@ extension PostgresIdentityStore: GrantRepository {
                 ).collect()
                 guard !inserted.isEmpty else { continue }
                 recordedIndices.append(index)
-                try await connection.query(
-                    """
-                    UPDATE grant_tasks SET ended_at = \(revocation.revokedAt), end_reason = \(revocation.reason.rawValue)
-                    WHERE task_id IN (SELECT task_id FROM grants WHERE id = \(revocation.grantID))
-                    AND root_grant_id = \(revocation.grantID) AND ended_at IS NULL
-                    """, logger: self.logger)
             }
             guard !recordedIndices.isEmpty else { return [] }
             try await self.bumpRevision(StoreSchema.revocationsRevisionName, connection)
@@ -140,14 +122,13 @@ extension PostgresIdentityStore: GrantRepository {
         try await self.revision(StoreSchema.revocationsRevisionName)
     }
 
-    /// One statement deleting from the three tables (atomic without an explicit transaction).
+    /// One statement deleting from both tables (atomic without an explicit transaction).
     public func deleteExpiredGrants(before: Int64) async throws -> Int {
         try await self.count(
             """
             WITH g AS (DELETE FROM grants WHERE expires_at < \(before) RETURNING 1),
-                 t AS (DELETE FROM grant_tasks WHERE expires_at < \(before) RETURNING 1),
                  r AS (DELETE FROM grant_revocations WHERE expires_at < \(before) RETURNING 1)
-            SELECT (SELECT count(*) FROM g) + (SELECT count(*) FROM t) + (SELECT count(*) FROM r)
+            SELECT (SELECT count(*) FROM g) + (SELECT count(*) FROM r)
             """)
     }
 

@@ -5,38 +5,29 @@ public import LatchGrants
 import LatchStoreSupport
 
 extension SQLiteIdentityStore: GrantRepository {
-    /// One write transaction for the whole batch, with cached prepared statements: the caller
+    /// One write transaction for the whole batch, with a cached prepared statement: the caller
     /// group-commits many issuances into one call, so this is one `fsync` for hundreds of grants.
+    /// One row per grant: a task is its root grant (the `grant_tasks` view).
     public func saveGrants(_ grants: [TaskGrant]) async throws {
         guard !grants.isEmpty else { return }
         try StoreValidation.validate(grants)
-        let rows = grants.map { (row: GrantRow($0), task: GrantRows.task(rootedAt: $0)) }
+        let rows = grants.map(GrantRow.init)
         try await self.pool.write { db in
-            let insertGrant = try db.cachedStatement(
+            let insert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, claims, issued_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            let insertTask = try db.cachedStatement(
-                sql: """
-                    INSERT INTO grant_tasks (task_id, subject, intent, root_grant_id, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """)
-            for (row, task) in rows {
+            for row in rows {
                 do {
-                    try insertGrant.execute(arguments: [
-                        row.id, row.taskID, row.parentID, row.subject, row.holder, row.depth, row.claims, row.issuedAt, row.expiresAt,
+                    try insert.execute(arguments: [
+                        row.id, row.taskID, row.parentID, row.subject, row.holder, row.depth, row.intent, row.claims, row.issuedAt,
+                        row.expiresAt,
                     ])
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                     throw LatchError(.conflict, "a grant with id \(row.id) already exists")
-                }
-                guard let task else { continue }
-                do {
-                    try insertTask.execute(arguments: [
-                        task.taskID, task.subject.description, task.intent, task.rootGrantID, task.createdAt, task.expiresAt,
-                    ])
-                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                    throw LatchError(.conflict, "a task with id \(task.taskID) already exists")
+                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                    throw LatchError(.conflict, "task \(row.taskID) already has a root grant")
                 }
             }
         }
@@ -72,7 +63,7 @@ extension SQLiteIdentityStore: GrantRepository {
     }
 
     /// One write transaction: each revocation is inserted unless its grant is revoked already
-    /// (the first stays); a new revocation of a root grant ends its task if it is still running.
+    /// (the first stays). A root grant's revocation ends its task (the `grant_tasks` view joins them).
     public func revoke(_ revocations: [GrantRevocation]) async throws -> [GrantRevocation] {
         guard !revocations.isEmpty else { return [] }
         for revocation in revocations { try StoreValidation.validate(revocation) }
@@ -82,17 +73,11 @@ extension SQLiteIdentityStore: GrantRepository {
                     INSERT INTO grant_revocations (grant_id, reason, revoked_at, expires_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (grant_id) DO NOTHING
                     """)
-            let endTask = try db.cachedStatement(
-                sql: """
-                    UPDATE grant_tasks SET ended_at = ?, end_reason = ?
-                    WHERE task_id IN (SELECT task_id FROM grants WHERE id = ?) AND root_grant_id = ? AND ended_at IS NULL
-                    """)
             var recorded: [GrantRevocation] = []
             for revocation in revocations {
                 try insert.execute(arguments: [revocation.grantID, revocation.reason.rawValue, revocation.revokedAt, revocation.expiresAt])
                 guard db.changesCount == 1 else { continue }
                 recorded.append(revocation)
-                try endTask.execute(arguments: [revocation.revokedAt, revocation.reason.rawValue, revocation.grantID, revocation.grantID])
             }
             if !recorded.isEmpty { try Self.bumpRevision(StoreSchema.revocationsRevisionName, db) }
             return recorded
@@ -118,7 +103,7 @@ extension SQLiteIdentityStore: GrantRepository {
     public func deleteExpiredGrants(before: Int64) async throws -> Int {
         try await self.pool.write { db in
             var deleted = 0
-            for table in ["grants", "grant_tasks", "grant_revocations"] {
+            for table in ["grants", "grant_revocations"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE expires_at < ?", arguments: [before])
                 deleted += db.changesCount
             }

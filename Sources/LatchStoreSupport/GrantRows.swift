@@ -10,6 +10,7 @@ public struct GrantRow: Sendable {
     public var subject: String
     public var holder: String
     public var depth: Int64
+    public var intent: String
     /// The canonical JSON of the grant's claims with an empty issuer (``TaskGrant/claims(issuer:)``).
     public var claims: String
     /// Milliseconds since the Unix epoch (the claims keep whole seconds only).
@@ -23,6 +24,7 @@ public struct GrantRow: Sendable {
         self.subject = grant.subject.description
         self.holder = grant.holder.description
         self.depth = Int64(grant.depth)
+        self.intent = grant.intent
         self.claims = String(decoding: grant.claimsJSON(issuer: ""), as: UTF8.self)
         self.issuedAt = grant.issuedAt
         self.expiresAt = grant.expiresAt

@@ -115,6 +115,7 @@ public enum StoreSchema {
                     subject TEXT NOT NULL,
                     holder TEXT NOT NULL,
                     depth \(d.int64) NOT NULL,
+                    intent TEXT NOT NULL,
                     claims TEXT NOT NULL,
                     issued_at \(d.int64) NOT NULL,
                     expires_at \(d.int64) NOT NULL
@@ -122,21 +123,10 @@ public enum StoreSchema {
                 """,
                 // A task's grants in issue order, the root first when a child shares its millisecond.
                 "CREATE INDEX grants_by_task ON grants (task_id, issued_at, depth, id)",
+                // One root per task.
+                "CREATE UNIQUE INDEX grants_task_root ON grants (task_id) WHERE depth = 0",
                 "CREATE INDEX grants_by_issue ON grants (issued_at, id)",
                 "CREATE INDEX grants_by_expiry ON grants (expires_at)",
-                """
-                CREATE TABLE grant_tasks (
-                    task_id \(d.key) NOT NULL PRIMARY KEY,
-                    subject TEXT NOT NULL,
-                    intent TEXT NOT NULL,
-                    root_grant_id \(d.key) NOT NULL,
-                    created_at \(d.int64) NOT NULL,
-                    expires_at \(d.int64) NOT NULL,
-                    ended_at \(d.int64),
-                    end_reason TEXT
-                )\(d.tableOptions)
-                """,
-                "CREATE INDEX grant_tasks_by_expiry ON grant_tasks (expires_at)",
                 """
                 CREATE TABLE grant_revocations (
                     grant_id \(d.key) NOT NULL PRIMARY KEY,
@@ -146,6 +136,16 @@ public enum StoreSchema {
                 )\(d.tableOptions)
                 """,
                 "CREATE INDEX grant_revocations_by_expiry ON grant_revocations (expires_at)",
+                // A task is its root grant; it ended when that grant was revoked or completed.
+                // A view, not a table: issuing a task grant writes one row, and a task cannot
+                // disagree with its root grant.
+                """
+                CREATE VIEW grant_tasks AS
+                SELECT g.task_id AS task_id, g.subject AS subject, g.intent AS intent, g.id AS root_grant_id,
+                       g.issued_at AS created_at, g.expires_at AS expires_at, r.revoked_at AS ended_at, r.reason AS end_reason
+                FROM grants g LEFT JOIN grant_revocations r ON r.grant_id = g.id
+                WHERE g.depth = 0
+                """,
                 "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.revocationsRevisionName)', 0)",
             ]
         },

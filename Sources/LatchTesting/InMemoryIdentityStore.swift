@@ -16,7 +16,6 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
         var keysRevision: Int64 = 0
         var tokens: [[UInt8]: StoredJoinToken] = [:]
         var grants: [String: TaskGrant] = [:]
-        var tasks: [String: GrantTask] = [:]
         var revocations: [String: GrantRevocation] = [:]
         var revocationsRevision: Int64 = 0
     }
@@ -130,15 +129,14 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
     public func saveGrants(_ grants: [TaskGrant]) async throws {
         try StoreValidation.validate(grants)
         try self.state.withLock { state throws(LatchError) in
-            let tasks = grants.compactMap(GrantRows.task(rootedAt:))
             if let existing = grants.first(where: { state.grants[$0.id] != nil }) {
                 throw LatchError(.conflict, "a grant with id \(existing.id) already exists")
             }
-            if let existing = tasks.first(where: { state.tasks[$0.taskID] != nil }) {
-                throw LatchError(.conflict, "a task with id \(existing.taskID) already exists")
+            let roots = Set(grants.filter { $0.depth == 0 }.map(\.taskID))
+            if let taken = state.grants.values.first(where: { $0.depth == 0 && roots.contains($0.taskID) }) {
+                throw LatchError(.conflict, "task \(taken.taskID) already has a root grant")
             }
             for grant in grants { state.grants[grant.id] = grant }
-            for task in tasks { state.tasks[task.taskID] = task }
         }
     }
 
@@ -157,7 +155,17 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
         }
     }
 
-    public func task(id: String) async throws -> GrantTask? { self.state.withLock { $0.tasks[id] } }
+    public func task(id: String) async throws -> GrantTask? {
+        self.state.withLock { state in
+            guard let root = state.grants.values.first(where: { $0.taskID == id && $0.depth == 0 }),
+                var task = GrantRows.task(rootedAt: root)
+            else { return nil }
+            let ended = state.revocations[root.id]
+            task.endedAt = ended?.revokedAt
+            task.endReason = ended?.reason
+            return task
+        }
+    }
 
     public func revoke(_ revocations: [GrantRevocation]) async throws -> [GrantRevocation] {
         for revocation in revocations { try StoreValidation.validate(revocation) }
@@ -166,13 +174,6 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
             for revocation in revocations where state.revocations[revocation.grantID] == nil {
                 state.revocations[revocation.grantID] = revocation
                 recorded.append(revocation)
-                // A root grant's task (the one whose root it is), if still running.
-                if let taskID = state.grants[revocation.grantID]?.taskID, state.tasks[taskID]?.rootGrantID == revocation.grantID,
-                    state.tasks[taskID]?.endedAt == nil
-                {
-                    state.tasks[taskID]?.endedAt = revocation.revokedAt
-                    state.tasks[taskID]?.endReason = revocation.reason
-                }
             }
             if !recorded.isEmpty { state.revocationsRevision += 1 }
             return recorded
@@ -191,11 +192,10 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
 
     public func deleteExpiredGrants(before: Int64) async throws -> Int {
         self.state.withLock { state in
-            let counts = (state.grants.count, state.tasks.count, state.revocations.count)
+            let count = state.grants.count + state.revocations.count
             state.grants = state.grants.filter { $0.value.expiresAt >= before }
-            state.tasks = state.tasks.filter { $0.value.expiresAt >= before }
             state.revocations = state.revocations.filter { $0.value.expiresAt >= before }
-            return counts.0 - state.grants.count + counts.1 - state.tasks.count + counts.2 - state.revocations.count
+            return count - state.grants.count - state.revocations.count
         }
     }
 }

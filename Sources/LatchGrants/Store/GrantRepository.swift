@@ -26,7 +26,8 @@ public struct GrantRevocation: Hashable, Sendable {
     }
 }
 
-/// A task: what a root grant was issued for. Its grants share its ID (``TaskGrant/taskID``).
+/// A task: what a root grant was issued for, read from that grant and its revocation (the stores
+/// keep no separate row). Its grants share its ID (``TaskGrant/taskID``).
 public struct GrantTask: Hashable, Sendable {
     public var taskID: String
     public var subject: SPIFFEID
@@ -61,8 +62,9 @@ public struct GrantTask: Hashable, Sendable {
 /// (``RevocationIndex``), filled from ``revocations(notExpiredAt:)`` at start and refreshed when
 /// ``revocationsRevision()`` moves.
 public protocol GrantRepository: Sendable {
-    /// Inserts grants in one transaction, with a task row for each root grant (depth 0). Durable
-    /// when it returns; all or nothing. A grant ID already stored fails the whole call.
+    /// Inserts grants in one transaction; a root grant (depth 0) starts its task. Durable when it
+    /// returns; all or nothing. A grant ID already stored, or a second root for a task, fails the
+    /// whole call (`conflict`).
     func saveGrants(_ grants: [TaskGrant]) async throws
     func grant(id: String) async throws -> TaskGrant?
     /// The grants of a task, in issue order (the root first).
@@ -72,8 +74,8 @@ public protocol GrantRepository: Sendable {
     func task(id: String) async throws -> GrantTask?
 
     /// Records revocations in one transaction and bumps the revision counter. Idempotent: a grant
-    /// already revoked keeps its first revocation. Revoking a task's root grant ends the task
-    /// (`endedAt`, `endReason`) unless it has ended already. Returns the revocations that were new.
+    /// already revoked keeps its first revocation. A task ends (`endedAt`, `endReason`) with the
+    /// first revocation of its root grant. Returns the revocations that were new.
     func revoke(_ revocations: [GrantRevocation]) async throws -> [GrantRevocation]
     func revocation(grantID: String) async throws -> GrantRevocation?
     /// Revocations of grants that have not expired at `now`.
@@ -82,6 +84,7 @@ public protocol GrantRepository: Sendable {
     /// every ``revoke(_:)`` that recorded something new.
     func revocationsRevision() async throws -> Int64
 
-    /// Deletes grants, tasks and revocations whose expiry is before `before`; returns how many rows.
+    /// Deletes grants (and so their tasks) and revocations whose expiry is before `before`;
+    /// returns how many grants and revocations.
     func deleteExpiredGrants(before: Int64) async throws -> Int
 }
