@@ -40,8 +40,8 @@ public struct SQLiteStoreConfiguration: Sendable {
 /// which survives a crash of the process but may lose the last commits on a power cut or kernel
 /// crash (the WAL is synced only at checkpoints). A write this store acknowledges must survive
 /// both, so the writer connection is switched to `FULL`: every commit syncs the WAL before
-/// returning. The cost is one `fsync` per write transaction; writes here are rare (entries,
-/// key rotation, join tokens).
+/// returning. The cost is one `fsync` per write transaction: grant issuance, the one frequent
+/// write, is group-committed (many grants per transaction, see `GrantAuthority`).
 ///
 /// Several processes may open the same file (a running server and `latch entry create
 /// --data-dir`): write transactions are `BEGIN IMMEDIATE` and wait up to
@@ -94,6 +94,11 @@ public final class SQLiteIdentityStore: IdentityStore {
             // After GRDB's WAL setup, which sets NORMAL: see the type's documentation.
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // Checkpoint every 16384 pages (64 MiB of WAL) rather than SQLite's 1000: each
+                // checkpoint copies pages back and syncs the file on the writer's commit path, and
+                // a page written many times between two checkpoints is copied once. Measured:
+                // about a third more durable grant issuances per second (Benchmarks/Identity).
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
                 let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
                 guard level == 2 else {
                     throw LatchError(.internalError, "SQLite refused synchronous=FULL (got \(level.map(String.init) ?? "nil"))")

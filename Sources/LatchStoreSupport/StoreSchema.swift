@@ -121,11 +121,11 @@ public enum StoreSchema {
                     expires_at \(d.int64) NOT NULL
                 )\(d.tableOptions)
                 """,
-                // A task's grants in issue order, the root first when a child shares its millisecond.
-                "CREATE INDEX grants_by_task ON grants (task_id, issued_at, depth, id)",
-                // One root per task.
+                // Few indexes: every one is written on each issuance. A task's grants (sorted
+                // after the lookup: a task has few); one root per task; expiry for the sweeper
+                // and for listing live grants. Listing all grants newest first scans.
+                "CREATE INDEX grants_by_task ON grants (task_id)",
                 "CREATE UNIQUE INDEX grants_task_root ON grants (task_id) WHERE depth = 0",
-                "CREATE INDEX grants_by_issue ON grants (issued_at, id)",
                 "CREATE INDEX grants_by_expiry ON grants (expires_at)",
                 """
                 CREATE TABLE grant_revocations (
