@@ -1,25 +1,30 @@
 import Synchronization
 
 /// Joins concurrent writes into batches: each ``submit(_:)`` waits for the one `write` call its
-/// item went into, and only one `write` runs at a time. While a batch is being written, new
-/// items queue up and go together in the next call, so under load the cost of a durable commit
-/// (an fsync, a round-trip) is paid once per batch rather than once per item, and a caller waits
-/// at most for the commit in progress plus its own.
+/// item went into, and at most `maxWriters` `write` calls run at a time (default one). While
+/// batches are being written, new items queue up and go together in the next call, so under load
+/// the cost of a durable commit (an fsync, a round-trip) is paid once per batch rather than once
+/// per item, and a caller waits at most for the commits in progress plus its own. More than one
+/// writer suits a store reached over the network, where a commit is mostly waiting; batches may
+/// then commit out of order.
 ///
 /// `write` must be all or nothing: when it throws, every item of that batch fails with its error.
 public final class GroupCommit<Item: Sendable>: Sendable {
     private struct State {
         var pending: [(item: Item, waiter: CheckedContinuation<Void, any Error>)] = []
-        var writing = false
+        var writers = 0
     }
 
     private let state = Mutex(State())
     private let write: @Sendable ([Item]) async throws -> Void
     /// The most items in one `write` call.
     public let maxBatch: Int
+    /// The most `write` calls at once.
+    public let maxWriters: Int
 
-    public init(maxBatch: Int = 512, write: @escaping @Sendable ([Item]) async throws -> Void) {
+    public init(maxBatch: Int = 512, maxWriters: Int = 1, write: @escaping @Sendable ([Item]) async throws -> Void) {
         self.maxBatch = max(1, maxBatch)
+        self.maxWriters = max(1, maxWriters)
         self.write = write
     }
 
@@ -28,8 +33,8 @@ public final class GroupCommit<Item: Sendable>: Sendable {
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             let startWriter = self.state.withLock { state in
                 state.pending.append((item, waiter))
-                guard !state.writing else { return false }
-                state.writing = true
+                guard state.writers < self.maxWriters else { return false }
+                state.writers += 1
                 return true
             }
             if startWriter { Task { await self.drain() } }
@@ -41,7 +46,7 @@ public final class GroupCommit<Item: Sendable>: Sendable {
         while true {
             let batch: [(item: Item, waiter: CheckedContinuation<Void, any Error>)] = self.state.withLock { state in
                 guard !state.pending.isEmpty else {
-                    state.writing = false
+                    state.writers -= 1
                     return []
                 }
                 let count = min(self.maxBatch, state.pending.count)

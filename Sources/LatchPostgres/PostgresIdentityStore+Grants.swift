@@ -5,16 +5,17 @@ import PostgresNIO
 
 extension PostgresIdentityStore: GrantRepository {
     /// One statement whatever the batch size, a multi-row `INSERT … SELECT FROM unnest(arrays)`,
-    /// all or nothing. One row per grant: a task is its root grant (the `grant_tasks` view).
+    /// sent outside an explicit transaction: a single statement is atomic, so the batch costs one
+    /// round-trip, and an existing ID or a second root for a task (unique violation) fails it whole.
+    /// One row per grant: a task is its root grant (the `grant_tasks` view).
     public func saveGrants(_ grants: [TaskGrant]) async throws {
         guard !grants.isEmpty else { return }
         try StoreValidation.validate(grants)
         let rows = grants.map(GrantRow.init)
         // A root grant has no parent; '' stands for NULL in the array (grant IDs are never empty).
         let parents = rows.map { $0.parentID ?? "" }
-        try await self.transaction { connection in
-            // DO NOTHING on any unique index: an existing ID, or a second root for a task.
-            let inserted = try await connection.query(
+        do {
+            try await self.client.query(
                 """
                 INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
                 SELECT id, task_id, NULLIF(parent_id, ''), subject, holder, depth, intent, claims, issued_at, expires_at
@@ -22,19 +23,10 @@ extension PostgresIdentityStore: GrantRepository {
                             \(rows.map(\.holder))::text[], \(rows.map(\.depth))::bigint[], \(rows.map(\.intent))::text[],
                             \(rows.map(\.claims))::text[], \(rows.map(\.issuedAt))::bigint[], \(rows.map(\.expiresAt))::bigint[])
                     AS g(id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
-                ON CONFLICT DO NOTHING
-                RETURNING id
-                """, logger: self.logger
-            ).decode(String.self)
-            var insertedIDs = Set<String>()
-            for try await id in inserted { insertedIDs.insert(id) }
-            if let existing = rows.first(where: { !insertedIDs.contains($0.id) }) {
-                throw LatchError(
-                    .conflict,
-                    existing.depth == 0
-                        ? "a grant with id \(existing.id), or a root grant of task \(existing.taskID), already exists"
-                        : "a grant with id \(existing.id) already exists")
-            }
+                """, logger: self.logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            // "Key (id)=(…) already exists." names the grant or task (identifiers, not secrets).
+            throw LatchError(.conflict, "a grant or task root already exists: \(error.serverInfo?[.detail] ?? "unique violation")")
         }
     }
 

@@ -113,6 +113,8 @@ extension LatchServer {
         settings.maxLifetime = configuration.grantMaxLifetime.milliseconds
         settings.audiences = configuration.grantAudiences
         settings.delegation = DelegationPolicy(maxDepth: configuration.grantMaxDepth)
+        // PostgreSQL commits are mostly round-trips: several batches in flight; SQLite's serialize.
+        settings.concurrentCommits = configuration.databaseURL == "sqlite" ? 1 : 4
         // Entries for one SPIFFE ID that disagree on attributes give none (policies that need
         // them deny) rather than whichever comes first.
         let decider = CedarGrantDecider(authorizer: Authorizer(policies)) { id in

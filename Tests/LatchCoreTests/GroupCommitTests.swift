@@ -11,12 +11,15 @@ struct GroupCommitTests {
         let batches = Mutex<[[Int]]>([])
         let running = Atomic<Int>(0)
         let overlapped = Atomic<Bool>(false)
+        let mostAtOnce = Atomic<Int>(0)
         let failing: @Sendable ([Int]) -> Bool
 
         init(failing: @escaping @Sendable ([Int]) -> Bool = { _ in false }) { self.failing = failing }
 
         func write(_ items: [Int]) async throws {
-            if self.running.add(1, ordering: .sequentiallyConsistent).newValue > 1 { self.overlapped.store(true, ordering: .sequentiallyConsistent) }
+            let now = self.running.add(1, ordering: .sequentiallyConsistent).newValue
+            if now > 1 { self.overlapped.store(true, ordering: .sequentiallyConsistent) }
+            self.mostAtOnce.max(now, ordering: .sequentiallyConsistent)
             defer { self.running.subtract(1, ordering: .sequentiallyConsistent) }
             try await Task.sleep(for: .milliseconds(5))
             if self.failing(items) { throw WriteFailed() }
@@ -44,6 +47,19 @@ struct GroupCommitTests {
         #expect(batches.allSatisfy { $0.count <= 64 })
         let overlapped = recorder.overlapped.load(ordering: .sequentiallyConsistent)
         #expect(!overlapped, "two writes ran at once")
+    }
+
+    @Test("with three writers, batches overlap but never more than three at once")
+    func severalWriters() async throws {
+        let recorder = Recorder()
+        let commit = GroupCommit<Int>(maxBatch: 8, maxWriters: 3) { try await recorder.write($0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for item in 0..<300 { group.addTask { try await commit.submit(item) } }
+            try await group.waitForAll()
+        }
+        #expect(recorder.batches.withLock { $0 }.flatMap { $0 }.sorted() == Array(0..<300))
+        let most = recorder.mostAtOnce.load(ordering: .sequentiallyConsistent)
+        #expect(most == 3, "at most three writes at once, and three were needed: \(most)")
     }
 
     @Test("a failed write fails exactly the items of its batch; later submits still go through")

@@ -15,6 +15,9 @@ public struct GrantSettings: Hashable, Sendable {
     /// being taken for a JWT-SVID elsewhere.
     public var audiences: Set<String> = ["latch-gateway"]
     public var delegation = DelegationPolicy()
+    /// Issuance commits in flight at once (see ``GroupCommit``): 1 for SQLite, where commits
+    /// serialize anyway; more for PostgreSQL, where a commit is mostly a network round-trip.
+    public var concurrentCommits = 1
 
     public init() {}
 }
@@ -73,7 +76,7 @@ public final class GrantAuthority: Sendable {
         self.revocations = revocations
         self.replayCache = replayCache
         self.dpop = DPoPVerifier(replayCache: replayCache)
-        self.commits = GroupCommit { grants in try await repository.saveGrants(grants) }
+        self.commits = GroupCommit(maxWriters: settings.concurrentCommits) { grants in try await repository.saveGrants(grants) }
     }
 
     /// Installs the issuer URL and keys (at start, when the listener is bound, after rotation).

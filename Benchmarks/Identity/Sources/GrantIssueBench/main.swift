@@ -17,6 +17,7 @@ import Logging
 let concurrency = Int(ProcessInfo.processInfo.environment["BENCH_CONCURRENCY"] ?? "") ?? 64
 let perRound = Int(ProcessInfo.processInfo.environment["BENCH_GRANTS"] ?? "") ?? 6_000
 let postgresURL = ProcessInfo.processInfo.environment["LATCH_BENCH_POSTGRES_URL"]
+let postgresCommits = Int(ProcessInfo.processInfo.environment["BENCH_POSTGRES_COMMITS"] ?? "") ?? 4
 let now = SystemWallClock().now().milliseconds
 let trustDomain = TrustDomain(unchecked: "bench.test")
 var signingKey = try CAKey.generate(purpose: .jwtSigning, trustDomain: trustDomain, now: now - 1000, lifetime: 86_400_000)
@@ -57,8 +58,10 @@ func grant(_ i: Int, round: Int, store: String) -> TaskGrant {
         issuedAt: now / 1000 * 1000, expiresAt: now / 1000 * 1000 + 300_000, keyThumbprint: agentThumbprint)
 }
 
-func authority(_ store: any LatchStore) -> GrantAuthority {
-    let authority = GrantAuthority(settings: GrantSettings(), repository: store, decider: Allow(), clock: SystemWallClock())
+func authority(_ store: any LatchStore, concurrentCommits: Int = 1) -> GrantAuthority {
+    var settings = GrantSettings()
+    settings.concurrentCommits = concurrentCommits
+    let authority = GrantAuthority(settings: settings, repository: store, decider: Allow(), clock: SystemWallClock())
     authority.setKeys(issuer: "https://latch.bench", signingKey: key, svidValidator: validator)
     return authority
 }
@@ -92,7 +95,7 @@ let rates = try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory
         rates.storeOnly.append(Double(batch.count) / (wallSeconds() - start))
         if let postgresURL {
             let rate = try await StoreAccess.withStore(databaseURL: postgresURL, dataDirectory: directory, logger: logger) { store in
-                let postgresAuthority = authority(store)
+                let postgresAuthority = authority(store, concurrentCommits: postgresCommits)
                 return try await throughput(perRound) { i in _ = try await postgresAuthority.issue(grant(i, round: round, store: "p\(now)")) }
             }
             rates.postgres.append(rate)
