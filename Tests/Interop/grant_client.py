@@ -21,7 +21,6 @@ import hashlib
 import json
 import threading
 import time
-import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,21 +30,11 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from spiffe import SpiffeId, WorkloadApiClient
 
+from checks import run
+
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
-
-
-def report(check, ok, detail=""):
-    print(json.dumps({"check": check, "ok": bool(ok), "detail": str(detail)}), flush=True)
-
-
-def run(check, fn):
-    try:
-        ok, detail = fn()
-        report(check, ok, detail)
-    except Exception as error:  # a failed check, not a crashed script
-        report(check, False, "".join(traceback.format_exception_only(type(error), error)).strip())
 
 
 def b64url(data):

@@ -14,7 +14,6 @@ import argparse
 import datetime
 import json
 import sys
-import traceback
 import urllib.request
 
 import grpc
@@ -25,19 +24,9 @@ from cryptography.x509.oid import ExtensionOID
 from spiffe import WorkloadApiClient
 from spiffe._proto import workload_pb2, workload_pb2_grpc
 
+from checks import run
+
 HEADER = [("workload.spiffe.io", "true")]
-
-
-def report(check, ok, detail=""):
-    print(json.dumps({"check": check, "ok": bool(ok), "detail": str(detail)}), flush=True)
-
-
-def run(check, fn):
-    try:
-        ok, detail = fn()
-        report(check, ok, detail)
-    except Exception as error:  # a failed check, not a crashed script
-        report(check, False, "".join(traceback.format_exception_only(type(error), error)).strip())
 
 
 def raw_stub(socket):
