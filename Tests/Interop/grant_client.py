@@ -19,6 +19,7 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import threading
 import time
 import urllib.error
@@ -80,7 +81,7 @@ class Server:
             self.metadata = json.loads(response.read())
         self.issuer = self.metadata["issuer"]
         self.token_endpoint = self.metadata["token_endpoint"]
-        self.client = WorkloadApiClient(socket_path="unix://" + args.socket)
+        self.client = WorkloadApiClient(socket_path="unix://" + os.path.abspath(args.socket))
 
     def svid(self, spiffe_id):
         return self.client.fetch_jwt_svid(audience={self.issuer}, subject=SpiffeId(spiffe_id)).token

@@ -10,36 +10,20 @@ struct GrantInteropTests {
     static let agent = "spiffe://grants.test/agents/researcher"
     static let helper = "spiffe://grants.test/agents/summarizer"
 
-    /// Who may get what: agents of team `interop` may read sales data through two tools (never
-    /// restricted data); grants may be handed to agents; an agent may introspect its own tasks.
-    static let policies = """
-        @id("interop-agents-read-sales")
-        permit (principal, action == Latch::Action::"RequestGrant", resource)
-        when {
-            principal has team && principal.team == "interop" &&
-            ["crm.lookup", "files.read"].containsAll(context.tools) &&
-            context.sensitivity_rank <= 2 && context.lifetime_seconds <= 600
-        };
-
-        @id("delegate-to-agents")
-        permit (principal, action == Latch::Action::"DelegateGrant", resource)
-        when { principal.path like "/agents/*" };
-
-        @id("introspect-own-tasks")
-        permit (principal, action == Latch::Action::"IntrospectGrant", resource)
-        when { resource.subject == principal };
-        """
+    /// Who may get what (`Examples/grants/policies.cedar`): agents of team `interop` may read
+    /// sales data through two tools (never restricted data); grants may be handed to agents; an
+    /// agent may introspect its own tasks.
+    static let policies = InteropPython.repoRoot.appendingPathComponent("Examples/grants/policies.cedar").path
 
     /// A data directory with the policies and both agents registered for this uid.
     static func prepare(_ directory: TemporaryDirectory, databaseURL: String = "sqlite") throws -> (data: String, config: String) {
         let data = directory.url.appendingPathComponent("data").path
-        try directory.write("policies.cedar", Self.policies)
         try directory.write(
             "latch.yaml",
             """
             trust_domain: \(Self.trustDomain)
             listen: 127.0.0.1:0
-            policies: \(directory.url.appendingPathComponent("policies.cedar").path)
+            policies: \(Self.policies)
             database_url: "\(databaseURL)"
             """)
         for (id, team) in [(Self.agent, "interop"), (Self.helper, "helpers")] {
