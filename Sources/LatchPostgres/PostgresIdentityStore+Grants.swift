@@ -76,13 +76,17 @@ extension PostgresIdentityStore: GrantRepository {
         for revocation in revocations { try StoreValidation.validate(revocation) }
         let lockOrder = revocations.indices.sorted { (revocations[$0].grantID, $0) < (revocations[$1].grantID, $1) }
         return try await self.transaction { connection in
+            // The counter first: its row lock orders concurrent revokers, so the revision a call
+            // sets is assigned in commit order and its rows carry it (a node that has seen revision
+            // N has seen every row of revision N or less). Taken back if nothing was new.
+            let revision = try await self.bumpRevision(StoreSchema.revocationsRevisionName, connection)
             var recordedIndices: [Int] = []
             for index in lockOrder {
                 let revocation = revocations[index]
                 let inserted = try await connection.query(
                     """
-                    INSERT INTO grant_revocations (grant_id, reason, revoked_at, expires_at)
-                    VALUES (\(revocation.grantID), \(revocation.reason.rawValue), \(revocation.revokedAt), \(revocation.expiresAt))
+                    INSERT INTO grant_revocations (grant_id, reason, revoked_at, expires_at, revision)
+                    VALUES (\(revocation.grantID), \(revocation.reason.rawValue), \(revocation.revokedAt), \(revocation.expiresAt), \(revision))
                     ON CONFLICT (grant_id) DO NOTHING
                     RETURNING grant_id
                     """, logger: self.logger
@@ -90,8 +94,12 @@ extension PostgresIdentityStore: GrantRepository {
                 guard !inserted.isEmpty else { continue }
                 recordedIndices.append(index)
             }
-            guard !recordedIndices.isEmpty else { return [] }
-            try await self.bumpRevision(StoreSchema.revocationsRevisionName, connection)
+            guard !recordedIndices.isEmpty else {
+                try await connection.query(
+                    "UPDATE store_revisions SET revision = revision - 1 WHERE name = \(StoreSchema.revocationsRevisionName)",
+                    logger: self.logger)
+                return []
+            }
             return recordedIndices.sorted().map { revocations[$0] }
         }
     }
@@ -107,6 +115,14 @@ extension PostgresIdentityStore: GrantRepository {
             """
             SELECT \(unescaped: GrantRows.revocationColumns) FROM grant_revocations WHERE expires_at > \(now)
             ORDER BY revoked_at, grant_id
+            """)
+    }
+
+    public func revocations(afterRevision revision: Int64) async throws -> [GrantRevocation] {
+        try await self.revocations(
+            """
+            SELECT \(unescaped: GrantRows.revocationColumns) FROM grant_revocations WHERE revision > \(revision)
+            ORDER BY revision, grant_id
             """)
     }
 

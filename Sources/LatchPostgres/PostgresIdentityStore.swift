@@ -151,14 +151,18 @@ public final class PostgresIdentityStore: IdentityStore, Service {
         throw LatchError(.internalError, "store_revisions has no '\(name)' row")
     }
 
-    /// Adds one to a `store_revisions` row on `connection`, inside the caller's transaction.
-    func bumpRevision(_ name: String, _ connection: PostgresConnection) async throws {
-        let updated = try await connection.query(
-            "UPDATE store_revisions SET revision = revision + 1 WHERE name = \(name) RETURNING revision", logger: self.logger
-        ).collect()
-        guard updated.count == 1 else {
+    /// Adds one to a `store_revisions` row on `connection`, inside the caller's transaction (which
+    /// then holds the row's lock); returns the new value.
+    @discardableResult
+    func bumpRevision(_ name: String, _ connection: PostgresConnection) async throws -> Int64 {
+        let rows = try await connection.query(
+            "UPDATE store_revisions SET revision = revision + 1 WHERE name = \(name) RETURNING revision", logger: self.logger)
+        var revisions: [Int64] = []
+        for try await revision in rows.decode(Int64.self) { revisions.append(revision) }
+        guard revisions.count == 1, let revision = revisions.first else {
             throw LatchError(.internalError, "store_revisions has no '\(name)' row")
         }
+        return revision
     }
 
     /// Runs `body` in a transaction on one pooled connection: commits if it returns, rolls back if

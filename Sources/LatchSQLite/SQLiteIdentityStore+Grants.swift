@@ -68,14 +68,22 @@ extension SQLiteIdentityStore: GrantRepository {
         guard !revocations.isEmpty else { return [] }
         for revocation in revocations { try StoreValidation.validate(revocation) }
         return try await self.pool.write { db in
+            // The write transaction excludes other writers: the revision this call will set is the
+            // current one plus one, and its rows carry it.
+            let revision =
+                (try Int64.fetchOne(
+                    db, sql: "SELECT revision FROM store_revisions WHERE name = ?", arguments: [StoreSchema.revocationsRevisionName]) ?? 0)
+                + 1
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO grant_revocations (grant_id, reason, revoked_at, expires_at) VALUES (?, ?, ?, ?)
+                    INSERT INTO grant_revocations (grant_id, reason, revoked_at, expires_at, revision) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (grant_id) DO NOTHING
                     """)
             var recorded: [GrantRevocation] = []
             for revocation in revocations {
-                try insert.execute(arguments: [revocation.grantID, revocation.reason.rawValue, revocation.revokedAt, revocation.expiresAt])
+                try insert.execute(arguments: [
+                    revocation.grantID, revocation.reason.rawValue, revocation.revokedAt, revocation.expiresAt, revision,
+                ])
                 guard db.changesCount == 1 else { continue }
                 recorded.append(revocation)
             }
@@ -94,6 +102,12 @@ extension SQLiteIdentityStore: GrantRepository {
         try await self.revocations(
             sql: "SELECT \(GrantRows.revocationColumns) FROM grant_revocations WHERE expires_at > ? ORDER BY revoked_at, grant_id",
             arguments: [now])
+    }
+
+    public func revocations(afterRevision revision: Int64) async throws -> [GrantRevocation] {
+        try await self.revocations(
+            sql: "SELECT \(GrantRows.revocationColumns) FROM grant_revocations WHERE revision > ? ORDER BY revision, grant_id",
+            arguments: [revision])
     }
 
     public func revocationsRevision() async throws -> Int64 {

@@ -132,10 +132,13 @@ public enum StoreSchema {
                     grant_id \(d.key) NOT NULL PRIMARY KEY,
                     reason TEXT NOT NULL,
                     revoked_at \(d.int64) NOT NULL,
-                    expires_at \(d.int64) NOT NULL
+                    expires_at \(d.int64) NOT NULL,
+                    revision \(d.int64) NOT NULL
                 )\(d.tableOptions)
                 """,
                 "CREATE INDEX grant_revocations_by_expiry ON grant_revocations (expires_at)",
+                // What a node polling the revision counter has not loaded yet.
+                "CREATE INDEX grant_revocations_by_revision ON grant_revocations (revision)",
                 // A task is its root grant; it ended when that grant was revoked or completed.
                 // A view, not a table: issuing a task grant writes one row, and a task cannot
                 // disagree with its root grant.

@@ -17,6 +17,8 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
         var tokens: [[UInt8]: StoredJoinToken] = [:]
         var grants: [String: TaskGrant] = [:]
         var revocations: [String: GrantRevocation] = [:]
+        /// The revision each revocation was recorded at.
+        var revocationRevisions: [String: Int64] = [:]
         var revocationsRevision: Int64 = 0
     }
 
@@ -173,6 +175,7 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
             var recorded: [GrantRevocation] = []
             for revocation in revocations where state.revocations[revocation.grantID] == nil {
                 state.revocations[revocation.grantID] = revocation
+                state.revocationRevisions[revocation.grantID] = state.revocationsRevision + 1
                 recorded.append(revocation)
             }
             if !recorded.isEmpty { state.revocationsRevision += 1 }
@@ -181,6 +184,13 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
     }
 
     public func revocation(grantID: String) async throws -> GrantRevocation? { self.state.withLock { $0.revocations[grantID] } }
+
+    public func revocations(afterRevision revision: Int64) async throws -> [GrantRevocation] {
+        self.state.withLock { state in
+            state.revocations.values.filter { (state.revocationRevisions[$0.grantID] ?? 0) > revision }
+                .sorted { ((state.revocationRevisions[$0.grantID] ?? 0), $0.grantID) < ((state.revocationRevisions[$1.grantID] ?? 0), $1.grantID) }
+        }
+    }
 
     public func revocations(notExpiredAt now: Int64) async throws -> [GrantRevocation] {
         self.state.withLock { state in
@@ -195,6 +205,7 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
             let count = state.grants.count + state.revocations.count
             state.grants = state.grants.filter { $0.value.expiresAt >= before }
             state.revocations = state.revocations.filter { $0.value.expiresAt >= before }
+            state.revocationRevisions = state.revocationRevisions.filter { state.revocations[$0.key] != nil }
             return count - state.grants.count - state.revocations.count
         }
     }

@@ -217,6 +217,25 @@ extension IdentityStoreConformance {
                 #expect(try await store.revocation(grantID: "a") == revocations[0], "an expired revocation is kept until swept")
             }
         },
+        Check("revocations(afterRevision:) gives what later revisions recorded, seen from another handle too") { fixture in
+            try await fixture.withStore { writer async throws in
+                try await fixture.withStore { reader async throws in
+                    let start = try await reader.revocationsRevision()
+                    #expect(try await reader.revocations(afterRevision: start).isEmpty)
+                    let first = [V.revocation("a"), V.revocation("b")]
+                    let second = [V.revocation("c")]
+                    _ = try await writer.revoke(first)
+                    let middle = try await reader.revocationsRevision()
+                    _ = try await writer.revoke(second + [V.revocation("a", .completed)])  // "a" is not new
+                    _ = try await writer.revoke([V.revocation("b")])  // nothing new: no revision
+                    let end = try await reader.revocationsRevision()
+                    #expect(middle == start + 1 && end == start + 2)
+                    #expect(Set(try await reader.revocations(afterRevision: start)) == Set(first + second))
+                    #expect(try await reader.revocations(afterRevision: middle) == second)
+                    #expect(try await reader.revocations(afterRevision: end).isEmpty)
+                }
+            }
+        },
         Check("another handle on the same storage sees grants, revocations and the same revision, after a restart too") { fixture in
             let chain = try V.grantChain()
             let revocation = V.revocation("root", .completed, at: V.grantTime + 40)

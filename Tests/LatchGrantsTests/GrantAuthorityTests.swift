@@ -38,6 +38,9 @@ struct GrantAuthorityTests {
         func revoke(_ revocations: [GrantRevocation]) async throws -> [GrantRevocation] { try await self.inner.revoke(revocations) }
         func revocation(grantID: String) async throws -> GrantRevocation? { try await self.inner.revocation(grantID: grantID) }
         func revocations(notExpiredAt now: Int64) async throws -> [GrantRevocation] { try await self.inner.revocations(notExpiredAt: now) }
+        func revocations(afterRevision revision: Int64) async throws -> [GrantRevocation] {
+            try await self.inner.revocations(afterRevision: revision)
+        }
         func revocationsRevision() async throws -> Int64 { try await self.inner.revocationsRevision() }
         func deleteExpiredGrants(before: Int64) async throws -> Int { try await self.inner.deleteExpiredGrants(before: before) }
     }

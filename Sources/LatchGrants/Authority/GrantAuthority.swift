@@ -284,17 +284,26 @@ public final class GrantAuthority: Sendable {
     // MARK: Store upkeep
 
     /// Loads revocations recorded since the last call (by this or another node, or `latch grant
-    /// revoke`) into the index when the store's revocation counter moved; returns how many.
+    /// revoke`) into the index when the store's revocation counter moved; returns how many. The
+    /// first call loads every revocation still in force; later ones only those of the revisions
+    /// not seen yet, so a busy store is not read whole on every poll.
     @discardableResult
     public func syncRevocations() async throws -> Int {
         let revision = try await self.repository.revocationsRevision()
-        guard self.revisionSeen.withLock({ $0 }) != revision else { return 0 }
-        // Grants are accepted up to the clock skew past their expiry; so are their revocations kept.
-        let skew = self.keys?.verifier.clockSkew ?? 30_000
-        let live = try await self.repository.revocations(notExpiredAt: self.clock.now().milliseconds - skew)
-        for revocation in live { self.revocations.revoke(revocation.grantID, expiresAt: revocation.expiresAt) }
+        let seen = self.revisionSeen.withLock { $0 }
+        guard seen != revision else { return 0 }
+        let loaded: [GrantRevocation]
+        if let seen {
+            loaded = try await self.repository.revocations(afterRevision: seen)
+        } else {
+            // Grants are accepted up to the clock skew past their expiry; so are their revocations kept.
+            let skew = self.keys?.verifier.clockSkew ?? 30_000
+            loaded = try await self.repository.revocations(notExpiredAt: self.clock.now().milliseconds - skew)
+        }
+        for revocation in loaded { self.revocations.revoke(revocation.grantID, expiresAt: revocation.expiresAt) }
+        // Revisions read after `revision` may have been loaded too (harmless: revoking is idempotent).
         self.revisionSeen.withLock { $0 = revision }
-        return live.count
+        return loaded.count
     }
 
     /// Deletes rows and index entries of grants expired longer than the clock skew; returns the rows.

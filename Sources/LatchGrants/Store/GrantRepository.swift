@@ -80,6 +80,10 @@ public protocol GrantRepository: Sendable {
     func revocation(grantID: String) async throws -> GrantRevocation?
     /// Revocations of grants that have not expired at `now`.
     func revocations(notExpiredAt now: Int64) async throws -> [GrantRevocation]
+    /// Revocations recorded by ``revoke(_:)`` calls that moved ``revocationsRevision()`` past
+    /// `revision` (each such call's revocations carry the revision it set): what a node that last
+    /// saw `revision` has not loaded yet, without reading the rest.
+    func revocations(afterRevision revision: Int64) async throws -> [GrantRevocation]
     /// A counter shared by every handle on the same storage that grows in the same transaction as
     /// every ``revoke(_:)`` that recorded something new.
     func revocationsRevision() async throws -> Int64
