@@ -121,7 +121,14 @@ extension LatchServer {
             let attributes = Set(state.snapshot.entries.lazy.filter { $0.spiffeID == id }.map(\.attributes))
             return attributes.count == 1 ? attributes.first ?? [:] : [:]
         }
-        let authority = GrantAuthority(settings: settings, repository: store, decider: decider, clock: clock)
+        var federatedSubject: (@Sendable (String, Int64) async throws -> SPIFFEID)?
+        if !configuration.federation.isEmpty {
+            let federated = FederatedSubjects(issuers: configuration.federation, state: state)
+            federatedSubject = { token, now in try await federated.subject(of: token, now: now) }
+            logger.info("federated issuers", metadata: ["issuers": "\(configuration.federation.map(\.issuerURL))"])
+        }
+        let authority = GrantAuthority(
+            settings: settings, repository: store, decider: decider, clock: clock, federatedSubject: federatedSubject)
         try await authority.syncRevocations()
         return authority
     }

@@ -13,11 +13,17 @@ Usage:
       before the request, "revoked JTI" after its 200.
   grant_client.py introspect --socket PATH --http URL --agent ID --in FILE
       Introspects every grant of FILE; prints {"jti", "active"} lines.
+  grant_client.py oidc-issuer --key-file FILE
+      A federated OIDC issuer: writes its P-256 key to FILE, serves its JWKS at
+      http://127.0.0.1:PORT/jwks.json and prints PORT.
+  grant_client.py federated --socket PATH --http URL --agent ID --issuer URL --key-file FILE
+      Exchanges tokens of that issuer (sub "repo:acme/agent", audience "latch") for task grants.
 """
 
 import argparse
 import base64
 import hashlib
+import http.server
 import json
 import os
 import threading
@@ -28,6 +34,7 @@ import urllib.request
 import uuid
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from spiffe import SpiffeId, WorkloadApiClient
 
@@ -36,6 +43,7 @@ from checks import run
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 
 
 def b64url(data):
@@ -86,9 +94,9 @@ class Server:
     def svid(self, spiffe_id):
         return self.client.fetch_jwt_svid(audience={self.issuer}, subject=SpiffeId(spiffe_id)).token
 
-    def exchange(self, key, subject_token, scope, intent="summarize the Q3 pipeline", proof=None, extra=()):
+    def exchange(self, key, subject_token, scope, intent="summarize the Q3 pipeline", proof=None, extra=(), subject_type=JWT_TYPE):
         form = [
-            ("grant_type", TOKEN_EXCHANGE), ("subject_token", subject_token), ("subject_token_type", JWT_TYPE),
+            ("grant_type", TOKEN_EXCHANGE), ("subject_token", subject_token), ("subject_token_type", subject_type),
             ("scope", scope), ("intent", intent), ("audience", "latch-gateway"),
         ] + list(extra)
         headers = {} if proof == "" else {"DPoP": proof or key.proof(self.token_endpoint)}
@@ -283,19 +291,85 @@ def introspect(args):
             print(json.dumps({"jti": parts[1], "status": status, "active": bool(body and body.get("active"))}), flush=True)
 
 
+def oidc_issuer(args):
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    descriptor = os.open(args.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(pem)
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "k1", "use": "sig", "alg": "ES256"})
+    body = json.dumps({"keys": [jwk]}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            found = self.path == "/jwks.json"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            if found:
+                self.wfile.write(body)
+
+        def log_message(self, *_):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+def federated(args):
+    server = Server(args)
+    with open(args.key_file, "rb") as file:
+        issuer_key = serialization.load_pem_private_key(file.read(), password=None)
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    agent_key = Key()
+    now = int(time.time())
+
+    def token(sub="repo:acme/agent", key=issuer_key, audience="latch"):
+        claims = {"iss": args.issuer, "sub": sub, "aud": audience, "iat": now, "exp": now + 300}
+        return jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k1"})
+
+    def exchange(subject_token):
+        return server.exchange(agent_key, subject_token, SCOPE, subject_type=ID_TOKEN_TYPE)
+
+    def accepted():
+        status, body = exchange(token())
+        if status != 200:
+            return False, (status, body)
+        jwks = jwt.PyJWKClient(server.metadata["jwks_uri"])
+        claims = jwt.decode(body["access_token"], jwks.get_signing_key_from_jwt(body["access_token"]).key,
+                            algorithms=["ES256"], audience="latch-gateway", issuer=server.issuer)
+        return claims["sub"] == args.agent and claims["cnf"]["jkt"] == agent_key.thumbprint, claims
+
+    def refused(check, subject_token, words):
+        def body():
+            status, answer = exchange(subject_token)
+            return status == 400 and answer["error"] == "invalid_request" and words in answer["error_description"], (status, answer)
+        run(check, body)
+
+    run("federated-exchange", accepted)
+    refused("federated-unmatched-subject", token(sub="repo:someone/else"), "no registration entry")
+    refused("federated-wrong-key", token(key=stranger), "signature")
+    refused("federated-wrong-audience", token(audience="another"), "not for Latch")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["exchange", "load", "introspect"])
-    parser.add_argument("--socket", required=True)
-    parser.add_argument("--http", required=True)
-    parser.add_argument("--agent", required=True)
+    parser.add_argument("mode", choices=["exchange", "load", "introspect", "oidc-issuer", "federated"])
+    parser.add_argument("--socket")
+    parser.add_argument("--http")
+    parser.add_argument("--agent")
+    parser.add_argument("--issuer")
+    parser.add_argument("--key-file")
     parser.add_argument("--helper")
     parser.add_argument("--out")
     parser.add_argument("--in", dest="input")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--count", type=int, default=0)
     args = parser.parse_args()
-    {"exchange": exchange, "load": load, "introspect": introspect}[args.mode](args)
+    modes = {"exchange": exchange, "load": load, "introspect": introspect, "oidc-issuer": oidc_issuer, "federated": federated}
+    modes[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// Task grants end to end against `latch serve`: the token endpoint, delegation, DPoP, completion,
@@ -164,6 +167,55 @@ struct GrantInteropTests {
         #expect(inactive.isEmpty, "\(inactive.count) unrevoked grants are not active: \(inactive.prefix(3).map { ($0, results[$0] as Any, status[$0] as Any) })")
         #expect(returned.count - attempted.count > returned.count / 2)
         #expect(restarted.stop() == 0)
+    }
+
+    @Test("a federated OIDC token is exchanged for a task grant of the entry it matches; unmatched, forged or misdirected ones are refused")
+    func federatedSubject() throws {
+        let directory = try TemporaryDirectory()
+        let python = URL(fileURLWithPath: try InteropPython.interpreter())
+        // The issuer: a JWKS served by the reference client, its key in a file for signing tokens.
+        let keyFile = directory.url.appendingPathComponent("issuer.pem").path
+        let portFile = directory.url.appendingPathComponent("issuer.port")
+        _ = FileManager.default.createFile(atPath: portFile.path, contents: nil)
+        let issuer = Process()
+        issuer.executableURL = python
+        issuer.arguments = [InteropPython.script("grant_client.py"), "oidc-issuer", "--key-file", keyFile]
+        issuer.standardOutput = try FileHandle(forWritingTo: portFile)
+        try issuer.run()
+        defer {
+            issuer.terminate()
+            kill(issuer.processIdentifier, SIGKILL)
+            issuer.waitUntilExit()
+        }
+        try Self.waitForLines(portFile.path, prefix: "", count: 1, timeout: .seconds(30))
+        let port = try String(contentsOf: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let issuerURL = "http://127.0.0.1:\(port)"
+
+        let (data, config) = try Self.prepare(directory)
+        let yaml = try String(contentsOfFile: config, encoding: .utf8)
+        try (yaml + """
+
+            federation:
+              - alias: ci
+                issuer: \(issuerURL)
+                audience: latch
+                jwks_url: \(issuerURL)/jwks.json
+
+            """).write(toFile: config, atomically: true, encoding: .utf8)
+        let runner = "spiffe://grants.test/agents/ci-runner"
+        let created = try LatchProcess.run(
+            ["entry", "create", "--config", config, "--data-dir", data, "--spiffe-id", runner, "--selector", "oidc:ci:sub:repo:acme/agent",
+             "--attribute", "team=interop"],
+            in: directory)
+        try #require(created.status == 0, "\(created.stderr)")
+        let server = try Self.serve(directory, data: data, config: config)
+        let checks = try InteropPython.run(
+            ["federated", "--socket", server.socket, "--http", server.http, "--agent", runner, "--issuer", issuerURL, "--key-file", keyFile],
+            script: InteropPython.script("grant_client.py"), in: directory)
+        for name in ["federated-exchange", "federated-unmatched-subject", "federated-wrong-key", "federated-wrong-audience"] {
+            #expect(checks[name]?.ok == true, "\(name): \(checks[name]?.detail ?? "not reported")\nserver log:\n\(server.log)")
+        }
+        #expect(server.stop() == 0)
     }
 
     static func startLoad(server: ServerProcess, out: String, threads: Int, count: Int = 0, in directory: TemporaryDirectory) throws -> Process {

@@ -154,6 +154,34 @@ struct GrantAuthorityTests {
         #expect(try await f.store.listGrants(activeAt: nil, limit: 10).isEmpty)
     }
 
+    @Test("a federated token's subject comes from the resolver; without federation, or when it fails, the request is refused")
+    func federatedSubject() async throws {
+        let plain = Fixture()
+        var request = try plain.request()
+        request.subjectKind = .federatedToken
+        request.subjectToken = Redacted("header.claims.signature")
+        await #expect(throws: TokenExchangeError(.invalidRequest, "no federated issuers are configured: subject_token must be a JWT-SVID")) {
+            try await plain.authority.exchange(request, proof: try plain.proof(plain.agentKey), proofTarget: Self.endpoint)
+        }
+        let clock = TestWallClock(UnixTime(milliseconds: ProofBuilder.now))
+        let authority = GrantAuthority(
+            settings: GrantSettings(), repository: InMemoryIdentityStore(), decider: Decider(), clock: clock,
+            federatedSubject: { token, _ in
+                guard token == "header.claims.signature" else { throw LatchError(.badSignature, "the signature does not verify") }
+                return Self.researcher
+            })
+        authority.setKeys(issuer: Self.issuer, signingKey: plain.key, svidValidator: try #require(plain.authority.keys).svidValidator)
+        let issued = try await authority.exchange(request, proof: try plain.proof(plain.agentKey), proofTarget: Self.endpoint)
+        #expect(issued.grant.subject == Self.researcher)
+        request.subjectToken = Redacted("forged.claims.signature")
+        do {
+            _ = try await authority.exchange(request, proof: try plain.proof(plain.agentKey), proofTarget: Self.endpoint)
+            Issue.record("a token the resolver refused was accepted")
+        } catch let error as TokenExchangeError {
+            #expect(error.code == .invalidRequest && error.description.contains("signature does not verify"))
+        }
+    }
+
     @Test("a store outage issues nothing: server_error, and the signed token is never returned")
     func storeOutage() async throws {
         let f = Fixture(store: FailingStore())

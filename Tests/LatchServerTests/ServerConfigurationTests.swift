@@ -1,4 +1,5 @@
 import LatchCore
+import LatchIdentity
 import Testing
 
 @testable import LatchServer
@@ -31,6 +32,13 @@ struct ServerConfigurationTests {
                 grant_max_depth: 5
                 grant_audiences: mcp-gateway http-egress
                 grant_sweep_interval: 5m
+                federation:
+                  - alias: github
+                    issuer: https://token.actions.githubusercontent.com
+                    audience: latch
+                    jwks_url: https://token.actions.githubusercontent.com/.well-known/jwks
+                    claims:
+                      repository: repo
                 """)
         #expect(configuration.trustDomain.description == "prod.example.com")
         #expect(configuration.dataDirectory == "/var/lib/latch")
@@ -54,7 +62,12 @@ struct ServerConfigurationTests {
         #expect(configuration.grantMaxDepth == 5)
         #expect(configuration.grantAudiences == ["mcp-gateway", "http-egress"])
         #expect(configuration.grantSweepInterval == .seconds(300))
-        #expect(ServerConfiguration.keys.count == 22)
+        #expect(configuration.federation.count == 1)
+        #expect(configuration.federation.first?.alias == "github")
+        #expect(configuration.federation.first?.issuerURL == "https://token.actions.githubusercontent.com")
+        #expect(configuration.federation.first?.audience == "latch")
+        #expect(configuration.federation.first?.claimMappings == ["repository": "repo"])
+        #expect(ServerConfiguration.keys.count == 23)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)
@@ -71,6 +84,11 @@ struct ServerConfigurationTests {
             ("rotation_check_interval: 10 parsecs", "rotation_check_interval must be a positive duration"),
             ("entry_poll_interval: 0s", "entry_poll_interval must be a positive duration"),
             ("grant_max_depth: 17", "grant_max_depth must be a whole number from 0 to 16"),
+            ("federation: {alias: a}", "federation must be a list of issuers"),
+            ("federation: [{alias: a, issuer: https://i, audience: x}]", "needs alias, issuer, audience and jwks_url"),
+            ("federation: [{alias: a, issuer: https://i, audience: x, jwks_url: http://example.com/k}]", "jwks_url must be https"),
+            ("federation: [{alias: A!, issuer: https://i, audience: x, jwks_url: https://i/k}]", "alias must be lowercase"),
+            ("federation: [{alias: a, issuer: https://i, audience: x, jwks_url: https://i/k, color: red}]", "unknown key"),
             ("workload_api_socket_mode: \"0999\"", "workload_api_socket_mode"),
             ("require_executable: yes please", "require_executable must be true or false"),
             ("log_level: loud", "log_level must be one of"),

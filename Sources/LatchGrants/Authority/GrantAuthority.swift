@@ -64,11 +64,16 @@ public final class GrantAuthority: Sendable {
     private let current = Mutex<Keys?>(nil)
     private let revisionSeen = Mutex<Int64?>(nil)
     private let commits: GroupCommit<TaskGrant>
+    /// Turns a federated OIDC token into the SPIFFE ID its registration entry names (verifying it
+    /// against its issuer); nil when no issuer is federated.
+    public let federatedSubject: (@Sendable (String, Int64) async throws -> SPIFFEID)?
 
     public init(
         settings: GrantSettings, repository: any GrantRepository, decider: any GrantDecider, clock: any WallClock,
-        revocations: RevocationIndex = RevocationIndex(), replayCache: DPoPReplayCache = DPoPReplayCache()
+        revocations: RevocationIndex = RevocationIndex(), replayCache: DPoPReplayCache = DPoPReplayCache(),
+        federatedSubject: (@Sendable (String, Int64) async throws -> SPIFFEID)? = nil
     ) {
+        self.federatedSubject = federatedSubject
         self.settings = settings
         self.repository = repository
         self.decider = decider
@@ -110,7 +115,23 @@ public final class GrantAuthority: Sendable {
         let now = self.clock.now().milliseconds
         let grant: TaskGrant
         switch request.subjectKind {
-        case .jwtSVID: grant = try self.newTaskGrant(request, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
+        case .jwtSVID:
+            let subject: SPIFFEID
+            do { subject = try keys.svidValidator.validate(request.subjectToken.unredacted, audience: keys.issuer, now: now).spiffeID } catch {
+                throw TokenExchangeError(.invalidRequest, "subject_token: \(error.message)")
+            }
+            grant = try self.newTaskGrant(request, subject: subject, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
+        case .federatedToken:
+            guard let resolve = self.federatedSubject else {
+                throw TokenExchangeError(.invalidRequest, "no federated issuers are configured: subject_token must be a JWT-SVID")
+            }
+            let subject: SPIFFEID
+            do { subject = try await resolve(request.subjectToken.unredacted, now) } catch let error as LatchError {
+                throw TokenExchangeError(.invalidRequest, "subject_token: \(error.message)")
+            } catch {
+                throw TokenExchangeError(.invalidRequest, "subject_token could not be verified")
+            }
+            grant = try self.newTaskGrant(request, subject: subject, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
         case .grant: grant = try self.delegatedGrant(request, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
         }
         return try await self.issue(grant, keys: keys)
@@ -135,14 +156,11 @@ public final class GrantAuthority: Sendable {
         return IssuedGrant(token: token, grant: grant)
     }
 
-    private func newTaskGrant(_ request: TokenExchangeRequest, proof: String, proofTarget: DPoPRequest, keys: Keys, now: Int64)
-        throws(TokenExchangeError) -> TaskGrant
-    {
+    /// A new task grant for `subject` (from a JWT-SVID or a federated token).
+    private func newTaskGrant(
+        _ request: TokenExchangeRequest, subject: SPIFFEID, proof: String, proofTarget: DPoPRequest, keys: Keys, now: Int64
+    ) throws(TokenExchangeError) -> TaskGrant {
         guard request.actorToken == nil else { throw TokenExchangeError(.invalidRequest, "actor_token is only for delegating a grant") }
-        let subject: SPIFFEID
-        do { subject = try keys.svidValidator.validate(request.subjectToken.unredacted, audience: keys.issuer, now: now).spiffeID } catch {
-            throw TokenExchangeError(.invalidRequest, "subject_token: \(error.message)")
-        }
         let thumbprint = try self.proofKey(proof, proofTarget, now: now, keys: keys)
         if let requested = request.keyThumbprint, requested != thumbprint {
             throw TokenExchangeError(.invalidRequest, "dpop_jkt is not the DPoP proof's key")

@@ -5,8 +5,9 @@ import LatchIdentity
 ///
 /// Parameters (RFC 8693 §2.1 unless noted):
 /// - `grant_type` = `urn:ietf:params:oauth:grant-type:token-exchange`;
-/// - `subject_token` with `subject_token_type`: a JWT-SVID (`…:token-type:jwt`) for a new task
-///   grant, or a grant (`…:token-type:access_token`) to delegate;
+/// - `subject_token` with `subject_token_type`: a JWT-SVID (`…:token-type:jwt`) or a token of a
+///   federated OIDC issuer (`…:token-type:id_token`) for a new task grant, or a grant
+///   (`…:token-type:access_token`) to delegate;
 /// - `actor_token` with `actor_token_type` `…:token-type:jwt`: the actor's JWT-SVID (delegation);
 /// - `audience` (repeatable), `scope` (see ``ScopeSyntax``);
 /// - Latch's own, documented in the README: `intent` (what the task is for, required for a new
@@ -19,11 +20,12 @@ import LatchIdentity
 /// A parameter given twice (other than `audience`) is refused, as RFC 6749 §3.2 says. Text values
 /// (intent, scope names, audiences) may not contain control characters.
 public struct TokenExchangeRequest: Hashable, Sendable {
-    public enum SubjectKind: Hashable, Sendable { case jwtSVID, grant }
+    public enum SubjectKind: Hashable, Sendable { case jwtSVID, federatedToken, grant }
 
     public static let grantType = "urn:ietf:params:oauth:grant-type:token-exchange"
     public static let jwtTokenType = "urn:ietf:params:oauth:token-type:jwt"
     public static let accessTokenType = "urn:ietf:params:oauth:token-type:access_token"
+    public static let idTokenType = "urn:ietf:params:oauth:token-type:id_token"
 
     public var subjectToken: Redacted<String>
     public var subjectKind: SubjectKind
@@ -82,9 +84,12 @@ public struct TokenExchangeRequest: Hashable, Sendable {
         }
         switch single["subject_token_type"] {
         case Self.jwtTokenType: self.subjectKind = .jwtSVID
+        case Self.idTokenType: self.subjectKind = .federatedToken
         case Self.accessTokenType: self.subjectKind = .grant
         case nil: throw TokenExchangeError(.invalidRequest, "subject_token_type is required")
-        default: throw TokenExchangeError(.invalidRequest, "subject_token_type must be \(Self.jwtTokenType) or \(Self.accessTokenType)")
+        default:
+            throw TokenExchangeError(
+                .invalidRequest, "subject_token_type must be \(Self.jwtTokenType), \(Self.idTokenType) or \(Self.accessTokenType)")
         }
         self.subjectToken = Redacted(subject)
         if let actor = single["actor_token"] {

@@ -1,4 +1,5 @@
 public import LatchCore
+import LatchIdentity
 import Yams
 
 extension ServerConfiguration {
@@ -8,7 +9,7 @@ extension ServerConfiguration {
         "trust_domain", "data_dir", "listen", "workload_api_socket", "workload_api_socket_mode", "issuer", "database_url",
         "kek_file", "x509_ca_lifetime", "jwt_key_lifetime", "rotation_check_interval", "entry_poll_interval",
         "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level", "policies", "grant_lifetime",
-        "grant_max_lifetime", "grant_max_depth", "grant_audiences", "grant_sweep_interval",
+        "grant_max_lifetime", "grant_max_depth", "grant_audiences", "grant_sweep_interval", "federation",
     ]
 
     /// Largest configuration file read, bytes.
@@ -90,6 +91,7 @@ extension ServerConfiguration {
             guard !audiences.isEmpty else { throw LatchError(.configuration, "grant_audiences must name at least one audience") }
             self.grantAudiences = audiences
         case "grant_sweep_interval": self.grantSweepInterval = try duration()
+        case "federation": self.federation = try Self.parseFederation(value)
         case "log_level":
             let level = try string()
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
@@ -99,6 +101,47 @@ extension ServerConfiguration {
         default:
             throw LatchError(.configuration, "unknown configuration key \"\(key)\"; known keys: \(Self.keys.joined(separator: ", "))")
         }
+    }
+
+    /// `federation`: a list of `{alias, issuer, audience, jwks_url, claims: {CLAIM_PATH: NAME}}`.
+    private static func parseFederation(_ value: Node) throws(LatchError) -> [FederatedIssuer] {
+        guard let list = value.sequence else { throw LatchError(.configuration, "federation must be a list of issuers") }
+        var issuers: [FederatedIssuer] = []
+        for item in list {
+            guard let mapping = item.mapping else { throw LatchError(.configuration, "each federation entry must be a mapping") }
+            var fields: [String: String] = [:]
+            var claims: [String: String] = [:]
+            for (keyNode, field) in mapping {
+                guard let key = keyNode.string else { throw LatchError(.configuration, "federation keys must be strings") }
+                if key == "claims" {
+                    guard let pairs = field.mapping else { throw LatchError(.configuration, "federation claims must map claim paths to names") }
+                    for (claim, name) in pairs {
+                        guard let claim = claim.string, let name = name.string, !name.isEmpty else {
+                            throw LatchError(.configuration, "federation claims must map claim paths to names")
+                        }
+                        claims[claim] = name
+                    }
+                } else if ["alias", "issuer", "audience", "jwks_url"].contains(key), let text = field.string, !text.isEmpty {
+                    fields[key] = text
+                } else {
+                    throw LatchError(.configuration, "federation: unknown key or empty value \"\(key)\" (alias, issuer, audience, jwks_url, claims)")
+                }
+            }
+            guard let alias = fields["alias"], let issuer = fields["issuer"], let audience = fields["audience"], let jwks = fields["jwks_url"] else {
+                throw LatchError(.configuration, "federation: each issuer needs alias, issuer, audience and jwks_url")
+            }
+            guard alias.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), alias.lowercased() == alias else {
+                throw LatchError(.configuration, "federation: alias must be lowercase letters, digits, - or _")
+            }
+            guard jwks.hasPrefix("https://") || jwks.hasPrefix("http://127.0.0.1") || jwks.hasPrefix("http://localhost") else {
+                throw LatchError(.configuration, "federation: jwks_url must be https (plain http only to localhost)")
+            }
+            guard !issuers.contains(where: { $0.alias == alias || $0.issuerURL == issuer }) else {
+                throw LatchError(.configuration, "federation: alias and issuer must be unique")
+            }
+            issuers.append(FederatedIssuer(alias: alias, issuerURL: issuer, audience: audience, jwksURL: jwks, claimMappings: claims))
+        }
+        return issuers
     }
 
     /// `500ms`, `10s`, `5m`, `2h`, `7d`, or a bare number of seconds.

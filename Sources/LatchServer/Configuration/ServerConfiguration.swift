@@ -1,4 +1,5 @@
 public import LatchCore
+public import LatchIdentity
 
 /// Settings of `latch serve`, with their defaults. The YAML file (`latch serve --config FILE`)
 /// uses the snake_case names in ``ServerConfiguration/keys``; flags override the file.
@@ -56,6 +57,10 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// `grant_audiences`: the audiences grants may be issued for, space-separated (default
     /// `latch-gateway`); a request naming none gets all of them.
     public var grantAudiences: Set<String> = ["latch-gateway"]
+    /// `federation`: OIDC issuers whose tokens are accepted as `subject_token` (type
+    /// `urn:ietf:params:oauth:token-type:id_token`); each maps to selectors `oidc:<alias>:sub:<sub>`
+    /// (and mapped claims) that registration entries match, as the Workload API's do.
+    public var federation: [FederatedIssuer] = []
     /// `grant_sweep_interval`: how often expired grants, tasks and revocations are deleted (default 1 minute).
     public var grantSweepInterval: Duration = .seconds(60)
 
