@@ -70,19 +70,30 @@ struct WorkloadAPITests {
             x509SVIDTTL: 60, jwtSVIDTTL: 60, createdAt: 0)
     }
 
+    /// A uid that is not this process's.
+    static let otherUID: UInt32 = getuid() == 4242 ? 4243 : 4242
+    /// The required header plus a forged reserved header claiming ``otherUID``.
+    static var forgedUIDHeader: Metadata {
+        var forged = Harness.header
+        forged.addString("\(Self.otherUID)", forKey: "x-latch-peer-uid")
+        return forged
+    }
+    static var jwtRequest: Workload_JWTSVIDRequest {
+        var request = Workload_JWTSVIDRequest()
+        request.audience = ["a"]
+        return request
+    }
+
     @Test("a caller matching no entry gets PERMISSION_DENIED; forged peer metadata does not help")
     func noEntry() async throws {
         let harness = Harness()
         // Registered for another uid only; the client claims that uid in the reserved headers.
-        let other: UInt32 = getuid() == 4242 ? 4243 : 4242
-        try await harness.store.createEntry(try Self.entry(forUID: other))
+        try await harness.store.createEntry(try Self.entry(forUID: Self.otherUID))
         try await harness.run { client, _ in
-            var jwt = Workload_JWTSVIDRequest()
-            jwt.audience = ["a"]
+            let jwt = Self.jwtRequest
             // Only the uid is forged (no token), so nothing but the injector's stripping stands
             // between this header and the other uid's identity.
-            var forged = Harness.header
-            forged.addString("\(other)", forKey: "x-latch-peer-uid")
+            let forged = Self.forgedUIDHeader
             #expect(await RPCError.Code.of { _ = try await client.fetchJWTSVID(jwt, metadata: Harness.header) } == .permissionDenied)
             #expect(await RPCError.Code.of { _ = try await client.fetchJWTSVID(jwt, metadata: forged) } == .permissionDenied)
             for request in [Workload_X509SVIDRequest()] {
@@ -105,15 +116,11 @@ struct WorkloadAPITests {
         let harness = Harness()
         let own = try harness.entryForThisProcess("/agents/own")
         try await harness.store.createEntry(own)
-        let other: UInt32 = getuid() == 4242 ? 4243 : 4242
-        try await harness.store.createEntry(try Self.entry(forUID: other))
+        try await harness.store.createEntry(try Self.entry(forUID: Self.otherUID))
         try await harness.run { client, _ in
-            var jwt = Workload_JWTSVIDRequest()
-            jwt.audience = ["a"]
-            var forged = Harness.header
-            forged.addString("\(other)", forKey: "x-latch-peer-uid")
+            var forged = Self.forgedUIDHeader
             forged.addString("1", forKey: "x-latch-peer-pid")
-            let response = try await client.fetchJWTSVID(jwt, metadata: forged)
+            let response = try await client.fetchJWTSVID(Self.jwtRequest, metadata: forged)
             #expect(response.svids.map(\.spiffeID) == [own.spiffeID.description])
         }
     }

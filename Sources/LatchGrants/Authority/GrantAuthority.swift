@@ -206,8 +206,8 @@ public final class GrantAuthority: Sendable {
             throw TokenExchangeError(
                 .invalidRequest, "subject_token_dpop (a DPoP proof by the subject grant's key, over that grant) is required to delegate")
         }
-        var parentTarget = DPoPRequest(method: proofTarget.method, uri: proofTarget.uri, accessToken: request.subjectToken)
-        parentTarget.boundThumbprint = parent.keyThumbprint
+        let parentTarget = DPoPRequest(
+            method: proofTarget.method, uri: proofTarget.uri, accessToken: request.subjectToken, boundThumbprint: parent.keyThumbprint)
         do { _ = try keys.verifier.dpop.verify(parentProof, for: parentTarget, now: now) } catch {
             throw TokenExchangeError(.invalidDPoPProof, "subject_token_dpop: \(error.message)")
         }
@@ -268,8 +268,7 @@ public final class GrantAuthority: Sendable {
         guard let keys = self.keys else { throw LatchError(.noActiveKey, "the token endpoint is not ready") }
         let now = self.clock.now().milliseconds
         let grant = try keys.verifier.decode(token, now: now)
-        var target = DPoPRequest(method: request.method, uri: request.uri, accessToken: Redacted(token))
-        target.boundThumbprint = grant.keyThumbprint
+        let target = DPoPRequest(method: request.method, uri: request.uri, accessToken: Redacted(token), boundThumbprint: grant.keyThumbprint)
         _ = try keys.verifier.dpop.verify(proof, for: target, now: now)
         return grant
     }

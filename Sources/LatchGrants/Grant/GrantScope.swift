@@ -2,7 +2,8 @@
 public enum Sensitivity: String, Hashable, Sendable, CaseIterable, Comparable {
     case `public`, `internal`, confidential, restricted
 
-    var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+    /// 0 (public) to 3 (restricted): the order, as policies compare it (`sensitivity_rank`).
+    public var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
 }
 

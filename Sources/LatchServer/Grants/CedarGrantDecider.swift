@@ -107,7 +107,7 @@ struct CedarGrantDecider: GrantDecider {
             "data_domains": strings(grant.scope.dataDomains),
             "destinations": strings(grant.scope.destinations),
             "max_sensitivity": .string(grant.scope.maxSensitivity.rawValue),
-            "sensitivity_rank": .long(Int64(Sensitivity.allCases.firstIndex(of: grant.scope.maxSensitivity) ?? 0)),
+            "sensitivity_rank": .long(Int64(grant.scope.maxSensitivity.rank)),
             "audience": strings(grant.audience),
             "lifetime_seconds": .long((grant.expiresAt - grant.issuedAt) / 1000),
             "depth": .long(Int64(grant.depth)),
