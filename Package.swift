@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LatchTesting", targets: ["LatchTesting"]),
         .library(name: "LatchServer", targets: ["LatchServer"]),
         .library(name: "LatchGrants", targets: ["LatchGrants"]),
+        .library(name: "LatchGateway", targets: ["LatchGateway"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
@@ -64,6 +65,13 @@ let package = Package(
             dependencies: ["LatchCore", "LatchIdentity", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings
         ),
+        // Gateway: MCP messages, tool catalog and labels, upstream MCP servers, the per-call
+        // pipeline. Domain module: no NIO, Hummingbird or drivers.
+        .target(
+            name: "LatchGateway",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", .product(name: "CedarPolicy", package: "CedarPolicy")],
+            swiftSettings: settings
+        ),
         .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport"], swiftSettings: settings),
         .executableTarget(
             name: "latch",
@@ -100,6 +108,7 @@ let package = Package(
                 "LatchCore",
                 "LatchIdentity",
                 "LatchGrants",
+                "LatchGateway",
                 "LatchWorkloadProto",
                 "LatchSQLite",
                 .product(name: "CedarPolicy", package: "CedarPolicy"),
@@ -167,6 +176,11 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LatchGatewayTests",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy")],
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
