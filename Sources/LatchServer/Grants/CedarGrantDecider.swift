@@ -1,5 +1,6 @@
 import CedarPolicy
 import LatchCore
+import LatchGateway
 import LatchGrants
 import LatchIdentity
 
@@ -33,10 +34,6 @@ struct CedarGrantDecider: GrantDecider {
     /// Registration attributes of an agent (from the current identity snapshot).
     let attributes: @Sendable (SPIFFEID) -> [String: EntryAttribute]
 
-    static let agentType = EntityType(unchecked: "Latch::Agent")
-    static let taskType = EntityType(unchecked: "Latch::Task")
-    static let actionType = EntityType(unchecked: "Latch::Action")
-
     func decide(_ question: GrantQuestion) -> GrantDecision {
         let principal: SPIFFEID
         let action: String
@@ -48,70 +45,39 @@ struct CedarGrantDecider: GrantDecider {
             principal = grant.subject
             action = "RequestGrant"
             task = (grant.taskID, grant.subject, grant.intent)
-            context = Self.grantContext(grant)
+            context = LatchEntities.grantAttributes(grant)
         case .delegate(let parent, let child):
             principal = child.holder
             action = "DelegateGrant"
             task = (child.taskID, child.subject, child.intent)
-            context = Self.grantContext(child)
-            context["delegator"] = .entity(Self.agent(parent.holder))
+            context = LatchEntities.grantAttributes(child)
+            context["delegator"] = .entity(LatchEntities.agent(parent.holder))
             context["parent_lifetime_seconds"] = .long((parent.expiresAt - parent.issuedAt) / 1000)
             others = [parent.holder, child.subject]
         case .introspect(let caller, let grant):
             principal = caller
             action = "IntrospectGrant"
             task = (grant.taskID, grant.subject, grant.intent)
-            context = ["holder": .entity(Self.agent(grant.holder)), "depth": .long(Int64(grant.depth))]
+            context = ["holder": .entity(LatchEntities.agent(grant.holder)), "depth": .long(Int64(grant.depth))]
             others = [grant.holder, grant.subject]
         }
         var entities: [EntityUID: Entity] = [:]
-        for id in [principal, task.subject] + others where entities[Self.agent(id)] == nil {
-            entities[Self.agent(id)] = Entity(uid: Self.agent(id), attributes: self.agentAttributes(id))
+        for id in [principal, task.subject] + others where entities[LatchEntities.agent(id)] == nil {
+            entities[LatchEntities.agent(id)] = Entity(uid: LatchEntities.agent(id), attributes: LatchEntities.agentAttributes(id, entry: self.attributes(id)))
         }
-        let taskUID = EntityUID(type: Self.taskType, id: task.id)
-        entities[taskUID] = Entity(uid: taskUID, attributes: ["subject": .entity(Self.agent(task.subject)), "intent": .string(task.intent)])
+        let taskEntity = LatchEntities.task(id: task.id, subject: task.subject, intent: task.intent)
+        let taskUID = taskEntity.uid
+        entities[taskUID] = taskEntity
         let store: Entities
         do { store = try Entities(Array(entities.values)) } catch {
             return GrantDecision(allowed: false, policies: [], errors: ["entities: \(error.message)"])
         }
         let response = self.authorizer.isAuthorized(
             Request(
-                principal: Self.agent(principal), action: EntityUID(type: Self.actionType, id: action), resource: taskUID, context: context),
+                principal: LatchEntities.agent(principal), action: LatchEntities.action(action), resource: taskUID, context: context),
             entities: store)
         let errors = response.errors.map(\.policyID)
         return GrantDecision(allowed: response.decision == .allow && errors.isEmpty, policies: response.reason, errors: errors)
-    }
-
-    static func agent(_ id: SPIFFEID) -> EntityUID { EntityUID(type: Self.agentType, id: id.description) }
-
-    private func agentAttributes(_ id: SPIFFEID) -> [String: Value] {
-        var values: [String: Value] = [:]
-        for (name, attribute) in self.attributes(id) {
-            switch attribute {
-            case .string(let s): values[name] = .string(s)
-            case .long(let n): values[name] = .long(n)
-            case .bool(let b): values[name] = .bool(b)
-            case .strings(let list): values[name] = .set(Set(list.map(Value.string)))
-            }
-        }
-        values["trust_domain"] = .string(id.trustDomain.description)
-        values["path"] = .string(id.path)
-        return values
-    }
-
-    private static func grantContext(_ grant: TaskGrant) -> [String: Value] {
-        func strings(_ set: Set<String>) -> Value { .set(Set(set.map(Value.string))) }
-        return [
-            "intent": .string(grant.intent),
-            "tools": strings(grant.scope.tools),
-            "data_domains": strings(grant.scope.dataDomains),
-            "destinations": strings(grant.scope.destinations),
-            "max_sensitivity": .string(grant.scope.maxSensitivity.rawValue),
-            "sensitivity_rank": .long(Int64(grant.scope.maxSensitivity.rank)),
-            "audience": strings(grant.audience),
-            "lifetime_seconds": .long((grant.expiresAt - grant.issuedAt) / 1000),
-            "depth": .long(Int64(grant.depth)),
-        ]
     }
 
     /// Reads the policies at `path`: one Cedar file, or every `*.cedar` file of a directory (in

@@ -1,0 +1,89 @@
+public import LatchGrants
+import Synchronization
+
+/// What has happened so far in one task, as the gateway saw it: the facts per-step policies
+/// decide on (handed to Cedar as `context.session`).
+public struct SessionFacts: Hashable, Sendable {
+    /// Calls allowed so far.
+    public var calls = 0
+    /// Calls denied so far.
+    public var denials = 0
+    /// Namespaced names of the tools called (allowed calls only).
+    public var toolsUsed: Set<String> = []
+    /// The most sensitive data read so far (the sensitivity label of every tool allowed to
+    /// return data), nil while nothing has been read.
+    public var maxSensitivityRead: Sensitivity?
+    /// Data domains read so far.
+    public var dataDomainsRead: Set<String> = []
+    /// When the task's first call arrived (milliseconds since the epoch), nil before it.
+    public var firstCallAt: Int64?
+
+    public init() {}
+
+    /// Counts an allowed call to `tool`: from now on the session holds the data it returns.
+    ///
+    /// - Important: this runs when the call is allowed, before it is forwarded, so a call
+    ///   decided at the same moment already sees what this one is about to read.
+    public mutating func recordAllowed(_ tool: GatewayTool, now: Int64) {
+        self.firstCallAt = self.firstCallAt ?? now
+        self.calls += 1
+        self.toolsUsed.insert(tool.name)
+        self.maxSensitivityRead = max(self.maxSensitivityRead ?? tool.labels.sensitivity, tool.labels.sensitivity)
+        if let domain = tool.labels.dataDomain { self.dataDomainsRead.insert(domain) }
+    }
+
+    public mutating func recordDenied(now: Int64) {
+        self.firstCallAt = self.firstCallAt ?? now
+        self.denials += 1
+    }
+}
+
+/// The session facts of every live task on this node.
+///
+/// Each task has its own lock, held while one of its calls is decided and counted, so two calls
+/// of one task are decided one after the other (the second sees the first) while calls of
+/// different tasks never wait for each other. Tasks are forgotten once their grant has expired.
+///
+/// - Important: facts are per node. With several gateway nodes, a task whose calls are spread
+///   over nodes is judged on each node's share of its history.
+public final class SessionFactsTable: Sendable {
+    final class Task: Sendable {
+        let facts = Mutex(SessionFacts())
+        /// The latest expiry of the grants seen for the task (a delegated grant may end sooner
+        /// than the root, and the facts must outlive every grant of the task).
+        let expiresAt: Atomic<Int64>
+        init(expiresAt: Int64) { self.expiresAt = Atomic(expiresAt) }
+    }
+
+    private let tasks = Mutex<[String: Task]>([:])
+    private let sweepEvery = 4096
+    private let counter = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Runs `body` with the task's facts locked; creates them on first use.
+    public func withFacts<Result>(task: String, expiresAt: Int64, now: Int64, _ body: (inout SessionFacts) throws -> Result) rethrows -> Result
+    {
+        if self.counter.add(1, ordering: .relaxed).newValue % self.sweepEvery == 0 { self.sweep(now: now) }
+        let entry = self.tasks.withLock { tasks in
+            if let existing = tasks[task] {
+                existing.expiresAt.max(expiresAt, ordering: .relaxed)
+                return existing
+            }
+            let created = Task(expiresAt: expiresAt)
+            tasks[task] = created
+            return created
+        }
+        return try entry.facts.withLock { try body(&$0) }
+    }
+
+    /// The task's facts as they are now (empty facts for a task not seen).
+    public func snapshot(task: String) -> SessionFacts {
+        self.tasks.withLock { $0[task] }?.facts.withLock { $0 } ?? SessionFacts()
+    }
+
+    /// Forgets tasks whose grant has expired.
+    public func sweep(now: Int64) {
+        self.tasks.withLock { tasks in tasks = tasks.filter { $0.value.expiresAt.load(ordering: .relaxed) > now } }
+    }
+}
