@@ -1,5 +1,6 @@
 public import LatchCore
 public import LatchIdentity
+public import LatchGateway
 
 /// Settings of `latch serve`, with their defaults. The YAML file (`latch serve --config FILE`)
 /// uses the snake_case names in ``ServerConfiguration/keys``; flags override the file.
@@ -63,6 +64,15 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var federation: [FederatedIssuer] = []
     /// `grant_sweep_interval`: how often expired grants, tasks and revocations are deleted (default 1 minute).
     public var grantSweepInterval: Duration = .seconds(60)
+
+    /// `upstreams`: the MCP servers the gateway (`/mcp`) serves tools from, each with the labels
+    /// of its tools (see the README's "Gateway"). None: the gateway lists no tools.
+    public var upstreams: [UpstreamConfiguration] = []
+    /// `gateway_audience`: the audience a grant must name to be used at `/mcp` (default `latch-gateway`).
+    public var gatewayAudience: String = "latch-gateway"
+    /// `gateway_keep_prompts`: keep the text of prompts agents attach to calls in the records
+    /// (default false: only their SHA-256).
+    public var gatewayKeepPrompts: Bool = false
 
     public init(trustDomain: TrustDomain) {
         self.trustDomain = trustDomain
