@@ -53,17 +53,19 @@ def b64url(data):
 class Key:
     """A DPoP key pair and its RFC 7638 thumbprint, computed here."""
 
-    def __init__(self):
-        self.private = ec.generate_private_key(ec.SECP256R1())
+    def __init__(self, private=None):
+        self.private = private or ec.generate_private_key(ec.SECP256R1())
         jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key()))
         self.jwk = {k: jwk[k] for k in ("kty", "crv", "x", "y")}
         canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
         self.thumbprint = b64url(hashlib.sha256(canonical.encode()).digest())
 
-    def proof(self, uri, htm="POST", iat=None, token=None):
+    def proof(self, uri, htm="POST", iat=None, token=None, nonce=None):
         claims = {"jti": str(uuid.uuid4()), "htm": htm, "htu": uri, "iat": int(time.time()) if iat is None else iat}
         if token:
             claims["ath"] = b64url(hashlib.sha256(token.encode()).digest())
+        if nonce:
+            claims["nonce"] = nonce
         return jwt.encode(claims, self.private, algorithm="ES256", headers={"typ": "dpop+jwt", "jwk": self.jwk})
 
 
