@@ -1,0 +1,154 @@
+import CedarPolicy
+import LatchCore
+import LatchGateway
+import LatchGrants
+import LatchIdentity
+import Testing
+
+@Suite("ToolCallPolicy")
+struct ToolCallPolicyTests {
+    static let agent = try! SPIFFEID(parsing: "spiffe://gw.test/agents/a")
+    static let now: Int64 = 1_800_000_000_000
+
+    static func grant(tools: Set<String> = ["files.read_file", "mail.send_email"], destinations: Set<String> = ["example.com"]) -> TaskGrant {
+        TaskGrant(
+            id: "g1", taskID: "t1", subject: Self.agent, audience: ["latch-gateway"], intent: "summarize",
+            scope: GrantScope(tools: tools, dataDomains: ["sales"], destinations: destinations, maxSensitivity: .confidential),
+            issuedAt: Self.now, expiresAt: Self.now + 300_000, keyThumbprint: "jkt")
+    }
+
+    static func tool(_ name: String, _ labels: ToolLabels) -> GatewayTool {
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        return GatewayTool(upstream: parts[0], definition: .object(["name": .string(parts[1]), "inputSchema": .object([:])]), labels: labels)!
+    }
+
+    static let readFile = Self.tool("files.read_file", ToolLabels(sensitivity: .confidential, dataDomain: "sales"))
+    static let sendEmail = Self.tool("mail.send_email", ToolLabels(sensitivity: .public, egress: .external, sideEffects: .write, destinationArgument: "to"))
+
+    static func policy(_ text: String) throws -> ToolCallPolicy {
+        var set = PolicySet()
+        for var policy in try CedarParser.parsePolicies(text) {
+            policy.id = policy.annotation("id") ?? policy.id
+            try set.add(policy)
+        }
+        return ToolCallPolicy(policies: set) { _ in ["team": .string("blue")] }
+    }
+
+    static let taint = """
+        @id("calls") permit (principal, action == Latch::Action::"CallTool", resource) when { principal.team == "blue" };
+        @id("no-egress-after-confidential") forbid (principal, action == Latch::Action::"CallTool", resource)
+        when { resource.egress == "external" && context.session.sensitivity_read_rank >= 2 };
+        """
+
+    @Test("a call outside the grant's scope is denied before any policy, naming the bound")
+    func scope() throws {
+        let policy = try Self.policy(Self.taint)
+        let narrow = Self.grant(tools: ["files.read_file"])
+        let outside = policy.decide(grant: narrow, tool: Self.sendEmail, arguments: ["to": .string("bob@example.com")], facts: SessionFacts(), now: Self.now)
+        #expect(outside.reason?.code == DenialReason.toolNotInGrant)
+        let elsewhere = policy.decide(grant: Self.grant(), tool: Self.sendEmail, arguments: ["to": .string("eve@evil.test")], facts: SessionFacts(), now: Self.now)
+        #expect(elsewhere.reason?.code == DenialReason.destinationNotInGrant)
+        #expect(elsewhere.destination == "evil.test")
+        let missing = policy.decide(grant: Self.grant(), tool: Self.sendEmail, arguments: [:], facts: SessionFacts(), now: Self.now)
+        #expect(missing.reason?.code == DenialReason.destinationMissing)
+        let secret = Self.tool("files.read_secret", ToolLabels(sensitivity: .restricted))
+        let above = policy.decide(grant: Self.grant(tools: ["files.read_secret"]), tool: secret, arguments: [:], facts: SessionFacts(), now: Self.now)
+        #expect(above.reason?.code == DenialReason.sensitivityAboveGrant)
+        let otherDomain = Self.tool("files.hr", ToolLabels(dataDomain: "hr"))
+        #expect(policy.decide(grant: Self.grant(tools: ["files.hr"]), tool: otherDomain, arguments: [:], facts: SessionFacts(), now: Self.now).reason?.code == DenialReason.dataDomainNotInGrant)
+    }
+
+    @Test("session facts reach the policy: sending out is allowed until confidential data was read")
+    func taintedSession() throws {
+        let policy = try Self.policy(Self.taint)
+        var facts = SessionFacts()
+        let before = policy.decide(grant: Self.grant(), tool: Self.sendEmail, arguments: ["to": .string("Bob@Example.com")], facts: facts, now: Self.now)
+        #expect(before.allowed && before.policies == ["calls"] && before.destination == "example.com")
+        #expect(policy.decide(grant: Self.grant(), tool: Self.readFile, arguments: ["path": .string("x")], facts: facts, now: Self.now).allowed)
+        facts.recordAllowed(Self.readFile, now: Self.now)
+        let after = policy.decide(grant: Self.grant(), tool: Self.sendEmail, arguments: ["to": .string("bob@example.com")], facts: facts, now: Self.now)
+        #expect(!after.allowed && after.reason?.code == DenialReason.policyDenied && after.policies == ["no-egress-after-confidential"])
+    }
+
+    @Test("a policy that fails to evaluate denies the call; listing treats it as undecided")
+    func errorsFailClosed() throws {
+        let policy = try Self.policy(
+            """
+            @id("calls") permit (principal, action == Latch::Action::"CallTool", resource);
+            @id("needs-destination") forbid (principal, action == Latch::Action::"CallTool", resource)
+            when { resource.egress == "external" && context.destination like "*.evil.test" };
+            """)
+        let denied = policy.decide(grant: Self.grant(tools: ["files.read_file", "mail.send_email"], destinations: ["example.com"]), tool: Self.readFile, arguments: [:], facts: SessionFacts(), now: Self.now)
+        #expect(denied.allowed)
+        // The forbid reads context.destination, which a call of a tool without one lacks: error → deny.
+        let noDestination = Self.tool("mail.send_email", ToolLabels(egress: .external))
+        let errored = policy.decide(grant: Self.grant(), tool: noDestination, arguments: [:], facts: SessionFacts(), now: Self.now)
+        #expect(!errored.allowed && errored.reason?.code == DenialReason.policyError && errored.errors == ["needs-destination"])
+        // Listing cannot know the destination: the erroring forbid does not hide the tool.
+        #expect(policy.mayList(grant: Self.grant(), tool: Self.sendEmail, facts: SessionFacts(), now: Self.now))
+    }
+
+    @Test("listing hides tools outside the scope and tools a forbid certainly denies")
+    func listing() throws {
+        let policy = try Self.policy(
+            """
+            @id("calls") permit (principal, action == Latch::Action::"CallTool", resource);
+            @id("no-writes") forbid (principal, action == Latch::Action::"CallTool", resource) when { resource.side_effects == "write" };
+            """)
+        #expect(policy.mayList(grant: Self.grant(), tool: Self.readFile, facts: SessionFacts(), now: Self.now))
+        #expect(!policy.mayList(grant: Self.grant(), tool: Self.sendEmail, facts: SessionFacts(), now: Self.now))
+        #expect(!policy.mayList(grant: Self.grant(tools: ["mail.send_email"]), tool: Self.readFile, facts: SessionFacts(), now: Self.now))
+        let nothing = try Self.policy("@id(\"other\") permit (principal, action == Latch::Action::\"RequestGrant\", resource);")
+        #expect(!nothing.mayList(grant: Self.grant(), tool: Self.readFile, facts: SessionFacts(), now: Self.now))
+    }
+
+    @Test("arguments, time and the grant reach the context")
+    func context() throws {
+        let policy = try Self.policy(
+            """
+            @id("small-reads") permit (principal, action == Latch::Action::"CallTool", resource)
+            when { context.arguments.path like "reports/*" && context.arguments.limit <= 10 && context.grant.depth == 0
+                   && context.time.hour_utc >= 0 && context.intent == "summarize" && context.task.subject == principal };
+            """)
+        let ok = policy.decide(grant: Self.grant(), tool: Self.readFile, arguments: ["path": .string("reports/q3"), "limit": .int(5), "ratio": .double(0.5)], facts: SessionFacts(), now: Self.now)
+        #expect(ok.allowed, "\(ok)")
+        let big = policy.decide(grant: Self.grant(), tool: Self.readFile, arguments: ["path": .string("reports/q3"), "limit": .int(50)], facts: SessionFacts(), now: Self.now)
+        #expect(!big.allowed && big.reason?.code == DenialReason.policyDenied)
+    }
+}
+
+@Suite("Destination")
+struct DestinationTests {
+    @Test("URLs, email addresses and hosts normalize to a lowercase host", arguments: [
+        ("https://API.Example.com:8443/v1?q=1", "api.example.com"), ("http://user@host.test/x", "host.test"), ("Bob@Example.COM", "example.com"),
+        ("  internal.corp  ", "internal.corp"), ("http://[::1]:80/", "[::1]"),
+    ])
+    func normalize(_ input: String, _ expected: String) {
+        #expect(Destination.normalize(input) == expected)
+    }
+
+    @Test("a destination is allowed when named exactly or under a *. entry")
+    func allowed() {
+        #expect(Destination.isAllowed("mail.example.com", by: ["*.example.com"]))
+        #expect(!Destination.isAllowed("example.com", by: ["*.example.com"]))
+        #expect(Destination.isAllowed("example.com", by: ["example.com"]))
+        #expect(!Destination.isAllowed("example.com.evil.test", by: ["example.com"]))
+    }
+}
+
+@Suite("SessionFactsTable")
+struct SessionFactsTableTests {
+    @Test("facts are per task, kept while any grant of the task lives, and swept after")
+    func lifetime() {
+        let table = SessionFactsTable()
+        table.withFacts(task: "t", expiresAt: 1_000, now: 0) { $0.recordDenied(now: 0) }
+        // A longer-lived grant of the same task extends the facts' life.
+        table.withFacts(task: "t", expiresAt: 5_000, now: 10) { $0.recordDenied(now: 10) }
+        table.withFacts(task: "u", expiresAt: 1_000, now: 10) { $0.recordDenied(now: 10) }
+        table.sweep(now: 2_000)
+        #expect(table.snapshot(task: "t").denials == 2)
+        #expect(table.snapshot(task: "u").denials == 0)
+        table.sweep(now: 6_000)
+        #expect(table.snapshot(task: "t").denials == 0)
+    }
+}
