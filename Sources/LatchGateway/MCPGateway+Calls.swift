@@ -56,16 +56,11 @@ extension MCPGateway {
 
         guard let tool, decision.allowed else {
             let reason = decision.reason ?? DenialReason(DenialReason.policyDenied, "denied")
-            let failure = JSONRPC.Failure(
-                code: JSONRPC.callDenied, message: "denied: \(reason.message)",
-                data: .object([
-                    "reason": .string(reason.code), "policies": .array(decision.policies.map(JSONValue.string)),
-                    "errors": .array(decision.errors.map(JSONValue.string)), "decision_id": .string(record.id),
-                ]))
-            return await self.finish(record, started: started, .failure(failure))
+            return await self.finish(record, started: started, .failure(self.denial(reason, policies: decision.policies, errors: decision.errors, record: record)))
         }
 
         guard let upstream = snapshot.upstreams[tool.upstream] else {
+            self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
             record.upstreamOutcome = "unavailable"
             return await self.finish(
                 record, started: started, .failure(self.unavailable("the upstream \(tool.upstream) is not running", record: record)))
@@ -76,12 +71,25 @@ extension MCPGateway {
             var result = try await upstream.callTool(
                 name: tool.upstreamName, arguments: message.params["arguments"] == nil ? nil : .object(arguments), meta: .object(forwardedMeta))
             record.upstreamOutcome = result["isError"] == .bool(true) ? "tool_error" : "ok"
+            // The result's own label (an upstream may know better than the tool's label).
+            let label = result["_meta"]?[Self.sensitivityMetaKey]?.stringValue.flatMap(Sensitivity.init(rawValue:)) ?? tool.labels.sensitivity
+            guard label <= grant.scope.maxSensitivity else {
+                self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
+                record.allowed = false
+                record.reason = DenialReason.sensitivityAboveGrant
+                record.message = "the result is labelled \(label.rawValue); the grant allows at most \(grant.scope.maxSensitivity.rawValue)"
+                return await self.finish(
+                    record, started: started,
+                    .failure(self.denial(DenialReason(DenialReason.sensitivityAboveGrant, record.message ?? ""), policies: [], errors: [], record: record)))
+            }
+            self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(label) }
             if modern, case .object(var object) = result {
                 object["resultType"] = .string("complete")
                 result = .object(object)
             }
             return await self.finish(record, started: started, .success(result))
         } catch {
+            self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
             switch error.kind {
             case .rpcError(let code, let message, let data):
                 record.upstreamOutcome = "rpc_error"
@@ -91,6 +99,17 @@ extension MCPGateway {
                 return await self.finish(record, started: started, .failure(self.unavailable(error.reason, record: record)))
             }
         }
+    }
+
+    /// The JSON-RPC error of a denial: `data` carries the reason code, the determining
+    /// policies, the ones that failed, and the record's ID.
+    private func denial(_ reason: DenialReason, policies: [String], errors: [String], record: DecisionRecord) -> JSONRPC.Failure {
+        JSONRPC.Failure(
+            code: JSONRPC.callDenied, message: "denied: \(reason.message)",
+            data: .object([
+                "reason": .string(reason.code), "policies": .array(policies.map(JSONValue.string)), "errors": .array(errors.map(JSONValue.string)),
+                "decision_id": .string(record.id),
+            ]))
     }
 
     private func unavailable(_ reason: String, record: DecisionRecord) -> JSONRPC.Failure {

@@ -47,6 +47,9 @@ public final class MCPGateway: Sendable {
     public static let handshakeVersions = ["2025-11-25", "2025-06-18", "2025-03-26"]
     /// The `_meta` key an agent puts its prompt under.
     public static let promptMetaKey = "dev.latch/prompt"
+    /// The `_meta` key of a tool result under which an upstream labels the result's sensitivity
+    /// (`public` … `restricted`); without it the tool's configured label applies.
+    public static let sensitivityMetaKey = "dev.latch/sensitivity"
 
     public let settings: MCPGatewaySettings
     /// Latch's public base URL (the issuer), read per request: the port may be chosen at start.

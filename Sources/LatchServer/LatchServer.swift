@@ -61,13 +61,19 @@ public enum LatchServer {
                 onListening: { _ in ready.socketReady() }, logger: logger)
             let issuer = Mutex(configuration.resolvedIssuer)
             let currentIssuer: @Sendable () -> String = { issuer.withLock { $0 } }
-            let authority = try await Self.grantAuthority(configuration: configuration, store: store, state: state, clock: clock, logger: logger)
+            let policies = try Self.loadPolicies(configuration: configuration, logger: logger)
+            let authority = try await Self.grantAuthority(
+                configuration: configuration, policies: policies, store: store, state: state, clock: clock, logger: logger)
             let grantWatcher = GrantWatcher(
                 authority: authority, state: state, issuer: currentIssuer, pollInterval: configuration.entryPollInterval,
                 sweepInterval: configuration.grantSweepInterval, logger: logger)
             grantWatcher.installKeys()
+            let gatewayService = try await Self.gateway(
+                configuration: configuration, policies: policies, authority: authority, store: store, state: state, issuer: currentIssuer,
+                kek: kek, clock: clock, logger: logger)
             let router = IdentityHTTPRoutes.router(state: state, issuer: currentIssuer)
             GrantHTTPRoutes.add(to: router, authority: authority, issuer: currentIssuer, logger: logger)
+            GatewayHTTPRoutes.add(to: router, gateway: gatewayService.gateway)
             let http = Application(
                 router: router,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
@@ -85,7 +91,9 @@ public enum LatchServer {
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
                     services: [
-                        .init(service: watcher), .init(service: grantWatcher), .init(service: workloadAPI), .init(service: http),
+                        // Shut down in reverse: HTTP drains first, the upstreams stop after it.
+                        .init(service: watcher), .init(service: grantWatcher), .init(service: gatewayService), .init(service: workloadAPI),
+                        .init(service: http),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
@@ -97,17 +105,30 @@ public enum LatchServer {
 extension LatchServer {
     /// The token endpoint's logic over `store`, deciding with the configured Cedar policies (none:
     /// every request is denied), with revocations already recorded loaded before it serves.
-    static func grantAuthority(
-        configuration: ServerConfiguration, store: any LatchStore, state: IdentityState, clock: any WallClock, logger: Logger
-    ) async throws -> GrantAuthority {
-        let policies: PolicySet
-        if let path = configuration.policies {
-            policies = try CedarGrantDecider.loadPolicies(at: path)
-            logger.info("grant policies loaded", metadata: ["policies": "\(path)", "count": "\(policies.staticPolicies.count)"])
-        } else {
-            policies = PolicySet()
-            logger.warning("no policies configured (policies): every grant request is denied")
+    /// The configured Cedar policies (none: an empty set, which denies everything).
+    static func loadPolicies(configuration: ServerConfiguration, logger: Logger) throws -> PolicySet {
+        guard let path = configuration.policies else {
+            logger.warning("no policies configured (policies): every grant request and tool call is denied")
+            return PolicySet()
         }
+        let policies = try CedarGrantDecider.loadPolicies(at: path)
+        logger.info("policies loaded", metadata: ["policies": "\(path)", "count": "\(policies.staticPolicies.count)"])
+        return policies
+    }
+
+    /// The registration attributes of an agent, as policies see them. Entries for one SPIFFE ID
+    /// that disagree on attributes give none (policies that need them deny) rather than
+    /// whichever comes first.
+    static func entryAttributes(_ state: IdentityState) -> @Sendable (SPIFFEID) -> [String: EntryAttribute] {
+        { id in
+            let attributes = Set(state.snapshot.entries.lazy.filter { $0.spiffeID == id }.map(\.attributes))
+            return attributes.count == 1 ? attributes.first ?? [:] : [:]
+        }
+    }
+
+    static func grantAuthority(
+        configuration: ServerConfiguration, policies: PolicySet, store: any LatchStore, state: IdentityState, clock: any WallClock, logger: Logger
+    ) async throws -> GrantAuthority {
         var settings = GrantSettings()
         settings.defaultLifetime = configuration.grantLifetime.milliseconds
         settings.maxLifetime = configuration.grantMaxLifetime.milliseconds
@@ -115,12 +136,7 @@ extension LatchServer {
         settings.delegation = DelegationPolicy(maxDepth: configuration.grantMaxDepth)
         // PostgreSQL commits are mostly round-trips: several batches in flight; SQLite's serialize.
         settings.concurrentCommits = configuration.databaseURL == "sqlite" ? 1 : 4
-        // Entries for one SPIFFE ID that disagree on attributes give none (policies that need
-        // them deny) rather than whichever comes first.
-        let decider = CedarGrantDecider(authorizer: Authorizer(policies)) { id in
-            let attributes = Set(state.snapshot.entries.lazy.filter { $0.spiffeID == id }.map(\.attributes))
-            return attributes.count == 1 ? attributes.first ?? [:] : [:]
-        }
+        let decider = CedarGrantDecider(authorizer: Authorizer(policies), attributes: Self.entryAttributes(state))
         var federatedSubject: (@Sendable (String, Int64) async throws -> SPIFFEID)?
         if !configuration.federation.isEmpty {
             let federated = FederatedSubjects(issuers: configuration.federation, state: state)

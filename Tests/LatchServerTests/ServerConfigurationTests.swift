@@ -1,4 +1,5 @@
 import LatchCore
+import LatchGateway
 import LatchIdentity
 import Testing
 
@@ -95,6 +96,19 @@ struct ServerConfigurationTests {
             ("- a\n- b", "must be a YAML mapping"),
             ("listen: [1, 2]", "listen must be a string"),
             ("trust_domain: [unclosed", "not valid YAML"),
+            ("upstreams: {name: a}", "upstreams must be a list"),
+            ("upstreams: [{name: Files, command: x}]", "lowercase letters"),
+            ("upstreams: [{name: a, command: x, url: http://h/mcp}]", "either command"),
+            ("upstreams: [{name: a}]", "either command"),
+            ("upstreams: [{name: a, command: x}, {name: a, url: http://h/mcp}]", "used twice"),
+            ("upstreams: [{name: a, url: ftp://h/mcp}]", "url must be http"),
+            ("upstreams: [{name: a, url: http://h/mcp, env: {A: b}}]", "args and env are for command upstreams"),
+            ("upstreams: [{name: a, command: x, tools: {t: {sensitivity: secret}}}]", "sensitivity must be public"),
+            ("upstreams: [{name: a, command: x, tools: {t: {egress: outside}}}]", "egress must be none"),
+            ("upstreams: [{name: a, command: x, labels: {colour: red}}]", "unknown label"),
+            ("upstreams: [{name: a, command: x, call_timeout: soon}]", "call_timeout must be a positive duration"),
+            ("upstreams: [{name: a, command: x, retries: 3}]", "unknown key \"retries\""),
+            ("gateway_keep_prompts: maybe", "gateway_keep_prompts must be true or false"),
         ])
     func badFiles(yaml: String, message: String) {
         #expect(throws: LatchError.self) { try ServerConfiguration(yaml: yaml) }
@@ -103,6 +117,39 @@ struct ServerConfigurationTests {
         } catch {
             #expect(error.message.contains(message), "\(error.message)")
         }
+    }
+
+    @Test("upstreams: stdio and HTTP servers with their credentials and the labels of their tools")
+    func upstreams() throws {
+        let configuration = try ServerConfiguration(
+            yaml: """
+                gateway_audience: tools
+                gateway_keep_prompts: true
+                upstreams:
+                  - name: files
+                    command: python3
+                    args: [server.py, --transport, stdio]
+                    env: {TOKEN: "${secret:files}"}
+                    labels: {sensitivity: internal}
+                    tools:
+                      read_file: {sensitivity: restricted, data_domain: hr}
+                  - name: mail
+                    url: http://127.0.0.1:9/mcp
+                    headers: {Authorization: "Bearer ${secret:mail}"}
+                    call_timeout: 5s
+                    tools:
+                      send_email: {egress: external, side_effects: write, destination_argument: to, sensitivity: public}
+                """)
+        #expect(configuration.gatewayAudience == "tools" && configuration.gatewayKeepPrompts)
+        let files = try #require(configuration.upstreams.first)
+        #expect(files.transport == .stdio(command: "python3", arguments: ["server.py", "--transport", "stdio"], environment: ["TOKEN": "${secret:files}"]))
+        #expect(files.labels(for: "read_file") == ToolLabels(sensitivity: .restricted, dataDomain: "hr"))
+        #expect(files.labels(for: "list_files") == ToolLabels(sensitivity: .internal))
+        let mail = try #require(configuration.upstreams.last)
+        #expect(mail.transport == .http(url: "http://127.0.0.1:9/mcp", headers: ["Authorization": "Bearer ${secret:mail}"]))
+        #expect(mail.callTimeout == .seconds(5))
+        #expect(mail.labels(for: "send_email") == ToolLabels(sensitivity: .public, egress: .external, sideEffects: .write, destinationArgument: "to"))
+        #expect(mail.labels(for: "delete_all") == nil, "an unlabelled tool of an upstream without default labels is not served")
     }
 
     @Test("durations", arguments: [("500ms", 500), ("10s", 10_000), ("5m", 300_000), ("2h", 7_200_000), ("7d", 604_800_000), ("42", 42_000)])

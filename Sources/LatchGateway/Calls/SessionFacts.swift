@@ -17,19 +17,35 @@ public struct SessionFacts: Hashable, Sendable {
     public var dataDomainsRead: Set<String> = []
     /// When the task's first call arrived (milliseconds since the epoch), nil before it.
     public var firstCallAt: Int64?
+    /// Allowed calls whose results have not come back yet: what they return is not labelled
+    /// yet, so a policy guarding egress can wait for them (`reads_in_flight == 0`).
+    public var readsInFlight = 0
 
     public init() {}
 
-    /// Counts an allowed call to `tool`: from now on the session holds the data it returns.
+    /// Counts an allowed call to `tool`: from now on the session holds the data it returns, at
+    /// least as sensitive as the tool's label.
     ///
     /// - Important: this runs when the call is allowed, before it is forwarded, so a call
     ///   decided at the same moment already sees what this one is about to read.
     public mutating func recordAllowed(_ tool: GatewayTool, now: Int64) {
         self.firstCallAt = self.firstCallAt ?? now
         self.calls += 1
+        self.readsInFlight += 1
         self.toolsUsed.insert(tool.name)
-        self.maxSensitivityRead = max(self.maxSensitivityRead ?? tool.labels.sensitivity, tool.labels.sensitivity)
+        self.read(tool.labels.sensitivity)
         if let domain = tool.labels.dataDomain { self.dataDomainsRead.insert(domain) }
+    }
+
+    /// The result of an allowed call came back (or did not): `sensitivity` is its label when
+    /// the agent received it, nil when nothing reached the agent.
+    public mutating func recordResult(_ sensitivity: Sensitivity?) {
+        self.readsInFlight = max(0, self.readsInFlight - 1)
+        if let sensitivity { self.read(sensitivity) }
+    }
+
+    private mutating func read(_ sensitivity: Sensitivity) {
+        self.maxSensitivityRead = max(self.maxSensitivityRead ?? sensitivity, sensitivity)
     }
 
     public mutating func recordDenied(now: Int64) {

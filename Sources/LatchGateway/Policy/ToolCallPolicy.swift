@@ -15,7 +15,7 @@ public import LatchIdentity
 ///   arguments: strings, integers, booleans, lists as sets, objects as records; floats and
 ///   nulls left out), `destination` (when the tool takes one), `session` (``SessionFacts``:
 ///   `calls`, `denials`, `tools_used`, `max_sensitivity_read`, `sensitivity_read_rank` (-1
-///   before anything was read), `data_domains_read`, `seconds_since_first_call`) and `time`
+///   before anything was read), `data_domains_read`, `seconds_since_first_call`, `reads_in_flight`) and `time`
 ///   (`epoch_seconds`, `hour_utc`, `weekday_utc`, 0 = Sunday).
 ///
 /// Fail closed: a policy that fails to evaluate denies the call.
@@ -142,6 +142,7 @@ public struct ToolCallPolicy: Sendable {
             "sensitivity_read_rank": .long(Int64(facts.maxSensitivityRead?.rank ?? -1)),
             "data_domains_read": LatchEntities.strings(facts.dataDomainsRead),
             "seconds_since_first_call": .long(facts.firstCallAt.map { max(0, now - $0) / 1000 } ?? 0),
+            "reads_in_flight": .long(Int64(facts.readsInFlight)),
         ]
     }
 
