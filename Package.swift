@@ -86,6 +86,7 @@ let package = Package(
                 "LatchCore",
                 "LatchIdentity",
                 "LatchGrants",
+                "LatchGateway",
                 "LatchServer",
                 "LatchSQLite",
                 "LatchPostgres",
@@ -200,7 +201,8 @@ let package = Package(
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting"],
             swiftSettings: settings
         ),
-        .testTarget(name: "LatchCLITests", dependencies: ["latch"], swiftSettings: settings),
+        // The binary under test, and the store and record types to set up data for it.
+        .testTarget(name: "LatchCLITests", dependencies: ["latch", "LatchGateway", "LatchIdentity", "LatchSQLite"], swiftSettings: settings),
         .testTarget(
             name: "LatchGrantsTests",
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting", .product(name: "Crypto", package: "swift-crypto")],
