@@ -75,13 +75,18 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
-        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport"], swiftSettings: settings),
+        .target(
+            name: "LatchTesting",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchStoreSupport"],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "latch",
             dependencies: [
                 "LatchCore",
                 "LatchIdentity",
                 "LatchGrants",
+                "LatchGateway",
                 "LatchServer",
                 "LatchSQLite",
                 "LatchPostgres",
@@ -136,10 +141,12 @@ let package = Package(
             swiftSettings: settings
         ),
         // Store: one implementation per backend of every repository protocol in the domain modules.
-        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants"], swiftSettings: settings),
+        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway"], swiftSettings: settings),
         .target(
             name: "LatchSQLite",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: settings
         ),
         .target(
@@ -148,6 +155,7 @@ let package = Package(
                 "LatchCore",
                 "LatchIdentity",
                 "LatchGrants",
+                "LatchGateway",
                 "LatchStoreSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -163,7 +171,8 @@ let package = Package(
         .testTarget(
             name: "LatchSQLiteTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchSQLite", "LatchTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSQLite", "LatchTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
         ),
@@ -192,7 +201,8 @@ let package = Package(
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting"],
             swiftSettings: settings
         ),
-        .testTarget(name: "LatchCLITests", dependencies: ["latch"], swiftSettings: settings),
+        // The binary under test, and the store and record types to set up data for it.
+        .testTarget(name: "LatchCLITests", dependencies: ["latch", "LatchGateway", "LatchIdentity", "LatchSQLite"], swiftSettings: settings),
         .testTarget(
             name: "LatchGrantsTests",
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting", .product(name: "Crypto", package: "swift-crypto")],

@@ -152,5 +152,28 @@ public enum StoreSchema {
                 "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.revocationsRevisionName)', 0)",
             ]
         },
+        // The gateway's decision records, one per tool call, allowed or denied. `record` is the
+        // record's canonical JSON (`DecisionRecord.json`), read back whole; the other columns are
+        // copies of its fields for filtering, sorting and ad-hoc queries (`allowed` is 0 or 1).
+        // Listing is newest first, all records or one task's: an index for each.
+        Migration(version: 5, name: "decision records") { d in
+            [
+                """
+                CREATE TABLE decision_records (
+                    id \(d.key) NOT NULL PRIMARY KEY,
+                    time \(d.int64) NOT NULL,
+                    task_id \(d.key) NOT NULL,
+                    grant_id \(d.key) NOT NULL,
+                    agent TEXT NOT NULL,
+                    tool TEXT,
+                    allowed \(d.int64) NOT NULL CHECK (allowed IN (0, 1)),
+                    reason TEXT,
+                    record TEXT NOT NULL
+                )\(d.tableOptions)
+                """,
+                "CREATE INDEX decision_records_by_time ON decision_records (time, id)",
+                "CREATE INDEX decision_records_by_task ON decision_records (task_id, time, id)",
+            ]
+        },
     ]
 }

@@ -1,13 +1,14 @@
 public import LatchCore
+public import LatchGateway
 public import LatchGrants
 public import LatchIdentity
 import LatchStoreSupport
 import Synchronization
 
-/// An in-memory ``IdentityStore`` and ``GrantRepository`` for unit tests (the real ones are
-/// `LatchSQLite`/`LatchPostgres`). Follows the same contract, including compare-and-set key
-/// transitions, one-time token use and first-revocation-wins.
-public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendable {
+/// An in-memory ``IdentityStore``, ``GrantRepository`` and ``DecisionRecordRepository`` for unit
+/// tests (the real ones are `LatchSQLite`/`LatchPostgres`). Follows the same contract, including
+/// compare-and-set key transitions, one-time token use and first-revocation-wins.
+public final class InMemoryIdentityStore: IdentityStore, GrantRepository, DecisionRecordRepository, Sendable {
     struct State {
         var entries: [String: RegistrationEntry] = [:]
         var revision: Int64 = 0
@@ -20,6 +21,7 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
         /// The revision each revocation was recorded at.
         var revocationRevisions: [String: Int64] = [:]
         var revocationsRevision: Int64 = 0
+        var decisionRecords: [String: DecisionRecord] = [:]
     }
 
     private let state = Mutex(State())
@@ -207,6 +209,29 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
             state.revocations = state.revocations.filter { $0.value.expiresAt >= before }
             state.revocationRevisions = state.revocationRevisions.filter { state.revocations[$0.key] != nil }
             return count - state.grants.count - state.revocations.count
+        }
+    }
+
+    // MARK: DecisionRecordRepository
+
+    public func saveDecisionRecords(_ records: [DecisionRecord]) async throws {
+        try StoreValidation.validate(records)
+        try self.state.withLock { state throws(LatchError) in
+            if let existing = records.first(where: { state.decisionRecords[$0.id] != nil }) {
+                throw LatchError(.conflict, "a decision record with id \(existing.id) already exists")
+            }
+            for record in records { state.decisionRecords[record.id] = record }
+        }
+    }
+
+    public func decisionRecords(taskID: String?, limit: Int) async throws -> [DecisionRecord] {
+        self.state.withLock { state in
+            // IDs compare by UTF-8 bytes, as the stores' `BINARY`/`"C"` collations do.
+            let selected = state.decisionRecords.values.filter { record in taskID.map { record.taskID.utf8.elementsEqual($0.utf8) } ?? true }
+            let newestFirst = selected.sorted { a, b in
+                a.time != b.time ? a.time > b.time : b.id.utf8.lexicographicallyPrecedes(a.id.utf8)
+            }
+            return Array(newestFirst.prefix(max(0, limit)))
         }
     }
 }

@@ -1,7 +1,11 @@
 public import LatchCore
+public import LatchGateway
 public import LatchGrants
 public import LatchIdentity
 public import Testing
+
+/// Every repository protocol a store implements: what the conformance checks exercise.
+public typealias ConformanceStore = DecisionRecordRepository & GrantRepository & IdentityStore
 
 /// A store under test: fresh, empty storage, and a way to open handles on it.
 ///
@@ -10,11 +14,11 @@ public import Testing
 /// the checks reach "another process" and "after a restart".
 public protocol IdentityStoreFixture: Sendable {
     /// Opens a new handle on this fixture's storage, runs `body` with it, then closes the handle.
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result
+    func withStore<Result: Sendable>(_ body: @Sendable (any ConformanceStore) async throws -> Result) async throws -> Result
 }
 
-/// The repository conformance suite: what every ``IdentityStore`` and ``GrantRepository`` must
-/// do, as async checks.
+/// The repository conformance suite: what every ``IdentityStore``, ``GrantRepository`` and
+/// ``DecisionRecordRepository`` must do, as async checks.
 ///
 /// Each backend's tests run every check against a fresh fixture:
 /// ```swift
@@ -45,9 +49,10 @@ public enum IdentityStoreConformance {
         public var description: String { self.name }
     }
 
-    /// Every check, registrations first, then keys, join tokens, durability and grants.
+    /// Every check, registrations first, then keys, join tokens, durability, grants and decision records.
     public static var checks: [Check] {
         Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
+            + Self.decisionRecordChecks
     }
 }
 

@@ -6,7 +6,7 @@ import Testing
 /// One in-memory store per fixture; every handle is the same object ("restart" keeps the data).
 struct InMemoryFixture: IdentityStoreFixture {
     let store = InMemoryIdentityStore()
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result {
+    func withStore<Result: Sendable>(_ body: @Sendable (any ConformanceStore) async throws -> Result) async throws -> Result {
         try await body(self.store)
     }
 }

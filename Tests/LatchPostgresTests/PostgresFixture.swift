@@ -53,7 +53,7 @@ struct PostgresFixture: IdentityStoreFixture {
         self.schema = "latch_t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result {
+    func withStore<Result: Sendable>(_ body: @Sendable (any ConformanceStore) async throws -> Result) async throws -> Result {
         let configuration = try PostgresTestEnvironment.configuration(schema: self.schema)
         return try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
             store in try await body(store)

@@ -14,7 +14,7 @@ struct SQLiteFixture: IdentityStoreFixture {
             .appendingPathComponent("latch-sqlite-\(UUID().uuidString)").path
     }
 
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result {
+    func withStore<Result: Sendable>(_ body: @Sendable (any ConformanceStore) async throws -> Result) async throws -> Result {
         let store = try SQLiteIdentityStore(dataDirectory: self.dataDirectory)
         do {
             let result = try await body(store)

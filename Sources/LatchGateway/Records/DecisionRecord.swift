@@ -1,3 +1,4 @@
+public import LatchCore
 public import LatchIdentity
 
 /// One record per decision the gateway made, allowed or denied: who (agent, delegation chain,
@@ -86,6 +87,80 @@ public struct DecisionRecord: Hashable, Sendable {
         ]
         for case (let key, let value?) in optional { object[key] = .string(value) }
         return .object(object)
+    }
+
+    /// Reads a record back from its ``json``, strictly: every field it always writes present with
+    /// its type (integers as JSON integers, lists of strings), the optional fields absent or
+    /// strings, and no other key. A stored record that was damaged or altered is an
+    /// `invalidInput` error naming the key at fault, never a record with fields missing.
+    ///
+    /// Invariant: `DecisionRecord(json: record.json) == record` for every record.
+    public init(json: JSONValue) throws(LatchError) {
+        guard case .object(let object) = json else { throw LatchError(.invalidInput, "a decision record must be a JSON object") }
+        let fields = Fields(object: object)
+        if let unknown = object.keys.filter({ !Self.keys.contains($0) }).sorted().first {
+            throw LatchError(.invalidInput, "a decision record has an unknown key \"\(unknown.prefix(64))\"")
+        }
+        self.init(
+            id: try fields.string("id"), time: try fields.int("time"), taskID: try fields.string("task_id"),
+            grantID: try fields.string("grant_id"), agent: try fields.string("agent"), subject: try fields.string("subject"),
+            actors: try fields.strings("actors"), method: try fields.string("method"), tool: try fields.optionalString("tool"),
+            argumentsDigest: try fields.optionalString("arguments_sha256"), promptDigest: try fields.optionalString("prompt_sha256"),
+            prompt: try fields.optionalString("prompt"), allowed: try fields.bool("allowed"), reason: try fields.optionalString("reason"),
+            message: try fields.optionalString("message"), policies: try fields.strings("policies"),
+            policyErrors: try fields.strings("policy_errors"), destination: try fields.optionalString("destination"),
+            upstreamOutcome: try fields.optionalString("upstream"), traceID: try fields.optionalString("trace_id"),
+            latencyMicros: try fields.int("latency_us"))
+    }
+
+    /// Every key ``json`` may write.
+    private static let keys: Set<String> = [
+        "id", "time", "task_id", "grant_id", "agent", "subject", "actors", "method", "allowed", "policies", "policy_errors", "latency_us",
+        "tool", "arguments_sha256", "prompt_sha256", "prompt", "reason", "message", "destination", "upstream", "trace_id",
+    ]
+
+    /// Typed access to a record's JSON object; errors name the key, never its value (a prompt may
+    /// be confidential).
+    private struct Fields {
+        let object: [String: JSONValue]
+
+        func string(_ key: String) throws(LatchError) -> String {
+            guard case .string(let value)? = self.object[key] else { throw Self.error(key, "a string") }
+            return value
+        }
+
+        func optionalString(_ key: String) throws(LatchError) -> String? {
+            switch self.object[key] {
+            case nil: return nil
+            case .string(let value)?: return value
+            default: throw Self.error(key, "a string when present")
+            }
+        }
+
+        func int(_ key: String) throws(LatchError) -> Int64 {
+            guard case .int(let value)? = self.object[key] else { throw Self.error(key, "an integer") }
+            return value
+        }
+
+        func bool(_ key: String) throws(LatchError) -> Bool {
+            guard case .bool(let value)? = self.object[key] else { throw Self.error(key, "true or false") }
+            return value
+        }
+
+        func strings(_ key: String) throws(LatchError) -> [String] {
+            guard case .array(let values)? = self.object[key] else { throw Self.error(key, "an array of strings") }
+            var strings: [String] = []
+            strings.reserveCapacity(values.count)
+            for value in values {
+                guard case .string(let string) = value else { throw Self.error(key, "an array of strings") }
+                strings.append(string)
+            }
+            return strings
+        }
+
+        static func error(_ key: String, _ expected: String) -> LatchError {
+            LatchError(.invalidInput, "a decision record's \"\(key)\" must be \(expected)")
+        }
     }
 }
 

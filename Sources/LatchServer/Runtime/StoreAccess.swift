@@ -1,4 +1,5 @@
 public import LatchCore
+public import LatchGateway
 public import LatchGrants
 public import LatchIdentity
 import LatchPostgres
@@ -15,8 +16,9 @@ import Glibc
 /// users can reach the socket in `public/` but cannot list or read anything else); a
 /// `postgres://` or `postgresql://` URL means that database (migrated on open).
 /// Everything `latch serve` and the commands keep in the store: identity (entries, CA keys, join
-/// tokens) and grants (grants, tasks, revocations). Both backends implement both.
-public typealias LatchStore = GrantRepository & IdentityStore
+/// tokens), grants (grants, tasks, revocations) and the gateway's decision records. Both backends
+/// implement all of them.
+public typealias LatchStore = DecisionRecordRepository & GrantRepository & IdentityStore
 
 public enum StoreAccess {
     public static func withStore<Result: Sendable>(

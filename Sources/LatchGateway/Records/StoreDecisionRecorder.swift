@@ -1,0 +1,29 @@
+public import LatchCore
+
+/// A ``DecisionRecorder`` writing to a store: concurrent calls are joined into batches
+/// (``GroupCommit``), one ``DecisionRecordRepository/saveDecisionRecords(_:)`` transaction per
+/// batch, so under load the durable commit (an `fsync`, a round-trip) is paid once per batch
+/// rather than once per tool call.
+///
+/// ``record(_:)`` returns only after the transaction holding its record committed. A batch is
+/// all or nothing: when it fails (the store is down, a record is rejected), every call whose
+/// record was in it throws, and the gateway answers each of those calls with an error.
+public final class StoreDecisionRecorder: DecisionRecorder {
+    public let repository: any DecisionRecordRepository
+    private let commits: GroupCommit<DecisionRecord>
+
+    /// - Parameters:
+    ///   - maxBatch: the most records in one transaction (default 512).
+    ///   - concurrentCommits: transactions in flight at once (default 1): 1 suits SQLite, where
+    ///     commits serialize anyway; more suits PostgreSQL, where a commit is mostly a round-trip.
+    public init(repository: any DecisionRecordRepository, maxBatch: Int = 512, concurrentCommits: Int = 1) {
+        self.repository = repository
+        self.commits = GroupCommit(maxBatch: maxBatch, maxWriters: concurrentCommits) { records in
+            try await repository.saveDecisionRecords(records)
+        }
+    }
+
+    public func record(_ record: DecisionRecord) async throws {
+        try await self.commits.submit(record)
+    }
+}

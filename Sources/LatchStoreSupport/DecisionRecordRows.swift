@@ -1,0 +1,102 @@
+public import LatchCore
+public import LatchGateway
+import LatchIdentity
+
+/// A decision record as both stores write it: the canonical JSON of the whole record, and copies
+/// of the fields queries filter and sort on.
+///
+/// The copies are for SQL only; `record` is what is read back. In `agent`, `tool` and `reason`
+/// a U+0000 (which PostgreSQL's `text` cannot hold, and which an agent may put in a tool name)
+/// becomes U+FFFD; the JSON keeps it (escaped), so the record is exact.
+public struct DecisionRecordRow: Hashable, Sendable {
+    public var id: String
+    public var time: Int64
+    public var taskID: String
+    public var grantID: String
+    public var agent: String
+    public var tool: String?
+    /// 1 when allowed, 0 when denied.
+    public var allowed: Int64
+    public var reason: String?
+    /// ``DecisionRecord/json``, serialized.
+    public var record: String
+
+    public init(_ record: DecisionRecord) {
+        self.init(record, json: record.json.serialized)
+    }
+
+    init(_ record: DecisionRecord, json: String) {
+        self.id = record.id
+        self.time = record.time
+        self.taskID = record.taskID
+        self.grantID = record.grantID
+        self.agent = Self.column(record.agent)
+        self.tool = record.tool.map(Self.column)
+        self.allowed = record.allowed ? 1 : 0
+        self.reason = record.reason.map(Self.column)
+        self.record = json
+    }
+
+    public init(
+        id: String, time: Int64, taskID: String, grantID: String, agent: String, tool: String?, allowed: Int64, reason: String?,
+        record: String
+    ) {
+        self.id = id
+        self.time = time
+        self.taskID = taskID
+        self.grantID = grantID
+        self.agent = agent
+        self.tool = tool
+        self.allowed = allowed
+        self.reason = reason
+        self.record = record
+    }
+
+    private static func column(_ text: String) -> String {
+        guard text.utf8.contains(0) else { return text }
+        return String(text.unicodeScalars.map { $0 == "\u{0}" ? "\u{FFFD}" : Character($0) })
+    }
+}
+
+/// Reading decision records back, and the SQL both stores share.
+///
+/// A stored row whose JSON does not decode, or whose columns disagree with its JSON (a row edited
+/// by hand, a damaged file), is reported as `internalError` naming the row, not skipped or
+/// patched: an audit listing that silently drops or changes records would lie.
+public enum DecisionRecordRows {
+    /// Columns selected by every query, in ``DecisionRecordRow/init(id:time:taskID:grantID:agent:tool:allowed:reason:record:)`` order.
+    public static let columns = "id, time, task_id, grant_id, agent, tool, allowed, reason, record"
+
+    /// The record a stored row holds.
+    public static func record(_ row: DecisionRecordRow) throws(LatchError) -> DecisionRecord {
+        guard let json = JSONValue(parsing: row.record.utf8) else {
+            throw LatchError(.internalError, "stored decision record \(row.id) is not valid JSON")
+        }
+        let record: DecisionRecord
+        do {
+            record = try DecisionRecord(json: json)
+        } catch {
+            throw LatchError(.internalError, "stored decision record \(row.id) is invalid: \(error.message)")
+        }
+        guard DecisionRecordRow(record, json: row.record) == row else {
+            throw LatchError(.internalError, "stored decision record \(row.id) has columns that disagree with its JSON")
+        }
+        return record
+    }
+}
+
+extension StoreValidation {
+    /// A batch of decision records: IDs, task IDs and grant IDs are identifiers, and no record ID
+    /// appears twice (a `conflict`, as one already stored is).
+    public static func validate(_ records: [DecisionRecord]) throws(LatchError) {
+        var ids = Set<String>()
+        for record in records {
+            try Self.identifier(record.id, "decision record id")
+            try Self.identifier(record.taskID, "decision record \(record.id): task id")
+            try Self.identifier(record.grantID, "decision record \(record.id): grant id")
+            guard ids.insert(record.id).inserted else {
+                throw LatchError(.conflict, "decision record \(record.id) appears twice in one batch")
+            }
+        }
+    }
+}
