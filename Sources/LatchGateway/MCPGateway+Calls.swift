@@ -59,6 +59,15 @@ extension MCPGateway {
             return await self.finish(record, started: started, .failure(self.denial(reason, policies: decision.policies, errors: decision.errors, record: record)))
         }
 
+        if let problem = snapshot.credentialProblems[tool.upstream] {
+            self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
+            record.allowed = false
+            record.reason = DenialReason.credentialUnavailable
+            record.message = "the credential of upstream \(tool.upstream) is unavailable: \(problem)"
+            return await self.finish(
+                record, started: started,
+                .failure(self.denial(DenialReason(DenialReason.credentialUnavailable, record.message ?? ""), policies: decision.policies, errors: [], record: record)))
+        }
         guard let upstream = snapshot.upstreams[tool.upstream] else {
             self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
             record.upstreamOutcome = "unavailable"

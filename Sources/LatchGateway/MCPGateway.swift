@@ -34,11 +34,17 @@ public final class MCPGateway: Sendable {
         public var upstreams: [String: any MCPUpstream]
         /// nil: no policies are configured, and every call is denied.
         public var policy: ToolCallPolicy?
+        /// Upstreams whose credential cannot be produced (a secret is missing), with why: their
+        /// tools stay listed, and every call of them is denied (`credential_unavailable`).
+        public var credentialProblems: [String: String]
 
-        public init(catalog: ToolCatalog, upstreams: [String: any MCPUpstream], policy: ToolCallPolicy?) {
+        public init(
+            catalog: ToolCatalog, upstreams: [String: any MCPUpstream], policy: ToolCallPolicy?, credentialProblems: [String: String] = [:]
+        ) {
             self.catalog = catalog
             self.upstreams = upstreams
             self.policy = policy
+            self.credentialProblems = credentialProblems
         }
     }
 
