@@ -69,10 +69,17 @@ let package = Package(
         // pipeline. Domain module: no NIO, Hummingbird or drivers.
         .target(
             name: "LatchGateway",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", .product(name: "CedarPolicy", package: "CedarPolicy")],
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchGrants", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings
         ),
-        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport"], swiftSettings: settings),
+        .target(
+            name: "LatchTesting",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "latch",
             dependencies: [
@@ -180,7 +187,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LatchGatewayTests",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy")],
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
@@ -198,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "LatchServerTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchServer", "LatchWorkloadProto", "LatchTesting",
+                "LatchCore", "LatchIdentity", "LatchGateway", "LatchServer", "LatchWorkloadProto", "LatchTesting",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -206,6 +216,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: settings
         ),
