@@ -51,8 +51,17 @@ public final class HTTPUpstreamServer: @unchecked Sendable {
     public var url: String { "http://127.0.0.1:\(self.port)/mcp" }
 
     /// Starts the server with extra options (`--stateless`, `--require-token VAR`, `--port N`, ...)
-    /// and an environment of its own (nothing inherited).
-    public init(options: [String] = [], environment: [String: String] = [:]) throws {
+    /// and an environment of its own (nothing inherited); waits for it to listen on a thread of
+    /// its own, not on the test's.
+    public static func start(options: [String] = [], environment: [String: String] = [:]) async throws -> HTTPUpstreamServer {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try HTTPUpstreamServer(options: options, environment: environment) })
+            }.start()
+        }
+    }
+
+    private init(options: [String], environment: [String: String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try InteropScripts.interpreter())
         process.arguments = [InteropScripts.mcpUpstream, "--transport", "http"] + (options.contains("--port") ? [] : ["--port", "0"]) + options

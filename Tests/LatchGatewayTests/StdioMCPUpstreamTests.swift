@@ -19,7 +19,8 @@ struct StdioMCPUpstreamTests {
     ) throws -> StdioMCPUpstream {
         let configuration = StdioMCPUpstream.Configuration(
             name: "demo", command: try InteropScripts.interpreter(), arguments: [InteropScripts.mcpUpstream] + options,
-            environment: environment.mapValues { Redacted($0) }, requestTimeout: requestTimeout, maxMessageBytes: maxMessageBytes)
+            environment: environment.mapValues { Redacted($0) }, requestTimeout: requestTimeout, startTimeout: .seconds(120),
+            maxMessageBytes: maxMessageBytes)
         return StdioMCPUpstream(configuration: configuration, logger: records.logger())
     }
 
@@ -179,10 +180,10 @@ struct StdioMCPUpstreamTests {
 
     @Test("a call past the timeout fails, the upstream is told to cancel, and the process keeps serving")
     func timeout() async throws {
-        let upstream = try Self.upstream(requestTimeout: .seconds(1))
+        let upstream = try Self.upstream(requestTimeout: .seconds(3))
         let before = try #require(try await Self.whoami(upstream)["pid"]?.intValue)
         let error = await #expect(throws: MCPUpstreamError.self) {
-            try await upstream.callTool(name: "sleep", arguments: .object(["seconds": .int(20)]), meta: nil)
+            try await upstream.callTool(name: "sleep", arguments: .object(["seconds": .int(60)]), meta: nil)
         }
         #expect(error?.kind == .unavailable)
         #expect(error?.reason.contains("did not answer tools/call within") == true, "\(String(describing: error))")

@@ -42,7 +42,7 @@ struct HTTPMCPUpstreamTests {
     @Test(
         "lists tools and calls echo, with SSE answers, JSON answers, and a stateless server", arguments: [[], ["--json-response"], ["--stateless"]])
     func listAndCall(options: [String]) async throws {
-        let server = try HTTPUpstreamServer(options: options)
+        let server = try await HTTPUpstreamServer.start(options: options)
         let upstream = Self.upstream(server)
         let names = Set(try await upstream.listTools().compactMap { $0["name"]?.stringValue })
         #expect(names.isSuperset(of: ["read_file", "crm_lookup", "send_email", "http_fetch", "echo", "fail", "sleep", "crash", "whoami"]))
@@ -57,7 +57,7 @@ struct HTTPMCPUpstreamTests {
 
     @Test("50 concurrent calls each get their own answer")
     func concurrentCalls() async throws {
-        let server = try HTTPUpstreamServer()
+        let server = try await HTTPUpstreamServer.start()
         let upstream = Self.upstream(server)
         let answers = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
             for index in 0..<50 {
@@ -75,7 +75,7 @@ struct HTTPMCPUpstreamTests {
 
     @Test("a tool error is a result with isError; an unknown tool is a JSON-RPC error")
     func errors() async throws {
-        let server = try HTTPUpstreamServer()
+        let server = try await HTTPUpstreamServer.start()
         let upstream = Self.upstream(server)
         let failed = try await upstream.callTool(name: "fail", arguments: .object(["message": .string("quota exceeded")]), meta: nil)
         #expect(failed["isError"] == .bool(true))
@@ -94,7 +94,7 @@ struct HTTPMCPUpstreamTests {
     @Test("the configured credential goes on every request, is required by the server, and is never logged")
     func credential() async throws {
         let secret = "tok-\(UUID().uuidString)"
-        let server = try HTTPUpstreamServer(options: ["--require-token", "UPSTREAM_TOKEN"], environment: ["UPSTREAM_TOKEN": secret])
+        let server = try await HTTPUpstreamServer.start(options: ["--require-token", "UPSTREAM_TOKEN"], environment: ["UPSTREAM_TOKEN": secret])
         let records = RecordingLogHandler.Records()
         let right = Self.upstream(server, headers: ["Authorization": "Bearer \(secret)"], records: records)
         #expect(try await Self.whoami(right)["credential"] == .string("matched"))
@@ -116,7 +116,7 @@ struct HTTPMCPUpstreamTests {
 
     @Test("trace context goes out as headers: given per call, or taken from _meta")
     func traceHeaders() async throws {
-        let server = try HTTPUpstreamServer()
+        let server = try await HTTPUpstreamServer.start()
         let upstream = Self.upstream(server)
         let explicit = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
         #expect(try await Self.whoami(upstream, headers: ["traceparent": explicit])["traceparent"] == .string(explicit))
@@ -136,7 +136,7 @@ struct HTTPMCPUpstreamTests {
 
     @Test("the upstream's ping on the response stream is answered and its other requests refused")
     func serverRequests() async throws {
-        let server = try HTTPUpstreamServer()
+        let server = try await HTTPUpstreamServer.start()
         let upstream = Self.upstream(server)
         let probed = try await upstream.callTool(name: "probe_client", arguments: nil, meta: nil)
         let report = try #require(Self.text(probed).flatMap { JSONValue(parsing: Array($0.utf8)) }, "\(probed)")
@@ -148,11 +148,11 @@ struct HTTPMCPUpstreamTests {
 
     @Test("a call past the timeout fails and the session keeps serving")
     func timeout() async throws {
-        let server = try HTTPUpstreamServer()
-        let upstream = Self.upstream(server, requestTimeout: .seconds(1))
+        let server = try await HTTPUpstreamServer.start()
+        let upstream = Self.upstream(server, requestTimeout: .seconds(5))
         #expect(try await Self.echo(upstream, "warm") == "warm")
         let error = await #expect(throws: MCPUpstreamError.self) {
-            try await upstream.callTool(name: "sleep", arguments: .object(["seconds": .int(20)]), meta: nil)
+            try await upstream.callTool(name: "sleep", arguments: .object(["seconds": .int(60)]), meta: nil)
         }
         #expect(error?.kind == .unavailable)
         #expect(error?.reason.contains("did not answer tools/call within") == true, "\(String(describing: error))")
@@ -163,7 +163,7 @@ struct HTTPMCPUpstreamTests {
 
     @Test("when the server dies the pending call fails; a restarted server (new session) is initialized again")
     func crashAndRestart() async throws {
-        let first = try HTTPUpstreamServer()
+        let first = try await HTTPUpstreamServer.start()
         let records = RecordingLogHandler.Records()
         let upstream = Self.upstream(first, records: records, client: Self.impatientClient)
         let before = try await Self.whoami(upstream)["pid"]
@@ -174,7 +174,7 @@ struct HTTPMCPUpstreamTests {
         #expect(refused?.reason.contains("unreachable") == true, "\(String(describing: refused))")
 
         // The same address, a server that never heard of the session: 404, initialize, retry.
-        let second = try HTTPUpstreamServer(options: ["--port", "\(first.port)"])
+        let second = try await HTTPUpstreamServer.start(options: ["--port", "\(first.port)"])
         #expect(try await Self.echo(upstream, "back") == "back", "\(second.log)")
         #expect(records.all.contains { $0.contains("upstream forgot the session") })
         #expect(try await Self.whoami(upstream)["pid"] != before)
@@ -184,7 +184,7 @@ struct HTTPMCPUpstreamTests {
 
     @Test("an answer over the size limit fails the call")
     func responseLimit() async throws {
-        let server = try HTTPUpstreamServer()
+        let server = try await HTTPUpstreamServer.start()
         let upstream = Self.upstream(server, maxResponseBytes: 1024)
         #expect(try await Self.echo(upstream, "small") == "small")
         let error = await #expect(throws: MCPUpstreamError.self) { try await upstream.listTools() }
