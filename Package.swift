@@ -77,7 +77,9 @@ let package = Package(
         ),
         .target(
             name: "LatchTesting",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchStoreSupport"],
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchStoreSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings
         ),
         .executableTarget(
@@ -192,7 +194,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LatchGatewayTests",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy")],
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
@@ -219,6 +224,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: settings
         ),

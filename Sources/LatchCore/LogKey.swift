@@ -19,9 +19,11 @@ public enum LogKey {
     public static let filePath = "file.path"
     /// An error code (`LatchError.Code.name`).
     public static let errorCode = "error.code"
+    /// An upstream MCP server's configured name.
+    public static let upstreamName = "upstream.name"
 
     /// Every key, for checks that keys stay unique and well-formed.
     public static let all: [String] = [
-        agentID, taskID, grantID, toolName, policyID, decision, requestID, filePath, errorCode,
+        agentID, taskID, grantID, toolName, policyID, decision, requestID, filePath, errorCode, upstreamName,
     ]
 }

@@ -1,4 +1,3 @@
-public import LatchCore
 public import LatchIdentity
 
 /// One MCP server that Latch forwards tool calls to: spawned over stdio, or reached over
