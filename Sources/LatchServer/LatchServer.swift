@@ -68,7 +68,7 @@ public enum LatchServer {
                 authority: authority, state: state, issuer: currentIssuer, pollInterval: configuration.entryPollInterval,
                 sweepInterval: configuration.grantSweepInterval, logger: logger)
             grantWatcher.installKeys()
-            let gatewayService = try await Self.gateway(
+            let gatewayService = try Self.gateway(
                 configuration: configuration, policies: policies, authority: authority, store: store, state: state, issuer: currentIssuer,
                 kek: kek, clock: clock, logger: logger)
             let router = IdentityHTTPRoutes.router(state: state, issuer: currentIssuer)

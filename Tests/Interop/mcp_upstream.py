@@ -1,8 +1,9 @@
 """A demo MCP server (the reference SDK, mcp 2.3.0) that Latch's gateway tests forward tool calls to.
 
 Tools (plain names: Latch namespaces them):
-  read_file(path)        one of a few built-in files; each text block carries the file's sensitivity
-                         label in its `_meta` ({"sensitivity": "public" | "internal" | "secret"})
+  read_file(path)        one of a few built-in files, labelled the way Latch reads labels: the
+                         result's `_meta["dev.latch/sensitivity"]` is public, internal or restricted
+                         (each text block also carries {"sensitivity", "path"} in its own `_meta`)
   list_files()           the built-in paths with their labels
   crm_lookup(customer)   a canned customer record
   send_email(to, subject, body)   records nothing, returns "sent"
@@ -54,7 +55,7 @@ from mcp_types import (
 FILES = {
     "public/readme.txt": ("public", "Acme demo data. Nothing here is confidential.\n"),
     "internal/roadmap.md": ("internal", "# Roadmap\n- Q3: ship the gateway\n- Q4: federation\n"),
-    "secret/salaries.csv": ("secret", "name,salary\nalice,182000\nbob,171000\n"),
+    "secret/salaries.csv": ("restricted", "name,salary\nalice,182000\nbob,171000\n"),
 }
 
 CUSTOMERS = {
@@ -109,7 +110,10 @@ def build_server(options: argparse.Namespace, expected: str | None) -> MCPServer
         if path not in FILES:
             raise ToolError(f"no such file: {path}")
         label, text = FILES[path]
-        return CallToolResult(content=[TextContent(type="text", text=text, _meta={"sensitivity": label, "path": path})])
+        return CallToolResult(
+            content=[TextContent(type="text", text=text, _meta={"sensitivity": label, "path": path})],
+            _meta={"dev.latch/sensitivity": label},
+        )
 
     @server.tool(structured_output=False)
     def list_files(ctx: Context) -> str:

@@ -52,7 +52,8 @@ struct StdioMCPUpstreamTests {
         #expect(try await Self.echo(upstream, "hello, upstream") == "hello, upstream")
 
         let secret = try await upstream.callTool(name: "read_file", arguments: .object(["path": .string("secret/salaries.csv")]), meta: nil)
-        #expect(secret["content"]?.arrayValue?.first?["_meta"]?["sensitivity"] == .string("secret"))
+        #expect(secret["content"]?.arrayValue?.first?["_meta"]?["sensitivity"] == .string("restricted"))
+        #expect(secret["_meta"]?["dev.latch/sensitivity"] == .string("restricted"))
         await upstream.shutdown()
     }
 

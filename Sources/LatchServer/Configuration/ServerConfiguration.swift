@@ -68,6 +68,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// `upstreams`: the MCP servers the gateway (`/mcp`) serves tools from, each with the labels
     /// of its tools (see the README's "Gateway"). None: the gateway lists no tools.
     public var upstreams: [UpstreamConfiguration] = []
+    /// `upstream_refresh_interval`: how often upstreams' tools are listed again and their
+    /// credentials rendered again from the secret store (default 30 s).
+    public var upstreamRefreshInterval: Duration = .seconds(30)
     /// `gateway_audience`: the audience a grant must name to be used at `/mcp` (default `latch-gateway`).
     public var gatewayAudience: String = "latch-gateway"
     /// `gateway_keep_prompts`: keep the text of prompts agents attach to calls in the records

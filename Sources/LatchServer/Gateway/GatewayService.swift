@@ -1,73 +1,160 @@
+import AsyncHTTPClient
 import LatchCore
 import LatchGateway
 import LatchIdentity
+import LatchSecrets
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
-/// Keeps the gateway's tool catalog current: lists every upstream's tools at start (retrying
-/// the ones that fail every `retryInterval`), then again every `refreshInterval`; stops the
-/// upstreams on shutdown.
+/// Keeps the gateway's upstreams and tool catalog current. Every round (each `refreshInterval`,
+/// or each `retryInterval` while an upstream has not answered) it, for each upstream:
+/// 1. renders its credential templates (`${secret:NAME}` in `env` or `headers`) from the sealed
+///    secret store: a secret that is missing marks the upstream's credential unavailable (its
+///    calls are denied) until it is back; a changed value restarts the upstream with it;
+/// 2. lists its tools and serves the labelled ones (a tool the configuration does not label is
+///    logged and left out).
 ///
-/// A tool is served only when the configuration labels it (by name, or the upstream's default
-/// labels); unlabelled tools are logged once and left out.
+/// On shutdown it stops every upstream (after the HTTP server has drained: the service group
+/// stops services in reverse order).
 final class GatewayService: Service {
+    /// One configured upstream and what runs for it.
+    struct Slot {
+        let configuration: UpstreamConfiguration
+        /// Credential-bearing values (environment variables or headers) by name.
+        let templates: [String: SecretTemplate]
+        var rendered: [String: Redacted<String>]?
+        var client: (any MCPUpstream)?
+        var tools: [GatewayTool] = []
+    }
+
     let gateway: MCPGateway
-    let upstreams: [(configuration: UpstreamConfiguration, upstream: any MCPUpstream)]
+    let secrets: any SecretResolver
     let retryInterval: Duration
     let refreshInterval: Duration
     let logger: Logger
+    private let httpClient: HTTPClient
+    private var slots: [Slot]
 
+    /// Parses every upstream's credential templates (a syntax error fails the start).
     init(
-        gateway: MCPGateway, upstreams: [(configuration: UpstreamConfiguration, upstream: any MCPUpstream)], retryInterval: Duration = .seconds(2),
-        refreshInterval: Duration = .seconds(60), logger: Logger
-    ) {
+        gateway: MCPGateway, upstreams: [UpstreamConfiguration], secrets: any SecretResolver, retryInterval: Duration = .seconds(2),
+        refreshInterval: Duration, logger: Logger
+    ) throws(LatchError) {
         self.gateway = gateway
-        self.upstreams = upstreams
+        self.secrets = secrets
         self.retryInterval = retryInterval
         self.refreshInterval = refreshInterval
         self.logger = logger
+        self.httpClient = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: HTTPMCPUpstream.clientConfiguration())
+        var slots: [Slot] = []
+        for configuration in upstreams {
+            let values: [String: String]
+            switch configuration.transport {
+            case .stdio(_, _, let environment): values = environment
+            case .http(_, let headers): values = headers
+            }
+            var templates: [String: SecretTemplate] = [:]
+            for (name, value) in values {
+                do { templates[name] = try SecretTemplate(parsing: value) } catch {
+                    throw LatchError(.configuration, "upstream \(configuration.name): \(name): \(error.message)")
+                }
+            }
+            slots.append(Slot(configuration: configuration, templates: templates))
+        }
+        self.slots = slots
     }
 
     func run() async throws {
-        var listed: [String: [GatewayTool]] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let complete = await self.refresh(into: &listed)
+            let complete = await self.refresh()
             _ = try? await cancelOnGracefulShutdown { try await Task.sleep(for: complete ? self.refreshInterval : self.retryInterval) }
         }
-        for (_, upstream) in self.upstreams { await upstream.shutdown() }
+        for slot in self.slots { await slot.client?.shutdown() }
+        try? await self.httpClient.shutdown()
     }
 
-    /// Lists every upstream's tools and installs the catalog; true when every upstream answered
-    /// (one that fails keeps the tools it listed last).
+    /// One round over every upstream; true when every one answered.
     @discardableResult
-    func refresh(into listed: inout [String: [GatewayTool]]) async -> Bool {
+    func refresh() async -> Bool {
         var complete = true
-        for (configuration, upstream) in self.upstreams {
+        var problems: [String: String] = [:]
+        for index in self.slots.indices {
+            let name = self.slots[index].configuration.name
             do {
-                let definitions = try await upstream.listTools()
-                var tools: [GatewayTool] = []
-                var unlabelled: [String] = []
-                for definition in definitions {
-                    guard let name = definition["name"]?.stringValue else { continue }
-                    guard let labels = configuration.labels(for: name) else {
-                        unlabelled.append(name)
-                        continue
+                let rendered = try await self.render(self.slots[index].templates)
+                if self.slots[index].client == nil || self.slots[index].rendered != rendered {
+                    if let old = self.slots[index].client {
+                        self.logger.notice("upstream credential changed: restarting it", metadata: [LogKey.upstreamName: "\(name)"])
+                        await old.shutdown()
                     }
-                    if let tool = GatewayTool(upstream: configuration.name, definition: definition, labels: labels) { tools.append(tool) }
+                    self.slots[index].client = self.makeUpstream(self.slots[index].configuration, values: rendered)
+                    self.slots[index].rendered = rendered
                 }
-                if listed[configuration.name]?.map(\.digest) != tools.map(\.digest) {
-                    self.logger.info(
-                        "upstream tools listed",
-                        metadata: ["upstream": "\(configuration.name)", "served": "\(tools.count)", "unlabelled": "\(unlabelled.sorted())"])
+            } catch {
+                // Never the value: template errors name the secret, not what it holds.
+                problems[name] = "\(error)"
+                complete = false
+                self.logger.warning("upstream credential unavailable: its calls are denied", metadata: [LogKey.upstreamName: "\(name)", "error": "\(error)"])
+            }
+            guard let client = self.slots[index].client else { continue }
+            do {
+                let tools = try await self.servedTools(self.slots[index].configuration, definitions: client.listTools())
+                if tools.map(\.digest) != self.slots[index].tools.map(\.digest) {
+                    self.logger.info("upstream tools listed", metadata: [LogKey.upstreamName: "\(name)", "served": "\(tools.map(\.name))"])
                 }
-                listed[configuration.name] = tools
+                self.slots[index].tools = tools
             } catch {
                 complete = false
-                self.logger.warning("upstream tools could not be listed", metadata: ["upstream": "\(configuration.name)", "error": "\(error.reason)"])
+                self.logger.warning("upstream tools could not be listed", metadata: [LogKey.upstreamName: "\(name)", "error": "\(error.reason)"])
             }
         }
-        let catalog = ToolCatalog(self.upstreams.flatMap { listed[$0.configuration.name] ?? [] })
-        self.gateway.update { $0.catalog = catalog }
+        let catalog = ToolCatalog(self.slots.flatMap(\.tools))
+        var clients: [String: any MCPUpstream] = [:]
+        for slot in self.slots { clients[slot.configuration.name] = slot.client }
+        self.gateway.update { snapshot in
+            snapshot.catalog = catalog
+            snapshot.upstreams = clients
+            snapshot.credentialProblems = problems
+        }
         return complete
+    }
+
+    private func render(_ templates: [String: SecretTemplate]) async throws -> [String: Redacted<String>] {
+        var values: [String: Redacted<String>] = [:]
+        for (name, template) in templates { values[name] = try await template.render(using: self.secrets) }
+        return values
+    }
+
+    /// The labelled tools of one upstream's list.
+    private func servedTools(_ configuration: UpstreamConfiguration, definitions: [JSONValue]) -> [GatewayTool] {
+        var tools: [GatewayTool] = []
+        var unlabelled: [String] = []
+        for definition in definitions {
+            guard let name = definition["name"]?.stringValue else { continue }
+            guard let labels = configuration.labels(for: name) else {
+                unlabelled.append(name)
+                continue
+            }
+            if let tool = GatewayTool(upstream: configuration.name, definition: definition, labels: labels) { tools.append(tool) }
+        }
+        if !unlabelled.isEmpty {
+            self.logger.debug("unlabelled tools not served", metadata: [LogKey.upstreamName: "\(configuration.name)", "tools": "\(unlabelled.sorted())"])
+        }
+        return tools
+    }
+
+    private func makeUpstream(_ configuration: UpstreamConfiguration, values: [String: Redacted<String>]) -> any MCPUpstream {
+        switch configuration.transport {
+        case .stdio(let command, let arguments, _):
+            return StdioMCPUpstream(
+                configuration: StdioMCPUpstream.Configuration(
+                    name: configuration.name, command: command, arguments: arguments, environment: values, requestTimeout: configuration.callTimeout),
+                logger: self.logger)
+        case .http(let url, _):
+            return HTTPMCPUpstream(
+                configuration: HTTPMCPUpstream.Configuration(name: configuration.name, url: url, headers: values, requestTimeout: configuration.callTimeout),
+                client: self.httpClient, logger: self.logger)
+        }
     }
 }

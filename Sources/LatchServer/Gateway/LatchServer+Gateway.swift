@@ -1,0 +1,29 @@
+import CedarPolicy
+import LatchCore
+import LatchGateway
+import LatchGrants
+import LatchIdentity
+import LatchSecrets
+import Logging
+
+extension LatchServer {
+    /// The MCP gateway over the configured upstreams, deciding with `policies` (none configured:
+    /// every call is denied), recording every decision in the store, and the service that keeps
+    /// its upstreams and catalog current.
+    static func gateway(
+        configuration: ServerConfiguration, policies: PolicySet, authority: GrantAuthority, store: any LatchStore, state: IdentityState,
+        issuer: @escaping @Sendable () -> String, kek: KeyEncryptionKey, clock: any WallClock, logger: Logger
+    ) throws -> GatewayService {
+        var settings = MCPGatewaySettings()
+        settings.audience = configuration.gatewayAudience
+        settings.keepPrompts = configuration.gatewayKeepPrompts
+        let policy = configuration.policies == nil ? nil : ToolCallPolicy(policies: policies, attributes: Self.entryAttributes(state))
+        let gateway = MCPGateway(
+            settings: settings, baseURL: issuer, authority: authority,
+            snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
+            recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger)
+        return try GatewayService(
+            gateway: gateway, upstreams: configuration.upstreams, secrets: SecretStore(repository: store, kek: kek, clock: clock),
+            refreshInterval: configuration.upstreamRefreshInterval, logger: logger)
+    }
+}
