@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "LatchServer", targets: ["LatchServer"]),
         .library(name: "LatchGrants", targets: ["LatchGrants"]),
         .library(name: "LatchGateway", targets: ["LatchGateway"]),
+        .library(name: "LatchSecrets", targets: ["LatchSecrets"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
@@ -72,13 +73,24 @@ let package = Package(
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", .product(name: "CedarPolicy", package: "CedarPolicy")],
             swiftSettings: settings
         ),
-        .target(name: "LatchTesting", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport"], swiftSettings: settings),
+        // Secrets: sealed secrets (AES-256-GCM under the KEK) and injection templates. Domain module: no NIO or drivers.
+        .target(
+            name: "LatchSecrets",
+            dependencies: ["LatchCore", "LatchIdentity"],
+            swiftSettings: settings
+        ),
+        .target(
+            name: "LatchTesting",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchSecrets", "LatchStoreSupport"],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "latch",
             dependencies: [
                 "LatchCore",
                 "LatchIdentity",
                 "LatchGrants",
+                "LatchSecrets",
                 "LatchServer",
                 "LatchSQLite",
                 "LatchPostgres",
@@ -109,6 +121,7 @@ let package = Package(
                 "LatchIdentity",
                 "LatchGrants",
                 "LatchGateway",
+                "LatchSecrets",
                 "LatchWorkloadProto",
                 "LatchSQLite",
                 .product(name: "CedarPolicy", package: "CedarPolicy"),
@@ -133,10 +146,12 @@ let package = Package(
             swiftSettings: settings
         ),
         // Store: one implementation per backend of every repository protocol in the domain modules.
-        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants"], swiftSettings: settings),
+        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchSecrets"], swiftSettings: settings),
         .target(
             name: "LatchSQLite",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchSecrets", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: settings
         ),
         .target(
@@ -145,6 +160,7 @@ let package = Package(
                 "LatchCore",
                 "LatchIdentity",
                 "LatchGrants",
+                "LatchSecrets",
                 "LatchStoreSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,7 +176,8 @@ let package = Package(
         .testTarget(
             name: "LatchSQLiteTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchSQLite", "LatchTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchSecrets", "LatchSQLite", "LatchTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
         ),
@@ -171,6 +188,7 @@ let package = Package(
                 "LatchIdentity",
                 "LatchGrants",
                 "LatchPostgres",
+                "LatchSecrets",
                 "LatchStoreSupport",
                 "LatchTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -186,10 +204,19 @@ let package = Package(
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
         .testTarget(
             name: "LatchIdentityTests",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting"],
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchSecrets", "LatchTesting"],
             swiftSettings: settings
         ),
-        .testTarget(name: "LatchCLITests", dependencies: ["latch"], swiftSettings: settings),
+        .testTarget(
+            name: "LatchSecretsTests",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchSecrets", "LatchTesting"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LatchCLITests",
+            dependencies: ["latch", "LatchCore", "LatchIdentity", "LatchSecrets", "LatchSQLite"],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "LatchGrantsTests",
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting", .product(name: "Crypto", package: "swift-crypto")],
