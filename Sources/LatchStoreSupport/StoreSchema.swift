@@ -32,6 +32,9 @@ public enum StoreSchema {
     /// The name of the `store_revisions` row that counts revocations of task grants (added by
     /// migration 3); verifiers reload their revocation index when it moves.
     public static let revocationsRevisionName = "revocations"
+    /// The name of the `store_revisions` row that counts changes to sealed secrets (added by
+    /// migration 4); a server reloads the secrets it holds when it moves.
+    public static let secretsRevisionName = "secrets"
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "identity store") { d in
@@ -150,6 +153,22 @@ public enum StoreSchema {
                 WHERE g.depth = 0
                 """,
                 "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.revocationsRevisionName)', 0)",
+            ]
+        },
+        // Sealed secrets for the gateway to inject upstream: the value is AES-256-GCM under the
+        // key-encryption key, bound to the name (`SecretSealer`); the store never sees it clear.
+        // Names are `[A-Za-z0-9._-]{1,128}`, so they order the same on both stores.
+        Migration(version: 4, name: "secrets") { d in
+            [
+                """
+                CREATE TABLE secrets (
+                    name \(d.key) NOT NULL PRIMARY KEY,
+                    sealed_value \(d.blob) NOT NULL,
+                    created_at \(d.int64) NOT NULL,
+                    updated_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.secretsRevisionName)', 0)",
             ]
         },
     ]

@@ -1,12 +1,13 @@
 public import LatchCore
 public import LatchGrants
 public import LatchIdentity
+import LatchSecrets
 import LatchStoreSupport
 import Synchronization
 
-/// An in-memory ``IdentityStore`` and ``GrantRepository`` for unit tests (the real ones are
-/// `LatchSQLite`/`LatchPostgres`). Follows the same contract, including compare-and-set key
-/// transitions, one-time token use and first-revocation-wins.
+/// An in-memory ``IdentityStore``, ``GrantRepository`` and `SecretRepository` for unit tests (the
+/// real ones are `LatchSQLite`/`LatchPostgres`). Follows the same contract, including
+/// compare-and-set key transitions, one-time token use and first-revocation-wins.
 public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendable {
     struct State {
         var entries: [String: RegistrationEntry] = [:]
@@ -20,9 +21,11 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Sendab
         /// The revision each revocation was recorded at.
         var revocationRevisions: [String: Int64] = [:]
         var revocationsRevision: Int64 = 0
+        var secrets: [SecretName: StoredSecret] = [:]
+        var secretsRevision: Int64 = 0
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     public init() {}
 

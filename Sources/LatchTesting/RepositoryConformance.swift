@@ -1,6 +1,7 @@
 public import LatchCore
 public import LatchGrants
 public import LatchIdentity
+public import LatchSecrets
 public import Testing
 
 /// A store under test: fresh, empty storage, and a way to open handles on it.
@@ -10,11 +11,13 @@ public import Testing
 /// the checks reach "another process" and "after a restart".
 public protocol IdentityStoreFixture: Sendable {
     /// Opens a new handle on this fixture's storage, runs `body` with it, then closes the handle.
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result
+    func withStore<Result: Sendable>(
+        _ body: @Sendable (any IdentityStore & GrantRepository & SecretRepository) async throws -> Result
+    ) async throws -> Result
 }
 
-/// The repository conformance suite: what every ``IdentityStore`` and ``GrantRepository`` must
-/// do, as async checks.
+/// The repository conformance suite: what every ``IdentityStore``, ``GrantRepository`` and
+/// `SecretRepository` must do, as async checks.
 ///
 /// Each backend's tests run every check against a fresh fixture:
 /// ```swift
@@ -45,9 +48,9 @@ public enum IdentityStoreConformance {
         public var description: String { self.name }
     }
 
-    /// Every check, registrations first, then keys, join tokens, durability and grants.
+    /// Every check, registrations first, then keys, join tokens, durability, grants and secrets.
     public static var checks: [Check] {
-        Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
+        Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks + Self.secretChecks
     }
 }
 
@@ -82,6 +85,16 @@ public enum ConformanceValues {
         StoredKey(
             keyID: id, purpose: purpose, state: state, sealedPrivateKey: Array(id.utf8) + [0, 1, 2, 0xFF],
             certificateDER: certificate, notBefore: createdAt, notAfter: notAfter, createdAt: createdAt)
+    }
+
+    /// A stored secret named `name` whose sealed bytes (at least the 29 a real one has) derive
+    /// from `seed`; the stores never open them.
+    public static func secret(
+        _ name: String, seed: UInt8 = 1, createdAt: Int64 = 1_000, updatedAt: Int64? = nil, length: Int = 40
+    ) throws -> StoredSecret {
+        StoredSecret(
+            name: try SecretName(parsing: name), sealedValue: (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) },
+            createdAt: createdAt, updatedAt: updatedAt ?? createdAt)
     }
 
     /// A 32-byte hash whose bytes all derive from `seed` (deterministic, distinct per seed).

@@ -1,12 +1,15 @@
 import LatchGrants
 import LatchIdentity
+import LatchSecrets
 import LatchTesting
 import Testing
 
 /// One in-memory store per fixture; every handle is the same object ("restart" keeps the data).
 struct InMemoryFixture: IdentityStoreFixture {
     let store = InMemoryIdentityStore()
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result {
+    func withStore<Result: Sendable>(
+        _ body: @Sendable (any IdentityStore & GrantRepository & SecretRepository) async throws -> Result
+    ) async throws -> Result {
         try await body(self.store)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LatchCore
 import LatchGrants
 import LatchIdentity
+import LatchSecrets
 import LatchTesting
 import Logging
 import PostgresNIO
@@ -53,7 +54,9 @@ struct PostgresFixture: IdentityStoreFixture {
         self.schema = "latch_t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result {
+    func withStore<Result: Sendable>(
+        _ body: @Sendable (any IdentityStore & GrantRepository & SecretRepository) async throws -> Result
+    ) async throws -> Result {
         let configuration = try PostgresTestEnvironment.configuration(schema: self.schema)
         return try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
             store in try await body(store)

@@ -2,6 +2,7 @@ import Foundation
 import LatchGrants
 import LatchIdentity
 import LatchSQLite
+import LatchSecrets
 import LatchTesting
 
 /// A fresh data directory under the system temp directory; each handle is a new `DatabasePool`.
@@ -14,7 +15,9 @@ struct SQLiteFixture: IdentityStoreFixture {
             .appendingPathComponent("latch-sqlite-\(UUID().uuidString)").path
     }
 
-    func withStore<Result: Sendable>(_ body: @Sendable (any IdentityStore & GrantRepository) async throws -> Result) async throws -> Result {
+    func withStore<Result: Sendable>(
+        _ body: @Sendable (any IdentityStore & GrantRepository & SecretRepository) async throws -> Result
+    ) async throws -> Result {
         let store = try SQLiteIdentityStore(dataDirectory: self.dataDirectory)
         do {
             let result = try await body(store)

@@ -3,6 +3,7 @@ public import LatchGrants
 public import LatchIdentity
 import LatchPostgres
 import LatchSQLite
+public import LatchSecrets
 public import Logging
 
 #if canImport(Glibc)
@@ -15,8 +16,8 @@ import Glibc
 /// users can reach the socket in `public/` but cannot list or read anything else); a
 /// `postgres://` or `postgresql://` URL means that database (migrated on open).
 /// Everything `latch serve` and the commands keep in the store: identity (entries, CA keys, join
-/// tokens) and grants (grants, tasks, revocations). Both backends implement both.
-public typealias LatchStore = GrantRepository & IdentityStore
+/// tokens), grants (grants, tasks, revocations) and sealed secrets. Both backends implement all.
+public typealias LatchStore = GrantRepository & IdentityStore & SecretRepository
 
 public enum StoreAccess {
     public static func withStore<Result: Sendable>(
