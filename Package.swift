@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "LatchServer", targets: ["LatchServer"]),
         .library(name: "LatchGrants", targets: ["LatchGrants"]),
         .library(name: "LatchGateway", targets: ["LatchGateway"]),
+        .library(name: "LatchSecrets", targets: ["LatchSecrets"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
@@ -78,8 +79,15 @@ let package = Package(
         .target(
             name: "LatchTesting",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchStoreSupport", .product(name: "Logging", package: "swift-log"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: settings
+        ),
+        // Secrets: sealed secrets (AES-256-GCM under the KEK) and injection templates. Domain module: no NIO or drivers.
+        .target(
+            name: "LatchSecrets",
+            dependencies: ["LatchCore", "LatchIdentity"],
             swiftSettings: settings
         ),
         .executableTarget(
@@ -89,6 +97,7 @@ let package = Package(
                 "LatchIdentity",
                 "LatchGrants",
                 "LatchGateway",
+                "LatchSecrets",
                 "LatchServer",
                 "LatchSQLite",
                 "LatchPostgres",
@@ -119,6 +128,7 @@ let package = Package(
                 "LatchIdentity",
                 "LatchGrants",
                 "LatchGateway",
+                "LatchSecrets",
                 "LatchWorkloadProto",
                 "LatchSQLite",
                 .product(name: "CedarPolicy", package: "CedarPolicy"),
@@ -143,11 +153,11 @@ let package = Package(
             swiftSettings: settings
         ),
         // Store: one implementation per backend of every repository protocol in the domain modules.
-        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway"], swiftSettings: settings),
+        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets"], swiftSettings: settings),
         .target(
             name: "LatchSQLite",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
         ),
@@ -158,6 +168,7 @@ let package = Package(
                 "LatchIdentity",
                 "LatchGrants",
                 "LatchGateway",
+                "LatchSecrets",
                 "LatchStoreSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -173,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "LatchSQLiteTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSQLite", "LatchTesting",
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchSQLite", "LatchTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
@@ -185,6 +196,7 @@ let package = Package(
                 "LatchIdentity",
                 "LatchGrants",
                 "LatchPostgres",
+                "LatchSecrets",
                 "LatchStoreSupport",
                 "LatchTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -203,11 +215,18 @@ let package = Package(
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
         .testTarget(
             name: "LatchIdentityTests",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting"],
+            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchSecrets", "LatchTesting"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LatchSecretsTests",
+            dependencies: ["LatchCore", "LatchIdentity", "LatchSecrets", "LatchTesting"],
             swiftSettings: settings
         ),
         // The binary under test, and the store and record types to set up data for it.
-        .testTarget(name: "LatchCLITests", dependencies: ["latch", "LatchGateway", "LatchIdentity", "LatchSQLite"], swiftSettings: settings),
+        .testTarget(
+            name: "LatchCLITests", dependencies: ["latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite"],
+            swiftSettings: settings),
         .testTarget(
             name: "LatchGrantsTests",
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting", .product(name: "Crypto", package: "swift-crypto")],

@@ -32,6 +32,9 @@ public enum StoreSchema {
     /// The name of the `store_revisions` row that counts revocations of task grants (added by
     /// migration 3); verifiers reload their revocation index when it moves.
     public static let revocationsRevisionName = "revocations"
+    /// The name of the `store_revisions` row that counts changes to sealed secrets (added by
+    /// migration 4); a server reloads the secrets it holds when it moves.
+    public static let secretsRevisionName = "secrets"
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "identity store") { d in
@@ -152,6 +155,20 @@ public enum StoreSchema {
                 "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.revocationsRevisionName)', 0)",
             ]
         },
+        // Sealed secrets for the gateway to inject upstream: the value is AES-256-GCM under the
+        // key-encryption key, bound to the name (`SecretSealer`); the store never sees it clear.
+        // Names are `[A-Za-z0-9._-]{1,128}`, so they order the same on both stores.
+        Migration(version: 4, name: "secrets") { d in
+            [
+                """
+                CREATE TABLE secrets (
+                    name \(d.key) NOT NULL PRIMARY KEY,
+                    sealed_value \(d.blob) NOT NULL,
+                    created_at \(d.int64) NOT NULL,
+                    updated_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.secretsRevisionName)', 0)",
         // The gateway's decision records, one per tool call, allowed or denied. `record` is the
         // record's canonical JSON (`DecisionRecord.json`), read back whole; the other columns are
         // copies of its fields for filtering, sorting and ad-hoc queries (`allowed` is 0 or 1).

@@ -1,6 +1,7 @@
 public import LatchCore
 public import LatchGrants
 public import LatchIdentity
+public import LatchSecrets
 
 /// Checks both stores make before writing, so they reject the same input with the same error.
 ///
@@ -109,6 +110,14 @@ public enum StoreValidation {
 
     public static func validate(_ revocation: GrantRevocation) throws(LatchError) {
         try Self.identifier(revocation.grantID, "revoked grant id")
+    }
+
+    /// A sealed secret: at least a nonce, a tag and one byte; at most the largest value sealed.
+    public static func validate(_ secret: StoredSecret) throws(LatchError) {
+        let range = (SecretSealer.overheadBytes + 1)...StoredSecret.maximumSealedBytes
+        guard range.contains(secret.sealedValue.count) else {
+            throw LatchError(.invalidInput, "secret \(secret.name): a sealed value must be \(range.lowerBound)-\(range.upperBound) bytes")
+        }
     }
 
     public static func identifier(_ value: String, _ what: String) throws(LatchError) {

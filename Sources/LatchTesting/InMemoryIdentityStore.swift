@@ -2,12 +2,14 @@ public import LatchCore
 public import LatchGateway
 public import LatchGrants
 public import LatchIdentity
+import LatchSecrets
 import LatchStoreSupport
 import Synchronization
 
-/// An in-memory ``IdentityStore``, ``GrantRepository`` and ``DecisionRecordRepository`` for unit
-/// tests (the real ones are `LatchSQLite`/`LatchPostgres`). Follows the same contract, including
-/// compare-and-set key transitions, one-time token use and first-revocation-wins.
+/// An in-memory ``IdentityStore``, ``GrantRepository``, ``DecisionRecordRepository`` and
+/// `SecretRepository` for unit tests (the real ones are `LatchSQLite`/`LatchPostgres`). Follows the
+/// same contract, including compare-and-set key transitions, one-time token use and
+/// first-revocation-wins.
 public final class InMemoryIdentityStore: IdentityStore, GrantRepository, DecisionRecordRepository, Sendable {
     struct State {
         var entries: [String: RegistrationEntry] = [:]
@@ -22,9 +24,11 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
         var revocationRevisions: [String: Int64] = [:]
         var revocationsRevision: Int64 = 0
         var decisionRecords: [String: DecisionRecord] = [:]
+        var secrets: [SecretName: StoredSecret] = [:]
+        var secretsRevision: Int64 = 0
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     public init() {}
 

@@ -2,10 +2,11 @@ public import LatchCore
 public import LatchGateway
 public import LatchGrants
 public import LatchIdentity
+public import LatchSecrets
 public import Testing
 
 /// Every repository protocol a store implements: what the conformance checks exercise.
-public typealias ConformanceStore = DecisionRecordRepository & GrantRepository & IdentityStore
+public typealias ConformanceStore = DecisionRecordRepository & GrantRepository & IdentityStore & SecretRepository
 
 /// A store under test: fresh, empty storage, and a way to open handles on it.
 ///
@@ -49,10 +50,10 @@ public enum IdentityStoreConformance {
         public var description: String { self.name }
     }
 
-    /// Every check, registrations first, then keys, join tokens, durability, grants and decision records.
+    /// Every check, registrations first, then keys, join tokens, durability, grants, decision records and secrets.
     public static var checks: [Check] {
         Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
-            + Self.decisionRecordChecks
+            + Self.decisionRecordChecks + Self.secretChecks
     }
 }
 
@@ -87,6 +88,16 @@ public enum ConformanceValues {
         StoredKey(
             keyID: id, purpose: purpose, state: state, sealedPrivateKey: Array(id.utf8) + [0, 1, 2, 0xFF],
             certificateDER: certificate, notBefore: createdAt, notAfter: notAfter, createdAt: createdAt)
+    }
+
+    /// A stored secret named `name` whose sealed bytes (at least the 29 a real one has) derive
+    /// from `seed`; the stores never open them.
+    public static func secret(
+        _ name: String, seed: UInt8 = 1, createdAt: Int64 = 1_000, updatedAt: Int64? = nil, length: Int = 40
+    ) throws -> StoredSecret {
+        StoredSecret(
+            name: try SecretName(parsing: name), sealedValue: (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) },
+            createdAt: createdAt, updatedAt: updatedAt ?? createdAt)
     }
 
     /// A 32-byte hash whose bytes all derive from `seed` (deterministic, distinct per seed).

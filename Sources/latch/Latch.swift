@@ -7,6 +7,8 @@ struct Latch: AsyncParsableCommand {
         commandName: "latch",
         abstract: "Latch: the runtime access layer for AI agents.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, EntryCommand.self, GrantCommand.self, AuditCommand.self, APICommand.self, PolicyCommand.self]
+        subcommands: [
+            ServeCommand.self, EntryCommand.self, GrantCommand.self, SecretCommand.self, AuditCommand.self, APICommand.self, PolicyCommand.self,
+        ]
     )
 }

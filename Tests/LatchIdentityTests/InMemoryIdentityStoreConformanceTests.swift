@@ -1,5 +1,6 @@
 import LatchGrants
 import LatchIdentity
+import LatchSecrets
 import LatchTesting
 import Testing
 

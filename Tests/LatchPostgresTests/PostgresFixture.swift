@@ -2,6 +2,7 @@ import Foundation
 import LatchCore
 import LatchGrants
 import LatchIdentity
+import LatchSecrets
 import LatchTesting
 import Logging
 import PostgresNIO

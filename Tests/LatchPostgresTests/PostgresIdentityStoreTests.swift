@@ -1,6 +1,7 @@
 import Foundation
 import LatchCore
 import LatchIdentity
+import LatchSecrets
 import LatchStoreSupport
 import LatchTesting
 import PostgresNIO
@@ -92,6 +93,7 @@ struct PostgresIdentityStoreTests {
             #expect(try rows.first?.decode(Int64.self) == Int64(versions.count))
             #expect(try await store.entriesRevision() == 0, "the seed row was inserted once")
             #expect(try await store.keysRevision() == 0, "the keys row was inserted once, at 0 in an empty store")
+            #expect(try await store.secretsRevision() == 0, "the secrets row was inserted once")
         }
         await fixture.remove()
     }

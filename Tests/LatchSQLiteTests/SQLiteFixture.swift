@@ -2,6 +2,7 @@ import Foundation
 import LatchGrants
 import LatchIdentity
 import LatchSQLite
+import LatchSecrets
 import LatchTesting
 
 /// A fresh data directory under the system temp directory; each handle is a new `DatabasePool`.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LatchCore
 import LatchIdentity
+import LatchSecrets
 import LatchTesting
 import Testing
 
@@ -82,7 +83,7 @@ struct SQLiteIdentityStoreTests {
         defer { fixture.remove() }
         for _ in 0..<2 {
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "5 decision records"])
+            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records"])
             try store.close()
         }
     }
@@ -108,7 +109,7 @@ struct SQLiteIdentityStoreTests {
             }
             try old.close()
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "5 decision records"])
+            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records"])
             #expect(try await store.keysRevision() == expected)
             #expect(try await store.entriesRevision() == 0)
             try store.close()
@@ -161,6 +162,20 @@ struct SQLiteIdentityStoreTests {
             try db.execute(sql: "UPDATE registration_entries SET spiffe_id = 'spiffe://example.org/x', attributes = '{\"a\":1.5}'")
         }
         await #expect(throws: LatchError(.internalError, "")) { try await store.entry(id: "bad") }
+    }
+
+    @Test("a hand-edited secret row whose name is not a secret name is reported, not skipped")
+    func corruptSecretRowReported() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        try await store.saveSecret(try ConformanceValues.secret("fine"))
+        try await store.pool.write { db in
+            try db.execute(sql: "INSERT INTO secrets (name, sealed_value, created_at, updated_at) VALUES ('bad name', x'00', 0, 0)")
+        }
+        await #expect(throws: LatchError(.internalError, "")) { try await store.listSecrets() }
+        #expect(try await store.secret(named: SecretName(parsing: "fine")) != nil)
     }
 
     @Test("a hand-edited grant or revocation row that no longer decodes is reported, not skipped (the task view too)")

@@ -9,7 +9,8 @@ import Musl
 import Darwin
 #endif
 
-/// The 32-byte key-encryption key (KEK) that seals CA private keys at rest.
+/// The 32-byte key-encryption key (KEK) that seals CA private keys (``KeySealer``) and secrets
+/// (`LatchSecrets`) at rest.
 ///
 /// - Important: the key is held in a ``Redacted`` and never printed; errors about it never carry
 ///   its bytes.
@@ -84,29 +85,41 @@ public struct KeySealer: Sendable {
     }
 
     public func seal(_ plaintext: some Collection<UInt8>, keyID: String, purpose: KeyPurpose) throws(LatchError) -> [UInt8] {
+        try self.kek.seal(plaintext, authenticating: Self.associatedData(keyID: keyID, purpose: purpose))
+    }
+
+    public func open(_ sealed: [UInt8], keyID: String, purpose: KeyPurpose) throws(LatchError) -> [UInt8] {
+        guard let plain = self.kek.open(sealed, authenticating: Self.associatedData(keyID: keyID, purpose: purpose)) else {
+            throw LatchError(.unsealFailed, "the sealed key \(keyID) (\(purpose.rawValue)) does not open under this key-encryption key")
+        }
+        return plain
+    }
+}
+
+extension KeyEncryptionKey {
+    /// AES-256-GCM under this key with a fresh random nonce: `nonce (12) ‖ ciphertext ‖ tag (16)`.
+    /// For the package's sealers (CA keys here, secrets in LatchSecrets), which each bind a blob
+    /// to its purpose and row through `associatedData`.
+    package func seal(_ plaintext: some Collection<UInt8>, authenticating associatedData: [UInt8]) throws(LatchError) -> [UInt8] {
         do {
-            let box = try AES.GCM.seal(
-                Array(plaintext), using: self.kek.key.unredacted,
-                authenticating: Self.associatedData(keyID: keyID, purpose: purpose))
+            let box = try AES.GCM.seal(Array(plaintext), using: self.key.unredacted, authenticating: associatedData)
             guard let combined = box.combined else { throw LatchError(.internalError, "AES-GCM gave no combined form") }
             return Array(combined)
         } catch let error as LatchError {
             throw error
         } catch {
-            throw LatchError(.internalError, "sealing a key failed")
+            throw LatchError(.internalError, "AES-GCM sealing failed")
         }
     }
 
-    public func open(_ sealed: [UInt8], keyID: String, purpose: KeyPurpose) throws(LatchError) -> [UInt8] {
-        do {
-            let box = try AES.GCM.SealedBox(combined: sealed)
-            let plain = try AES.GCM.open(
-                box, using: self.kek.key.unredacted,
-                authenticating: Self.associatedData(keyID: keyID, purpose: purpose))
-            return Array(plain)
-        } catch {
-            throw LatchError(.unsealFailed, "the sealed key \(keyID) (\(purpose.rawValue)) does not open under this key-encryption key")
-        }
+    /// The plaintext of a blob made by ``seal(_:authenticating:)`` with the same key and
+    /// associated data; nil if it does not authenticate (wrong key, other associated data,
+    /// tampered or truncated). The caller words the error for what the blob held.
+    package func open(_ sealed: some Collection<UInt8>, authenticating associatedData: [UInt8]) -> [UInt8]? {
+        guard let box = try? AES.GCM.SealedBox(combined: Array(sealed)),
+            let plain = try? AES.GCM.open(box, using: self.key.unredacted, authenticating: associatedData)
+        else { return nil }
+        return Array(plain)
     }
 }
 

@@ -4,6 +4,7 @@ public import LatchGrants
 public import LatchIdentity
 import LatchPostgres
 import LatchSQLite
+public import LatchSecrets
 public import Logging
 
 #if canImport(Glibc)
@@ -16,9 +17,9 @@ import Glibc
 /// users can reach the socket in `public/` but cannot list or read anything else); a
 /// `postgres://` or `postgresql://` URL means that database (migrated on open).
 /// Everything `latch serve` and the commands keep in the store: identity (entries, CA keys, join
-/// tokens), grants (grants, tasks, revocations) and the gateway's decision records. Both backends
-/// implement all of them.
-public typealias LatchStore = DecisionRecordRepository & GrantRepository & IdentityStore
+/// tokens), grants (grants, tasks, revocations), the gateway's decision records and sealed
+/// secrets. Both backends implement all of them.
+public typealias LatchStore = DecisionRecordRepository & GrantRepository & IdentityStore & SecretRepository
 
 public enum StoreAccess {
     public static func withStore<Result: Sendable>(
