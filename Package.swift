@@ -235,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "LatchServerTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGateway", "LatchServer", "LatchWorkloadProto", "LatchTesting",
+                "LatchCore", "LatchIdentity", "LatchGateway", "LatchGrants", "LatchServer", "LatchWorkloadProto", "LatchTesting",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

@@ -169,6 +169,8 @@ public enum StoreSchema {
                 )\(d.tableOptions)
                 """,
                 "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.secretsRevisionName)', 0)",
+            ]
+        },
         // The gateway's decision records, one per tool call, allowed or denied. `record` is the
         // record's canonical JSON (`DecisionRecord.json`), read back whole; the other columns are
         // copies of its fields for filtering, sorting and ad-hoc queries (`allowed` is 0 or 1).

@@ -1,5 +1,6 @@
 import LatchCore
 import LatchGateway
+import LatchGrants
 import LatchIdentity
 import Testing
 
@@ -40,6 +41,12 @@ struct ServerConfigurationTests {
                     jwks_url: https://token.actions.githubusercontent.com/.well-known/jwks
                     claims:
                       repository: repo
+                upstreams:
+                  - name: files
+                    command: files-server
+                upstream_refresh_interval: 5s
+                gateway_audience: tools
+                gateway_keep_prompts: true
                 """)
         #expect(configuration.trustDomain.description == "prod.example.com")
         #expect(configuration.dataDirectory == "/var/lib/latch")
@@ -68,7 +75,11 @@ struct ServerConfigurationTests {
         #expect(configuration.federation.first?.issuerURL == "https://token.actions.githubusercontent.com")
         #expect(configuration.federation.first?.audience == "latch")
         #expect(configuration.federation.first?.claimMappings == ["repository": "repo"])
-        #expect(ServerConfiguration.keys.count == 23)
+        #expect(configuration.upstreams.map(\.name) == ["files"])
+        #expect(configuration.upstreamRefreshInterval == .seconds(5))
+        #expect(configuration.gatewayAudience == "tools")
+        #expect(configuration.gatewayKeepPrompts)
+        #expect(ServerConfiguration.keys.count == 27)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)

@@ -17,7 +17,7 @@ import ServiceLifecycle
 ///
 /// On shutdown it stops every upstream (after the HTTP server has drained: the service group
 /// stops services in reverse order).
-final class GatewayService: Service {
+actor GatewayService: Service {
     /// One configured upstream and what runs for it.
     struct Slot {
         let configuration: UpstreamConfiguration
