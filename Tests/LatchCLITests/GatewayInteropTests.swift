@@ -190,3 +190,86 @@ struct GatewayInteropTests {
         #expect(!gateway.server.log.contains("eyJ"), "no token may be logged")
     }
 }
+
+extension GatewayInteropTests {
+    static let envelope = #"{"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}, "io.modelcontextprotocol/clientCapabilities": {}}"#
+
+    /// A raw 2026-07-28 `tools/call` step: headers as given, the body naming `tool`.
+    static func rawCall(tool: String, headerName: String, method: String = "tools/call") -> String {
+        """
+        {"op": "raw", "headers": {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "\(method)", "Mcp-Name": "\(headerName)"},
+         "body": {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "\(tool)", "arguments": {"path": "public/readme.txt"}, "_meta": \(Self.envelope)}}}
+        """
+    }
+
+    @Test("bad input gets a clear error and is not forwarded; a dying upstream, a missing credential and a policy error deny; the gateway keeps serving")
+    func badInputAndFailClosed() async throws {
+        let gateway = try await Self.start()
+        let big = String(repeating: "x", count: 1_200_000)
+        let steps = try gateway.agent(
+            """
+            [{"op": "list_tools"},
+             {"op": "raw", "headers": {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"}, "body": "{not json"},
+             {"op": "raw", "headers": {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"}, "body": "\(big)"},
+             \(Self.rawCall(tool: "files.crash", headerName: "files.read_file")),
+             \(Self.rawCall(tool: "files.read_file", headerName: "files.read_file", method: "tools/list")),
+             {"op": "raw", "headers": {"MCP-Protocol-Version": "2099-01-01", "Mcp-Method": "tools/list"}, "body": {"jsonrpc": "2.0", "id": 8, "method": "tools/list", "params": {"_meta": \(Self.envelope)}}},
+             {"op": "raw", "body": [{"jsonrpc": "2.0", "id": 9, "method": "tools/list"}], "headers": {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"}},
+             {"op": "call_without_proof", "tool": "files.crash", "validate": false},
+             {"op": "call", "tool": "files.crash", "auth": "bearer", "validate": false},
+             {"op": "call", "tool": "files.crash", "auth": "wrong_htu", "validate": false},
+             {"op": "call", "tool": "files.crash", "auth": "wrong_key", "validate": false},
+             {"op": "call", "tool": "files.read_file", "arguments": {"path": "public/readme.txt"}, "validate": false},
+             {"op": "call", "tool": "files.crash", "auth": "replay", "validate": false},
+             {"op": "call", "tool": "files.list_files", "validate": false},
+             {"op": "call", "tool": "files.crash", "validate": false},
+             {"op": "list_tools"}]
+            """, protocol: "2026-07-28")
+        try #require(steps.count == 16, "\(steps)")
+        func code(_ step: [String: Any]) -> Int? { (step["error"] as? [String: Any])?["code"] as? Int }
+        #expect(steps[0]["ok"] as? Bool == true)
+        #expect(steps[1]["http_status"] as? Int == 400 && code(steps[1]) == -32700, "malformed JSON: \(steps[1])")
+        #expect(steps[2]["http_status"] as? Int == 413, "oversized body: \(steps[2])")
+        #expect(steps[3]["http_status"] as? Int == 400 && code(steps[3]) == -32020, "Mcp-Name differs from the body: \(steps[3])")
+        #expect(steps[4]["http_status"] as? Int == 400 && code(steps[4]) == -32020, "Mcp-Method differs from the body: \(steps[4])")
+        #expect(steps[5]["http_status"] as? Int == 400 && code(steps[5]) == -32022, "unknown protocol version: \(steps[5])")
+        #expect(steps[6]["http_status"] as? Int == 400 && code(steps[6]) == -32600, "batch: \(steps[6])")
+        for index in 7...10 {
+            #expect(steps[index]["http_status"] as? Int == 401, "unauthenticated (\(index)): \(steps[index])")
+        }
+        #expect(steps[11]["ok"] as? Bool == true, "\(steps[11])")
+        #expect(steps[12]["http_status"] as? Int == 401, "a replayed proof: \(steps[12])")
+        #expect(Self.reason(steps[13]) == "policy_error", "\(steps[13])")
+        #expect(code(steps[14]) == -32012, "the upstream died mid-call: \(steps[14])")
+        #expect(steps[15]["ok"] as? Bool == true, "the gateway keeps serving: \(steps[15])")
+        // Only the three authenticated, well-formed calls were decided (and recorded); everything
+        // refused before a decision reached no upstream and is no record.
+        let listedFirst = try gateway.latch(["audit", "list", "--json", "--limit", "1000"])
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(listedFirst.stdout.utf8)) as? [[String: Any]])
+        #expect(first.map { $0["tool"] as? String ?? "" }.reversed() == ["files.read_file", "files.list_files", "files.crash"], "\(first)")
+        #expect(first.first?["upstream"] as? String == "unavailable")
+
+        // The upstream restarts: the next call works again.
+        var restarted = false
+        for _ in 0..<20 where !restarted {
+            let again = try gateway.agent(#"[{"op": "call", "tool": "files.read_file", "arguments": {"path": "public/readme.txt"}, "validate": false}]"#, protocol: "2026-07-28")
+            restarted = again.first?["ok"] as? Bool == true
+            if !restarted { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(restarted, "the crashed upstream was not restarted:\n\(gateway.server.log)")
+
+        // A credential deleted from the secret store: the upstream's calls are denied, and recorded.
+        let deleted = try gateway.latch(["secret", "delete", "crm_token"])
+        try #require(deleted.status == 0, "\(deleted.stderr)")
+        var denied: [String: Any]?
+        for _ in 0..<40 where denied == nil {
+            let step = try gateway.agent(#"[{"op": "call", "tool": "crm.crm_lookup", "arguments": {"customer": "acme"}, "validate": false}]"#, protocol: "2026-07-28")
+            if Self.reason(step[0]) == "credential_unavailable" { denied = step[0] } else { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        let decision = try #require(((denied?["error"] as? [String: Any])?["data"] as? [String: Any])?["decision_id"] as? String, "no credential_unavailable denial")
+        let listed = try gateway.latch(["audit", "list", "--json", "--limit", "1000"])
+        let all = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(all.contains { $0["id"] as? String == decision && $0["reason"] as? String == "credential_unavailable" && $0["allowed"] as? Bool == false })
+        #expect(gateway.server.stop() == 0)
+    }
+}
