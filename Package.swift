@@ -80,7 +80,7 @@ let package = Package(
             name: "LatchTesting",
             dependencies: [
                 "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
         ),
@@ -207,8 +207,8 @@ let package = Package(
         .testTarget(
             name: "LatchGatewayTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy"),
-                .product(name: "Logging", package: "swift-log"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSQLite", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
         ),

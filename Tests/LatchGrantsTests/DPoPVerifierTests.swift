@@ -1,44 +1,10 @@
 import Crypto
 import LatchCore
 import LatchIdentity
+import LatchTesting
 import Testing
 
 @testable import LatchGrants
-
-/// Builds DPoP proofs for tests, with every part adjustable.
-struct ProofBuilder {
-    var key = P256.Signing.PrivateKey()
-    var header: [String: JSONValue]
-    var claims: [String: JSONValue]
-    /// Signs with this key instead (a proof whose jwk is not the signer).
-    var signer: P256.Signing.PrivateKey?
-
-    static let now: Int64 = 1_767_225_600_000
-    static let uri = "https://gateway.example/mcp/tools/call"
-
-    init(jti: String = "jti-1", method: String = "POST", uri: String = Self.uri, iat: Int64 = Self.now / 1000) {
-        self.header = [:]
-        self.claims = ["jti": .string(jti), "htm": .string(method), "htu": .string(uri), "iat": .int(iat)]
-        self.header = ["typ": .string("dpop+jwt"), "alg": .string("ES256"), "jwk": Self.jwk(self.key.publicKey)]
-    }
-
-    static func jwk(_ key: P256.Signing.PublicKey) -> JSONValue {
-        let raw = Array(key.x963Representation)
-        return .object([
-            "kty": .string("EC"), "crv": .string("P-256"), "x": .string(Base64URL.encode(raw[1..<33])),
-            "y": .string(Base64URL.encode(raw[33..<65])),
-        ])
-    }
-
-    var thumbprint: String { CAKey.thumbprint(of: self.key.publicKey) }
-
-    func build() throws -> String {
-        let input =
-            Base64URL.encode(JSONValue.object(self.header).serializedBytes) + "." + Base64URL.encode(JSONValue.object(self.claims).serializedBytes)
-        let signature = try (self.signer ?? self.key).signature(for: Array(input.utf8))
-        return input + "." + Base64URL.encode(Array(signature.rawRepresentation))
-    }
-}
 
 @Suite("DPoPVerifier")
 struct DPoPVerifierTests {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import LatchCore
 import LatchIdentity
+import LatchTesting
 import Testing
 
 @testable import LatchGrants
