@@ -225,7 +225,7 @@ let package = Package(
         ),
         // The binary under test, and the store and record types to set up data for it.
         .testTarget(
-            name: "LatchCLITests", dependencies: ["latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite"],
+            name: "LatchCLITests", dependencies: ["latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting"],
             swiftSettings: settings),
         .testTarget(
             name: "LatchGrantsTests",

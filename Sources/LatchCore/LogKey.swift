@@ -21,9 +21,15 @@ public enum LogKey {
     public static let errorCode = "error.code"
     /// An upstream MCP server's configured name.
     public static let upstreamName = "upstream.name"
+    /// A gateway decision record's ID (the `decision_id` agents see).
+    public static let decisionID = "decision.id"
+    /// Why something was refused: a reason code.
+    public static let reason = "reason"
+    /// What went wrong, as text (never a secret or a token).
+    public static let error = "error"
 
     /// Every key, for checks that keys stay unique and well-formed.
     public static let all: [String] = [
-        agentID, taskID, grantID, toolName, policyID, decision, requestID, filePath, errorCode, upstreamName,
+        agentID, taskID, grantID, toolName, policyID, decision, requestID, filePath, errorCode, upstreamName, decisionID, reason, error,
     ]
 }

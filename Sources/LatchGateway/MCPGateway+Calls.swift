@@ -5,7 +5,8 @@ import LatchIdentity
 import Logging
 
 extension MCPGateway {
-    /// `tools/call`: scope → decision over the session's facts → forward → record.
+    /// `tools/call`: scope → decision over the session's facts → decision record (durable
+    /// before anything is sent) → forward → label → outcome record → answer.
     func callTool(_ message: JSONRPC.Message, modern: Bool, grant: TaskGrant, now: Int64, started: ContinuousClock.Instant) async
         -> Result<JSONValue, JSONRPC.Failure>
     {
@@ -30,16 +31,21 @@ extension MCPGateway {
         case .object(let object)?: arguments = object
         default: return .failure(JSONRPC.Failure(code: JSONRPC.invalidParams, message: "params.arguments must be an object"))
         }
-        record.argumentsDigest = hexString(SHA256.hash(data: JSONValue.object(arguments).serializedBytes))
+        let forwardedArguments = JSONValue.object(arguments)
+        record.argumentsDigest = hexString(SHA256.hash(data: forwardedArguments.serializedBytes))
 
         let snapshot = self.current
         let decision: CallDecision
         let tool = snapshot.catalog[name]
         if let tool {
             decision = self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
-                let decision =
+                var decision =
                     snapshot.policy?.decide(grant: grant, tool: tool, arguments: arguments, facts: facts, now: now)
                     ?? .deny(DenialReason.policyDenied, "no gateway policies are configured")
+                if decision.allowed, snapshot.credentialProblems[tool.upstream] != nil {
+                    decision = .deny(
+                        DenialReason.credentialUnavailable, "the credential upstream \(tool.upstream) needs is unavailable", destination: decision.destination)
+                }
                 if decision.allowed { facts.recordAllowed(tool, now: now) } else { facts.recordDenied(now: now) }
                 return decision
             }
@@ -58,56 +64,72 @@ extension MCPGateway {
             let reason = decision.reason ?? DenialReason(DenialReason.policyDenied, "denied")
             return await self.finish(record, started: started, .failure(self.denial(reason, policies: decision.policies, errors: decision.errors, record: record)))
         }
-
-        if let problem = snapshot.credentialProblems[tool.upstream] {
+        // Nothing goes upstream that is not on record: the decision is stored first.
+        record.upstreamOutcome = "forwarded"
+        guard await self.store(record, started: started) else {
             self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
-            record.allowed = false
-            record.reason = DenialReason.credentialUnavailable
-            record.message = "the credential of upstream \(tool.upstream) is unavailable: \(problem)"
-            return await self.finish(
-                record, started: started,
-                .failure(self.denial(DenialReason(DenialReason.credentialUnavailable, record.message ?? ""), policies: decision.policies, errors: [], record: record)))
+            return .failure(JSONRPC.Failure(code: JSONRPC.internalError, message: "the call could not be recorded, so it was not sent"))
         }
+        var outcome = record
+        outcome.id = Self.randomID()
+        outcome.decisionID = record.id
+        let (answer, label) = await self.forward(
+            tool: tool, arguments: message.params["arguments"] == nil ? nil : forwardedArguments, trace: trace, grant: grant, modern: modern,
+            snapshot: snapshot, outcome: &outcome)
+        self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(label) }
+        outcome.time = max(now + 1, self.clock.now().milliseconds)  // after its decision, even within one millisecond
+        return await self.finish(outcome, started: started, answer)
+    }
+
+    /// Sends an allowed call upstream and labels the result; fills the outcome record. The
+    /// label is the data's sensitivity when it reaches the agent, nil when nothing does.
+    private func forward(
+        tool: GatewayTool, arguments: JSONValue?, trace: TraceContext, grant: TaskGrant, modern: Bool, snapshot: Snapshot,
+        outcome: inout DecisionRecord
+    ) async -> (Result<JSONValue, JSONRPC.Failure>, Sensitivity?) {
         guard let upstream = snapshot.upstreams[tool.upstream] else {
-            self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
-            record.upstreamOutcome = "unavailable"
-            return await self.finish(
-                record, started: started, .failure(self.unavailable("the upstream \(tool.upstream) is not running", record: record)))
+            outcome.upstreamOutcome = "unavailable"
+            return (.failure(self.unavailable("the upstream \(tool.upstream) is not running", record: outcome)), nil)
         }
         var forwardedMeta: [String: JSONValue] = ["traceparent": .string(trace.childParent)]
         if let state = trace.traceState { forwardedMeta["tracestate"] = .string(state) }
+        let result: JSONValue
         do {
-            var result = try await upstream.callTool(
-                name: tool.upstreamName, arguments: message.params["arguments"] == nil ? nil : .object(arguments), meta: .object(forwardedMeta))
-            record.upstreamOutcome = result["isError"] == .bool(true) ? "tool_error" : "ok"
-            // The result's own label (an upstream may know better than the tool's label).
-            let label = result["_meta"]?[Self.sensitivityMetaKey]?.stringValue.flatMap(Sensitivity.init(rawValue:)) ?? tool.labels.sensitivity
-            guard label <= grant.scope.maxSensitivity else {
-                self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
-                record.allowed = false
-                record.reason = DenialReason.sensitivityAboveGrant
-                record.message = "the result is labelled \(label.rawValue); the grant allows at most \(grant.scope.maxSensitivity.rawValue)"
-                return await self.finish(
-                    record, started: started,
-                    .failure(self.denial(DenialReason(DenialReason.sensitivityAboveGrant, record.message ?? ""), policies: [], errors: [], record: record)))
-            }
-            self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(label) }
-            if modern, case .object(var object) = result {
-                object["resultType"] = .string("complete")
-                result = .object(object)
-            }
-            return await self.finish(record, started: started, .success(result))
+            result = try await upstream.callTool(name: tool.upstreamName, arguments: arguments, meta: .object(forwardedMeta))
         } catch {
-            self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
             switch error.kind {
-            case .rpcError(let code, let message, let data):
-                record.upstreamOutcome = "rpc_error"
-                return await self.finish(record, started: started, .failure(JSONRPC.Failure(code: code, message: message, data: data)))
+            case .rpcError(let code, let message, _):
+                // Wrapped: an upstream must not speak with Latch's own codes, and its error data
+                // (unlabelled) does not reach the agent.
+                outcome.upstreamOutcome = "rpc_error"
+                let failure = JSONRPC.Failure(
+                    code: JSONRPC.upstreamError, message: "the upstream answered an error",
+                    data: .object(["upstream": .object(["code": .int(code), "message": .string(String(message.prefix(512)))]), "decision_id": .string(outcome.decisionID ?? "")]))
+                return (.failure(failure), nil)
             case .unavailable:
-                record.upstreamOutcome = "unavailable"
-                return await self.finish(record, started: started, .failure(self.unavailable(error.reason, record: record)))
+                outcome.upstreamOutcome = "unavailable"
+                return (.failure(self.unavailable("the upstream \(tool.upstream) could not answer", record: outcome)), nil)
             }
         }
+        outcome.upstreamOutcome = result["isError"] == .bool(true) ? "tool_error" : "ok"
+        // The more sensitive of the tool's label and the result's own; a label Latch does not
+        // know counts as restricted.
+        var label = tool.labels.sensitivity
+        if let declared = result["_meta"]?[Self.sensitivityMetaKey] {
+            label = max(label, declared.stringValue.flatMap(Sensitivity.init(rawValue:)) ?? .restricted)
+        }
+        guard label <= grant.scope.maxSensitivity else {
+            // Withheld: the data never reaches the agent, so the session does not hold it.
+            let reason = DenialReason(
+                DenialReason.sensitivityAboveGrant, "the result is labelled \(label.rawValue); the grant allows at most \(grant.scope.maxSensitivity.rawValue)")
+            outcome.allowed = false
+            outcome.reason = reason.code
+            outcome.message = reason.message
+            return (.failure(self.denial(reason, policies: [], errors: [], record: outcome)), nil)
+        }
+        guard modern, case .object(var object) = result else { return (.success(result), label) }
+        object["resultType"] = .string("complete")
+        return (.success(.object(object)), label)
     }
 
     /// The JSON-RPC error of a denial: `data` carries the reason code, the determining
@@ -117,14 +139,14 @@ extension MCPGateway {
             code: JSONRPC.callDenied, message: "denied: \(reason.message)",
             data: .object([
                 "reason": .string(reason.code), "policies": .array(policies.map(JSONValue.string)), "errors": .array(errors.map(JSONValue.string)),
-                "decision_id": .string(record.id),
+                "decision_id": .string(record.decisionID ?? record.id),
             ]))
     }
 
     private func unavailable(_ reason: String, record: DecisionRecord) -> JSONRPC.Failure {
         JSONRPC.Failure(
             code: JSONRPC.upstreamUnavailable, message: reason,
-            data: .object(["reason": .string(DenialReason.upstreamUnavailable), "decision_id": .string(record.id)]))
+            data: .object(["reason": .string(DenialReason.upstreamUnavailable), "decision_id": .string(record.decisionID ?? record.id)]))
     }
 
     /// Records the call, then answers. A record that cannot be stored turns the answer into an
@@ -132,22 +154,30 @@ extension MCPGateway {
     private func finish(_ record: DecisionRecord, started: ContinuousClock.Instant, _ outcome: Result<JSONValue, JSONRPC.Failure>) async
         -> Result<JSONValue, JSONRPC.Failure>
     {
+        guard await self.store(record, started: started) else {
+            return .failure(JSONRPC.Failure(code: JSONRPC.internalError, message: "the call could not be recorded, so its result is withheld"))
+        }
+        return outcome
+    }
+
+    /// Stores `record` with its latency so far; false (logged) when the store failed.
+    private func store(_ record: DecisionRecord, started: ContinuousClock.Instant) async -> Bool {
         var record = record
         let elapsed = ContinuousClock.now - started
         record.latencyMicros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         do {
             try await self.recorder.record(record)
         } catch {
-            self.logger.error("decision record not stored", metadata: ["decision.id": "\(record.id)", "error": "\(error)"])
-            return .failure(JSONRPC.Failure(code: JSONRPC.internalError, message: "the call could not be recorded, so its result is withheld"))
+            self.logger.error("decision record not stored", metadata: [LogKey.decisionID: "\(record.id)", LogKey.error: "\(error)"])
+            return false
         }
         self.logger.info(
-            record.allowed ? "tool call allowed" : "tool call denied",
+            record.decisionID != nil ? "tool call answered" : record.allowed ? "tool call allowed" : "tool call denied",
             metadata: [
-                "task.id": "\(record.taskID)", "agent.id": "\(record.agent)", "tool.name": "\(record.tool ?? "")",
-                "reason": "\(record.reason ?? "")", "decision.id": "\(record.id)",
+                LogKey.taskID: "\(record.taskID)", LogKey.agentID: "\(record.agent)", LogKey.toolName: "\(record.tool ?? "")",
+                LogKey.reason: "\(record.reason ?? record.upstreamOutcome ?? "")", LogKey.decisionID: "\(record.id)",
             ])
-        return outcome
+        return true
     }
 
     static func randomID() -> String { hexString(SymmetricKey(size: .bits128).withUnsafeBytes { Array($0) }) }
@@ -161,24 +191,36 @@ struct TraceContext {
     let childParent: String
 
     init(meta: [String: JSONValue]) {
-        let randomHex: (Int) -> String = { count in hexString((0..<count).map { _ in UInt8.random(in: 0...255) }) }
-        let span = randomHex(8)
+        var random = SystemRandomNumberGenerator()
+        let ids = (random.next() as UInt64, random.next() as UInt64, random.next() as UInt64)
+        let span = Self.hex(ids.2)
         if case .string(let parent)? = meta["traceparent"], let parsed = Self.parse(parent) {
             self.traceID = parsed.traceID
             self.childParent = "00-\(parsed.traceID)-\(span)-\(parsed.flags)"
         } else {
-            self.traceID = randomHex(16)
+            self.traceID = Self.hex(ids.0) + Self.hex(ids.1)
             self.childParent = "00-\(self.traceID)-\(span)-01"
         }
-        self.traceState = meta["tracestate"]?.stringValue
+        // W3C: at most 512 characters of printable ASCII; anything else is dropped, not forwarded.
+        if case .string(let state)? = meta["tracestate"], state.utf8.count <= 512, state.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) {
+            self.traceState = state
+        } else {
+            self.traceState = nil
+        }
     }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    private static let hexDigits = Set("0123456789abcdef")
 
     /// `00-<32 hex>-<16 hex>-<2 hex>`, lowercase, IDs not all zero.
     static func parse(_ value: String) -> (traceID: String, flags: String)? {
         let parts = value.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2 else { return nil }
-        let hex = Set("0123456789abcdef")
-        guard parts.dropFirst().allSatisfy({ $0.allSatisfy(hex.contains) }), parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }) else {
+        guard parts.dropFirst().allSatisfy({ $0.allSatisfy(Self.hexDigits.contains) }), parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }) else {
             return nil
         }
         return (String(parts[1]), String(parts[3]))

@@ -126,11 +126,17 @@ public final class MCPGateway: Sendable {
             self.sessions.end(id, grant: grant)
             return MCPHTTPResponse(status: 204)
         }
-        if let contentType = request.header("content-type").value, !Self.isJSON(contentType) {
+        switch request.header("content-type") {
+        case .duplicated: return Self.failure(400, JSONRPC.Failure(code: JSONRPC.invalidRequest, message: "Content-Type appears more than once"))
+        case .value(let contentType) where !Self.isJSON(contentType):
             return Self.failure(415, JSONRPC.Failure(code: JSONRPC.invalidRequest, message: "Content-Type must be application/json"))
+        default: break
         }
-        if let accept = request.header("accept").value, !Self.accepts(accept) {
+        switch request.header("accept") {
+        case .duplicated: return Self.failure(400, JSONRPC.Failure(code: JSONRPC.invalidRequest, message: "Accept appears more than once"))
+        case .value(let accept) where !Self.accepts(accept):
             return Self.failure(406, JSONRPC.Failure(code: JSONRPC.invalidRequest, message: "Accept must allow application/json"))
+        default: break
         }
         let message: JSONRPC.Message
         do { message = try JSONRPC.Message(parsing: request.body) } catch { return Self.failure(400, error) }
@@ -183,6 +189,9 @@ public final class MCPGateway: Sendable {
                     400, JSONRPC.Failure(code: JSONRPC.unsupportedProtocolVersion, message: "protocol version \(value) is not served", data: data, id: message.id)))
         }
         if message.method == "initialize" {
+            guard message.id != nil else {
+                return .answer(Self.failure(400, JSONRPC.Failure(code: JSONRPC.invalidRequest, message: "initialize must be a request (with an id)")))
+            }
             let requested = message.params["protocolVersion"]?.stringValue ?? ""
             let chosen = Self.handshakeVersions.contains(requested) ? requested : Self.handshakeVersions[0]
             let id = self.sessions.open(grant: grant, protocolVersion: chosen, now: now)
@@ -194,6 +203,9 @@ public final class MCPGateway: Sendable {
         }
         guard let session = self.sessions.use(sessionID, grant: grant, now: now) else {
             return .answer(Self.failure(404, JSONRPC.Failure(code: JSONRPC.invalidRequest, message: "Session not found", id: message.id)))
+        }
+        if let value = version.value, value != session.protocolVersion {
+            return .answer(Self.headerMismatch("MCP-Protocol-Version differs from the session's \(session.protocolVersion)", id: message.id))
         }
         return .proceed(Exchange(modern: false, protocolVersion: session.protocolVersion))
     }
@@ -255,7 +267,7 @@ public final class MCPGateway: Sendable {
                     ]),
                 ], cacheable: true))
         case "ping":
-            return .success(.object([:]))
+            return .success(exchange.modern ? self.modernResult([:], cacheable: false) : .object([:]))
         case "tools/list":
             let tools = self.listTools(grant: grant, now: now)
             return .success(exchange.modern ? self.modernResult(["tools": .array(tools)], cacheable: true) : .object(["tools": .array(tools)]))
@@ -344,8 +356,4 @@ public final class MCPGateway: Sendable {
             return type == "application/json" || type == "application/*" || type == "*/*"
         }
     }
-}
-
-extension Substring {
-    var trimmingWhitespace: String { String(self).trimmingWhitespace }
 }

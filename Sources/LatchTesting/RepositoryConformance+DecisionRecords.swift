@@ -26,7 +26,8 @@ extension ConformanceValues {
             prompt: "Résumé 日本語 مرحبا 🧑🏽‍💻 e\u{301} \"quoted\" back\\slash\nnew line\ttab \u{1} \u{0} end",
             allowed: false, reason: "policy_denied", message: "forbidden by \"no-external-mail\"",
             policies: ["no-external-mail", "baseline"], policyErrors: ["policy p1: attribute `risk` not found"],
-            destination: "external", upstreamOutcome: nil, traceID: "4bf92f3577b34da6a3ce929d0e0e4736", latencyMicros: 1_234_567)
+            destination: "external", upstreamOutcome: nil, traceID: "4bf92f3577b34da6a3ce929d0e0e4736", latencyMicros: 1_234_567,
+            decisionID: "decision-of-this-outcome")
     }
 }
 

@@ -175,8 +175,15 @@ struct GatewayInteropTests {
 
         // One record per call, allowed or denied, joined to the task; the denials name their reason.
         let task = try #require((steps[11]["result"] as? [String: Any])?["task_id"] as? String)
-        let records = try gateway.records(task: task)
-        #expect(records.count == 10, "\(records)")
+        // A forwarded call has a decision record (stored before it was sent) and an outcome.
+        let all = try gateway.records(task: task)
+        let records = all.filter { $0["decision_id"] == nil }
+        let outcomes = all.filter { $0["decision_id"] != nil }
+        #expect(records.count == 10 && outcomes.count == 6, "\(all)")
+        for decision in records where decision["allowed"] as? Bool == true {
+            #expect(decision["upstream"] as? String == "forwarded")
+            #expect(outcomes.contains { $0["decision_id"] as? String == decision["id"] as? String && $0["upstream"] as? String == "ok" }, "\(decision)")
+        }
         let reasons = records.reversed().map { ($0["tool"] as? String ?? "", $0["allowed"] as? Bool ?? false, $0["reason"] as? String ?? "") }
         #expect(reasons.map(\.0) == ["files.read_file", "crm.crm_lookup", "crm.whoami", "files.whoami", "mail.send_email", "mail.send_email", "mail.http_fetch", "files.list_files", "files.read_file", "mail.send_email"])
         #expect(reasons.map(\.1) == [true, true, true, true, true, false, false, false, true, false])
@@ -246,8 +253,9 @@ extension GatewayInteropTests {
         // refused before a decision reached no upstream and is no record.
         let listedFirst = try gateway.latch(["audit", "list", "--json", "--limit", "1000"])
         let first = try #require(try JSONSerialization.jsonObject(with: Data(listedFirst.stdout.utf8)) as? [[String: Any]])
-        #expect(first.map { $0["tool"] as? String ?? "" }.reversed() == ["files.read_file", "files.list_files", "files.crash"], "\(first)")
-        #expect(first.first?["upstream"] as? String == "unavailable")
+        let decisions = first.filter { $0["decision_id"] == nil }
+        #expect(decisions.map { $0["tool"] as? String ?? "" }.reversed() == ["files.read_file", "files.list_files", "files.crash"], "\(first)")
+        #expect(first.first?["upstream"] as? String == "unavailable", "the crash's outcome: \(first)")
 
         // The upstream restarts: the next call works again.
         var restarted = false

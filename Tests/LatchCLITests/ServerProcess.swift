@@ -1,4 +1,5 @@
 import Foundation
+import LatchTesting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -76,29 +77,17 @@ final class ServerProcess: @unchecked Sendable {
     deinit { self.stop() }
 }
 
-/// The interpreter with the pinned reference clients (`.ci/run`'s venv: spiffe, cryptography, PyJWT).
+/// The interpreter with the pinned reference clients (`.ci/run`'s venv), and the scripts in
+/// `Tests/Interop` (see ``InteropScripts``).
 enum InteropPython {
-    static let repoRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url
-    }()
+    static let repoRoot = InteropScripts.repoRoot
 
     static let script = Self.script("workload_api_client.py")
 
-    static func script(_ name: String) -> String { repoRoot.appendingPathComponent("Tests/Interop/" + name).path }
+    static func script(_ name: String) -> String { InteropScripts.script(name) }
 
     /// `$LATCH_PYTHON`, else `<repo>/.venv/bin/python`; a missing interpreter fails the test.
-    static func interpreter() throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        if let explicit = env["LATCH_PYTHON"], !explicit.isEmpty { return explicit }
-        let venv = repoRoot.appendingPathComponent(".venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: venv) else {
-            throw ServerProcess.ServerFailed(
-                description: "no Python with the reference clients: set LATCH_PYTHON or run .ci/run (it creates .venv)")
-        }
-        return venv
-    }
+    static func interpreter() throws -> String { try InteropScripts.interpreter() }
 
     /// Runs a client script (default: the Workload API one); returns check name → (ok, detail).
     static func run(

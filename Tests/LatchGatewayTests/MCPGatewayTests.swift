@@ -84,14 +84,16 @@ struct MCPGatewayTests {
         let body = #"{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "files.echo", "arguments": {"text": "hi"}, "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}"#
         let ok = await fixture.gateway.handle(try fixture.request(body, grant: grant, headers: modern))
         #expect(Self.json(ok)?["result"]?["content"]?.arrayValue?.first?["text"] == .string("hi"), "\(String(decoding: ok.body, as: UTF8.self))")
-        #expect(try await store.decisionRecords(taskID: nil, limit: 10).count == 1)
+        // The decision (stored before the call was sent) and its outcome.
+        let records = try await store.decisionRecords(taskID: nil, limit: 10)
+        #expect(records.count == 2 && records[0].decisionID == records[1].id && records[1].upstreamOutcome == "forwarded")
 
         try store.close()
         let failed = await fixture.gateway.handle(try fixture.request(body, grant: grant, headers: modern))
         let answer = try #require(Self.json(failed))
         #expect(answer["result"] == nil)
         #expect(answer["error"]?["code"] == .int(JSONRPC.internalError))
-        #expect(answer["error"]?["message"]?.stringValue?.contains("could not be recorded") == true)
+        #expect(answer["error"]?["message"]?.stringValue == "the call could not be recorded, so it was not sent")
         await fixture.upstream.shutdown()
     }
 

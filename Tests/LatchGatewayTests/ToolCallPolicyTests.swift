@@ -51,6 +51,12 @@ struct ToolCallPolicyTests {
         #expect(elsewhere.destination == "evil.test")
         let missing = policy.decide(grant: Self.grant(), tool: Self.sendEmail, arguments: [:], facts: SessionFacts(), now: Self.now)
         #expect(missing.reason?.code == DenialReason.destinationMissing)
+        let smuggled = policy.decide(grant: Self.grant(), tool: Self.sendEmail, arguments: ["to": .string("eve@evil.test, bob@example.com")], facts: SessionFacts(), now: Self.now)
+        #expect(smuggled.reason?.code == DenialReason.destinationInvalid)
+        let list = policy.decide(grant: Self.grant(), tool: Self.sendEmail, arguments: ["to": .array([.string("bob@example.com"), .string("eve@evil.test")])], facts: SessionFacts(), now: Self.now)
+        #expect(list.reason?.code == DenialReason.destinationNotInGrant && list.destination == "example.com,evil.test")
+        // The scope's tool check comes first: a tool outside the grant says so, whatever its arguments.
+        #expect(policy.decide(grant: Self.grant(tools: ["files.read_file"]), tool: Self.sendEmail, arguments: [:], facts: SessionFacts(), now: Self.now).reason?.code == DenialReason.toolNotInGrant)
         let secret = Self.tool("files.read_secret", ToolLabels(sensitivity: .restricted))
         let above = policy.decide(grant: Self.grant(tools: ["files.read_secret"]), tool: secret, arguments: [:], facts: SessionFacts(), now: Self.now)
         #expect(above.reason?.code == DenialReason.sensitivityAboveGrant)
@@ -110,21 +116,40 @@ struct ToolCallPolicyTests {
             when { context.arguments.path like "reports/*" && context.arguments.limit <= 10 && context.grant.depth == 0
                    && context.time.hour_utc >= 0 && context.intent == "summarize" && context.task.subject == principal };
             """)
-        let ok = policy.decide(grant: Self.grant(), tool: Self.readFile, arguments: ["path": .string("reports/q3"), "limit": .int(5), "ratio": .double(0.5)], facts: SessionFacts(), now: Self.now)
+        let ok = policy.decide(grant: Self.grant(), tool: Self.readFile, arguments: ["path": .string("reports/q3"), "limit": .int(5), "note": .null], facts: SessionFacts(), now: Self.now)
         #expect(ok.allowed, "\(ok)")
         let big = policy.decide(grant: Self.grant(), tool: Self.readFile, arguments: ["path": .string("reports/q3"), "limit": .int(50)], facts: SessionFacts(), now: Self.now)
         #expect(!big.allowed && big.reason?.code == DenialReason.policyDenied)
+        // A value policies cannot see faithfully refuses the call instead of being left out.
+        for hidden: LatchIdentity.JSONValue in [.double(10.123456), .array([.int(1), .null])] {
+            let refused = policy.decide(grant: Self.grant(), tool: Self.readFile, arguments: ["path": .string("reports/q3"), "limit": hidden], facts: SessionFacts(), now: Self.now)
+            #expect(refused.reason?.code == DenialReason.invalidArguments, "\(hidden)")
+        }
+        // A null is an argument not given; a float with few decimals is a Cedar decimal.
+        let decimals = try Self.policy(
+            #"@id("d") permit (principal, action == Latch::Action::"CallTool", resource) when { context.arguments.ratio.lessThan(decimal("0.75")) && !(context.arguments has cc) };"#)
+        #expect(decimals.decide(grant: Self.grant(), tool: Self.readFile, arguments: ["ratio": .double(0.5), "cc": .null], facts: SessionFacts(), now: Self.now).allowed)
+        #expect(!decimals.decide(grant: Self.grant(), tool: Self.readFile, arguments: ["ratio": .double(0.8)], facts: SessionFacts(), now: Self.now).allowed)
     }
 }
 
 @Suite("Destination")
 struct DestinationTests {
     @Test("URLs, email addresses and hosts normalize to a lowercase host", arguments: [
-        ("https://API.Example.com:8443/v1?q=1", "api.example.com"), ("http://user@host.test/x", "host.test"), ("Bob@Example.COM", "example.com"),
-        ("  internal.corp  ", "internal.corp"), ("http://[::1]:80/", "[::1]"),
+        ("https://API.Example.com:8443/v1?q=1", "api.example.com"), ("Bob@Example.COM", "example.com"), ("internal.corp", "internal.corp"),
+        ("http://[::1]:80/", "[::1]"), ("https://example.com", "example.com"),
     ])
     func normalize(_ input: String, _ expected: String) {
         #expect(Destination.normalize(input) == expected)
+    }
+
+    @Test("values parsers could read another way are refused", arguments: [
+        "a@evil.test, b@example.com", "mailto:x@evil.test?cc=y@example.com", "https://evil.test\\@example.com", "http://user@example.com/",
+        "a@b@example.com", " example.com", "example.com\n", "\"x\"@example.com", "https://example.com:80x/", "", "<a@example.com>", "ex%61mple.com",
+        "https://exa mple.com/",
+    ])
+    func refused(_ input: String) {
+        #expect(Destination.normalize(input) == nil)
     }
 
     @Test("a destination is allowed when named exactly or under a *. entry")

@@ -21,8 +21,10 @@ public struct DenialReason: Hashable, Sendable, CustomStringConvertible {
     public static let sensitivityAboveGrant = "sensitivity_above_grant"
     /// The call sends data to a destination the grant does not name.
     public static let destinationNotInGrant = "destination_not_in_grant"
-    /// The tool takes a destination but the call names none (or not as a string).
+    /// The tool takes a destination but the call names none.
     public static let destinationMissing = "destination_missing"
+    /// The destination is not one unambiguous URL, email address or host.
+    public static let destinationInvalid = "destination_invalid"
     /// No Cedar policy permits the call, or one forbids it.
     public static let policyDenied = "policy_denied"
     /// A policy failed to evaluate: the call is denied (fail closed).
@@ -31,7 +33,7 @@ public struct DenialReason: Hashable, Sendable, CustomStringConvertible {
     public static let upstreamUnavailable = "upstream_unavailable"
     /// The credential the upstream needs could not be produced.
     public static let credentialUnavailable = "credential_unavailable"
-    /// The call's parameters are malformed.
+    /// The call's arguments cannot be shown to policies faithfully.
     public static let invalidArguments = "invalid_arguments"
 }
 

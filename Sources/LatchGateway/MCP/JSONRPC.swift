@@ -18,6 +18,9 @@ public enum JSONRPC {
     public static let notAuthenticated: Int64 = -32011
     /// Latch: the upstream serving the tool could not answer.
     public static let upstreamUnavailable: Int64 = -32012
+    /// Latch: the upstream answered with a JSON-RPC error (`data.upstream` holds its code and
+    /// message, at most 512 characters).
+    public static let upstreamError: Int64 = -32013
 
     /// A request or notification received from an agent.
     public struct Message: Sendable {
@@ -34,12 +37,12 @@ public enum JSONRPC {
             guard case .object(let object) = value else {
                 throw Failure(code: JSONRPC.invalidRequest, message: "the body must be one JSON-RPC object (batches are not supported)")
             }
-            guard object["jsonrpc"] == .string("2.0") else { throw Failure(code: JSONRPC.invalidRequest, message: "jsonrpc must be \"2.0\"") }
             let id = object["id"]
             switch id {
             case nil, .string?, .int?: break
             default: throw Failure(code: JSONRPC.invalidRequest, message: "id must be a string or an integer")
             }
+            guard object["jsonrpc"] == .string("2.0") else { throw Failure(code: JSONRPC.invalidRequest, message: "jsonrpc must be \"2.0\"", id: id) }
             guard let method = object["method"]?.stringValue, !method.isEmpty else {
                 throw Failure(code: JSONRPC.invalidRequest, message: "a request needs a method (responses are not accepted here)", id: id)
             }

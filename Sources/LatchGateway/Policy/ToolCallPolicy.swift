@@ -12,8 +12,9 @@ public import LatchIdentity
 ///   `sensitivity_rank`, `egress`, `side_effects` and, when labelled, `data_domain`;
 /// - context: `task` (a `Latch::Task` with `subject` and `intent`), `intent`, `grant` (the
 ///   grant's scope and shape, as the token endpoint's context), `arguments` (the call's
-///   arguments: strings, integers, booleans, lists as sets, objects as records; floats and
-///   nulls left out), `destination` (when the tool takes one), `session` (``SessionFacts``:
+///   arguments: strings, integers, booleans, numbers with up to 4 decimals as `decimal`, lists
+///   as sets, objects as records, nulls left out; a call with any other value is refused),
+///   `destination` and `destinations` (when the tool takes one: the first, and all of them), `session` (``SessionFacts``:
 ///   `calls`, `denials`, `tools_used`, `max_sensitivity_read`, `sensitivity_read_rank` (-1
 ///   before anything was read), `data_domains_read`, `seconds_since_first_call`, `reads_in_flight`) and `time`
 ///   (`epoch_seconds`, `hour_utc`, `weekday_utc`, 0 = Sunday).
@@ -37,15 +38,36 @@ public struct ToolCallPolicy: Sendable {
     /// The decision for a call of `tool` with `arguments` under `grant`, given the task's
     /// session facts so far.
     public func decide(grant: TaskGrant, tool: GatewayTool, arguments: [String: LatchIdentity.JSONValue], facts: SessionFacts, now: Int64) -> CallDecision {
-        var destination: String?
+        if let denial = Self.scopeDenial(grant: grant, tool: tool, destinations: []) { return denial }
+        var destinations: [String] = []
         if let argument = tool.labels.destinationArgument {
-            guard let value = arguments[argument]?.stringValue, !value.isEmpty else {
-                return .deny(DenialReason.destinationMissing, "\(tool.name) sends data to its \"\(argument)\" argument, which the call does not give as a string")
+            let values: [LatchIdentity.JSONValue] = arguments[argument]?.arrayValue ?? arguments[argument].map { [$0] } ?? []
+            guard !values.isEmpty else {
+                return .deny(DenialReason.destinationMissing, "\(tool.name) sends data to its \"\(argument)\" argument, which the call does not give")
             }
-            destination = Destination.normalize(value)
+            for value in values {
+                guard let text = value.stringValue, let destination = Destination.normalize(text) else {
+                    return .deny(
+                        DenialReason.destinationInvalid,
+                        "\(tool.name)'s \"\(argument)\" must be one URL, email address or host per entry, written unambiguously")
+                }
+                destinations.append(destination)
+            }
+            if let denial = Self.scopeDenial(grant: grant, tool: tool, destinations: destinations) { return denial }
         }
-        if let denial = Self.scopeDenial(grant: grant, tool: tool, destination: destination) { return denial }
-        let response = self.evaluate(grant: grant, tool: tool, arguments: arguments, destination: destination, facts: facts, now: now)
+        let destination = destinations.isEmpty ? nil : destinations.joined(separator: ",")
+        var cedarArguments: [String: Value] = [:]
+        for (name, value) in arguments {
+            switch Self.cedarValue(value, depth: 0) {
+            case .value(let converted): cedarArguments[name] = converted
+            case .absent: break
+            case .unrepresentable:
+                return .deny(
+                    DenialReason.invalidArguments,
+                    "argument \"\(name.prefix(64))\" cannot be shown to policies (a float with more than 4 decimals, a list holding nulls, or nested deeper than 8)")
+            }
+        }
+        let response = self.evaluate(grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, facts: facts, now: now)
         let errors = response.errors.map(\.policyID)
         if !errors.isEmpty {
             return .deny(
@@ -63,15 +85,16 @@ public struct ToolCallPolicy: Sendable {
     /// to evaluate (typically because it reads the call's arguments or destination) counts as
     /// undecided: a permit that errors could hold, a forbid that errors might not.
     public func mayList(grant: TaskGrant, tool: GatewayTool, facts: SessionFacts, now: Int64) -> Bool {
-        if Self.scopeDenial(grant: grant, tool: tool, destination: nil) != nil { return false }
-        let response = self.evaluate(grant: grant, tool: tool, arguments: [:], destination: nil, facts: facts, now: now)
+        if Self.scopeDenial(grant: grant, tool: tool, destinations: []) != nil { return false }
+        let response = self.evaluate(grant: grant, tool: tool, arguments: [:], destinations: [], facts: facts, now: now)
         let forbidden = response.decision == .deny && response.reason.contains { self.forbids.contains($0) }
         if forbidden { return false }
         return response.decision == .allow || response.errors.contains { !self.forbids.contains($0.policyID) }
     }
 
-    /// The first way the call falls outside the grant's scope (destination nil: not checked).
-    static func scopeDenial(grant: TaskGrant, tool: GatewayTool, destination: String?) -> CallDecision? {
+    /// The first way the call falls outside the grant's scope (the tool, its data domain and
+    /// sensitivity, then each destination).
+    static func scopeDenial(grant: TaskGrant, tool: GatewayTool, destinations: [String]) -> CallDecision? {
         let scope = grant.scope
         guard scope.tools.contains(tool.name) else {
             return .deny(DenialReason.toolNotInGrant, "\(tool.name) is not in the grant's tools")
@@ -84,14 +107,15 @@ public struct ToolCallPolicy: Sendable {
                 DenialReason.sensitivityAboveGrant,
                 "\(tool.name) returns \(tool.labels.sensitivity.rawValue) data; the grant allows at most \(scope.maxSensitivity.rawValue)")
         }
-        if let destination, !Destination.isAllowed(destination, by: scope.destinations) {
-            return .deny(DenialReason.destinationNotInGrant, "destination \"\(destination)\" is not in the grant's destinations", destination: destination)
+        if let outside = destinations.first(where: { !Destination.isAllowed($0, by: scope.destinations) }) {
+            return .deny(
+                DenialReason.destinationNotInGrant, "destination \"\(outside)\" is not in the grant's destinations", destination: destinations.joined(separator: ","))
         }
         return nil
     }
 
     private func evaluate(
-        grant: TaskGrant, tool: GatewayTool, arguments: [String: LatchIdentity.JSONValue], destination: String?, facts: SessionFacts, now: Int64
+        grant: TaskGrant, tool: GatewayTool, arguments: [String: Value], destinations: [String], facts: SessionFacts, now: Int64
     ) -> Response {
         let task = LatchEntities.task(id: grant.taskID, subject: grant.subject, intent: grant.intent)
         let toolUID = EntityUID(type: LatchEntities.toolType, id: tool.name)
@@ -108,11 +132,14 @@ public struct ToolCallPolicy: Sendable {
             "task": .entity(task.uid),
             "intent": .string(grant.intent),
             "grant": .record(LatchEntities.grantAttributes(grant)),
-            "arguments": .record(arguments.compactMapValues { Self.cedarValue($0, depth: 0) }),
+            "arguments": .record(arguments),
             "session": .record(Self.sessionAttributes(facts, now: now)),
             "time": .record(Self.timeAttributes(now)),
         ]
-        if let destination { context["destination"] = .string(destination) }
+        if let first = destinations.first {
+            context["destination"] = .string(first)
+            context["destinations"] = LatchEntities.strings(destinations)
+        }
         let store: Entities
         do { store = try Entities(entities) } catch {
             return Response(decision: .deny, reason: [], errors: [PolicyEvaluationError(policyID: "entities", error: error)])
@@ -153,23 +180,50 @@ public struct ToolCallPolicy: Sendable {
         return ["epoch_seconds": .long(seconds), "hour_utc": .long((seconds - days * 86_400) / 3600), "weekday_utc": .long(((days % 7) + 11) % 7)]
     }
 
-    /// An argument as a Cedar value: nil for floats, nulls, mixed lists and anything nested
-    /// deeper than 8.
-    static func cedarValue(_ json: LatchIdentity.JSONValue, depth: Int) -> Value? {
-        guard depth < 8 else { return nil }
+    /// An argument as policies see it.
+    enum Converted {
+        case value(Value)
+        /// Left out: a JSON null (the same, to a tool, as an argument not given).
+        case absent
+        /// No faithful Cedar value: the call is refused rather than decided on a partial view.
+        case unrepresentable
+    }
+
+    /// Strings, integers and booleans as themselves; numbers with a fraction as `decimal` (up to
+    /// 4 decimals, Cedar's precision); lists as sets; objects as records (null members left
+    /// out); nesting up to 8.
+    static func cedarValue(_ json: LatchIdentity.JSONValue, depth: Int) -> Converted {
+        guard depth < 8 else { return .unrepresentable }
         switch json {
-        case .string(let s): return .string(s)
-        case .int(let i): return .long(i)
-        case .bool(let b): return .bool(b)
-        case .double, .null: return nil
+        case .string(let s): return .value(.string(s))
+        case .int(let i): return .value(.long(i))
+        case .bool(let b): return .value(.bool(b))
+        case .null: return .absent
+        case .double(let d):
+            let scaled = d * 10_000
+            guard d.isFinite, scaled.rounded() == scaled, abs(scaled) < 9.2e18 else { return .unrepresentable }
+            let units = Int64(scaled)
+            let fraction = String(abs(units % 10_000))
+            let text = (units < 0 ? "-" : "") + String(abs(units / 10_000)) + "." + String(repeating: "0", count: 4 - fraction.count) + fraction
+            guard let decimal = try? CedarDecimal(parsing: text) else { return .unrepresentable }
+            return .value(.ext(.decimal(decimal)))
         case .array(let items):
             var values = Set<Value>()
             for item in items {
-                guard let value = Self.cedarValue(item, depth: depth + 1) else { return nil }
+                guard case .value(let value) = Self.cedarValue(item, depth: depth + 1) else { return .unrepresentable }
                 values.insert(value)
             }
-            return .set(values)
-        case .object(let members): return .record(members.compactMapValues { Self.cedarValue($0, depth: depth + 1) })
+            return .value(.set(values))
+        case .object(let members):
+            var record: [String: Value] = [:]
+            for (name, member) in members {
+                switch Self.cedarValue(member, depth: depth + 1) {
+                case .value(let value): record[name] = value
+                case .absent: break
+                case .unrepresentable: return .unrepresentable
+                }
+            }
+            return .value(.record(record))
         }
     }
 }

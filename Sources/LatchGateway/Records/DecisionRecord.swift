@@ -35,19 +35,26 @@ public struct DecisionRecord: Hashable, Sendable {
     public var policies: [String]
     public var policyErrors: [String]
     public var destination: String?
-    /// `ok`, `tool_error` (the upstream answered `isError`), `rpc_error`, `unavailable`; nil
-    /// when nothing was forwarded.
+    /// `forwarded` on the decision record of a call sent upstream; on its outcome record `ok`,
+    /// `tool_error` (the upstream answered `isError`), `rpc_error` or `unavailable`; nil when
+    /// nothing was forwarded.
     public var upstreamOutcome: String?
     /// The W3C trace ID the call carried or was given.
     public var traceID: String?
-    /// Microseconds from arrival to answer.
+    /// Microseconds from arrival to this record: the decision alone for a decision record, the
+    /// whole call for an outcome record.
     public var latencyMicros: Int64
+    /// On an outcome record, the ID of the decision record it completes; nil on a decision.
+    ///
+    /// A call that is forwarded gets two records: its decision, stored before anything is sent
+    /// upstream (`upstream: "forwarded"`), and its outcome once the upstream answered (or not).
+    public var decisionID: String?
 
     public init(
         id: String, time: Int64, taskID: String, grantID: String, agent: String, subject: String, actors: [String], method: String,
         tool: String? = nil, argumentsDigest: String? = nil, promptDigest: String? = nil, prompt: String? = nil, allowed: Bool,
         reason: String? = nil, message: String? = nil, policies: [String] = [], policyErrors: [String] = [], destination: String? = nil,
-        upstreamOutcome: String? = nil, traceID: String? = nil, latencyMicros: Int64 = 0
+        upstreamOutcome: String? = nil, traceID: String? = nil, latencyMicros: Int64 = 0, decisionID: String? = nil
     ) {
         self.id = id
         self.time = time
@@ -70,6 +77,7 @@ public struct DecisionRecord: Hashable, Sendable {
         self.upstreamOutcome = upstreamOutcome
         self.traceID = traceID
         self.latencyMicros = latencyMicros
+        self.decisionID = decisionID
     }
 
     /// The record as canonical JSON (sorted keys; absent fields left out).
@@ -83,7 +91,7 @@ public struct DecisionRecord: Hashable, Sendable {
         let optional: [(String, String?)] = [
             ("tool", self.tool), ("arguments_sha256", self.argumentsDigest), ("prompt_sha256", self.promptDigest), ("prompt", self.prompt),
             ("reason", self.reason), ("message", self.message), ("destination", self.destination), ("upstream", self.upstreamOutcome),
-            ("trace_id", self.traceID),
+            ("trace_id", self.traceID), ("decision_id", self.decisionID),
         ]
         for case (let key, let value?) in optional { object[key] = .string(value) }
         return .object(object)
@@ -110,13 +118,13 @@ public struct DecisionRecord: Hashable, Sendable {
             message: try fields.optionalString("message"), policies: try fields.strings("policies"),
             policyErrors: try fields.strings("policy_errors"), destination: try fields.optionalString("destination"),
             upstreamOutcome: try fields.optionalString("upstream"), traceID: try fields.optionalString("trace_id"),
-            latencyMicros: try fields.int("latency_us"))
+            latencyMicros: try fields.int("latency_us"), decisionID: try fields.optionalString("decision_id"))
     }
 
     /// Every key ``json`` may write.
     private static let keys: Set<String> = [
         "id", "time", "task_id", "grant_id", "agent", "subject", "actors", "method", "allowed", "policies", "policy_errors", "latency_us",
-        "tool", "arguments_sha256", "prompt_sha256", "prompt", "reason", "message", "destination", "upstream", "trace_id",
+        "tool", "arguments_sha256", "prompt_sha256", "prompt", "reason", "message", "destination", "upstream", "trace_id", "decision_id",
     ]
 
     /// Typed access to a record's JSON object; errors name the key, never its value (a prompt may

@@ -31,7 +31,7 @@ enum GatewayHTTPRoutes {
                 return Self.response(
                     MCPHTTPResponse(
                         status: 413, headers: [("Content-Type", "application/json")],
-                        body: JSONRPC.error(JSONRPC.Failure(code: JSONRPC.invalidRequest, message: "the body is larger than 1 MiB"))))
+                        body: JSONRPC.error(JSONRPC.Failure(code: JSONRPC.invalidRequest, message: "the body is larger than \(Self.maxBodySize / 1024) KiB"))))
             }
             let answer = await gateway.handle(
                 MCPHTTPRequest(method: request.method.rawValue, headers: headers, body: Array(body.readableBytesView)))
