@@ -120,10 +120,8 @@ extension LatchServer {
     /// that disagree on attributes give none (policies that need them deny) rather than
     /// whichever comes first.
     static func entryAttributes(_ state: IdentityState) -> @Sendable (SPIFFEID) -> [String: EntryAttribute] {
-        { id in
-            let attributes = Set(state.snapshot.entries.lazy.filter { $0.spiffeID == id }.map(\.attributes))
-            return attributes.count == 1 ? attributes.first ?? [:] : [:]
-        }
+        let index = EntryAttributeIndex(state: state)
+        return { id in index.attributes(of: id) }
     }
 
     static func grantAuthority(
@@ -180,5 +178,27 @@ private final class ReadinessLatch: Sendable {
             return LatchServer.Endpoints(workloadAPISocket: self.socket, http: http)
         }
         if let endpoints { self.onReady(endpoints) }
+    }
+}
+
+/// Registration attributes by SPIFFE ID, rebuilt when the identity snapshot changes (its
+/// `generation` moves), so a decision looks an agent up instead of scanning every entry.
+final class EntryAttributeIndex: Sendable {
+    private let state: IdentityState
+    private let index = Mutex<(generation: UInt64, attributes: [SPIFFEID: [String: EntryAttribute]])?>(nil)
+
+    init(state: IdentityState) { self.state = state }
+
+    /// The agent's attributes: those of its entries when they all agree, else none.
+    func attributes(of id: SPIFFEID) -> [String: EntryAttribute] {
+        let snapshot = self.state.snapshot
+        return self.index.withLock { index in
+            if index?.generation != snapshot.generation {
+                var grouped: [SPIFFEID: Set<[String: EntryAttribute]>] = [:]
+                for entry in snapshot.entries { grouped[entry.spiffeID, default: []].insert(entry.attributes) }
+                index = (snapshot.generation, grouped.mapValues { $0.count == 1 ? $0.first ?? [:] : [:] })
+            }
+            return index?.attributes[id] ?? [:]
+        }
     }
 }
