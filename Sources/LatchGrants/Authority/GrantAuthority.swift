@@ -179,7 +179,7 @@ public final class GrantAuthority: Sendable {
         if let key = keys.signingKey { expiresAt = min(expiresAt, key.notAfter / 1000 * 1000) }
         guard expiresAt > issuedAt else { throw TokenExchangeError(.invalidRequest, "requested_lifetime must be at least 1 s") }
         let grant = TaskGrant(
-            id: Self.newID(), taskID: Self.newID(), subject: subject,
+            id: TaskGrant.newID(now: now), taskID: TaskGrant.newID(now: now), subject: subject,
             audience: request.audience.isEmpty ? self.settings.audiences : request.audience, intent: intent, scope: scope,
             issuedAt: issuedAt, expiresAt: expiresAt, keyThumbprint: thumbprint, mayAct: request.mayAct)
         let decision = self.decider.decide(.issue(grant))
@@ -228,7 +228,7 @@ public final class GrantAuthority: Sendable {
             DelegationRequest(
                 actor: actor, actorKeyThumbprint: actorKey, scope: request.scope, audience: request.audience.isEmpty ? nil : request.audience,
                 lifetime: request.requestedLifetime, mayAct: request.mayAct),
-            id: Self.newID(), now: now / 1000 * 1000)
+            id: TaskGrant.newID(now: now), now: now / 1000 * 1000)
         let decision = self.decider.decide(.delegate(parent: parent, child: child))
         guard decision.allowed else {
             throw TokenExchangeError(.unauthorizedClient, "delegation to \(actor) denied by policy" + Self.describe(decision))
@@ -332,13 +332,6 @@ public final class GrantAuthority: Sendable {
     }
 
     // MARK: Helpers
-
-    /// 128 random bits, base64url.
-    static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let words = (generator.next() as UInt64, generator.next() as UInt64)
-        return Base64URL.encode(withUnsafeBytes(of: words) { Array($0) })
-    }
 
     static func describe(_ decision: GrantDecision) -> String {
         var text = ""
