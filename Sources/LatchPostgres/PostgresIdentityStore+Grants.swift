@@ -8,10 +8,10 @@ extension PostgresIdentityStore: GrantRepository {
     /// sent outside an explicit transaction: a single statement is atomic, so the batch costs one
     /// round-trip, and an existing ID or a second root for a task (unique violation) fails it whole.
     /// One row per grant: a task is its root grant (the `grant_tasks` view).
-    public func saveGrants(_ grants: [TaskGrant]) async throws {
-        guard !grants.isEmpty else { return }
-        try StoreValidation.validate(grants)
-        let rows = grants.map(GrantRow.init)
+    public func saveGrants(_ records: [GrantRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try StoreValidation.validate(records.map(\.grant))
+        let rows = records.map(GrantRow.init)
         // A root grant has no parent; '' stands for NULL in the array (grant IDs are never empty).
         let parents = rows.map { $0.parentID ?? "" }
         do {

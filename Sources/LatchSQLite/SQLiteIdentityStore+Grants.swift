@@ -8,10 +8,10 @@ extension SQLiteIdentityStore: GrantRepository {
     /// One write transaction for the whole batch, with a cached prepared statement: the caller
     /// group-commits many issuances into one call, so this is one `fsync` for hundreds of grants.
     /// One row per grant: a task is its root grant (the `grant_tasks` view).
-    public func saveGrants(_ grants: [TaskGrant]) async throws {
-        guard !grants.isEmpty else { return }
-        try StoreValidation.validate(grants)
-        let rows = grants.map(GrantRow.init)
+    public func saveGrants(_ records: [GrantRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try StoreValidation.validate(records.map(\.grant))
+        let rows = records.map(GrantRow.init)
         try await self.pool.write { db in
             let insert = try db.cachedStatement(
                 sql: """

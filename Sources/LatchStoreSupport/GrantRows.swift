@@ -11,13 +11,14 @@ public struct GrantRow: Sendable {
     public var holder: String
     public var depth: Int64
     public var intent: String
-    /// The canonical JSON of the grant's claims with an empty issuer (``TaskGrant/claims(issuer:)``).
+    /// The canonical JSON of the grant's claims (``GrantRecord/claims``).
     public var claims: String
     /// Milliseconds since the Unix epoch (the claims keep whole seconds only).
     public var issuedAt: Int64
     public var expiresAt: Int64
 
-    public init(_ grant: TaskGrant) {
+    public init(_ record: GrantRecord) {
+        let grant = record.grant
         self.id = grant.id
         self.taskID = grant.taskID
         self.parentID = grant.parentID
@@ -25,7 +26,7 @@ public struct GrantRow: Sendable {
         self.holder = grant.holder.description
         self.depth = Int64(grant.depth)
         self.intent = grant.intent
-        self.claims = String(decoding: grant.claimsJSON(issuer: ""), as: UTF8.self)
+        self.claims = String(decoding: record.claims, as: UTF8.self)
         self.issuedAt = grant.issuedAt
         self.expiresAt = grant.expiresAt
     }

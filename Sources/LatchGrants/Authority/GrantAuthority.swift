@@ -63,7 +63,7 @@ public final class GrantAuthority: Sendable {
     private let dpop: DPoPVerifier
     private let current = Mutex<Keys?>(nil)
     private let revisionSeen = Mutex<Int64?>(nil)
-    private let commits: GroupCommit<TaskGrant>
+    private let commits: GroupCommit<GrantRecord>
     /// Turns a federated OIDC token into the SPIFFE ID its registration entry names (verifying it
     /// against its issuer); nil when no issuer is federated.
     public let federatedSubject: (@Sendable (String, Int64) async throws -> SPIFFEID)?
@@ -146,14 +146,14 @@ public final class GrantAuthority: Sendable {
 
     private func issue(_ grant: TaskGrant, keys: Keys) async throws(TokenExchangeError) -> IssuedGrant {
         guard let signingKey = keys.signingKey else { throw TokenExchangeError(.serverError, "no active signing key") }
-        let token: String
-        do { token = try GrantToken.mint(grant, issuer: keys.issuer, key: signingKey) } catch {
+        let minted: (token: String, record: GrantRecord)
+        do { minted = try GrantToken.mintRecorded(grant, issuer: keys.issuer, key: signingKey) } catch {
             throw TokenExchangeError(.serverError, "the grant could not be signed: \(error.message)")
         }
-        do { try await self.commits.submit(grant) } catch {
+        do { try await self.commits.submit(minted.record) } catch {
             throw TokenExchangeError(.serverError, "the grant could not be stored; nothing was issued")
         }
-        return IssuedGrant(token: token, grant: grant)
+        return IssuedGrant(token: minted.token, grant: grant)
     }
 
     /// A new task grant for `subject` (from a JWT-SVID or a federated token).
