@@ -136,7 +136,11 @@ let package = Package(
         .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants"], swiftSettings: settings),
         .target(
             name: "LatchSQLite",
-            dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for binding grant rows straight to GRDB's prepared statement.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: settings
         ),
         .target(
