@@ -10,7 +10,7 @@ extension PostgresIdentityStore: GrantRepository {
     /// One row per grant: a task is its root grant (the `grant_tasks` view).
     public func saveGrants(_ records: [GrantRecord]) async throws {
         guard !records.isEmpty else { return }
-        try StoreValidation.validate(records.map(\.grant))
+        try StoreValidation.validate(records)
         let rows = records.map(GrantRow.init)
         // A root grant has no parent; '' stands for NULL in the array (grant IDs are never empty).
         let parents = rows.map { $0.parentID ?? "" }

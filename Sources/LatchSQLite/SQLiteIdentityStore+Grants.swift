@@ -11,7 +11,7 @@ extension SQLiteIdentityStore: GrantRepository {
     /// One row per grant: a task is its root grant (the `grant_tasks` view).
     public func saveGrants(_ records: [GrantRecord]) async throws {
         guard !records.isEmpty else { return }
-        try StoreValidation.validate(records.map(\.grant))
+        try StoreValidation.validate(records)
         try await self.pool.write { db in
             let insert = try db.cachedStatement(
                 sql: """

@@ -44,13 +44,22 @@ public enum Introspection: Sendable {
 /// failed commit leaves the grant revoked here (fail closed).
 public final class GrantAuthority: Sendable {
     /// The keys in force; replaced on rotation by ``setKeys(issuer:signingKey:svidValidator:)``.
-    public struct Keys: Sendable {
+    /// A class: every request reads them, and handing out a reference is one retain where a copy
+    /// of all these values is dozens.
+    public final class Keys: Sendable {
         public let issuer: String
         public let signingKey: CAKey?
         /// Validates subject and actor JWT-SVIDs (audience: the issuer).
         public let svidValidator: JWTSVIDValidator
         /// Verifies grants (same keys as JWT-SVIDs: grants are signed with the JWT signing key).
         public let verifier: GrantVerifier
+
+        init(issuer: String, signingKey: CAKey?, svidValidator: JWTSVIDValidator, verifier: GrantVerifier) {
+            self.issuer = issuer
+            self.signingKey = signingKey
+            self.svidValidator = svidValidator
+            self.verifier = verifier
+        }
     }
 
     public let settings: GrantSettings
