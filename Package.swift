@@ -158,6 +158,8 @@ let package = Package(
             name: "LatchSQLite",
             dependencies: [
                 "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for binding grant rows straight to GRDB's prepared statement.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: settings
         ),

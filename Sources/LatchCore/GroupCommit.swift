@@ -10,8 +10,26 @@ import Synchronization
 ///
 /// `write` must be all or nothing: when it throws, every item of that batch fails with its error.
 public final class GroupCommit<Item: Sendable>: Sendable {
+    /// Items waiting for a writer, and their callers (same order).
+    private struct Queue {
+        var items: [Item] = []
+        var waiters: [UnsafeContinuation<Void, any Error>] = []
+
+        /// Takes up to `count` items from the front (all of them without copying, the usual case).
+        mutating func take(_ count: Int) -> Queue {
+            guard count < self.items.count else {
+                defer { self = Queue() }
+                return self
+            }
+            let batch = Queue(items: Array(self.items.prefix(count)), waiters: Array(self.waiters.prefix(count)))
+            self.items.removeFirst(count)
+            self.waiters.removeFirst(count)
+            return batch
+        }
+    }
+
     private struct State {
-        var pending: [(item: Item, waiter: CheckedContinuation<Void, any Error>)] = []
+        var pending = Queue()
         var writers = 0
     }
 
@@ -30,9 +48,11 @@ public final class GroupCommit<Item: Sendable>: Sendable {
 
     /// Returns once `item` has been written (durably, if `write` is), or throws `write`'s error.
     public func submit(_ item: Item) async throws {
-        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+        // Unchecked: every waiter is resumed exactly once, by the `drain` that took it.
+        try await withUnsafeThrowingContinuation { (waiter: UnsafeContinuation<Void, any Error>) in
             let startWriter = self.state.withLock { state in
-                state.pending.append((item, waiter))
+                state.pending.items.append(item)
+                state.pending.waiters.append(waiter)
                 guard state.writers < self.maxWriters else { return false }
                 state.writers += 1
                 return true
@@ -44,22 +64,16 @@ public final class GroupCommit<Item: Sendable>: Sendable {
     /// Writes batches until nothing is pending.
     private func drain() async {
         while true {
-            let batch: [(item: Item, waiter: CheckedContinuation<Void, any Error>)] = self.state.withLock { state in
-                guard !state.pending.isEmpty else {
-                    state.writers -= 1
-                    return []
-                }
-                let count = min(self.maxBatch, state.pending.count)
-                let batch = Array(state.pending.prefix(count))
-                state.pending.removeFirst(count)
-                return batch
+            let batch = self.state.withLock { state in
+                if state.pending.items.isEmpty { state.writers -= 1 }
+                return state.pending.take(self.maxBatch)
             }
-            if batch.isEmpty { return }
+            if batch.items.isEmpty { return }
             do {
-                try await self.write(batch.map(\.item))
-                for entry in batch { entry.waiter.resume() }
+                try await self.write(batch.items)
+                for waiter in batch.waiters { waiter.resume() }
             } catch {
-                for entry in batch { entry.waiter.resume(throwing: error) }
+                for waiter in batch.waiters { waiter.resume(throwing: error) }
             }
         }
     }

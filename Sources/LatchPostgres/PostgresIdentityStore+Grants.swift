@@ -7,23 +7,13 @@ extension PostgresIdentityStore: GrantRepository {
     /// One statement whatever the batch size, a multi-row `INSERT … SELECT FROM unnest(arrays)`,
     /// sent outside an explicit transaction: a single statement is atomic, so the batch costs one
     /// round-trip, and an existing ID or a second root for a task (unique violation) fails it whole.
-    /// One row per grant: a task is its root grant (the `grant_tasks` view).
-    public func saveGrants(_ grants: [TaskGrant]) async throws {
-        guard !grants.isEmpty else { return }
-        try StoreValidation.validate(grants)
-        let rows = grants.map(GrantRow.init)
-        // A root grant has no parent; '' stands for NULL in the array (grant IDs are never empty).
-        let parents = rows.map { $0.parentID ?? "" }
+    /// Prepared once per connection (``InsertGrants``). One row per grant: a task is its root
+    /// grant (the `grant_tasks` view).
+    public func saveGrants(_ records: [GrantRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try StoreValidation.validate(records)
         do {
-            try await self.client.query(
-                """
-                INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
-                SELECT id, task_id, NULLIF(parent_id, ''), subject, holder, depth, intent, claims, issued_at, expires_at
-                FROM unnest(\(rows.map(\.id))::text[], \(rows.map(\.taskID))::text[], \(parents)::text[], \(rows.map(\.subject))::text[],
-                            \(rows.map(\.holder))::text[], \(rows.map(\.depth))::bigint[], \(rows.map(\.intent))::text[],
-                            \(rows.map(\.claims))::text[], \(rows.map(\.issuedAt))::bigint[], \(rows.map(\.expiresAt))::bigint[])
-                    AS g(id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
-                """, logger: self.logger)
+            _ = try await self.client.execute(InsertGrants(records), logger: self.logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             // "Key (id)=(…) already exists." names the grant or task (identifiers, not secrets).
             throw LatchError(.conflict, "a grant or task root already exists: \(error.serverInfo?[.detail] ?? "unique violation")")
@@ -157,4 +147,62 @@ extension PostgresIdentityStore: GrantRepository {
         }
         return revocations
     }
+}
+
+/// The grant batch insert, a prepared statement: each connection parses and plans it once rather
+/// than once per batch (planning it cost about as much as inserting a hundred rows). The rows go
+/// as one array per column.
+private struct InsertGrants: PostgresPreparedStatement {
+    static let sql = """
+        INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
+        SELECT id, task_id, NULLIF(parent_id, ''), subject, holder, depth, intent, claims, issued_at, expires_at
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+            AS g(id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
+        """
+    typealias Row = Void
+
+    var ids: [String] = []
+    var taskIDs: [String] = []
+    /// '' stands for NULL (a root grant has no parent; grant IDs are never empty).
+    var parentIDs: [String] = []
+    var subjects: [String] = []
+    var holders: [String] = []
+    var depths: [Int64] = []
+    var intents: [String] = []
+    var claims: [String] = []
+    var issuedAt: [Int64] = []
+    var expiresAt: [Int64] = []
+
+    init(_ records: [GrantRecord]) {
+        for record in records {
+            let grant = record.grant
+            self.ids.append(grant.id)
+            self.taskIDs.append(grant.taskID)
+            self.parentIDs.append(grant.parentID ?? "")
+            self.subjects.append(grant.subject.description)
+            self.holders.append(grant.holder.description)
+            self.depths.append(Int64(grant.depth))
+            self.intents.append(grant.intent)
+            self.claims.append(String(decoding: record.claims, as: UTF8.self))
+            self.issuedAt.append(grant.issuedAt)
+            self.expiresAt.append(grant.expiresAt)
+        }
+    }
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 10)
+        bindings.append(self.ids)
+        bindings.append(self.taskIDs)
+        bindings.append(self.parentIDs)
+        bindings.append(self.subjects)
+        bindings.append(self.holders)
+        bindings.append(self.depths)
+        bindings.append(self.intents)
+        bindings.append(self.claims)
+        bindings.append(self.issuedAt)
+        bindings.append(self.expiresAt)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
 }

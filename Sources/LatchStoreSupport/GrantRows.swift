@@ -2,35 +2,6 @@ public import LatchCore
 public import LatchGrants
 import LatchIdentity
 
-/// A grant as both stores write it: the columns queries filter and sort on, and the claims.
-public struct GrantRow: Sendable {
-    public var id: String
-    public var taskID: String
-    public var parentID: String?
-    public var subject: String
-    public var holder: String
-    public var depth: Int64
-    public var intent: String
-    /// The canonical JSON of the grant's claims with an empty issuer (``TaskGrant/claims(issuer:)``).
-    public var claims: String
-    /// Milliseconds since the Unix epoch (the claims keep whole seconds only).
-    public var issuedAt: Int64
-    public var expiresAt: Int64
-
-    public init(_ grant: TaskGrant) {
-        self.id = grant.id
-        self.taskID = grant.taskID
-        self.parentID = grant.parentID
-        self.subject = grant.subject.description
-        self.holder = grant.holder.description
-        self.depth = Int64(grant.depth)
-        self.intent = grant.intent
-        self.claims = String(decoding: grant.claimsJSON(issuer: ""), as: UTF8.self)
-        self.issuedAt = grant.issuedAt
-        self.expiresAt = grant.expiresAt
-    }
-}
-
 /// Turning grant, task and revocation rows back into values, and the SQL both stores share.
 ///
 /// A stored value that no longer decodes (claims or a SPIFFE ID edited by hand, a reason this

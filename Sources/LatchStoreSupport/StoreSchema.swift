@@ -104,10 +104,11 @@ public enum StoreSchema {
                 """
             ]
         },
-        // Task grants. A grant's claims are stored as the canonical JSON of its token's claims
-        // (`iss` empty) and read back with the same codec; the other grant columns are what the
-        // queries filter and sort on. `issued_at`/`expires_at` keep the milliseconds the claims
-        // round to seconds. A task row is written with its root grant (depth 0).
+        // Task grants. A grant's claims are stored as the canonical JSON its token signed (`iss`
+        // empty for a grant saved without a token; reading ignores it) and read back with the
+        // same codec; the other grant columns are what the queries filter and sort on.
+        // `issued_at`/`expires_at` keep the milliseconds the claims round to seconds. A task row
+        // is written with its root grant (depth 0).
         Migration(version: 3, name: "grants") { d in
             [
                 """

@@ -77,8 +77,18 @@ public enum StoreValidation {
     /// what is stored), and no grant ID or root grant's task ID twice (a `conflict`, as one
     /// already stored is).
     public static func validate(_ grants: [TaskGrant]) throws(LatchError) {
-        var ids = Set<String>()
-        var rootTasks = Set<String>()
+        try Self.validateBatch(grants)
+    }
+
+    /// The same checks for the grants of `records`.
+    public static func validate(_ records: [GrantRecord]) throws(LatchError) {
+        try Self.validateBatch(records.lazy.map(\.grant))
+    }
+
+    /// Generic, but only called in this module, so specialized for both callers.
+    private static func validateBatch(_ grants: some Collection<TaskGrant>) throws(LatchError) {
+        var ids = Set<String>(minimumCapacity: grants.count)
+        var rootTasks = Set<String>(minimumCapacity: grants.count)
         for grant in grants {
             try Self.validate(grant)
             guard ids.insert(grant.id).inserted else {

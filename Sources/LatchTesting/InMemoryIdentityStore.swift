@@ -134,7 +134,8 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
 
     // MARK: GrantRepository
 
-    public func saveGrants(_ grants: [TaskGrant]) async throws {
+    public func saveGrants(_ records: [GrantRecord]) async throws {
+        let grants = records.map(\.grant)
         try StoreValidation.validate(grants)
         try self.state.withLock { state throws(LatchError) in
             if let existing = grants.first(where: { state.grants[$0.id] != nil }) {

@@ -140,6 +140,16 @@ extension IdentityStoreConformance {
                 #expect(try await store.task(id: "task-1")?.rootGrantID == "g000")
             }
         },
+        Check("grants saved as minted (the claims their tokens signed, issuer included) read back equal") { fixture in
+            try await fixture.withStore { store async throws in
+                let key = TestKeys.jwtKey(now: V.grantTime - 1_000)
+                let chain = try V.grantChain()
+                let records = try chain.map { try GrantToken.mintRecorded($0, issuer: "https://latch.example.org", key: key).record }
+                try await store.saveGrants(records)
+                #expect(try await store.grants(taskID: "task-1") == chain)
+                #expect(try await store.task(id: "task-1")?.rootGrantID == "root")
+            }
+        },
         Check("revoke returns only new revocations, keeps the first, and bumps the revision only then") { fixture in
             try await fixture.withStore { store async throws in
                 try await store.saveGrants(try V.grantChain())

@@ -30,7 +30,7 @@ struct GrantAuthorityTests {
     final class FailingStore: GrantRepository, Sendable {
         let inner = InMemoryIdentityStore()
         struct Outage: Error {}
-        func saveGrants(_ grants: [TaskGrant]) async throws { throw Outage() }
+        func saveGrants(_ records: [GrantRecord]) async throws { throw Outage() }
         func grant(id: String) async throws -> TaskGrant? { try await self.inner.grant(id: id) }
         func grants(taskID: String) async throws -> [TaskGrant] { try await self.inner.grants(taskID: taskID) }
         func listGrants(activeAt: Int64?, limit: Int) async throws -> [TaskGrant] { try await self.inner.listGrants(activeAt: activeAt, limit: limit) }

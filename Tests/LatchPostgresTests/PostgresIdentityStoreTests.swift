@@ -1,5 +1,6 @@
 import Foundation
 import LatchCore
+import LatchGrants
 import LatchIdentity
 import LatchSecrets
 import LatchStoreSupport

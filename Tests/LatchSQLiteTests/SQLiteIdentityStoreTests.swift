@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LatchCore
+import LatchGrants
 import LatchIdentity
 import LatchSecrets
 import LatchTesting

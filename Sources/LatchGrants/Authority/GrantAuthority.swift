@@ -44,13 +44,22 @@ public enum Introspection: Sendable {
 /// failed commit leaves the grant revoked here (fail closed).
 public final class GrantAuthority: Sendable {
     /// The keys in force; replaced on rotation by ``setKeys(issuer:signingKey:svidValidator:)``.
-    public struct Keys: Sendable {
+    /// A class: every request reads them, and handing out a reference is one retain where a copy
+    /// of all these values is dozens.
+    public final class Keys: Sendable {
         public let issuer: String
         public let signingKey: CAKey?
         /// Validates subject and actor JWT-SVIDs (audience: the issuer).
         public let svidValidator: JWTSVIDValidator
         /// Verifies grants (same keys as JWT-SVIDs: grants are signed with the JWT signing key).
         public let verifier: GrantVerifier
+
+        init(issuer: String, signingKey: CAKey?, svidValidator: JWTSVIDValidator, verifier: GrantVerifier) {
+            self.issuer = issuer
+            self.signingKey = signingKey
+            self.svidValidator = svidValidator
+            self.verifier = verifier
+        }
     }
 
     public let settings: GrantSettings
@@ -63,7 +72,7 @@ public final class GrantAuthority: Sendable {
     private let dpop: DPoPVerifier
     private let current = Mutex<Keys?>(nil)
     private let revisionSeen = Mutex<Int64?>(nil)
-    private let commits: GroupCommit<TaskGrant>
+    private let commits: GroupCommit<GrantRecord>
     /// Turns a federated OIDC token into the SPIFFE ID its registration entry names (verifying it
     /// against its issuer); nil when no issuer is federated.
     public let federatedSubject: (@Sendable (String, Int64) async throws -> SPIFFEID)?
@@ -146,14 +155,14 @@ public final class GrantAuthority: Sendable {
 
     private func issue(_ grant: TaskGrant, keys: Keys) async throws(TokenExchangeError) -> IssuedGrant {
         guard let signingKey = keys.signingKey else { throw TokenExchangeError(.serverError, "no active signing key") }
-        let token: String
-        do { token = try GrantToken.mint(grant, issuer: keys.issuer, key: signingKey) } catch {
+        let minted: (token: String, record: GrantRecord)
+        do { minted = try GrantToken.mintRecorded(grant, issuer: keys.issuer, key: signingKey) } catch {
             throw TokenExchangeError(.serverError, "the grant could not be signed: \(error.message)")
         }
-        do { try await self.commits.submit(grant) } catch {
+        do { try await self.commits.submit(minted.record) } catch {
             throw TokenExchangeError(.serverError, "the grant could not be stored; nothing was issued")
         }
-        return IssuedGrant(token: token, grant: grant)
+        return IssuedGrant(token: minted.token, grant: grant)
     }
 
     /// A new task grant for `subject` (from a JWT-SVID or a federated token).
@@ -179,7 +188,7 @@ public final class GrantAuthority: Sendable {
         if let key = keys.signingKey { expiresAt = min(expiresAt, key.notAfter / 1000 * 1000) }
         guard expiresAt > issuedAt else { throw TokenExchangeError(.invalidRequest, "requested_lifetime must be at least 1 s") }
         let grant = TaskGrant(
-            id: Self.newID(), taskID: Self.newID(), subject: subject,
+            id: TaskGrant.newID(now: now), taskID: TaskGrant.newID(now: now), subject: subject,
             audience: request.audience.isEmpty ? self.settings.audiences : request.audience, intent: intent, scope: scope,
             issuedAt: issuedAt, expiresAt: expiresAt, keyThumbprint: thumbprint, mayAct: request.mayAct)
         let decision = self.decider.decide(.issue(grant))
@@ -228,7 +237,7 @@ public final class GrantAuthority: Sendable {
             DelegationRequest(
                 actor: actor, actorKeyThumbprint: actorKey, scope: request.scope, audience: request.audience.isEmpty ? nil : request.audience,
                 lifetime: request.requestedLifetime, mayAct: request.mayAct),
-            id: Self.newID(), now: now / 1000 * 1000)
+            id: TaskGrant.newID(now: now), now: now / 1000 * 1000)
         let decision = self.decider.decide(.delegate(parent: parent, child: child))
         guard decision.allowed else {
             throw TokenExchangeError(.unauthorizedClient, "delegation to \(actor) denied by policy" + Self.describe(decision))
@@ -332,13 +341,6 @@ public final class GrantAuthority: Sendable {
     }
 
     // MARK: Helpers
-
-    /// 128 random bits, base64url.
-    static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let words = (generator.next() as UInt64, generator.next() as UInt64)
-        return Base64URL.encode(withUnsafeBytes(of: words) { Array($0) })
-    }
 
     static func describe(_ decision: GrantDecision) -> String {
         var text = ""

@@ -17,6 +17,12 @@ public enum GrantToken {
     /// bounded by signing, a verification costs about three signatures, and the signature comes
     /// from the same library call. The tests verify minted grants with this verifier and PyJWT.
     public static func mint(_ grant: TaskGrant, issuer: String, key: CAKey) throws(LatchError) -> String {
+        try Self.mintRecorded(grant, issuer: issuer, key: key).token
+    }
+
+    /// ``mint(_:issuer:key:)``, also returning the grant's record for the store, whose claims are
+    /// the bytes the token signs (written once for both).
+    public static func mintRecorded(_ grant: TaskGrant, issuer: String, key: CAKey) throws(LatchError) -> (token: String, record: GrantRecord) {
         guard key.purpose == .jwtSigning else { throw LatchError(.noActiveKey, "a JWT signing key is needed") }
         guard grant.expiresAt <= key.notAfter else { throw LatchError(.noActiveKey, "the grant would outlive its signing key") }
         var token: [UInt8] = []
@@ -26,14 +32,15 @@ public enum GrantToken {
         header.append(contentsOf: #","typ":"at+jwt"}"#.utf8)
         Base64URL.append(header, to: &token)
         token.append(UInt8(ascii: "."))
-        Base64URL.append(grant.claimsJSON(issuer: issuer), to: &token)
+        let claims = grant.claimsJSON(issuer: issuer)
+        Base64URL.append(claims, to: &token)
         let signature: P256.Signing.ECDSASignature
         do { signature = try key.privateKey.unredacted.signature(for: token) } catch {
             throw LatchError(.internalError, "ES256 signing failed")
         }
         token.append(UInt8(ascii: "."))
         Base64URL.append(Array(signature.rawRepresentation), to: &token)
-        return String(decoding: token, as: UTF8.self)
+        return (String(decoding: token, as: UTF8.self), GrantRecord(grant: grant, claims: claims))
     }
 }
 

@@ -55,6 +55,28 @@ public struct GrantTask: Hashable, Sendable {
     }
 }
 
+/// A grant as the stores write it: the grant, and its claims as canonical JSON
+/// (``TaskGrant/claimsJSON(issuer:)``), which is what they read it back from.
+///
+/// Issuance hands the stores the very bytes its token signed (``GrantToken/mintRecorded(_:issuer:key:)``)
+/// rather than having them serialize the claims a second time; their `iss` is then the issuer's.
+/// A grant saved without a token has an empty `iss`. Reading back ignores `iss`.
+public struct GrantRecord: Sendable {
+    public let grant: TaskGrant
+    public let claims: [UInt8]
+
+    /// The record of a grant saved without a token.
+    public init(_ grant: TaskGrant) {
+        self.init(grant: grant, claims: grant.claimsJSON(issuer: ""))
+    }
+
+    /// `claims` must be `grant.claimsJSON(issuer:)` for some issuer.
+    init(grant: TaskGrant, claims: [UInt8]) {
+        self.grant = grant
+        self.claims = claims
+    }
+}
+
 /// Where grants, tasks and revocations live (SQLite and PostgreSQL implement it; the conformance
 /// suite in LatchTesting says what each must do).
 ///
@@ -65,7 +87,7 @@ public protocol GrantRepository: Sendable {
     /// Inserts grants in one transaction; a root grant (depth 0) starts its task. Durable when it
     /// returns; all or nothing. A grant ID already stored, or a second root for a task, fails the
     /// whole call (`conflict`).
-    func saveGrants(_ grants: [TaskGrant]) async throws
+    func saveGrants(_ records: [GrantRecord]) async throws
     func grant(id: String) async throws -> TaskGrant?
     /// The grants of a task, in issue order (the root first).
     func grants(taskID: String) async throws -> [TaskGrant]
@@ -91,4 +113,11 @@ public protocol GrantRepository: Sendable {
     /// Deletes grants (and so their tasks) and revocations whose expiry is before `before`;
     /// returns how many grants and revocations.
     func deleteExpiredGrants(before: Int64) async throws -> Int
+}
+
+extension GrantRepository {
+    /// Saves grants that have no token (tools, tests): their records' claims are written here, `iss` empty.
+    public func saveGrants(_ grants: [TaskGrant]) async throws {
+        try await self.saveGrants(grants.map(GrantRecord.init))
+    }
 }

@@ -5,6 +5,11 @@
 // signatures made with the same concurrency in the same run, rounds interleaved, medians reported.
 // Also: the whole token exchange in-process (JWT-SVID check + DPoP proof check + Cedar-free allow
 // decision + issuance), whose floor is one signature and two verifications.
+//
+// Grants are built before timing, with IDs made as the token endpoint makes them. Beside each
+// wall-clock rate, the process's CPU time per operation: on a machine shared with other work, the
+// wall-clock ratio depends on what else runs; the CPU ratio does not (SQLite's work happens in
+// this process; PostgreSQL's server does not, so its CPU figure is the client's share only).
 import BenchSupport
 import Crypto
 import Foundation
@@ -32,9 +37,16 @@ struct Allow: GrantDecider { func decide(_ question: GrantQuestion) -> GrantDeci
 
 func wallSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-/// Runs `count` operations with `concurrency` tasks; returns operations per wall-clock second.
-func throughput(_ count: Int, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws -> Double {
+/// A wall-clock rate, and the CPU time this process spent per operation meanwhile.
+struct Measured: Sendable {
+    var perSecond: Double
+    var cpuMicroseconds: Double
+}
+
+/// Runs `count` operations with `concurrency` tasks.
+func throughput(_ count: Int, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws -> Measured {
     let start = wallSeconds()
+    let startCPU = cpuSeconds()
     try await withThrowingTaskGroup(of: Void.self) { group in
         for worker in 0..<concurrency {
             group.addTask {
@@ -47,12 +59,14 @@ func throughput(_ count: Int, _ operation: @escaping @Sendable (Int) async throw
         }
         try await group.waitForAll()
     }
-    return Double(count) / (wallSeconds() - start)
+    let cpu = cpuSeconds() - startCPU
+    return Measured(perSecond: Double(count) / (wallSeconds() - start), cpuMicroseconds: cpu * 1e6 / Double(count))
 }
 
-func grant(_ i: Int, round: Int, store: String) -> TaskGrant {
-    TaskGrant(
-        id: "\(store)-\(round)-\(i)", taskID: "\(store)-task-\(round)-\(i)", subject: agent, audience: ["latch-gateway"],
+func grant() -> TaskGrant {
+    let made = SystemWallClock().now().milliseconds
+    return TaskGrant(
+        id: TaskGrant.newID(now: made), taskID: TaskGrant.newID(now: made), subject: agent, audience: ["latch-gateway"],
         intent: "summarize the pipeline",
         scope: GrantScope(tools: ["crm.lookup", "files.read"], dataDomains: ["sales"], destinations: ["internal"], maxSensitivity: .confidential),
         issuedAt: now / 1000 * 1000, expiresAt: now / 1000 * 1000 + 300_000, keyThumbprint: agentThumbprint)
@@ -66,92 +80,111 @@ func authority(_ store: any LatchStore, concurrentCommits: Int = 1) -> GrantAuth
     return authority
 }
 
-let message = Array(try GrantToken.mint(grant(0, round: 0, store: "m"), issuer: "https://latch.bench", key: key).utf8.prefix(600))
+let message = Array(try GrantToken.mint(grant(), issuer: "https://latch.bench", key: key).utf8.prefix(600))
 let rawKey = P256.Signing.PrivateKey()
 let logger = Logger(label: "bench")
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("grant-issue-bench-\(UUID().uuidString)").path
 defer { try? FileManager.default.removeItem(atPath: directory) }
 
 struct Rates: Sendable {
-    var raw: [Double] = []
-    var sqlite: [Double] = []
-    var postgres: [Double] = []
-    var exchange: [Double] = []
-    var rawExchangeFloor: [Double] = []
-    var mintOnly: [Double] = []
+    var raw: [Measured] = []
+    var sqlite: [Measured] = []
+    var postgres: [Measured] = []
+    var exchange: [Measured] = []
+    var rawExchangeFloor: [Measured] = []
+    var mintOnly: [Measured] = []
     var storeOnly: [Double] = []
 }
 
-let rates = try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory: directory, logger: logger) { sqliteStore in
-    var rates = Rates()
-    let sqliteAuthority = authority(sqliteStore)
-    for round in 0..<rounds {
-        rates.raw.append(try await throughput(perRound) { _ in _ = try rawKey.signature(for: message) })
-        rates.sqlite.append(try await throughput(perRound) { i in _ = try await sqliteAuthority.issue(grant(i, round: round, store: "s")) })
-        rates.mintOnly.append(try await throughput(perRound) { i in _ = try GrantToken.mint(grant(i, round: round, store: "m"), issuer: "https://latch.bench", key: key) })
-        let batch = (0..<perRound).map { grant($0, round: round, store: "b") }
-        let start = wallSeconds()
-        for chunk in stride(from: 0, to: batch.count, by: 256) { try await sqliteStore.saveGrants(Array(batch[chunk..<min(chunk + 256, batch.count)])) }
-        rates.storeOnly.append(Double(batch.count) / (wallSeconds() - start))
-        if let postgresURL {
-            let rate = try await StoreAccess.withStore(databaseURL: postgresURL, dataDirectory: directory, logger: logger) { store in
-                let postgresAuthority = authority(store, concurrentCommits: postgresCommits)
-                return try await throughput(perRound) { i in _ = try await postgresAuthority.issue(grant(i, round: round, store: "p\(now)")) }
-            }
-            rates.postgres.append(rate)
-        }
-        // The whole exchange: proofs and SVIDs are made before timing (the client's cost).
-        let count = perRound / 4
-        let svid = try JWTSVIDMinter.sign(spiffeID: agent, audience: ["https://latch.bench"], ttl: 3_600_000, now: now, key: key).token
-        let jwk = Array(agentKey.publicKey.x963Representation)
-        let header = Base64URL.encode(
-            JSONValue.object([
-                "typ": .string("dpop+jwt"), "alg": .string("ES256"),
-                "jwk": .object([
-                    "kty": .string("EC"), "crv": .string("P-256"), "x": .string(Base64URL.encode(jwk[1..<33])),
-                    "y": .string(Base64URL.encode(jwk[33..<65])),
-                ]),
-            ]).serializedBytes)
-        let proofs = try (0..<count).map { i in
-            let claims = JSONValue.object([
-                "jti": .string("r\(round)-\(i)"), "htm": .string("POST"), "htu": .string("https://latch.bench/token"),
-                "iat": .int(SystemWallClock().now().milliseconds / 1000),
-            ])
-            let input = header + "." + Base64URL.encode(claims.serializedBytes)
-            return input + "." + Base64URL.encode(Array(try agentKey.signature(for: Array(input.utf8)).rawRepresentation))
-        }
-        let request = try TokenExchangeRequest(form: [
-            ("grant_type", TokenExchangeRequest.grantType), ("subject_token", svid), ("subject_token_type", TokenExchangeRequest.jwtTokenType),
-            ("scope", "tool:crm.lookup tool:files.read domain:sales sensitivity:confidential"), ("intent", "summarize the pipeline"),
-        ])
-        let target = DPoPRequest(method: "POST", uri: "https://latch.bench/token")
-        rates.exchange.append(try await throughput(count) { i in _ = try await sqliteAuthority.exchange(request, proof: proofs[i], proofTarget: target) })
-        let signature = try rawKey.signature(for: message)
-        rates.rawExchangeFloor.append(
-            try await throughput(count) { _ in
-                _ = try rawKey.signature(for: message)
-                _ = rawKey.publicKey.isValidSignature(signature, for: message)
-                _ = rawKey.publicKey.isValidSignature(signature, for: message)
-            })
+/// Runs `body` with an authority on the PostgreSQL store, open for the whole run as a server keeps
+/// it (its connections are made in the first round, not in every round), or with nil.
+func withPostgres<Result: Sendable>(_ body: @Sendable (GrantAuthority?) async throws -> Result) async throws -> Result {
+    guard let postgresURL else { return try await body(nil) }
+    return try await StoreAccess.withStore(databaseURL: postgresURL, dataDirectory: directory, logger: logger) { store in
+        try await body(authority(store, concurrentCommits: postgresCommits))
     }
-    return rates
+}
+
+let rates = try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory: directory, logger: logger) { sqliteStore in
+    try await withPostgres { postgresAuthority in
+        var rates = Rates()
+        let sqliteAuthority = authority(sqliteStore)
+        for round in 0..<rounds {
+            rates.raw.append(try await throughput(perRound) { _ in _ = try rawKey.signature(for: message) })
+            let sqliteGrants = (0..<perRound).map { _ in grant() }
+            rates.sqlite.append(try await throughput(perRound) { i in _ = try await sqliteAuthority.issue(sqliteGrants[i]) })
+            let mintGrants = (0..<perRound).map { _ in grant() }
+            rates.mintOnly.append(try await throughput(perRound) { i in _ = try GrantToken.mint(mintGrants[i], issuer: "https://latch.bench", key: key) })
+            let batch = (0..<perRound).map { _ in grant() }
+            let start = wallSeconds()
+            for chunk in stride(from: 0, to: batch.count, by: 256) { try await sqliteStore.saveGrants(Array(batch[chunk..<min(chunk + 256, batch.count)])) }
+            rates.storeOnly.append(Double(batch.count) / (wallSeconds() - start))
+            if let postgresAuthority {
+                let postgresGrants = (0..<perRound).map { _ in grant() }
+                rates.postgres.append(try await throughput(perRound) { i in _ = try await postgresAuthority.issue(postgresGrants[i]) })
+            }
+            // The whole exchange: proofs and SVIDs are made before timing (the client's cost).
+            let count = perRound / 4
+            let svid = try JWTSVIDMinter.sign(spiffeID: agent, audience: ["https://latch.bench"], ttl: 3_600_000, now: now, key: key).token
+            let jwk = Array(agentKey.publicKey.x963Representation)
+            let header = Base64URL.encode(
+                JSONValue.object([
+                    "typ": .string("dpop+jwt"), "alg": .string("ES256"),
+                    "jwk": .object([
+                        "kty": .string("EC"), "crv": .string("P-256"), "x": .string(Base64URL.encode(jwk[1..<33])),
+                        "y": .string(Base64URL.encode(jwk[33..<65])),
+                    ]),
+                ]).serializedBytes)
+            let proofs = try (0..<count).map { i in
+                let claims = JSONValue.object([
+                    "jti": .string("r\(round)-\(i)"), "htm": .string("POST"), "htu": .string("https://latch.bench/token"),
+                    "iat": .int(SystemWallClock().now().milliseconds / 1000),
+                ])
+                let input = header + "." + Base64URL.encode(claims.serializedBytes)
+                return input + "." + Base64URL.encode(Array(try agentKey.signature(for: Array(input.utf8)).rawRepresentation))
+            }
+            let request = try TokenExchangeRequest(form: [
+                ("grant_type", TokenExchangeRequest.grantType), ("subject_token", svid), ("subject_token_type", TokenExchangeRequest.jwtTokenType),
+                ("scope", "tool:crm.lookup tool:files.read domain:sales sensitivity:confidential"), ("intent", "summarize the pipeline"),
+            ])
+            let target = DPoPRequest(method: "POST", uri: "https://latch.bench/token")
+            rates.exchange.append(try await throughput(count) { i in _ = try await sqliteAuthority.exchange(request, proof: proofs[i], proofTarget: target) })
+            let signature = try rawKey.signature(for: message)
+            rates.rawExchangeFloor.append(
+                try await throughput(count) { _ in
+                    _ = try rawKey.signature(for: message)
+                    _ = rawKey.publicKey.isValidSignature(signature, for: message)
+                    _ = rawKey.publicKey.isValidSignature(signature, for: message)
+                })
+        }
+        return rates
+    }
 }
 let (raw, sqlite, postgres, exchange, rawExchangeFloor) = (rates.raw, rates.sqlite, rates.postgres, rates.exchange, rates.rawExchangeFloor)
 let (mintOnly, storeOnly) = (rates.mintOnly, rates.storeOnly)
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-let rawRate = median(raw)
-print("Durable grant issuance (per wall-clock second, \(concurrency) concurrent issuers, median of \(rounds) rounds of \(perRound))")
-print(pad("raw P-256 sign", 56) + fmt(rawRate))
-print(pad("issue + commit, SQLite (synchronous=FULL)", 56) + pad(fmt(median(sqlite)), 10) + pct(median(sqlite) / rawRate) + " of raw sign")
+func rate(_ values: [Measured]) -> Double { median(values.map(\.perSecond)) }
+func cpu(_ values: [Measured]) -> Double { median(values.map(\.cpuMicroseconds)) }
+/// A line: the rate, its ratio to `base`, and CPU microseconds per operation (and the CPU ratio).
+func line(_ name: String, _ values: [Measured], _ base: [Measured]?, _ what: String, cpuRatio: Bool = true) -> String {
+    var text = pad(name, 52) + pad(fmt(rate(values)), 9)
+    text += pad(base.map { pct(rate(values) / rate($0)) + " of " + what } ?? "", 26)
+    text += pad(String(format: "%.1f", cpu(values)), 7)
+    if cpuRatio, let base { text += pct(cpu(base) / cpu(values)) }
+    return text
+}
+print("Durable grant issuance (\(concurrency) concurrent issuers, median of \(rounds) rounds of \(perRound))")
+print(pad("", 52) + pad("per s", 9) + pad("wall-clock ratio", 26) + pad("CPU µs", 7) + "CPU ratio")
+print(line("raw P-256 sign", raw, nil, ""))
+print(line("issue + commit, SQLite (synchronous=FULL)", sqlite, raw, "raw sign"))
 if !postgres.isEmpty {
-    print(pad("issue + commit, PostgreSQL (same machine)", 56) + pad(fmt(median(postgres)), 10) + pct(median(postgres) / rawRate) + " of raw sign")
+    // The server's CPU is not this process's: its CPU figure is the client's share only.
+    print(line("issue + commit, PostgreSQL (same machine; CPU: client)", postgres, raw, "raw sign", cpuRatio: false))
 } else {
     print("PostgreSQL: set LATCH_BENCH_POSTGRES_URL to measure it")
 }
-print(pad("  of which: mint only (not durable)", 56) + pad(fmt(median(mintOnly)), 10) + pct(median(mintOnly) / rawRate) + " of raw sign")
-print(pad("  of which: SQLite inserts only (batches of 256)", 56) + fmt(median(storeOnly)))
-print(pad("raw sign + 2 verify (the exchange's crypto floor)", 56) + fmt(median(rawExchangeFloor)))
-print(
-    pad("whole token exchange, SQLite", 56) + pad(fmt(median(exchange)), 10) + pct(median(exchange) / median(rawExchangeFloor))
-        + " of its crypto floor")
+print(line("  of which: mint only (not durable)", mintOnly, raw, "raw sign"))
+print(pad("  of which: SQLite inserts only (batches of 256)", 52) + fmt(median(storeOnly)))
+print(line("raw sign + 2 verify (the exchange's crypto floor)", rawExchangeFloor, nil, ""))
+print(line("whole token exchange, SQLite", exchange, rawExchangeFloor, "its floor"))
