@@ -1,4 +1,4 @@
-public import LatchCore
+import LatchCore
 public import LatchGrants
 public import Logging
 
@@ -41,10 +41,12 @@ public struct GrantAuthenticator: Sendable {
             return .failure(Refusal(status: 401, error: nil, description: "a task grant is required: Authorization: DPoP <grant> with a DPoP proof"))
         }
         guard authorization.count == 1, header.count > 5, header.prefix(5).lowercased() == "dpop " else {
-            return .failure(Refusal(status: 401, error: "invalid_token", description: "grants are DPoP-bound: use one Authorization header with the DPoP scheme"))
+            return .failure(
+                Refusal(status: 401, error: "invalid_token", description: "grants are DPoP-bound: use one Authorization header with the DPoP scheme"))
         }
         guard proof.count == 1, let proof = proof.first else {
-            return .failure(Refusal(status: 401, error: "invalid_dpop_proof", description: "one DPoP header with a proof for this request is required"))
+            return .failure(
+                Refusal(status: 401, error: "invalid_dpop_proof", description: "one DPoP header with a proof for this request is required"))
         }
         guard let verifier = self.authority.keys?.verifier else {
             return .failure(Refusal(status: 503, error: nil, description: "the gateway has no grant keys yet"))
