@@ -129,9 +129,10 @@ struct EgressInteropTests {
              {"op": "raw", "method": "GET", "path": "/egress/weather/redirect"},
              {"op": "raw", "method": "GET", "path": "/egress/weather/slow/5"},
              {"op": "raw", "method": "HEAD", "path": "/egress/weather/v1/forecast"},
-             {"op": "raw", "method": "OPTIONS", "path": "/egress/weather/v1/forecast"}]
+             {"op": "raw", "method": "OPTIONS", "path": "/egress/weather/v1/forecast"},
+             {"op": "raw", "method": "GET", "path": "/egress/weather/big/17000000"}]
             """, scope: "tool:weather.read domain:weather sensitivity:internal")
-        try #require(steps.count == 15, "\(steps)")
+        try #require(steps.count == 16, "\(steps)")
 
         // Allowed: the API answered, having seen Latch's key; the agent's credentials stayed behind.
         #expect(steps[0]["http_status"] as? Int == 200, "\(steps[0])\n\(gateway.server.log)")
@@ -175,6 +176,7 @@ struct EgressInteropTests {
         #expect(steps[12]["http_status"] as? Int == 504 && Self.reason(steps[12]) == "upstream_unavailable", "\(steps[12])")
         #expect(steps[13]["http_status"] as? Int == 200, "HEAD: \(steps[13])")
         #expect(steps[14]["http_status"] as? Int == 405, "OPTIONS is not forwarded: \(steps[14])")
+        #expect(steps[15]["http_status"] as? Int == 502 && Self.reason(steps[15]) == "upstream_unavailable", "over 16 MiB: \(steps[15])")
 
         // Every authenticated request is decided on record (not the five refused before a
         // decision); a forwarded one has a second record, its outcome, naming its decision.
@@ -183,13 +185,15 @@ struct EgressInteropTests {
         let decisions = records.filter { $0["decision_id"] == nil }
         let outcomes = records.filter { $0["decision_id"] != nil }
         #expect(
-            decisions.map { $0["tool"] as? String ?? "" }.sorted() == ["nowhere.read", "weather.delete"] + Array(repeating: "weather.read", count: 7)
+            decisions.map { $0["tool"] as? String ?? "" }.sorted() == ["nowhere.read", "weather.delete"] + Array(repeating: "weather.read", count: 8)
                 + ["weather.write"], "\(records)")
         let reasons = decisions.compactMap { $0["reason"] as? String }.sorted()
         #expect(reasons == ["invalid_arguments", "policy_denied", "tool_not_in_grant", "tool_not_in_grant", "unknown_tool"], "\(records)")
-        #expect(outcomes.compactMap { $0["upstream"] as? String }.sorted() == ["http_302", "http_503", "ok", "ok", "unavailable"], "\(records)")
+        #expect(
+            outcomes.compactMap { $0["upstream"] as? String }.sorted() == ["http_302", "http_503", "ok", "ok", "unavailable", "unavailable"],
+            "\(records)")
         let forwarded = Set(decisions.filter { $0["upstream"] as? String == "forwarded" }.compactMap { $0["id"] as? String })
-        #expect(forwarded.count == 5 && Set(outcomes.compactMap { $0["decision_id"] as? String }) == forwarded)
+        #expect(forwarded.count == 6 && Set(outcomes.compactMap { $0["decision_id"] as? String }) == forwarded)
         #expect(records.allSatisfy { $0["method"] as? String == "http" && ($0["arguments_sha256"] as? String)?.count == 64 })
         let first = try #require(decisions.first { $0["id"] as? String == decision })
         #expect(
