@@ -61,6 +61,8 @@ public final class MCPGateway: Sendable {
     /// Latch's public base URL (the issuer), read per request: the port may be chosen at start.
     let baseURL: @Sendable () -> String
     let authority: GrantAuthority
+    /// Checks every request's grant and proof (shared with the HTTP egress).
+    public let authenticator: GrantAuthenticator
     let recorder: any DecisionRecorder
     let clock: any WallClock
     let logger: Logger
@@ -75,6 +77,7 @@ public final class MCPGateway: Sendable {
         self.settings = settings
         self.baseURL = baseURL
         self.authority = authority
+        self.authenticator = GrantAuthenticator(authority: authority, audience: settings.audience, logger: logger)
         self.snapshot = Mutex(snapshot)
         self.recorder = recorder
         self.clock = clock
@@ -301,37 +304,25 @@ public final class MCPGateway: Sendable {
     // MARK: Authentication
 
     private func authenticate(_ request: MCPHTTPRequest, now: Int64) -> Step<TaskGrant> {
-        guard case .value(let authorization) = request.header("authorization") else {
-            return .answer(self.unauthorized(nil, "a task grant is required: Authorization: DPoP <grant> with a DPoP proof"))
-        }
-        guard authorization.count > 5, authorization.prefix(5).lowercased() == "dpop " else {
-            return .answer(self.unauthorized("invalid_token", "grants are DPoP-bound: use the DPoP authorization scheme"))
-        }
-        guard case .value(let proof) = request.header("dpop") else {
-            return .answer(self.unauthorized("invalid_dpop_proof", "one DPoP header with a proof for this request is required"))
-        }
-        guard let verifier = self.authority.keys?.verifier else {
-            return .answer(Self.failure(503, JSONRPC.Failure(code: JSONRPC.internalError, message: "the gateway has no grant keys yet")))
-        }
-        let token = String(authorization.dropFirst(5)).trimmingWhitespace
-        do {
-            let target = DPoPRequest(method: request.method, uri: self.resourceURL, accessToken: Redacted(token))
-            return .proceed(try verifier.verify(token, audience: self.settings.audience, proof: proof, request: target, now: now))
-        } catch {
-            let dpop = error.code == .invalidDPoPProof || error.code == .replayedDPoPProof
-            self.logger.notice("gateway request refused", metadata: ["reason": "\(error.message)"])
-            return .answer(self.unauthorized(dpop ? "invalid_dpop_proof" : "invalid_token", error.message))
+        let outcome = self.authenticator.authenticate(
+            method: request.method, uri: self.resourceURL, authorization: request.headers["authorization"] ?? [], proof: request.headers["dpop"] ?? [],
+            now: now)
+        switch outcome {
+        case .success(let grant):
+            return .proceed(grant)
+        case .failure(let refusal) where refusal.status == 401:
+            return .answer(self.unauthorized(refusal))
+        case .failure(let refusal):
+            return .answer(Self.failure(refusal.status, JSONRPC.Failure(code: JSONRPC.internalError, message: refusal.description)))
         }
     }
 
     /// 401 with `WWW-Authenticate: DPoP` (RFC 9449 §7.1) naming the protected-resource
     /// metadata (RFC 9728), and a JSON-RPC error body so MCP clients see the reason.
-    private func unauthorized(_ error: String?, _ description: String) -> MCPHTTPResponse {
-        let clean = String(description.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" }.prefix(200).map(Character.init))
-        var challenge = "DPoP algs=\"ES256\", resource_metadata=\"\(self.resourceMetadataURL)\""
-        if let error { challenge += ", error=\"\(error)\", error_description=\"\(clean)\"" }
-        var response = Self.failure(401, JSONRPC.Failure(code: JSONRPC.notAuthenticated, message: description, data: error.map(JSONValue.string)))
-        response.headers.append(("WWW-Authenticate", challenge))
+    private func unauthorized(_ refusal: GrantAuthenticator.Refusal) -> MCPHTTPResponse {
+        var response = Self.failure(
+            401, JSONRPC.Failure(code: JSONRPC.notAuthenticated, message: refusal.description, data: refusal.error.map(JSONValue.string)))
+        response.headers.append(("WWW-Authenticate", GrantAuthenticator.challenge(refusal, resourceMetadataURL: self.resourceMetadataURL)))
         response.headers.append(("Cache-Control", "no-store"))
         return response
     }

@@ -74,6 +74,7 @@ public enum LatchServer {
             let router = IdentityHTTPRoutes.router(state: state, issuer: currentIssuer)
             GrantHTTPRoutes.add(to: router, authority: authority, issuer: currentIssuer, logger: logger)
             GatewayHTTPRoutes.add(to: router, gateway: gatewayService.gateway)
+            GatewayHTTPRoutes.add(to: router, egress: gatewayService.egress)
             let http = Application(
                 router: router,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),

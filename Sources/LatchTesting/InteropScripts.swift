@@ -54,17 +54,24 @@ public final class HTTPUpstreamServer: @unchecked Sendable {
     /// and an environment of its own (nothing inherited); waits for it to listen on a thread of
     /// its own, not on the test's.
     public static func start(options: [String] = [], environment: [String: String] = [:]) async throws -> HTTPUpstreamServer {
+        try await Self.start(script: InteropScripts.mcpUpstream, arguments: ["--transport", "http"] + options, environment: environment)
+    }
+
+    /// Starts another script of `Tests/Interop` that serves HTTP the same way (`--port 0` unless
+    /// the arguments name a port; the first stdout line is `listening on <port>`), such as
+    /// `http_api.py`.
+    public static func start(script: String, arguments: [String], environment: [String: String] = [:]) async throws -> HTTPUpstreamServer {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Result { try HTTPUpstreamServer(options: options, environment: environment) })
+                continuation.resume(with: Result { try HTTPUpstreamServer(script: script, arguments: arguments, environment: environment) })
             }.start()
         }
     }
 
-    private init(options: [String], environment: [String: String]) throws {
+    private init(script: String, arguments: [String], environment: [String: String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try InteropScripts.interpreter())
-        process.arguments = [InteropScripts.mcpUpstream, "--transport", "http"] + (options.contains("--port") ? [] : ["--port", "0"]) + options
+        process.arguments = [script] + arguments + (arguments.contains("--port") ? [] : ["--port", "0"])
         var environment = environment
         environment["PATH"] = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
         process.environment = environment
@@ -77,13 +84,16 @@ public final class HTTPUpstreamServer: @unchecked Sendable {
         try process.run()
         self.process = process
         self.errorLog = errorLog
-        // The first line is `listening on <port>`.
+        // The first line is `listening on <port>`. Read byte by byte with read(2), retried when a
+        // signal (a child of another test exiting) interrupts it.
         var line: [UInt8] = []
+        let descriptor = output.fileHandleForReading.fileDescriptor
+        var byte: UInt8 = 0
         while true {
-            let byte = try output.fileHandleForReading.read(upToCount: 1) ?? Data()
-            guard let first = byte.first else { break }
-            if first == 0x0A { break }
-            line.append(first)
+            let count = read(descriptor, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            guard count == 1, byte != 0x0A else { break }
+            line.append(byte)
         }
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("listening on "), let port = Int(text.dropFirst("listening on ".count)) else {
@@ -91,7 +101,7 @@ public final class HTTPUpstreamServer: @unchecked Sendable {
             process.waitUntilExit()
             let stderr = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(at: errorLog)
-            throw InteropScripts.Missing(description: "mcp_upstream.py did not start: \(text)\n\(stderr)")
+            throw InteropScripts.Missing(description: "\(URL(fileURLWithPath: script).lastPathComponent) did not start: \(text)\n\(stderr)")
         }
         self.port = port
     }

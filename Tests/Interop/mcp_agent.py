@@ -34,6 +34,8 @@ STEPS.json is a JSON list; step objects (optional keys in brackets):
   {"op": "raw", ["method": "POST"], ["url" | "path"], ["headers": {...}], ["body": TEXT | JSON], ["session": false]}
       an HTTP request with the grant and a proof; Accept/Content-Type default to what the SDK sends
       (a header set to null is left out); "session": true adds the Mcp-Session-Id seen last.
+      "path" is resolved against --mcp's origin and may carry a query: {"op": "raw", "method": "GET",
+      "path": "/egress/weather/v1/forecast?city=Paris"} calls an HTTP API through Latch's egress.
       result {"headers": {selected response headers}, "body": JSON or text}.
   {"op": "complete"}                      POSTs the issuer's task completion endpoint (as grant_client.py)
   Every step takes ["auth": MODE], how its HTTP requests are authenticated:
@@ -79,7 +81,7 @@ AUTH_MODES = ("dpop", "no_proof", "bearer", "none", "replay", "wrong_key", "wron
 OPS = ("connect", "disconnect", "list_tools", "call", "call_without_proof", "raw", "complete")
 SDK_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 TARGETS = {"list_tools": "tools/list", "call": "tools/call", "call_without_proof": "tools/call", "connect": "initialize"}
-REPORTED_HEADERS = ("content-type", "www-authenticate", "mcp-session-id", "dpop-nonce", "allow")
+REPORTED_HEADERS = ("content-type", "www-authenticate", "mcp-session-id", "dpop-nonce", "allow", "set-cookie", "latch-decision-id", "location")
 
 
 class HarnessError(Exception):
@@ -256,7 +258,7 @@ class Agent:
         return not result.is_error, body, None, "tools/call"
 
     async def raw(self, step):
-        url = step.get("url") or (str(httpx2.URL(self.args.mcp).copy_with(path=step["path"])) if "path" in step else self.args.mcp)
+        url = step.get("url") or (str(httpx2.URL(self.args.mcp).join(step["path"])) if "path" in step else self.args.mcp)
         headers = dict(SDK_HEADERS)
         for name, value in (step.get("headers") or {}).items():
             headers.pop(name.lower(), None)

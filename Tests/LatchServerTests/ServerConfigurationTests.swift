@@ -47,6 +47,9 @@ struct ServerConfigurationTests {
                 upstream_refresh_interval: 5s
                 gateway_audience: tools
                 gateway_keep_prompts: true
+                http_apis:
+                  - name: weather
+                    base_url: https://api.weather.example
                 """)
         #expect(configuration.trustDomain.description == "prod.example.com")
         #expect(configuration.dataDirectory == "/var/lib/latch")
@@ -79,7 +82,8 @@ struct ServerConfigurationTests {
         #expect(configuration.upstreamRefreshInterval == .seconds(5))
         #expect(configuration.gatewayAudience == "tools")
         #expect(configuration.gatewayKeepPrompts)
-        #expect(ServerConfiguration.keys.count == 27)
+        #expect(configuration.httpAPIs.map(\.name) == ["weather"])
+        #expect(ServerConfiguration.keys.count == 28)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)
@@ -120,6 +124,20 @@ struct ServerConfigurationTests {
             ("upstreams: [{name: a, command: x, call_timeout: soon}]", "call_timeout must be a positive duration"),
             ("upstreams: [{name: a, command: x, retries: 3}]", "unknown key \"retries\""),
             ("gateway_keep_prompts: maybe", "gateway_keep_prompts must be true or false"),
+            ("http_apis: {name: a}", "http_apis must be a list"),
+            ("http_apis: [{name: A, base_url: https://h}]", "lowercase letters"),
+            ("http_apis: [{name: a}]", "base_url is required"),
+            ("http_apis: [{name: a, base_url: ftp://h}]", "base_url must be an http"),
+            ("http_apis: [{name: a, base_url: https://user@h/x}]", "no user info"),
+            ("http_apis: [{name: a, base_url: https://h/x?key=1}]", "base_url must be an http"),
+            ("http_apis: [{name: a, base_url: https://h}, {name: a, base_url: https://i}]", "used twice"),
+            ("http_apis: [{name: a, base_url: https://h, headers: {\"X Key\": v}}]", "not a valid HTTP field name"),
+            ("http_apis: [{name: a, base_url: https://h, headers: {Host: evil.test}}]", "cannot be configured"),
+            ("http_apis: [{name: a, base_url: https://h, labels: {destination_argument: to}}]", "unknown label"),
+            ("http_apis: [{name: a, base_url: https://h, labels: {side_effects: some}}]", "side_effects must be"),
+            ("http_apis: [{name: a, base_url: https://h, call_timeout: never}]", "call_timeout must be a positive duration"),
+            ("http_apis: [{name: a, base_url: https://h, method: GET}]", "unknown key \"method\""),
+            ("http_apis: [{name: files, base_url: https://h}]\nupstreams: [{name: files, command: x}]", "already an upstream's"),
         ])
     func badFiles(yaml: String, message: String) {
         #expect(throws: LatchError.self) { try ServerConfiguration(yaml: yaml) }
@@ -128,6 +146,33 @@ struct ServerConfigurationTests {
         } catch {
             #expect(error.message.contains(message), "\(error.message)")
         }
+    }
+
+    @Test("http_apis: base URL, credential headers, timeout and labels, egress external by default")
+    func httpAPIs() throws {
+        let configuration = try ServerConfiguration(
+            yaml: """
+                http_apis:
+                  - name: weather
+                    base_url: https://API.weather.example/v2/
+                    headers: {X-API-Key: "${secret:weather_key}"}
+                    call_timeout: 5s
+                    labels: {sensitivity: public, data_domain: weather}
+                  - name: billing
+                    base_url: http://127.0.0.1:9200
+                    labels: {egress: internal, side_effects: write}
+                """)
+        #expect(configuration.httpAPIs.map(\.name) == ["weather", "billing"])
+        let weather = try #require(configuration.httpAPIs.first)
+        #expect(weather.baseURL == "https://API.weather.example/v2")
+        #expect(weather.host == "api.weather.example")
+        #expect(weather.headers == ["X-API-Key": "${secret:weather_key}"])
+        #expect(weather.callTimeout == .seconds(5))
+        #expect(weather.labels == ToolLabels(sensitivity: .public, dataDomain: "weather", egress: .external))
+        let billing = try #require(configuration.httpAPIs.last)
+        #expect(billing.labels.egress == .internal && billing.callTimeout == .seconds(30) && billing.headers.isEmpty)
+        #expect(billing.labels(for: .read).sideEffects == .write, "a configured side effect raises a read's")
+        #expect(billing.labels(for: .delete).sideEffects == .destructive, "and never lowers a delete's")
     }
 
     @Test("upstreams: stdio and HTTP servers with their credentials and the labels of their tools")

@@ -14,7 +14,8 @@ public import LatchIdentity
 ///   grant's scope and shape, as the token endpoint's context), `arguments` (the call's
 ///   arguments: strings, integers, booleans, numbers with up to 4 decimals as `decimal`, lists
 ///   as sets, objects as records, nulls left out; a call with any other value is refused),
-///   `destination` and `destinations` (when the tool takes one: the first, and all of them), `session` (``SessionFacts``:
+///   `destination` and `destinations` (when the tool takes one: the first, and all of them; for
+///   HTTP egress the API's host), `http` (HTTP egress only: `method`, `path`, `query`), `session` (``SessionFacts``:
 ///   `calls`, `denials`, `tools_used`, `max_sensitivity_read`, `sensitivity_read_rank` (-1
 ///   before anything was read), `data_domains_read`, `seconds_since_first_call`, `reads_in_flight`) and `time`
 ///   (`epoch_seconds`, `hour_utc`, `weekday_utc`, 0 = Sunday).
@@ -38,8 +39,27 @@ public struct ToolCallPolicy: Sendable {
     /// The decision for a call of `tool` with `arguments` under `grant`, given the task's
     /// session facts so far.
     public func decide(grant: TaskGrant, tool: GatewayTool, arguments: [String: LatchIdentity.JSONValue], facts: SessionFacts, now: Int64) -> CallDecision {
+        self.decide(grant: grant, tool: tool, arguments: arguments, fixedDestination: nil, context: [:], facts: facts, now: now)
+    }
+
+    /// The decision for a call of `tool`, as above, for calls whose destination the operator
+    /// fixed (an HTTP API's host) and whose request adds facts of its own.
+    ///
+    /// - Parameters:
+    ///   - fixedDestination: where the call goes whatever its arguments (used when the tool has
+    ///     no destination argument): policies see it as `context.destination` and the record
+    ///     keeps it, but it is not checked against the grant's destinations (those bound where an
+    ///     agent may choose to send data; here the tool's name, which the grant must hold,
+    ///     already fixes it).
+    ///   - extra: more members of the Cedar context (an HTTP request's `http`); the standard
+    ///     members win over them.
+    public func decide(
+        grant: TaskGrant, tool: GatewayTool, arguments: [String: LatchIdentity.JSONValue], fixedDestination: String?, context extra: [String: Value],
+        facts: SessionFacts, now: Int64
+    ) -> CallDecision {
         if let denial = Self.scopeDenial(grant: grant, tool: tool, destinations: []) { return denial }
         var destinations: [String] = []
+        if tool.labels.destinationArgument == nil, let fixedDestination { destinations = [fixedDestination] }
         if let argument = tool.labels.destinationArgument {
             let values: [LatchIdentity.JSONValue] = arguments[argument]?.arrayValue ?? arguments[argument].map { [$0] } ?? []
             guard !values.isEmpty else {
@@ -67,7 +87,8 @@ public struct ToolCallPolicy: Sendable {
                     "argument \"\(name.prefix(64))\" cannot be shown to policies (a float with more than 4 decimals, a list holding nulls, or nested deeper than 8)")
             }
         }
-        let response = self.evaluate(grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, facts: facts, now: now)
+        let response = self.evaluate(
+            grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, extra: extra, facts: facts, now: now)
         let errors = response.errors.map(\.policyID)
         if !errors.isEmpty {
             return .deny(
@@ -86,7 +107,7 @@ public struct ToolCallPolicy: Sendable {
     /// undecided: a permit that errors could hold, a forbid that errors might not.
     public func mayList(grant: TaskGrant, tool: GatewayTool, facts: SessionFacts, now: Int64) -> Bool {
         if Self.scopeDenial(grant: grant, tool: tool, destinations: []) != nil { return false }
-        let response = self.evaluate(grant: grant, tool: tool, arguments: [:], destinations: [], facts: facts, now: now)
+        let response = self.evaluate(grant: grant, tool: tool, arguments: [:], destinations: [], extra: [:], facts: facts, now: now)
         let forbidden = response.decision == .deny && response.reason.contains { self.forbids.contains($0) }
         if forbidden { return false }
         return response.decision == .allow || response.errors.contains { !self.forbids.contains($0.policyID) }
@@ -115,7 +136,8 @@ public struct ToolCallPolicy: Sendable {
     }
 
     private func evaluate(
-        grant: TaskGrant, tool: GatewayTool, arguments: [String: Value], destinations: [String], facts: SessionFacts, now: Int64
+        grant: TaskGrant, tool: GatewayTool, arguments: [String: Value], destinations: [String], extra: [String: Value], facts: SessionFacts,
+        now: Int64
     ) -> Response {
         let task = LatchEntities.task(id: grant.taskID, subject: grant.subject, intent: grant.intent)
         let toolUID = EntityUID(type: LatchEntities.toolType, id: tool.name)
@@ -128,14 +150,15 @@ public struct ToolCallPolicy: Sendable {
             entities.append(
                 Entity(uid: LatchEntities.agent(grant.subject), attributes: LatchEntities.agentAttributes(grant.subject, entry: self.attributes(grant.subject))))
         }
-        var context: [String: Value] = [
+        var context = extra
+        context.merge([
             "task": .entity(task.uid),
             "intent": .string(grant.intent),
             "grant": .record(LatchEntities.grantAttributes(grant)),
             "arguments": .record(arguments),
             "session": .record(Self.sessionAttributes(facts, now: now)),
             "time": .record(Self.timeAttributes(now)),
-        ]
+        ]) { _, standard in standard }
         if let first = destinations.first {
             context["destination"] = .string(first)
             context["destinations"] = LatchEntities.strings(destinations)

@@ -67,11 +67,20 @@ extension ServerConfiguration {
         return upstream
     }
 
-    private static func parseLabels(_ node: Node, _ context: (String) -> LatchError) throws(LatchError) -> ToolLabels {
+    static func parseLabels(_ node: Node, _ context: (String) -> LatchError) throws(LatchError) -> ToolLabels {
+        try Self.parseLabels(
+            node, defaults: ToolLabels(), allowed: ["sensitivity", "data_domain", "egress", "side_effects", "destination_argument"], context)
+    }
+
+    /// Labels over `defaults`; only the `allowed` keys may appear.
+    static func parseLabels(
+        _ node: Node, defaults: ToolLabels, allowed: [String], _ context: (String) -> LatchError
+    ) throws(LatchError) -> ToolLabels {
         guard let mapping = node.mapping else { throw context("labels must be a mapping") }
-        var labels = ToolLabels()
+        var labels = defaults
         for (keyNode, field) in mapping {
             let key = keyNode.string ?? ""
+            guard allowed.contains(key) else { throw context("unknown label \"\(key)\" (\(allowed.joined(separator: ", ")))") }
             guard let text = field.string, !text.isEmpty else { throw context("label \(key) must be a string") }
             switch key {
             case "sensitivity":
@@ -85,13 +94,13 @@ extension ServerConfiguration {
                 guard let value = ToolLabels.SideEffects(rawValue: text) else { throw context("side_effects must be none, write or destructive") }
                 labels.sideEffects = value
             case "destination_argument": labels.destinationArgument = text
-            default: throw context("unknown label \"\(key)\" (sensitivity, data_domain, egress, side_effects, destination_argument)")
+            default: throw context("unknown label \"\(key)\" (\(allowed.joined(separator: ", ")))")
             }
         }
         return labels
     }
 
-    private static func strings(_ node: Node?, what: String, _ context: (String) -> LatchError) throws(LatchError) -> [String] {
+    static func strings(_ node: Node?, what: String, _ context: (String) -> LatchError) throws(LatchError) -> [String] {
         guard let node else { return [] }
         guard let list = node.sequence else { throw context("\(what) must be a list of strings") }
         var values: [String] = []
@@ -102,7 +111,7 @@ extension ServerConfiguration {
         return values
     }
 
-    private static func stringMap(_ node: Node?, what: String, _ context: (String) -> LatchError) throws(LatchError) -> [String: String] {
+    static func stringMap(_ node: Node?, what: String, _ context: (String) -> LatchError) throws(LatchError) -> [String: String] {
         guard let node else { return [:] }
         guard let mapping = node.mapping else { throw context("\(what) must map names to strings") }
         var values: [String: String] = [:]

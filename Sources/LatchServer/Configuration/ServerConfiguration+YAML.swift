@@ -10,7 +10,7 @@ extension ServerConfiguration {
         "kek_file", "x509_ca_lifetime", "jwt_key_lifetime", "rotation_check_interval", "entry_poll_interval",
         "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level", "policies", "grant_lifetime",
         "grant_max_lifetime", "grant_max_depth", "grant_audiences", "grant_sweep_interval", "federation",
-        "upstreams", "upstream_refresh_interval", "gateway_audience", "gateway_keep_prompts",
+        "upstreams", "upstream_refresh_interval", "gateway_audience", "gateway_keep_prompts", "http_apis",
     ]
 
     /// Largest configuration file read, bytes.
@@ -30,6 +30,7 @@ extension ServerConfiguration {
             guard let key = keyNode.string else { throw LatchError(.configuration, "configuration keys must be strings") }
             try self.apply(key: key, value: value)
         }
+        try self.checkGatewayNames()
     }
 
     /// Every setting at its default (trust domain `latch.local`).
@@ -94,6 +95,7 @@ extension ServerConfiguration {
         case "grant_sweep_interval": self.grantSweepInterval = try duration()
         case "federation": self.federation = try Self.parseFederation(value)
         case "upstreams": self.upstreams = try Self.parseUpstreams(value)
+        case "http_apis": self.httpAPIs = try Self.parseHTTPAPIs(value)
         case "upstream_refresh_interval": self.upstreamRefreshInterval = try duration()
         case "gateway_audience": self.gatewayAudience = try string()
         case "gateway_keep_prompts":

@@ -68,8 +68,12 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// `upstreams`: the MCP servers the gateway (`/mcp`) serves tools from, each with the labels
     /// of its tools (see the README's "Gateway"). None: the gateway lists no tools.
     public var upstreams: [UpstreamConfiguration] = []
+    /// `http_apis`: plain HTTP APIs agents reach through `/egress/<name>/…` (see the README's
+    /// "HTTP egress"), with the credential headers Latch adds and their labels. Their names and
+    /// the upstreams' must differ.
+    public var httpAPIs: [HTTPAPIConfiguration] = []
     /// `upstream_refresh_interval`: how often upstreams' tools are listed again and their
-    /// credentials rendered again from the secret store (default 30 s).
+    /// (and the HTTP APIs') credentials rendered again from the secret store (default 30 s).
     public var upstreamRefreshInterval: Duration = .seconds(30)
     /// `gateway_audience`: the audience a grant must name to be used at `/mcp` (default `latch-gateway`).
     public var gatewayAudience: String = "latch-gateway"

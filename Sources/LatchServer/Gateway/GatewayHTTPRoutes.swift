@@ -12,6 +12,8 @@ import NIOCore
 /// | `DELETE /mcp` | ends a 2025-11-25 session |
 /// | `GET /mcp` | 405: Latch opens no server-to-client stream |
 /// | `GET /.well-known/oauth-protected-resource/mcp` (and without `/mcp`) | RFC 9728 metadata |
+/// | `GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE /egress/<api>/…` | HTTP egress to a configured API (``HTTPEgress``) |
+/// | `GET /.well-known/oauth-protected-resource/egress/<api>` | its RFC 9728 metadata |
 enum GatewayHTTPRoutes {
     /// The largest MCP request body accepted.
     static let maxBodySize = 1024 * 1024
@@ -40,6 +42,31 @@ enum GatewayHTTPRoutes {
         router.post(RouterPath(MCPGateway.path), use: handler)
         router.delete(RouterPath(MCPGateway.path), use: handler)
         router.get(RouterPath(MCPGateway.path), use: handler)
+    }
+
+    static func add(to router: Router<BasicRequestContext>, egress: HTTPEgress) {
+        router.get("/.well-known/oauth-protected-resource/egress/:api") { _, context in
+            let api = try context.parameters.require("api")
+            guard egress[api: api] != nil else { return GrantHTTPRoutes.json(.notFound, .object(["error": .string("not_found")])) }
+            return GrantHTTPRoutes.json(.ok, egress.resourceMetadata(api: api), cache: "public, max-age=300")
+        }
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            var request = request
+            let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+            // An oversized body is not read: the egress refuses it, after authenticating, on record.
+            let body = try? await request.collectBody(upTo: HTTPEgress.maxRequestBytes)
+            let answer = await egress.handle(
+                HTTPEgressRequest(
+                    method: request.method.rawValue, path: request.uri.path, query: request.uri.query, headers: headers,
+                    body: body.map { Array($0.readableBytesView) }))
+            return Self.response(MCPHTTPResponse(status: answer.status, headers: answer.headers, body: answer.body))
+        }
+        for path in ["/egress/:api", "/egress/:api/**"] {
+            // OPTIONS too, so that it gets the egress's own 405 naming what is forwarded.
+            for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete, .options] {
+                router.on(RouterPath(path), method: method, use: handler)
+            }
+        }
     }
 
     static func response(_ answer: MCPHTTPResponse) -> Response {

@@ -15,6 +15,9 @@ import ServiceLifecycle
 /// 2. lists its tools and serves the labelled ones (a tool the configuration does not label is
 ///    logged and left out).
 ///
+/// and, for each HTTP API (`http_apis`), renders its credential headers the same way: a missing
+/// secret, or a value that is not a valid header (CR, LF), marks its credential unavailable.
+///
 /// On shutdown it stops every upstream (after the HTTP server has drained: the service group
 /// stops services in reverse order).
 actor GatewayService: Service {
@@ -28,25 +31,43 @@ actor GatewayService: Service {
         var tools: [GatewayTool] = []
     }
 
+    /// One configured HTTP API's credential headers.
+    struct APISlot {
+        let name: String
+        let templates: [String: SecretTemplate]
+    }
+
     let gateway: MCPGateway
+    /// The HTTP egress over the configured HTTP APIs (it shares the gateway's policy, facts and records).
+    let egress: HTTPEgress
     let secrets: any SecretResolver
     let retryInterval: Duration
     let refreshInterval: Duration
     let logger: Logger
     private let httpClient: HTTPClient
     private var slots: [Slot]
+    private let apiSlots: [APISlot]
+    /// The HTTP APIs whose credential was rendered last round (to log changes only).
+    private var readyAPIs: Set<String> = []
 
-    /// Parses every upstream's credential templates (a syntax error fails the start).
+    /// Parses every upstream's and HTTP API's credential templates (a syntax error fails the start).
     init(
-        gateway: MCPGateway, upstreams: [UpstreamConfiguration], secrets: any SecretResolver, retryInterval: Duration = .seconds(2),
-        refreshInterval: Duration, logger: Logger
+        gateway: MCPGateway, upstreams: [UpstreamConfiguration], httpAPIs: [HTTPAPIConfiguration] = [], secrets: any SecretResolver,
+        retryInterval: Duration = .seconds(2), refreshInterval: Duration, logger: Logger
     ) throws(LatchError) {
         self.gateway = gateway
         self.secrets = secrets
         self.retryInterval = retryInterval
         self.refreshInterval = refreshInterval
         self.logger = logger
-        self.httpClient = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: HTTPMCPUpstream.clientConfiguration())
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: HTTPMCPUpstream.clientConfiguration())
+        self.httpClient = client
+        self.egress = HTTPEgress(gateway: gateway, transport: AsyncHTTPAPITransport(client: client), apis: httpAPIs)
+        var apiSlots: [APISlot] = []
+        for api in httpAPIs {
+            apiSlots.append(APISlot(name: api.name, templates: try Self.parseTemplates(api.headers, owner: "http API \(api.name)")))
+        }
+        self.apiSlots = apiSlots
         var slots: [Slot] = []
         for configuration in upstreams {
             let values: [String: String]
@@ -54,15 +75,19 @@ actor GatewayService: Service {
             case .stdio(_, _, let environment): values = environment
             case .http(_, let headers): values = headers
             }
-            var templates: [String: SecretTemplate] = [:]
-            for (name, value) in values {
-                do { templates[name] = try SecretTemplate(parsing: value) } catch {
-                    throw LatchError(.configuration, "upstream \(configuration.name): \(name): \(error.message)")
-                }
-            }
-            slots.append(Slot(configuration: configuration, templates: templates))
+            slots.append(Slot(configuration: configuration, templates: try Self.parseTemplates(values, owner: "upstream \(configuration.name)")))
         }
         self.slots = slots
+    }
+
+    private static func parseTemplates(_ values: [String: String], owner: String) throws(LatchError) -> [String: SecretTemplate] {
+        var templates: [String: SecretTemplate] = [:]
+        for (name, value) in values {
+            do { templates[name] = try SecretTemplate(parsing: value) } catch {
+                throw LatchError(.configuration, "\(owner): \(name): \(error.message)")
+            }
+        }
+        return templates
     }
 
     func run() async throws {
@@ -117,7 +142,51 @@ actor GatewayService: Service {
             snapshot.upstreams = clients
             snapshot.credentialProblems = problems
         }
+        return await self.refreshAPIs() && complete
+    }
+
+    /// Renders every HTTP API's credential headers; true when all could be.
+    private func refreshAPIs() async -> Bool {
+        var complete = true
+        var rendered: [String: Result<[(name: String, value: Redacted<String>)], RenderProblem>] = [:]
+        for slot in self.apiSlots {
+            do {
+                let values = try await self.render(slot.templates)
+                guard values.allSatisfy({ EgressHeaders.isValid(name: $0.key, value: $0.value.unredacted) }) else {
+                    throw RenderProblem(description: "a rendered header value holds CR, LF or NUL")
+                }
+                rendered[slot.name] = .success(values.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) })
+                if self.readyAPIs.insert(slot.name).inserted {
+                    self.logger.info(
+                        "HTTP API credential ready", metadata: [LogKey.upstreamName: "\(slot.name)", "headers": "\(values.keys.sorted())"])
+                }
+            } catch {
+                self.readyAPIs.remove(slot.name)
+                complete = false
+                let problem = RenderProblem(description: "\(error)")
+                rendered[slot.name] = .failure(problem)
+                self.logger.warning(
+                    "HTTP API credential unavailable: its calls are denied", metadata: [LogKey.upstreamName: "\(slot.name)", LogKey.error: "\(problem)"])
+            }
+        }
+        self.egress.update { apis in
+            for (name, outcome) in rendered {
+                switch outcome {
+                case .success(let headers):
+                    apis[name]?.credential = headers
+                    apis[name]?.credentialProblem = nil
+                case .failure(let problem):
+                    apis[name]?.credential = nil
+                    apis[name]?.credentialProblem = problem.description
+                }
+            }
+        }
         return complete
+    }
+
+    /// Why a credential could not be rendered: names secrets, never values.
+    struct RenderProblem: Error, CustomStringConvertible {
+        let description: String
     }
 
     private func render(_ templates: [String: SecretTemplate]) async throws -> [String: Redacted<String>] {

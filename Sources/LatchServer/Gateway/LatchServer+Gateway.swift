@@ -7,7 +7,7 @@ import LatchSecrets
 import Logging
 
 extension LatchServer {
-    /// The MCP gateway over the configured upstreams, deciding with `policies` (none configured:
+    /// The MCP gateway over the configured upstreams (and the HTTP egress over the configured APIs), deciding with `policies` (none configured:
     /// every call is denied), recording every decision in the store, and the service that keeps
     /// its upstreams and catalog current.
     static func gateway(
@@ -23,7 +23,7 @@ extension LatchServer {
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
             recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger)
         return try GatewayService(
-            gateway: gateway, upstreams: configuration.upstreams, secrets: SecretStore(repository: store, kek: kek, clock: clock),
+            gateway: gateway, upstreams: configuration.upstreams, httpAPIs: configuration.httpAPIs, secrets: SecretStore(repository: store, kek: kek, clock: clock),
             refreshInterval: configuration.upstreamRefreshInterval, logger: logger)
     }
 }

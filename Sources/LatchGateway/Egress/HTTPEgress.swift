@@ -1,0 +1,348 @@
+import Crypto
+public import LatchCore
+import LatchGrants
+public import LatchIdentity
+import Logging
+import Synchronization
+
+import enum CedarPolicy.Value
+
+/// One request to the egress endpoint, as the HTTP layer hands it over.
+public struct HTTPEgressRequest: Sendable {
+    public var method: String
+    /// The request's path as sent (percent-encoded), `/egress/<api>/…`.
+    public var path: String
+    /// The query as sent, without `?`; nil when the URL has none.
+    public var query: String?
+    /// In order, duplicates kept.
+    public var headers: [(name: String, value: String)]
+    /// nil: the body was larger than ``HTTPEgress/maxRequestBytes`` and was not read.
+    public var body: [UInt8]?
+
+    public init(method: String, path: String, query: String?, headers: [(name: String, value: String)], body: [UInt8]?) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+
+    /// Every value of a header (name in lowercase).
+    func values(_ name: String) -> [String] { self.headers.filter { $0.name.lowercased() == name }.map(\.value) }
+}
+
+/// The egress endpoint's answer, for the HTTP layer to send as it is.
+public struct HTTPEgressResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// The gateway's HTTP egress: agents reach the configured plain HTTP APIs at
+/// `/egress/<api>/<path>` with the same grant, decision, session facts and records as MCP tool
+/// calls, and Latch adds the API's credential on the way out.
+///
+/// A request is a call of tool `<api>.<class>` (``HTTPVerbClass``: `read`, `write`, `delete`)
+/// whose destination is the API's host: authenticate (grant + DPoP proof for this method and URL)
+/// → scope and Cedar (``ToolCallPolicy``, with `context.http`: `method`, `path`, `query`) over the
+/// task's ``SessionFacts`` → forward (credential headers rendered from the secret store, a child
+/// `traceparent`) → label the result with the API's sensitivity → answer. Records (method `http`,
+/// tool `<api>.<class>`) as for tool calls: one ``DecisionRecord`` per decision, stored before
+/// anything is sent, and for a forwarded request an outcome record once the API answered.
+///
+/// - Important: the agent's `Authorization`, `DPoP` and `Cookie` never reach the API, and the
+///   credential headers never reach the agent (see ``EgressHeaders``).
+public final class HTTPEgress: Sendable {
+    /// One configured API and its credential as last rendered.
+    public struct API: Sendable {
+        public var configuration: HTTPAPIConfiguration
+        /// The rendered credential headers; nil while they cannot be produced.
+        public var credential: [(name: String, value: Redacted<String>)]?
+        /// Why there is no credential (a secret is missing, a value is not a valid header).
+        public var credentialProblem: String?
+
+        public init(configuration: HTTPAPIConfiguration, credential: [(name: String, value: Redacted<String>)]?, credentialProblem: String? = nil) {
+            self.configuration = configuration
+            self.credential = credential
+            self.credentialProblem = credentialProblem
+        }
+    }
+
+    /// The largest request body forwarded (1 MiB).
+    public static let maxRequestBytes = 1 << 20
+    /// The largest response body passed back (16 MiB).
+    public static let maxResponseBytes = 16 << 20
+    /// The response header naming the request's decision record.
+    public static let decisionHeader = "Latch-Decision-Id"
+
+    let gateway: MCPGateway
+    let transport: any HTTPAPITransport
+    private let apis: Mutex<[String: API]>
+
+    /// - Parameter apis: the configured APIs; those with credential headers have none until
+    ///   the first ``update(_:)`` renders them (their calls are denied `credential_unavailable`).
+    public init(gateway: MCPGateway, transport: any HTTPAPITransport, apis: [HTTPAPIConfiguration]) {
+        self.gateway = gateway
+        self.transport = transport
+        var table: [String: API] = [:]
+        for api in apis {
+            table[api.name] =
+                api.headers.isEmpty
+                ? API(configuration: api, credential: []) : API(configuration: api, credential: nil, credentialProblem: "not rendered yet")
+        }
+        self.apis = Mutex(table)
+    }
+
+    /// Replaces the APIs' state (their rendered credentials).
+    public func update(_ body: (inout [String: API]) -> Void) { self.apis.withLock { body(&$0) } }
+
+    public subscript(api name: String) -> API? { self.apis.withLock { $0[name] } }
+
+    /// The public URL of one API's endpoint (what proofs name as `htu`, without the rest of the path).
+    public func resourceURL(api: String) -> String { self.gateway.baseURL() + EgressPath.prefix + api }
+
+    /// Where the RFC 9728 metadata of an API's endpoint is served.
+    public func resourceMetadataURL(api: String) -> String {
+        self.gateway.baseURL() + "/.well-known/oauth-protected-resource" + EgressPath.prefix + api
+    }
+
+    /// RFC 9728 protected-resource metadata of one API's endpoint.
+    public func resourceMetadata(api: String) -> JSONValue {
+        .object([
+            "resource": .string(self.resourceURL(api: api)),
+            "authorization_servers": .array([.string(self.gateway.baseURL())]),
+            "bearer_methods_supported": .array([.string("header")]),
+            "dpop_bound_access_tokens_required": .bool(true),
+            "dpop_signing_alg_values_supported": .array([.string("ES256")]),
+            "resource_name": .string("Latch HTTP egress: \(api)"),
+        ])
+    }
+
+    /// Answers one request to `/egress/…`.
+    public func handle(_ request: HTTPEgressRequest) async -> HTTPEgressResponse {
+        let started = ContinuousClock.now
+        let now = self.gateway.clock.now().milliseconds
+        guard let target = EgressPath(path: request.path) else {
+            return Self.json(404, ["error": .string("invalid_request"), "message": .string("use /egress/<api>/<path>")])
+        }
+        guard let verb = HTTPVerbClass(method: request.method) else {
+            var response = Self.json(405, ["error": .string("invalid_request"), "message": .string("\(request.method) is not forwarded")])
+            response.headers.append(("Allow", HTTPVerbClass.methods.joined(separator: ", ")))
+            return response
+        }
+        let grant: TaskGrant
+        let authentication = self.gateway.authenticator.authenticate(
+            method: request.method, uri: self.gateway.baseURL() + request.path, authorization: request.values("authorization"),
+            proof: request.values("dpop"), now: now)
+        switch authentication {
+        case .success(let verified): grant = verified
+        case .failure(let refusal): return self.unauthorized(refusal, api: target.api)
+        }
+
+        let toolName = target.api + "." + verb.rawValue
+        var record = DecisionRecord(
+            id: MCPGateway.randomID(), time: now, taskID: grant.taskID, grantID: grant.id, agent: grant.holder.description,
+            subject: grant.subject.description, actors: grant.actors.map(\.description), method: "http", tool: toolName, allowed: false)
+        var meta: [String: JSONValue] = [:]
+        for name in ["traceparent", "tracestate"] {
+            let values = request.values(name)
+            if values.count == 1, let value = values.first { meta[name] = .string(value) }
+        }
+        let trace = TraceContext(meta: meta)
+        record.traceID = trace.traceID
+        let bodyDigest = request.body.map { hexString(SHA256.hash(data: $0)) }
+        let digested: JSONValue = .object([
+            "method": .string(request.method), "path": .string(target.rest), "query": request.query.map(JSONValue.string) ?? .null,
+            "body_sha256": bodyDigest.map(JSONValue.string) ?? .null,
+        ])
+        record.argumentsDigest = hexString(SHA256.hash(data: digested.serializedBytes))
+
+        // Malformed requests and unknown APIs: denied and recorded, never forwarded.
+        let refusal: (status: Int, code: String, message: String)?
+        let api = self[api: target.api]
+        if request.body == nil {
+            refusal = (413, DenialReason.invalidArguments, "the body is larger than \(Self.maxRequestBytes) bytes")
+        } else if let problem = target.problem {
+            refusal = (400, DenialReason.invalidArguments, problem)
+        } else if api == nil {
+            refusal = (404, DenialReason.unknownTool, "no HTTP API named \(target.api) is served here")
+        } else {
+            refusal = nil
+        }
+        if let refusal {
+            self.gateway.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordDenied(now: now) }
+            record.reason = refusal.code
+            record.message = refusal.message
+            return await self.finish(
+                record, started: started, self.denial(refusal.status, DenialReason(refusal.code, refusal.message), record: record))
+        }
+        guard let api, let body = request.body else { return HTTPEgressResponse(status: 500) }
+
+        let configuration = api.configuration
+        let labels = configuration.labels(for: verb)
+        let tool = GatewayTool(
+            upstream: configuration.name, definition: .object(["name": .string(verb.rawValue)]), labels: labels)
+        guard let tool else { return HTTPEgressResponse(status: 500) }
+        let http: [String: Value] = [
+            "http": .record([
+                "method": .string(request.method), "path": .string(target.rest.isEmpty ? "/" : target.rest),
+                "query": .string(request.query ?? ""),
+            ])
+        ]
+        let policy = self.gateway.current.policy
+        let decision = self.gateway.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+            var decision =
+                policy?.decide(
+                    grant: grant, tool: tool, arguments: [:], fixedDestination: configuration.host, context: http, facts: facts, now: now)
+                ?? .deny(DenialReason.policyDenied, "no gateway policies are configured", destination: configuration.host)
+            if decision.allowed, api.credential == nil {
+                decision = .deny(
+                    DenialReason.credentialUnavailable, "the credential HTTP API \(configuration.name) needs is unavailable",
+                    policies: decision.policies,
+                    destination: decision.destination)
+            }
+            if decision.allowed { facts.recordAllowed(tool, now: now) } else { facts.recordDenied(now: now) }
+            return decision
+        }
+        record.allowed = decision.allowed
+        record.reason = decision.reason?.code
+        record.message = decision.reason?.message
+        record.policies = decision.policies
+        record.policyErrors = decision.errors
+        record.destination = decision.destination ?? configuration.host
+        guard decision.allowed, let credential = api.credential else {
+            let reason = decision.reason ?? DenialReason(DenialReason.policyDenied, "denied")
+            return await self.finish(
+                record, started: started, self.denial(403, reason, policies: decision.policies, errors: decision.errors, record: record))
+        }
+        // Nothing goes out that is not on record: the decision is stored first.
+        record.upstreamOutcome = "forwarded"
+        guard await self.store(record, started: started) else {
+            self.gateway.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
+            return Self.json(500, ["error": .string("server_error"), "message": .string("the request could not be recorded, so it was not sent")])
+        }
+        var outcome = record
+        outcome.id = MCPGateway.randomID()
+        outcome.decisionID = record.id
+        let headers = EgressHeaders.forwarded(
+            request.headers, injected: credential.map { (name: $0.name, value: $0.value.unredacted) }, traceParent: trace.childParent,
+            traceState: trace.traceState)
+        let forwarded = HTTPAPIRequest(
+            method: request.method, url: configuration.baseURL + target.rest + (request.query.map { "?" + $0 } ?? ""), headers: headers, body: body,
+            timeout: configuration.callTimeout, maxResponseBytes: Self.maxResponseBytes)
+        let (response, label) = await self.forward(forwarded, api: configuration.name, sensitivity: labels.sensitivity, outcome: &outcome)
+        self.gateway.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(label) }
+        outcome.time = max(now + 1, self.gateway.clock.now().milliseconds)  // after its decision, even within one millisecond
+        return await self.finish(outcome, started: started, response)
+    }
+
+    /// Sends an allowed request and fills its outcome record; the label is the answer's
+    /// sensitivity when it reaches the agent, nil when nothing does.
+    private func forward(
+        _ request: HTTPAPIRequest, api: String, sensitivity: Sensitivity, outcome: inout DecisionRecord
+    ) async
+        -> (HTTPEgressResponse, Sensitivity?)
+    {
+        let answer: HTTPAPIResponse
+        do {
+            answer = try await self.transport.send(request)
+        } catch {
+            outcome.upstreamOutcome = "unavailable"
+            return (self.unavailable(error.kind == .timeout ? 504 : 502, "HTTP API \(api): \(error.reason)", record: outcome), nil)
+        }
+        outcome.upstreamOutcome = (200..<300).contains(answer.status) ? "ok" : "http_\(answer.status)"
+        if answer.status == 401 {
+            // The API refused Latch's credential: the agent can do nothing about that, and a 401
+            // passed on would read as Latch refusing its grant.
+            return (self.unavailable(502, "HTTP API \(api) refused Latch's credential (HTTP 401)", record: outcome), nil)
+        }
+        // The answer's label is the API's: an API's own claim about its answer is not trusted.
+        var response = HTTPEgressResponse(status: answer.status, body: answer.body)
+        for header in answer.headers where EgressHeaders.returned.contains(header.name.lowercased()) {
+            response.headers.append((header.name, header.value))
+        }
+        return (response, sensitivity)
+    }
+
+    // MARK: Answers
+
+    /// 401 as at `/mcp`: `WWW-Authenticate: DPoP …` naming this API's metadata, and an OAuth
+    /// error body.
+    private func unauthorized(_ refusal: GrantAuthenticator.Refusal, api: String) -> HTTPEgressResponse {
+        var body: [String: JSONValue] = ["error": .string(refusal.error ?? "invalid_request"), "error_description": .string(refusal.description)]
+        if refusal.status != 401 { body["error"] = .string("temporarily_unavailable") }
+        var response = Self.json(refusal.status, body)
+        if refusal.status == 401 {
+            response.headers.append(
+                ("WWW-Authenticate", GrantAuthenticator.challenge(refusal, resourceMetadataURL: self.resourceMetadataURL(api: api))))
+        }
+        return response
+    }
+
+    /// A denial: `{"error": "denied", "reason", "message", "policies", "errors", "decision_id"}`.
+    private func denial(
+        _ status: Int, _ reason: DenialReason, policies: [String] = [], errors: [String] = [], record: DecisionRecord
+    )
+        -> HTTPEgressResponse
+    {
+        Self.json(
+            status,
+            [
+                "error": .string("denied"), "reason": .string(reason.code), "message": .string(reason.message),
+                "policies": .array(policies.map(JSONValue.string)), "errors": .array(errors.map(JSONValue.string)),
+                "decision_id": .string(record.decisionID ?? record.id),
+            ])
+    }
+
+    private func unavailable(_ status: Int, _ message: String, record: DecisionRecord) -> HTTPEgressResponse {
+        Self.json(
+            status,
+            [
+                "error": .string("unavailable"), "reason": .string(DenialReason.upstreamUnavailable), "message": .string(message),
+                "decision_id": .string(record.decisionID ?? record.id),
+            ])
+    }
+
+    static func json(_ status: Int, _ members: [String: JSONValue]) -> HTTPEgressResponse {
+        HTTPEgressResponse(status: status, headers: [("Content-Type", "application/json")], body: JSONValue.object(members).serializedBytes)
+    }
+
+    /// Records the request (or its outcome), then answers with the decision's ID in
+    /// ``decisionHeader``. A record that cannot be stored turns the answer into a 500: nothing is
+    /// passed back that is not on record.
+    private func finish(_ record: DecisionRecord, started: ContinuousClock.Instant, _ response: HTTPEgressResponse) async -> HTTPEgressResponse {
+        guard await self.store(record, started: started) else {
+            return Self.json(
+                500, ["error": .string("server_error"), "message": .string("the request could not be recorded, so its answer is withheld")])
+        }
+        var response = response
+        response.headers.append((Self.decisionHeader, record.decisionID ?? record.id))
+        return response
+    }
+
+    /// Stores `record` with its latency so far; false (logged) when the store failed.
+    private func store(_ record: DecisionRecord, started: ContinuousClock.Instant) async -> Bool {
+        var record = record
+        let elapsed = ContinuousClock.now - started
+        record.latencyMicros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        do {
+            try await self.gateway.recorder.record(record)
+        } catch {
+            self.gateway.logger.error("decision record not stored", metadata: [LogKey.decisionID: "\(record.id)", LogKey.error: "\(error)"])
+            return false
+        }
+        self.gateway.logger.info(
+            record.decisionID != nil ? "HTTP egress answered" : record.allowed ? "HTTP egress allowed" : "HTTP egress denied",
+            metadata: [
+                LogKey.taskID: "\(record.taskID)", LogKey.agentID: "\(record.agent)", LogKey.toolName: "\(record.tool ?? "")",
+                LogKey.reason: "\(record.reason ?? record.upstreamOutcome ?? "")", LogKey.decisionID: "\(record.id)",
+            ])
+        return true
+    }
+}
