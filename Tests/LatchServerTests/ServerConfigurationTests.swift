@@ -45,6 +45,7 @@ struct ServerConfigurationTests {
                   - name: files
                     command: files-server
                 upstream_refresh_interval: 5s
+                tool_pinning: strict
                 gateway_audience: tools
                 gateway_keep_prompts: true
                 """)
@@ -77,15 +78,17 @@ struct ServerConfigurationTests {
         #expect(configuration.federation.first?.claimMappings == ["repository": "repo"])
         #expect(configuration.upstreams.map(\.name) == ["files"])
         #expect(configuration.upstreamRefreshInterval == .seconds(5))
+        #expect(configuration.toolPinning == .strict)
         #expect(configuration.gatewayAudience == "tools")
         #expect(configuration.gatewayKeepPrompts)
-        #expect(ServerConfiguration.keys.count == 27)
+        #expect(ServerConfiguration.keys.count == 28)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)
         #expect(defaults.trustDomain.description == "latch.local")
         #expect(defaults.resolvedWorkloadAPISocket == "latch-data/public/workload.sock")
         #expect(defaults.databaseURL == "sqlite")
+        #expect(defaults.toolPinning == .tofu, "trust on first use by default")
     }
 
     @Test(
@@ -120,6 +123,7 @@ struct ServerConfigurationTests {
             ("upstreams: [{name: a, command: x, call_timeout: soon}]", "call_timeout must be a positive duration"),
             ("upstreams: [{name: a, command: x, retries: 3}]", "unknown key \"retries\""),
             ("gateway_keep_prompts: maybe", "gateway_keep_prompts must be true or false"),
+            ("tool_pinning: never", "tool_pinning must be tofu or strict"),
         ])
     func badFiles(yaml: String, message: String) {
         #expect(throws: LatchError.self) { try ServerConfiguration(yaml: yaml) }

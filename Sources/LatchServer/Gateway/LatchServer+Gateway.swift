@@ -23,7 +23,7 @@ extension LatchServer {
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
             recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger)
         return try GatewayService(
-            gateway: gateway, upstreams: configuration.upstreams, secrets: SecretStore(repository: store, kek: kek, clock: clock),
-            refreshInterval: configuration.upstreamRefreshInterval, logger: logger)
+            gateway: gateway, upstreams: configuration.upstreams, secrets: SecretStore(repository: store, kek: kek, clock: clock), pins: store,
+            pinning: configuration.toolPinning, clock: clock, refreshInterval: configuration.upstreamRefreshInterval, logger: logger)
     }
 }
