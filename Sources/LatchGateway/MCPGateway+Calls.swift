@@ -51,7 +51,11 @@ extension MCPGateway {
             }
         } else {
             self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordDenied(now: now) }
-            decision = .deny(DenialReason.unknownTool, "no tool named \(name) is served here")
+            if let disabled = snapshot.disabledTools[name] {
+                decision = .deny(disabled.reason.code, disabled.reason.message)
+            } else {
+                decision = .deny(DenialReason.unknownTool, "no tool named \(name) is served here")
+            }
         }
         record.allowed = decision.allowed
         record.reason = decision.reason?.code

@@ -37,14 +37,20 @@ public final class MCPGateway: Sendable {
         /// Upstreams whose credential cannot be produced (a secret is missing), with why: their
         /// tools stay listed, and every call of them is denied (`credential_unavailable`).
         public var credentialProblems: [String: String]
+        /// Tools an upstream lists whose definition is not the accepted one (tool pinning), by
+        /// namespaced name: not in ``catalog``, so never listed; a call of one is denied with
+        /// its reason rather than `unknown_tool`.
+        public var disabledTools: [String: DisabledTool]
 
         public init(
-            catalog: ToolCatalog, upstreams: [String: any MCPUpstream], policy: ToolCallPolicy?, credentialProblems: [String: String] = [:]
+            catalog: ToolCatalog, upstreams: [String: any MCPUpstream], policy: ToolCallPolicy?, credentialProblems: [String: String] = [:],
+            disabledTools: [String: DisabledTool] = [:]
         ) {
             self.catalog = catalog
             self.upstreams = upstreams
             self.policy = policy
             self.credentialProblems = credentialProblems
+            self.disabledTools = disabledTools
         }
     }
 

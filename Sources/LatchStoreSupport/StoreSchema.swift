@@ -195,5 +195,28 @@ public enum StoreSchema {
                 "CREATE INDEX decision_records_by_task ON decision_records (task_id, time, id)",
             ]
         },
+        // Upstream tool definitions pinned by SHA-256 (`ToolPin`): per upstream and tool at most
+        // one accepted and one pending definition. `definition` is the upstream's definition in
+        // canonical JSON (what `digest` hashes), kept so an operator can diff it; `accepted_by`
+        // is NULL when Latch accepted it on first use. The primary key serves every lookup (all
+        // pins, one upstream's, one tool's); `status` orders `accepted` before `pending`.
+        Migration(version: 6, name: "tool pins") { d in
+            [
+                """
+                CREATE TABLE tool_pins (
+                    upstream \(d.key) NOT NULL,
+                    tool \(d.key) NOT NULL,
+                    status \(d.key) NOT NULL CHECK (status IN ('accepted', 'pending')),
+                    digest TEXT NOT NULL,
+                    definition TEXT NOT NULL,
+                    first_seen \(d.int64) NOT NULL,
+                    accepted_at \(d.int64),
+                    accepted_by TEXT,
+                    PRIMARY KEY (upstream, tool, status),
+                    CHECK ((status = 'accepted' AND accepted_at IS NOT NULL) OR (status = 'pending' AND accepted_at IS NULL AND accepted_by IS NULL))
+                )\(d.tableOptions)
+                """
+            ]
+        },
     ]
 }

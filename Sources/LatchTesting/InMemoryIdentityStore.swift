@@ -6,8 +6,8 @@ import LatchSecrets
 import LatchStoreSupport
 import Synchronization
 
-/// An in-memory ``IdentityStore``, ``GrantRepository``, ``DecisionRecordRepository`` and
-/// `SecretRepository` for unit tests (the real ones are `LatchSQLite`/`LatchPostgres`). Follows the
+/// An in-memory ``IdentityStore``, ``GrantRepository``, ``DecisionRecordRepository``,
+/// `SecretRepository` and ``ToolPinRepository`` for unit tests (the real ones are `LatchSQLite`/`LatchPostgres`). Follows the
 /// same contract, including compare-and-set key transitions, one-time token use and
 /// first-revocation-wins.
 public final class InMemoryIdentityStore: IdentityStore, GrantRepository, DecisionRecordRepository, Sendable {
@@ -26,6 +26,7 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
         var decisionRecords: [String: DecisionRecord] = [:]
         var secrets: [SecretName: StoredSecret] = [:]
         var secretsRevision: Int64 = 0
+        var toolPins: [ToolPinKey: ToolPin] = [:]
     }
 
     let state = Mutex(State())

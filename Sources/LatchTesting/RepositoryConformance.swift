@@ -6,7 +6,7 @@ public import LatchSecrets
 public import Testing
 
 /// Every repository protocol a store implements: what the conformance checks exercise.
-public typealias ConformanceStore = DecisionRecordRepository & GrantRepository & IdentityStore & SecretRepository
+public typealias ConformanceStore = DecisionRecordRepository & GrantRepository & IdentityStore & SecretRepository & ToolPinRepository
 
 /// A store under test: fresh, empty storage, and a way to open handles on it.
 ///
@@ -50,10 +50,11 @@ public enum IdentityStoreConformance {
         public var description: String { self.name }
     }
 
-    /// Every check, registrations first, then keys, join tokens, durability, grants, decision records and secrets.
+    /// Every check, registrations first, then keys, join tokens, durability, grants, decision
+    /// records, secrets and tool pins.
     public static var checks: [Check] {
         Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
-            + Self.decisionRecordChecks + Self.secretChecks
+            + Self.decisionRecordChecks + Self.secretChecks + Self.toolPinChecks
     }
 }
 

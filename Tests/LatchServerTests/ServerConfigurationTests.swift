@@ -45,6 +45,7 @@ struct ServerConfigurationTests {
                   - name: files
                     command: files-server
                 upstream_refresh_interval: 5s
+                tool_pinning: strict
                 gateway_audience: tools
                 gateway_keep_prompts: true
                 http_apis:
@@ -80,6 +81,7 @@ struct ServerConfigurationTests {
         #expect(configuration.federation.first?.claimMappings == ["repository": "repo"])
         #expect(configuration.upstreams.map(\.name) == ["files"])
         #expect(configuration.upstreamRefreshInterval == .seconds(5))
+        #expect(configuration.toolPinning == .strict)
         #expect(configuration.gatewayAudience == "tools")
         #expect(configuration.gatewayKeepPrompts)
         #expect(configuration.httpAPIs.map(\.name) == ["weather"])
@@ -90,6 +92,7 @@ struct ServerConfigurationTests {
         #expect(defaults.trustDomain.description == "latch.local")
         #expect(defaults.resolvedWorkloadAPISocket == "latch-data/public/workload.sock")
         #expect(defaults.databaseURL == "sqlite")
+        #expect(defaults.toolPinning == .tofu, "trust on first use by default")
     }
 
     @Test(
@@ -138,6 +141,7 @@ struct ServerConfigurationTests {
             ("http_apis: [{name: a, base_url: https://h, call_timeout: never}]", "call_timeout must be a positive duration"),
             ("http_apis: [{name: a, base_url: https://h, method: GET}]", "unknown key \"method\""),
             ("http_apis: [{name: files, base_url: https://h}]\nupstreams: [{name: files, command: x}]", "already an upstream's"),
+            ("tool_pinning: never", "tool_pinning must be tofu or strict"),
         ])
     func badFiles(yaml: String, message: String) {
         #expect(throws: LatchError.self) { try ServerConfiguration(yaml: yaml) }

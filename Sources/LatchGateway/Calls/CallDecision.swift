@@ -33,6 +33,12 @@ public struct DenialReason: Hashable, Sendable, CustomStringConvertible {
     public static let upstreamUnavailable = "upstream_unavailable"
     /// The credential the upstream needs could not be produced.
     public static let credentialUnavailable = "credential_unavailable"
+    /// The upstream lists the tool with a definition other than the one an operator accepted
+    /// (tool pinning): the tool is disabled until the new definition is accepted.
+    public static let toolDefinitionChanged = "tool_definition_changed"
+    /// The upstream lists the tool, but no definition of it has been accepted yet
+    /// (`tool_pinning: strict`, or a definition that cannot be pinned).
+    public static let toolDefinitionNotAccepted = "tool_definition_not_accepted"
     /// The call's arguments cannot be shown to policies faithfully.
     public static let invalidArguments = "invalid_arguments"
 }

@@ -31,6 +31,14 @@ public struct GatewayTool: Hashable, Sendable {
         object["name"] = .string(self.name)
         self.definition = .object(object)
     }
+
+    /// The definition as the upstream listed it (under its own name): what ``digest`` hashes and
+    /// what a pin keeps.
+    public var upstreamDefinition: JSONValue {
+        guard case .object(var object) = self.definition else { return self.definition }
+        object["name"] = .string(self.upstreamName)
+        return .object(object)
+    }
 }
 
 /// Every tool Latch serves, by namespaced name. Immutable: a refresh builds a new catalog.

@@ -75,6 +75,10 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// `upstream_refresh_interval`: how often upstreams' tools are listed again and their
     /// (and the HTTP APIs') credentials rendered again from the secret store (default 30 s).
     public var upstreamRefreshInterval: Duration = .seconds(30)
+    /// `tool_pinning`: how a tool never pinned is treated (default `tofu`: its first definition
+    /// is accepted on first use; `strict`: it is served only once an operator accepts it). Either
+    /// way a definition that differs from the accepted one disables the tool until accepted.
+    public var toolPinning: ToolPinningMode = .tofu
     /// `gateway_audience`: the audience a grant must name to be used at `/mcp` (default `latch-gateway`).
     public var gatewayAudience: String = "latch-gateway"
     /// `gateway_keep_prompts`: keep the text of prompts agents attach to calls in the records

@@ -12,8 +12,16 @@ import ServiceLifecycle
 /// 1. renders its credential templates (`${secret:NAME}` in `env` or `headers`) from the sealed
 ///    secret store: a secret that is missing marks the upstream's credential unavailable (its
 ///    calls are denied) until it is back; a changed value restarts the upstream with it;
-/// 2. lists its tools and serves the labelled ones (a tool the configuration does not label is
-///    logged and left out).
+/// 2. lists its tools, keeps the labelled ones (a tool the configuration does not label is
+///    logged and left out);
+/// 3. checks them against their pinned definitions (``ToolPinning``, `tool_pinning`): a tool is
+///    served only while the upstream lists its accepted definition. A changed definition is
+///    recorded as pending, logged with both digests, and the tool disabled (not listed; its calls
+///    denied `tool_definition_changed`) until an operator accepts it with `latch tool accept`,
+///    which the next round picks up. If the pins cannot be read or written, the upstream keeps
+///    what the last successful check served.
+///
+/// Pins are read and written here only, never on the call path.
 ///
 /// and, for each HTTP API (`http_apis`), renders its credential headers the same way: a missing
 /// secret, or a value that is not a valid header (CR, LF), marks its credential unavailable.
@@ -28,7 +36,10 @@ actor GatewayService: Service {
         let templates: [String: SecretTemplate]
         var rendered: [String: Redacted<String>]?
         var client: (any MCPUpstream)?
+        /// The tools served: listed, labelled, and their definition the accepted one.
         var tools: [GatewayTool] = []
+        /// The tools listed and labelled whose definition is not the accepted one.
+        var disabled: [DisabledTool] = []
     }
 
     /// One configured HTTP API's credential headers.
@@ -41,6 +52,9 @@ actor GatewayService: Service {
     /// The HTTP egress over the configured HTTP APIs (it shares the gateway's policy, facts and records).
     let egress: HTTPEgress
     let secrets: any SecretResolver
+    let pins: any ToolPinRepository
+    let pinning: ToolPinningMode
+    let clock: any WallClock
     let retryInterval: Duration
     let refreshInterval: Duration
     let logger: Logger
@@ -53,10 +67,14 @@ actor GatewayService: Service {
     /// Parses every upstream's and HTTP API's credential templates (a syntax error fails the start).
     init(
         gateway: MCPGateway, upstreams: [UpstreamConfiguration], httpAPIs: [HTTPAPIConfiguration] = [], secrets: any SecretResolver,
-        retryInterval: Duration = .seconds(2), refreshInterval: Duration, logger: Logger
+        pins: any ToolPinRepository, pinning: ToolPinningMode = .tofu, clock: any WallClock, retryInterval: Duration = .seconds(2),
+        refreshInterval: Duration, logger: Logger
     ) throws(LatchError) {
         self.gateway = gateway
         self.secrets = secrets
+        self.pins = pins
+        self.pinning = pinning
+        self.clock = clock
         self.retryInterval = retryInterval
         self.refreshInterval = refreshInterval
         self.logger = logger
@@ -123,24 +141,43 @@ actor GatewayService: Service {
                 self.logger.warning("upstream credential unavailable: its calls are denied", metadata: [LogKey.upstreamName: "\(name)", "error": "\(error)"])
             }
             guard let client = self.slots[index].client else { continue }
+            let listed: [GatewayTool]
             do {
-                let tools = try await self.servedTools(self.slots[index].configuration, definitions: client.listTools())
-                if tools.map(\.digest) != self.slots[index].tools.map(\.digest) {
-                    self.logger.info("upstream tools listed", metadata: [LogKey.upstreamName: "\(name)", "served": "\(tools.map(\.name))"])
-                }
-                self.slots[index].tools = tools
+                listed = self.labelledTools(self.slots[index].configuration, definitions: try await client.listTools())
             } catch {
                 complete = false
                 self.logger.warning("upstream tools could not be listed", metadata: [LogKey.upstreamName: "\(name)", "error": "\(error.reason)"])
+                continue
             }
+            let checked: (served: [GatewayTool], disabled: [DisabledTool])
+            do {
+                checked = try await self.checkPins(listed)
+            } catch {
+                complete = false
+                self.logger.warning(
+                    "upstream tool pins could not be checked: serving what the last check served",
+                    metadata: [LogKey.upstreamName: "\(name)", "error": "\(error)"])
+                continue
+            }
+            if checked.served.map(\.digest) != self.slots[index].tools.map(\.digest) {
+                self.logger.info("upstream tools listed", metadata: [LogKey.upstreamName: "\(name)", "served": "\(checked.served.map(\.name))"])
+            }
+            self.logNewlyDisabled(checked.disabled, before: self.slots[index].disabled)
+            self.slots[index].tools = checked.served
+            self.slots[index].disabled = checked.disabled
         }
         let catalog = ToolCatalog(self.slots.flatMap(\.tools))
+        var disabled: [String: DisabledTool] = [:]
+        for tool in self.slots.flatMap(\.disabled) where catalog[tool.tool.name] == nil && disabled[tool.tool.name] == nil {
+            disabled[tool.tool.name] = tool
+        }
         var clients: [String: any MCPUpstream] = [:]
         for slot in self.slots { clients[slot.configuration.name] = slot.client }
         self.gateway.update { snapshot in
             snapshot.catalog = catalog
             snapshot.upstreams = clients
             snapshot.credentialProblems = problems
+            snapshot.disabledTools = disabled
         }
         return await self.refreshAPIs() && complete
     }
@@ -184,6 +221,74 @@ actor GatewayService: Service {
         return complete
     }
 
+    /// Decides one upstream's labelled tools against their pins and writes the pins the decision
+    /// asks for. A first pin another node stored first (rare: nodes listing at once) leaves the
+    /// tool unserved until the next round decides against that pin.
+    private func checkPins(_ listed: [GatewayTool]) async throws -> (served: [GatewayTool], disabled: [DisabledTool]) {
+        guard let upstream = listed.first?.upstream else { return ([], []) }
+        let pins = try await self.pins.toolPins(upstream: upstream)
+        let decision = ToolPinning.decide(listed: listed, pins: pins, mode: self.pinning, now: self.clock.now().milliseconds)
+        var lost = Set<String>()
+        for change in decision.changes {
+            switch change {
+            case .pinFirst(let pin):
+                if try await self.pins.pinFirstDefinition(pin) {
+                    self.logger.info(
+                        pin.status == .accepted
+                            ? "tool definition pinned on first use" : "tool definition pinned, pending acceptance (tool_pinning: strict)",
+                        metadata: [
+                            LogKey.upstreamName: "\(pin.upstream)", LogKey.toolName: "\(pin.name)",
+                            "digest": "\(ToolPinning.shortDigest(pin.digest))",
+                        ])
+                } else {
+                    lost.insert(pin.name)
+                }
+            case .recordPending(let pin):
+                _ = try await self.pins.savePendingToolPin(pin)
+            case .dropPending(let upstream, let tool, let digest):
+                if try await self.pins.deletePendingToolPin(upstream: upstream, tool: tool, digest: digest) {
+                    self.logger.notice(
+                        "upstream lists the accepted tool definition again: its pending definition is dropped",
+                        metadata: [
+                            LogKey.upstreamName: "\(upstream)", LogKey.toolName: "\(upstream).\(tool)",
+                            "digest.pending": "\(ToolPinning.shortDigest(digest))",
+                        ])
+                }
+            }
+        }
+        guard !lost.isEmpty else { return (decision.served, decision.disabled) }
+        let late = decision.served.filter { lost.contains($0.name) }.map { tool in
+            DisabledTool(
+                tool: tool,
+                reason: DenialReason(
+                    DenialReason.toolDefinitionNotAccepted, "the definition of \(tool.name) is being pinned; it is checked again at the next refresh"),
+                acceptedDigest: nil)
+        }
+        return (decision.served.filter { !lost.contains($0.name) }, decision.disabled + late)
+    }
+
+    /// Logs each tool disabled now that was not disabled with the same definition before: a
+    /// warning for a changed definition (with both digests' first 12 hex digits), a notice for
+    /// one never accepted.
+    private func logNewlyDisabled(_ disabled: [DisabledTool], before: [DisabledTool]) {
+        let known = Set(before.map { $0.tool.name + " " + $0.tool.digest })
+        for tool in disabled where !known.contains(tool.tool.name + " " + tool.tool.digest) {
+            var metadata: Logger.Metadata = [
+                LogKey.upstreamName: "\(tool.tool.upstream)", LogKey.toolName: "\(tool.tool.name)",
+                "digest.listed": "\(ToolPinning.shortDigest(tool.tool.digest))",
+            ]
+            if let accepted = tool.acceptedDigest {
+                metadata["digest.accepted"] = "\(ToolPinning.shortDigest(accepted))"
+                self.logger.warning(
+                    "upstream tool definition changed: the tool is disabled until an operator accepts it (latch tool accept)", metadata: metadata)
+            } else {
+                self.logger.notice(
+                    "upstream tool definition not accepted: the tool is disabled until an operator accepts it (latch tool accept)",
+                    metadata: metadata)
+            }
+        }
+    }
+
     /// Why a credential could not be rendered: names secrets, never values.
     struct RenderProblem: Error, CustomStringConvertible {
         let description: String
@@ -196,7 +301,7 @@ actor GatewayService: Service {
     }
 
     /// The labelled tools of one upstream's list.
-    private func servedTools(_ configuration: UpstreamConfiguration, definitions: [JSONValue]) -> [GatewayTool] {
+    private func labelledTools(_ configuration: UpstreamConfiguration, definitions: [JSONValue]) -> [GatewayTool] {
         var tools: [GatewayTool] = []
         var unlabelled: [String] = []
         for definition in definitions {

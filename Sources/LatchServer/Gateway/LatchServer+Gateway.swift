@@ -23,7 +23,8 @@ extension LatchServer {
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
             recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger)
         return try GatewayService(
-            gateway: gateway, upstreams: configuration.upstreams, httpAPIs: configuration.httpAPIs, secrets: SecretStore(repository: store, kek: kek, clock: clock),
+            gateway: gateway, upstreams: configuration.upstreams, httpAPIs: configuration.httpAPIs,
+            secrets: SecretStore(repository: store, kek: kek, clock: clock), pins: store, pinning: configuration.toolPinning, clock: clock,
             refreshInterval: configuration.upstreamRefreshInterval, logger: logger)
     }
 }
