@@ -85,7 +85,7 @@ struct ServerConfigurationTests {
         #expect(configuration.gatewayAudience == "tools")
         #expect(configuration.gatewayKeepPrompts)
         #expect(configuration.httpAPIs.map(\.name) == ["weather"])
-        #expect(ServerConfiguration.keys.count == 28)
+        #expect(ServerConfiguration.keys.count == 29)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)
