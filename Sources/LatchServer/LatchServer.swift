@@ -1,6 +1,7 @@
 import CedarPolicy
 import Hummingbird
 public import LatchCore
+public import LatchGateway
 import LatchGrants
 import LatchIdentity
 public import Logging
@@ -13,8 +14,9 @@ import UnixSignals
 /// Opens the store, loads (or on first start bootstraps) the CA keys, then runs until SIGTERM or
 /// SIGINT, as one ServiceLifecycle group:
 /// - ``WorkloadAPIServer``: the SPIFFE Workload API on a unix socket;
-/// - the HTTP endpoints (``IdentityHTTPRoutes``) on `listen`;
-/// - ``IdentityWatcher``: CA rotation and registration changes, pushed to open streams.
+/// - the HTTP endpoints (``IdentityHTTPRoutes``, the token endpoint, the MCP gateway) on `listen`;
+/// - ``IdentityWatcher``: CA rotation and registration changes, pushed to open streams;
+/// - ``GatewayService``: the gateway's upstreams and tool catalog.
 public enum LatchServer {
     /// Where the server listens, once it does.
     public struct Endpoints: Sendable {
@@ -23,9 +25,18 @@ public enum LatchServer {
         public let http: String
     }
 
+    /// Runs the server.
+    ///
+    /// - Parameters:
+    ///   - inProcessUpstreams: MCP servers running in this process, each served as the upstream of
+    ///     `configuration.upstreams` with its name and transport `inProcess` (`latch demo`'s tool server).
+    ///   - stop: when given, the server also shuts down (gracefully, as on SIGTERM) once it yields or finishes.
+    ///   - onReady: called once the Workload API socket and HTTP listen and the gateway has asked
+    ///     every upstream for its tools once.
     public static func run(
         configuration: ServerConfiguration, environment: [String: String], clock: any WallClock = SystemWallClock(),
-        logger: Logger, onReady: @escaping @Sendable (Endpoints) -> Void = { _ in }
+        inProcessUpstreams: [any MCPUpstream] = [], stop: AsyncStream<Void>? = nil, logger: Logger,
+        onReady: @escaping @Sendable (Endpoints) -> Void = { _ in }
     ) async throws {
         let (host, port) = try configuration.listenAddress()
         let kek = try StoreAccess.keyEncryptionKey(
@@ -70,7 +81,7 @@ public enum LatchServer {
             grantWatcher.installKeys()
             let gatewayService = try Self.gateway(
                 configuration: configuration, policies: policies, authority: authority, store: store, state: state, issuer: currentIssuer,
-                kek: kek, clock: clock, logger: logger)
+                kek: kek, inProcess: inProcessUpstreams, clock: clock, logger: logger, onFirstRound: { ready.gatewayReady() })
             let router = IdentityHTTPRoutes.router(state: state, issuer: currentIssuer)
             GrantHTTPRoutes.add(to: router, authority: authority, issuer: currentIssuer, logger: logger)
             GatewayHTTPRoutes.add(to: router, gateway: gatewayService.gateway)
@@ -89,15 +100,14 @@ public enum LatchServer {
             let watcher = IdentityWatcher(
                 identity: identity, store: store, state: state, rotationCheckInterval: configuration.rotationCheckInterval,
                 entryPollInterval: configuration.entryPollInterval, logger: logger)
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                // Shut down in reverse: HTTP drains first, the upstreams stop after it.
+                .init(service: watcher), .init(service: grantWatcher), .init(service: gatewayService), .init(service: workloadAPI),
+                .init(service: http),
+            ]
+            if let stop { services.append(.init(service: StopTrigger(trigger: stop), successTerminationBehavior: .gracefullyShutdownGroup)) }
             let group = ServiceGroup(
-                configuration: ServiceGroupConfiguration(
-                    services: [
-                        // Shut down in reverse: HTTP drains first, the upstreams stop after it.
-                        .init(service: watcher), .init(service: grantWatcher), .init(service: gatewayService), .init(service: workloadAPI),
-                        .init(service: http),
-                    ],
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
+                configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }
@@ -157,9 +167,19 @@ extension Duration {
     }
 }
 
-/// Calls `onReady` once both listeners are up.
+/// Returns once `trigger` yields or finishes (or the group shuts down): the group then shuts
+/// down gracefully.
+private struct StopTrigger: Service {
+    let trigger: AsyncStream<Void>
+
+    func run() async {
+        for await _ in self.trigger.cancelOnGracefulShutdown() { break }
+    }
+}
+
+/// Calls `onReady` once both listeners are up and the gateway's first round is done.
 private final class ReadinessLatch: Sendable {
-    private let state = Mutex<(socket: Bool, http: String?, fired: Bool)>((false, nil, false))
+    private let state = Mutex<(socket: Bool, http: String?, gateway: Bool, fired: Bool)>((false, nil, false, false))
     private let socket: String
     private let onReady: @Sendable (LatchServer.Endpoints) -> Void
 
@@ -170,11 +190,12 @@ private final class ReadinessLatch: Sendable {
 
     func socketReady() { self.fireIfReady { $0.socket = true } }
     func httpReady(_ address: String) { self.fireIfReady { $0.http = address } }
+    func gatewayReady() { self.fireIfReady { $0.gateway = true } }
 
-    private func fireIfReady(_ change: (inout (socket: Bool, http: String?, fired: Bool)) -> Void) {
+    private func fireIfReady(_ change: (inout (socket: Bool, http: String?, gateway: Bool, fired: Bool)) -> Void) {
         let endpoints: LatchServer.Endpoints? = self.state.withLock { state in
             change(&state)
-            guard state.socket, let http = state.http, !state.fired else { return nil }
+            guard state.socket, let http = state.http, state.gateway, !state.fired else { return nil }
             state.fired = true
             return LatchServer.Endpoints(workloadAPISocket: self.socket, http: http)
         }

@@ -8,8 +8,8 @@ struct Latch: AsyncParsableCommand {
         abstract: "Latch: the runtime access layer for AI agents.",
         version: "0.1.0",
         subcommands: [
-            ServeCommand.self, EntryCommand.self, GrantCommand.self, SecretCommand.self, AuditCommand.self, ToolCommand.self, APICommand.self,
-            PolicyCommand.self,
+            ServeCommand.self, DemoCommand.self, EntryCommand.self, GrantCommand.self, SecretCommand.self, AuditCommand.self, ToolCommand.self,
+            APICommand.self, PolicyCommand.self,
         ]
     )
 }

@@ -10,6 +10,9 @@ public struct UpstreamConfiguration: Hashable, Sendable {
         case stdio(command: String, arguments: [String], environment: [String: String])
         /// A Streamable HTTP endpoint. `headers` values may hold `${secret:NAME}` templates.
         case http(url: String, headers: [String: String])
+        /// An MCP server inside Latch's own process (`latch demo`'s tool server), handed to the
+        /// server when it starts; never read from a configuration file. It needs no credential.
+        case inProcess
     }
 
     public var name: String

@@ -26,6 +26,9 @@ import ServiceLifecycle
 /// and, for each HTTP API (`http_apis`), renders its credential headers the same way: a missing
 /// secret, or a value that is not a valid header (CR, LF), marks its credential unavailable.
 ///
+/// An upstream whose transport is `inProcess` is one of the MCP servers handed to ``init`` (none
+/// of them has a credential); it is listed like any other.
+///
 /// On shutdown it stops every upstream (after the HTTP server has drained: the service group
 /// stops services in reverse order).
 actor GatewayService: Service {
@@ -58,17 +61,22 @@ actor GatewayService: Service {
     let retryInterval: Duration
     let refreshInterval: Duration
     let logger: Logger
+    /// Called once, after the first round over every upstream (listed or not).
+    let onFirstRound: @Sendable () -> Void
     private let httpClient: HTTPClient
+    private let inProcess: [String: any MCPUpstream]
     private var slots: [Slot]
     private let apiSlots: [APISlot]
     /// The HTTP APIs whose credential was rendered last round (to log changes only).
     private var readyAPIs: Set<String> = []
 
-    /// Parses every upstream's and HTTP API's credential templates (a syntax error fails the start).
+    /// Parses every upstream's and HTTP API's credential templates (a syntax error fails the start)
+    /// and pairs each `inProcess` upstream with its server in `inProcess` (by name; one missing, or
+    /// a server no upstream names, fails the start).
     init(
-        gateway: MCPGateway, upstreams: [UpstreamConfiguration], httpAPIs: [HTTPAPIConfiguration] = [], secrets: any SecretResolver,
-        pins: any ToolPinRepository, pinning: ToolPinningMode = .tofu, clock: any WallClock, retryInterval: Duration = .seconds(2),
-        refreshInterval: Duration, logger: Logger
+        gateway: MCPGateway, upstreams: [UpstreamConfiguration], inProcess: [any MCPUpstream] = [], httpAPIs: [HTTPAPIConfiguration] = [],
+        secrets: any SecretResolver, pins: any ToolPinRepository, pinning: ToolPinningMode = .tofu, clock: any WallClock,
+        retryInterval: Duration = .seconds(2), refreshInterval: Duration, logger: Logger, onFirstRound: @escaping @Sendable () -> Void = {}
     ) throws(LatchError) {
         self.gateway = gateway
         self.secrets = secrets
@@ -78,9 +86,15 @@ actor GatewayService: Service {
         self.retryInterval = retryInterval
         self.refreshInterval = refreshInterval
         self.logger = logger
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: HTTPMCPUpstream.clientConfiguration())
-        self.httpClient = client
-        self.egress = HTTPEgress(gateway: gateway, transport: AsyncHTTPAPITransport(client: client), apis: httpAPIs)
+        self.onFirstRound = onFirstRound
+        var servers: [String: any MCPUpstream] = [:]
+        for server in inProcess {
+            guard upstreams.contains(where: { $0.name == server.name && $0.transport == .inProcess }), servers[server.name] == nil else {
+                throw LatchError(.configuration, "the in-process upstream \(server.name) is not configured once as inProcess")
+            }
+            servers[server.name] = server
+        }
+        self.inProcess = servers
         var apiSlots: [APISlot] = []
         for api in httpAPIs {
             apiSlots.append(APISlot(name: api.name, templates: try Self.parseTemplates(api.headers, owner: "http API \(api.name)")))
@@ -92,10 +106,19 @@ actor GatewayService: Service {
             switch configuration.transport {
             case .stdio(_, _, let environment): values = environment
             case .http(_, let headers): values = headers
+            case .inProcess:
+                guard servers[configuration.name] != nil else {
+                    throw LatchError(.configuration, "upstream \(configuration.name): no in-process server of that name is running")
+                }
+                values = [:]
             }
             slots.append(Slot(configuration: configuration, templates: try Self.parseTemplates(values, owner: "upstream \(configuration.name)")))
         }
         self.slots = slots
+        // Last: a client made before a failed check would be released without its shutdown.
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: HTTPMCPUpstream.clientConfiguration())
+        self.httpClient = client
+        self.egress = HTTPEgress(gateway: gateway, transport: AsyncHTTPAPITransport(client: client), apis: httpAPIs)
     }
 
     private static func parseTemplates(_ values: [String: String], owner: String) throws(LatchError) -> [String: SecretTemplate] {
@@ -109,8 +132,13 @@ actor GatewayService: Service {
     }
 
     func run() async throws {
+        var first = true
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let complete = await self.refresh()
+            if first {
+                first = false
+                self.onFirstRound()
+            }
             _ = try? await cancelOnGracefulShutdown { try await Task.sleep(for: complete ? self.refreshInterval : self.retryInterval) }
         }
         for slot in self.slots { await slot.client?.shutdown() }
@@ -318,7 +346,7 @@ actor GatewayService: Service {
         return tools
     }
 
-    private func makeUpstream(_ configuration: UpstreamConfiguration, values: [String: Redacted<String>]) -> any MCPUpstream {
+    private func makeUpstream(_ configuration: UpstreamConfiguration, values: [String: Redacted<String>]) -> (any MCPUpstream)? {
         switch configuration.transport {
         case .stdio(let command, let arguments, _):
             return StdioMCPUpstream(
@@ -329,6 +357,8 @@ actor GatewayService: Service {
             return HTTPMCPUpstream(
                 configuration: HTTPMCPUpstream.Configuration(name: configuration.name, url: url, headers: values, requestTimeout: configuration.callTimeout),
                 client: self.httpClient, logger: self.logger)
+        case .inProcess:
+            return self.inProcess[configuration.name]
         }
     }
 }

@@ -12,7 +12,8 @@ extension LatchServer {
     /// its upstreams and catalog current.
     static func gateway(
         configuration: ServerConfiguration, policies: PolicySet, authority: GrantAuthority, store: any LatchStore, state: IdentityState,
-        issuer: @escaping @Sendable () -> String, kek: KeyEncryptionKey, clock: any WallClock, logger: Logger
+        issuer: @escaping @Sendable () -> String, kek: KeyEncryptionKey, inProcess: [any MCPUpstream], clock: any WallClock, logger: Logger,
+        onFirstRound: @escaping @Sendable () -> Void
     ) throws -> GatewayService {
         var settings = MCPGatewaySettings()
         settings.audience = configuration.gatewayAudience
@@ -23,8 +24,8 @@ extension LatchServer {
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
             recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger)
         return try GatewayService(
-            gateway: gateway, upstreams: configuration.upstreams, httpAPIs: configuration.httpAPIs,
+            gateway: gateway, upstreams: configuration.upstreams, inProcess: inProcess, httpAPIs: configuration.httpAPIs,
             secrets: SecretStore(repository: store, kek: kek, clock: clock), pins: store, pinning: configuration.toolPinning, clock: clock,
-            refreshInterval: configuration.upstreamRefreshInterval, logger: logger)
+            refreshInterval: configuration.upstreamRefreshInterval, logger: logger, onFirstRound: onFirstRound)
     }
 }
