@@ -114,10 +114,13 @@ let rates = try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory
             let sqliteGrants = (0..<perRound).map { _ in grant() }
             rates.sqlite.append(try await throughput(perRound) { i in _ = try await sqliteAuthority.issue(sqliteGrants[i]) })
             let mintGrants = (0..<perRound).map { _ in grant() }
-            rates.mintOnly.append(try await throughput(perRound) { i in _ = try GrantToken.mint(mintGrants[i], issuer: "https://latch.bench", key: key) })
+            rates.mintOnly.append(
+                try await throughput(perRound) { i in _ = try GrantToken.mint(mintGrants[i], issuer: "https://latch.bench", key: key) })
             let batch = (0..<perRound).map { _ in grant() }
             let start = wallSeconds()
-            for chunk in stride(from: 0, to: batch.count, by: 256) { try await sqliteStore.saveGrants(Array(batch[chunk..<min(chunk + 256, batch.count)])) }
+            for chunk in stride(from: 0, to: batch.count, by: 256) {
+                try await sqliteStore.saveGrants(Array(batch[chunk..<min(chunk + 256, batch.count)]))
+            }
             rates.storeOnly.append(Double(batch.count) / (wallSeconds() - start))
             if let postgresAuthority {
                 let postgresGrants = (0..<perRound).map { _ in grant() }
@@ -148,7 +151,8 @@ let rates = try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory
                 ("scope", "tool:crm.lookup tool:files.read domain:sales sensitivity:confidential"), ("intent", "summarize the pipeline"),
             ])
             let target = DPoPRequest(method: "POST", uri: "https://latch.bench/token")
-            rates.exchange.append(try await throughput(count) { i in _ = try await sqliteAuthority.exchange(request, proof: proofs[i], proofTarget: target) })
+            rates.exchange.append(
+                try await throughput(count) { i in _ = try await sqliteAuthority.exchange(request, proof: proofs[i], proofTarget: target) })
             let signature = try rawKey.signature(for: message)
             rates.rawExchangeFloor.append(
                 try await throughput(count) { _ in
