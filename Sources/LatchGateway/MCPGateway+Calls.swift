@@ -53,6 +53,7 @@ extension MCPGateway {
         record.policies = decision.policies
         record.policyErrors = decision.errors
         record.destination = decision.destination
+        self.metrics.decided(since: started)
 
         guard let tool, decision.allowed else {
             let reason = decision.reason ?? DenialReason(DenialReason.policyDenied, "denied")
@@ -76,10 +77,14 @@ extension MCPGateway {
         }
         var forwardedMeta: [String: JSONValue] = ["traceparent": .string(trace.childParent)]
         if let state = trace.traceState { forwardedMeta["tracestate"] = .string(state) }
+        let upstreamMetrics = self.metrics.upstream(tool.upstream)
+        let forwarded = ContinuousClock.now
         do {
             var result = try await upstream.callTool(
                 name: tool.upstreamName, arguments: message.params["arguments"] == nil ? nil : .object(arguments), meta: .object(forwardedMeta))
+            upstreamMetrics.seconds.recordElapsed(since: forwarded)
             record.upstreamOutcome = result["isError"] == .bool(true) ? "tool_error" : "ok"
+            if result["isError"] == .bool(true) { upstreamMetrics.countError(.toolError) }
             // The result's own label (an upstream may know better than the tool's label).
             let label = result["_meta"]?[Self.sensitivityMetaKey]?.stringValue.flatMap(Sensitivity.init(rawValue:)) ?? tool.labels.sensitivity
             guard label <= grant.scope.maxSensitivity else {
@@ -98,12 +103,15 @@ extension MCPGateway {
             }
             return await self.finish(record, started: started, .success(result))
         } catch {
+            upstreamMetrics.seconds.recordElapsed(since: forwarded)
             self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(nil) }
             switch error.kind {
             case .rpcError(let code, let message, let data):
+                upstreamMetrics.countError(.rpcError)
                 record.upstreamOutcome = "rpc_error"
                 return await self.finish(record, started: started, .failure(JSONRPC.Failure(code: code, message: message, data: data)))
             case .unavailable:
+                upstreamMetrics.countError(.unavailable)
                 record.upstreamOutcome = "unavailable"
                 return await self.finish(record, started: started, .failure(self.unavailable(error.reason, record: record)))
             }
@@ -135,9 +143,13 @@ extension MCPGateway {
         var record = record
         let elapsed = ContinuousClock.now - started
         record.latencyMicros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        self.metrics.countDecision(allowed: record.allowed, reason: record.reason)
+        let recording = ContinuousClock.now
         do {
             try await self.recorder.record(record)
+            self.metrics.recorded(since: recording)
         } catch {
+            self.metrics.countRecordFailure()
             self.logger.error("decision record not stored", metadata: ["decision.id": "\(record.id)", "error": "\(error)"])
             return .failure(JSONRPC.Failure(code: JSONRPC.internalError, message: "the call could not be recorded, so its result is withheld"))
         }

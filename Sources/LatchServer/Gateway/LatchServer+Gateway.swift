@@ -12,7 +12,8 @@ extension LatchServer {
     /// its upstreams and catalog current.
     static func gateway(
         configuration: ServerConfiguration, policies: PolicySet, authority: GrantAuthority, store: any LatchStore, state: IdentityState,
-        issuer: @escaping @Sendable () -> String, kek: KeyEncryptionKey, clock: any WallClock, logger: Logger
+        issuer: @escaping @Sendable () -> String, kek: KeyEncryptionKey, clock: any WallClock, metrics: GatewayMetrics,
+        logger: Logger
     ) throws -> GatewayService {
         var settings = MCPGatewaySettings()
         settings.audience = configuration.gatewayAudience
@@ -21,7 +22,7 @@ extension LatchServer {
         let gateway = MCPGateway(
             settings: settings, baseURL: issuer, authority: authority,
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
-            recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger)
+            recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger, metrics: metrics)
         return try GatewayService(
             gateway: gateway, upstreams: configuration.upstreams, secrets: SecretStore(repository: store, kek: kek, clock: clock),
             refreshInterval: configuration.upstreamRefreshInterval, logger: logger)
