@@ -63,7 +63,7 @@ enum EchoUpstream {
             router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
             onServerRunning: { channel in
                 print("port=\(channel.localAddress?.port ?? 0)")
-                fflush(stdout)
+                fflush(nil)
             },
             logger: logger)
         try await app.runService()

@@ -21,16 +21,16 @@ func cpuSeconds() -> Double {
 /// An upstream that answers every call at once, in this process: what is left of a call through
 /// ``MCPGateway/handle(_:)`` is Latch's own work.
 struct InstantUpstream: MCPUpstream {
-    static let result = JSONValue.object([
+    static let result = LatchIdentity.JSONValue.object([
         "content": .array([.object(["type": .string("text"), "text": .string("hello from the echo tool")])]), "isError": .bool(false),
     ])
-    static let definition = JSONValue.object([
+    static let definition = LatchIdentity.JSONValue.object([
         "name": .string("echo"), "description": .string("Answers with a canned text."),
         "inputSchema": .object(["type": .string("object"), "properties": .object(["text": .object(["type": .string("string")])])]),
     ])
     let name = "bench"
-    func listTools() async throws(MCPUpstreamError) -> [JSONValue] { [Self.definition] }
-    func callTool(name: String, arguments: JSONValue?, meta: JSONValue?) async throws(MCPUpstreamError) -> JSONValue { Self.result }
+    func listTools() async throws(MCPUpstreamError) -> [LatchIdentity.JSONValue] { [Self.definition] }
+    func callTool(name: String, arguments: LatchIdentity.JSONValue?, meta: LatchIdentity.JSONValue?) async throws(MCPUpstreamError) -> LatchIdentity.JSONValue { Self.result }
     func shutdown() async {}
 }
 
@@ -137,7 +137,7 @@ enum InProcess {
                     let start = ContinuousClock.now
                     let answer = await gateway.handle(request)
                     let elapsed = start.duration(to: .now)
-                    guard answer.status == 200, let value = JSONValue(parsing: answer.body), value["result"]?["isError"] == .bool(false) else {
+                    guard answer.status == 200, let value = LatchIdentity.JSONValue(parsing: answer.body), value["result"]?["isError"] == .bool(false) else {
                         throw BenchFailure(description: "in-process tools/call answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
                     }
                     latencies.append(Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12)

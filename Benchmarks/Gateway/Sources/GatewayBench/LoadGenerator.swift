@@ -51,19 +51,17 @@ enum LoadGenerator {
     }
 
     /// `initialize` then `notifications/initialized`; returns the session ID the server gave.
-    /// `proofs` supplies a proof per request when calling through Latch.
-    static func open(
-        _ client: HTTPClient, url: String, authorization: String?, proof: () throws -> String?
-    ) async throws -> String? {
+    /// `proofs` holds the two requests' DPoP proofs when calling through Latch.
+    static func open(_ client: HTTPClient, url: String, authorization: String?, proofs: [String]?) async throws -> String? {
         let initialize =
             #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#
-        let answer = try await Self.post(client, url: url, body: initialize, sessionID: nil, authorization: authorization, proof: try proof())
+        let answer = try await Self.post(client, url: url, body: initialize, sessionID: nil, authorization: authorization, proof: proofs?[0])
         guard answer.status == 200 else {
             throw BenchFailure(description: "initialize answered \(answer.status): \(String(buffer: answer.body))")
         }
         let session = answer.headers.first(name: "mcp-session-id")
         let initialized = #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
-        let ack = try await Self.post(client, url: url, body: initialized, sessionID: session, authorization: authorization, proof: try proof())
+        let ack = try await Self.post(client, url: url, body: initialized, sessionID: session, authorization: authorization, proof: proofs?[1])
         guard ack.status == 202 else { throw BenchFailure(description: "notifications/initialized answered \(ack.status)") }
         return session
     }

@@ -138,7 +138,7 @@ let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clien
 @MainActor func directSessions(_ count: Int) async throws -> [BenchSession] {
     var sessions: [BenchSession] = []
     for _ in 0..<count {
-        let id = try await LoadGenerator.open(client, url: upstreamURL, authorization: nil) { nil }
+        let id = try await LoadGenerator.open(client, url: upstreamURL, authorization: nil, proofs: nil)
         sessions.append(BenchSession(url: upstreamURL, tool: "echo", sessionID: id, authorization: nil, proofs: []))
     }
     return sessions
@@ -154,12 +154,8 @@ var proofBatch = 0
         let key = DPoPKey()
         let token = try await exchange(svid: svid, key: key)
         proofBatch += 1
-        let batch = proofBatch
-        var opening = 0
-        let id = try await LoadGenerator.open(client, url: latchURL, authorization: "DPoP " + token) {
-            opening += 1
-            return try key.proof(uri: latchURL, accessToken: token, now: SystemWallClock().now().milliseconds, jti: "open-\(batch)-\(opening)")
-        }
+        let opening = try key.proofs(2, uri: latchURL, accessToken: token, now: SystemWallClock().now().milliseconds, prefix: "open-\(proofBatch)")
+        let id = try await LoadGenerator.open(client, url: latchURL, authorization: "DPoP " + token, proofs: opening)
         opened.append((BenchSession(url: latchURL, tool: "bench.echo", sessionID: id, authorization: "DPoP " + token, proofs: []), key, token))
     }
     let now = SystemWallClock().now().milliseconds
@@ -211,8 +207,9 @@ var failed = false
 do {
     try await waitForCatalog()
     // Warm-up: connections, caches, SQLite pages, the upstream's connection pool.
-    _ = try await LoadGenerator.run(client, sessions: try await directSessions(16), calls: 200)
-    _ = try await LoadGenerator.run(client, sessions: try await latchSessions(16, calls: 200), calls: 200)
+    let warmUp = max(1, min(200, callsPerRound / 16))
+    _ = try await LoadGenerator.run(client, sessions: try await directSessions(16), calls: warmUp)
+    _ = try await LoadGenerator.run(client, sessions: try await latchSessions(16, calls: warmUp), calls: warmUp)
 
     var results: [Int: (direct: [RoundResult], latch: [RoundResult])] = [:]
     for round in 0..<rounds {
