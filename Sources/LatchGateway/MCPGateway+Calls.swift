@@ -173,7 +173,14 @@ struct TraceContext {
     let childParent: String
 
     init(meta: [String: JSONValue]) {
-        let randomHex: (Int) -> String = { count in hexString((0..<count).map { _ in UInt8.random(in: 0...255) }) }
+        // One system random draw per 8 bytes (a getrandom call each), not one per byte.
+        var generator = SystemRandomNumberGenerator()
+        let randomHex: (Int) -> String = { count in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(count + 8)
+            while bytes.count < count { withUnsafeBytes(of: generator.next()) { bytes.append(contentsOf: $0) } }
+            return hexString(bytes.prefix(count))
+        }
         let span = randomHex(8)
         if case .string(let parent)? = meta["traceparent"], let parsed = Self.parse(parent) {
             self.traceID = parsed.traceID

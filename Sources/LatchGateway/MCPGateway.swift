@@ -303,7 +303,8 @@ public final class MCPGateway: Sendable {
         guard case .value(let authorization) = request.header("authorization") else {
             return .answer(self.unauthorized(nil, "a task grant is required: Authorization: DPoP <grant> with a DPoP proof"))
         }
-        guard authorization.count > 5, authorization.prefix(5).lowercased() == "dpop " else {
+        // Byte-wise: counting or lowercasing the whole header would walk every character of the grant.
+        guard authorization.utf8.count > 5, authorization.utf8.prefix(5).map({ (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }).elementsEqual("dpop ".utf8) else {
             return .answer(self.unauthorized("invalid_token", "grants are DPoP-bound: use the DPoP authorization scheme"))
         }
         guard case .value(let proof) = request.header("dpop") else {
@@ -312,7 +313,7 @@ public final class MCPGateway: Sendable {
         guard let verifier = self.authority.keys?.verifier else {
             return .answer(Self.failure(503, JSONRPC.Failure(code: JSONRPC.internalError, message: "the gateway has no grant keys yet")))
         }
-        let token = String(authorization.dropFirst(5)).trimmingWhitespace
+        let token = authorization.dropFirst(5).trimmingWhitespace
         do {
             let target = DPoPRequest(method: request.method, uri: self.resourceURL, accessToken: Redacted(token))
             return .proceed(try verifier.verify(token, audience: self.settings.audience, proof: proof, request: target, now: now))
@@ -355,8 +356,4 @@ public final class MCPGateway: Sendable {
             return type == "application/json" || type == "application/*" || type == "*/*"
         }
     }
-}
-
-extension Substring {
-    var trimmingWhitespace: String { String(self).trimmingWhitespace }
 }

@@ -30,7 +30,14 @@ public enum Destination {
 }
 
 extension String {
+    /// Without leading and trailing whitespace. Only the ends are scanned: a grant token
+    /// (hundreds of characters) costs two index steps, not a character-by-character copy.
+    var trimmingWhitespace: String { self[...].trimmingWhitespace }
+}
+
+extension Substring {
     var trimmingWhitespace: String {
-        String(self.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        guard let first = self.firstIndex(where: { !$0.isWhitespace }), let last = self.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[first...last])
     }
 }
