@@ -27,8 +27,11 @@ struct MetricsInteropTests {
 
     static func scrape(_ gateway: GatewayInteropTests.Gateway) throws -> Scrape {
         let fetched = try LatchProcess.run(
-            ["-c", "import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1]); print(r.headers['Content-Type']); print(r.read().decode())",
-             gateway.server.http + "/metrics"],
+            [
+                "-c",
+                "import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1]); print(r.headers['Content-Type']); print(r.read().decode())",
+                gateway.server.http + "/metrics",
+            ],
             in: gateway.directory, executable: URL(fileURLWithPath: try InteropPython.interpreter()))
         try #require(fetched.status == 0, "GET /metrics failed: \(fetched.stderr)")
         let lines = fetched.stdout.split(separator: "\n", maxSplits: 1)

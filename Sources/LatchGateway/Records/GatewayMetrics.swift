@@ -105,9 +105,11 @@ public final class GatewayMetrics: Sendable {
             if let existing = upstreams[name] { return existing }
             var errors: [UpstreamErrorKind: Counter] = [:]
             for kind in UpstreamErrorKind.allCases {
-                errors[kind] = Counter(label: Self.upstreamErrorsTotal, dimensions: [("upstream", name), ("kind", kind.rawValue)], factory: self.factory)
+                errors[kind] = Counter(
+                    label: Self.upstreamErrorsTotal, dimensions: [("upstream", name), ("kind", kind.rawValue)], factory: self.factory)
             }
-            let made = Upstream(seconds: CoreMetrics.Timer(label: Self.upstreamSeconds, dimensions: [("upstream", name)], factory: self.factory), errors: errors)
+            let made = Upstream(
+                seconds: CoreMetrics.Timer(label: Self.upstreamSeconds, dimensions: [("upstream", name)], factory: self.factory), errors: errors)
             upstreams[name] = made
             return made
         }

@@ -48,7 +48,10 @@ enum EchoUpstream {
                 if toolDelay > .zero { try await Task.sleep(for: toolDelay) }
                 result = Self.result
             default:
-                return Self.answer(headers, #"{"jsonrpc":"2.0","id":"# + String(decoding: id.serializedBytes, as: UTF8.self) + #","error":{"code":-32601,"message":"Method not found"}}"#)
+                return Self.answer(
+                    headers,
+                    #"{"jsonrpc":"2.0","id":"# + String(decoding: id.serializedBytes, as: UTF8.self)
+                        + #","error":{"code":-32601,"message":"Method not found"}}"#)
             }
             var bytes = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
             bytes += id.serializedBytes

@@ -30,7 +30,9 @@ struct InstantUpstream: MCPUpstream {
     ])
     let name = "bench"
     func listTools() async throws(MCPUpstreamError) -> [LatchIdentity.JSONValue] { [Self.definition] }
-    func callTool(name: String, arguments: LatchIdentity.JSONValue?, meta: LatchIdentity.JSONValue?) async throws(MCPUpstreamError) -> LatchIdentity.JSONValue { Self.result }
+    func callTool(
+        name: String, arguments: LatchIdentity.JSONValue?, meta: LatchIdentity.JSONValue?
+    ) async throws(MCPUpstreamError) -> LatchIdentity.JSONValue { Self.result }
     func shutdown() async {}
 }
 
@@ -127,7 +129,8 @@ enum InProcess {
                 _ = await gateway.handle(request(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, proof: opening[1], session: session))
                 let requests = try proofs(calls).enumerated().map { index, proof in
                     request(
-                        #"{"jsonrpc":"2.0","id":"# + String(index + 1) + #","method":"tools/call","params":{"name":"bench.echo","arguments":{"text":"hello"}}}"#,
+                        #"{"jsonrpc":"2.0","id":"# + String(index + 1)
+                            + #","method":"tools/call","params":{"name":"bench.echo","arguments":{"text":"hello"}}}"#,
                         proof: proof, session: session)
                 }
                 var latencies: [Double] = []
@@ -137,8 +140,10 @@ enum InProcess {
                     let start = ContinuousClock.now
                     let answer = await gateway.handle(request)
                     let elapsed = start.duration(to: .now)
-                    guard answer.status == 200, let value = LatchIdentity.JSONValue(parsing: answer.body), value["result"]?["isError"] == .bool(false) else {
-                        throw BenchFailure(description: "in-process tools/call answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
+                    guard answer.status == 200, let value = LatchIdentity.JSONValue(parsing: answer.body), value["result"]?["isError"] == .bool(false)
+                    else {
+                        throw BenchFailure(
+                            description: "in-process tools/call answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
                     }
                     latencies.append(Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12)
                 }

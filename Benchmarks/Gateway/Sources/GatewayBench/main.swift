@@ -44,7 +44,9 @@ if CommandLine.arguments.dropFirst().first == "inprocess" {
     exit(0)
 }
 
-func loadAverage() -> String { ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ") }
+func loadAverage() -> String {
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
+}
 print("load average before: \(loadAverage()) (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
 
 // The upstream: this executable in `upstream` mode, in its own process.
@@ -60,7 +62,9 @@ while !upstreamLine.hasSuffix("\n") {
     guard !byte.isEmpty else { fatalError("the upstream did not start") }
     upstreamLine += String(decoding: byte, as: UTF8.self)
 }
-guard upstreamLine.hasPrefix("port="), let upstreamPort = Int(upstreamLine.dropFirst(5).dropLast()) else { fatalError("upstream said \(upstreamLine)") }
+guard upstreamLine.hasPrefix("port="), let upstreamPort = Int(upstreamLine.dropFirst(5).dropLast()) else {
+    fatalError("upstream said \(upstreamLine)")
+}
 let upstreamURL = "http://127.0.0.1:\(upstreamPort)/mcp"
 
 // Latch: a registered agent (this process, by uid), the example policies, the upstream.
@@ -124,7 +128,9 @@ let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clien
     var request = HTTPClientRequest(url: issuer + "/token")
     request.method = .POST
     request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
-    request.headers.add(name: "dpop", value: try key.proof(uri: issuer + "/token", accessToken: nil, now: SystemWallClock().now().milliseconds, jti: UUID().uuidString))
+    request.headers.add(
+        name: "dpop",
+        value: try key.proof(uri: issuer + "/token", accessToken: nil, now: SystemWallClock().now().milliseconds, jti: UUID().uuidString))
     request.body = .bytes(ByteBuffer(string: form))
     let response = try await client.execute(request, timeout: .seconds(30))
     let body = try await response.body.collect(upTo: 1 << 20)
@@ -255,9 +261,11 @@ do {
             [
                 pad(String(level), 8), pad(fmt(median(result.direct.map(\.rate))), 10), pad(fmt(median(result.latch.map(\.rate))), 10),
                 pad("\(pct(median(rateRatios))) (\(range(rateRatios, pct)))", 16),
-                pad("\(fmt(median(result.direct.map { $0.percentile(0.5) }))) µs", 11), pad("\(fmt(median(result.latch.map { $0.percentile(0.5) }))) µs", 10),
+                pad("\(fmt(median(result.direct.map { $0.percentile(0.5) }))) µs", 11),
+                pad("\(fmt(median(result.latch.map { $0.percentile(0.5) }))) µs", 10),
                 pad("\(times(median(p50Ratios))) (\(range(p50Ratios, times)))", 16),
-                pad("\(fmt(median(result.direct.map { $0.percentile(0.99) }))) µs", 11), pad("\(fmt(median(result.latch.map { $0.percentile(0.99) }))) µs", 10),
+                pad("\(fmt(median(result.direct.map { $0.percentile(0.99) }))) µs", 11),
+                pad("\(fmt(median(result.latch.map { $0.percentile(0.99) }))) µs", 10),
                 pad("\(times(median(p99Ratios))) (\(range(p99Ratios, times)))", 16),
             ].joined(separator: " | "))
     }
@@ -267,7 +275,9 @@ do {
 
     let rtt = loopback.percentile(0.5)
     print("")
-    print("Latch's own work per call, in-process (MCPGateway.handle over an instant upstream, sequential, \(inProcessCalls) calls; proofs made before timing)")
+    print(
+        "Latch's own work per call, in-process (MCPGateway.handle over an instant upstream, sequential, \(inProcessCalls) calls; proofs made before timing)"
+    )
     print("  loopback round trip (HTTP/1.1 POST to the echo upstream, same run): p50 \(fmt(rtt)) µs")
     func line(_ name: String, _ sample: Sample) {
         print(
