@@ -46,6 +46,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // Fetching federated issuers' JWKS.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Metrics: the gateway records through swift-metrics; `latch serve` exports Prometheus text.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "LatchCore", swiftSettings: settings),
@@ -73,6 +76,7 @@ let package = Package(
             dependencies: [
                 "LatchCore", "LatchIdentity", "LatchGrants", .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: settings
         ),
@@ -151,6 +155,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: settings
         ),

@@ -40,7 +40,10 @@ public struct GrantAuthenticator: Sendable {
         guard let header = authorization.first else {
             return .failure(Refusal(status: 401, error: nil, description: "a task grant is required: Authorization: DPoP <grant> with a DPoP proof"))
         }
-        guard authorization.count == 1, header.count > 5, header.prefix(5).lowercased() == "dpop " else {
+        // Byte-wise: counting or lowercasing the whole header would walk every character of the grant.
+        guard authorization.count == 1, header.utf8.count > 5,
+            header.utf8.prefix(5).lazy.map({ (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }).elementsEqual("dpop ".utf8)
+        else {
             return .failure(
                 Refusal(status: 401, error: "invalid_token", description: "grants are DPoP-bound: use one Authorization header with the DPoP scheme"))
         }
@@ -51,7 +54,7 @@ public struct GrantAuthenticator: Sendable {
         guard let verifier = self.authority.keys?.verifier else {
             return .failure(Refusal(status: 503, error: nil, description: "the gateway has no grant keys yet"))
         }
-        let token = String(header.dropFirst(5)).trimmingWhitespace
+        let token = header.dropFirst(5).trimmingWhitespace
         do {
             let target = DPoPRequest(method: method, uri: uri, accessToken: Redacted(token))
             return .success(try verifier.verify(token, audience: self.audience, proof: proof, request: target, now: now))

@@ -63,6 +63,7 @@ extension MCPGateway {
         record.policies = decision.policies
         record.policyErrors = decision.errors
         record.destination = decision.destination
+        self.metrics.decided(since: started)
 
         guard let tool, decision.allowed else {
             let reason = decision.reason ?? DenialReason(DenialReason.policyDenied, "denied")
@@ -97,12 +98,17 @@ extension MCPGateway {
         }
         var forwardedMeta: [String: JSONValue] = ["traceparent": .string(trace.childParent)]
         if let state = trace.traceState { forwardedMeta["tracestate"] = .string(state) }
+        let upstreamMetrics = self.metrics.upstream(tool.upstream)
+        let forwarded = ContinuousClock.now
         let result: JSONValue
         do {
             result = try await upstream.callTool(name: tool.upstreamName, arguments: arguments, meta: .object(forwardedMeta))
+            upstreamMetrics.seconds.recordElapsed(since: forwarded)
         } catch {
+            upstreamMetrics.seconds.recordElapsed(since: forwarded)
             switch error.kind {
             case .rpcError(let code, let message, _):
+                upstreamMetrics.countError(.rpcError)
                 // Wrapped: an upstream must not speak with Latch's own codes, and its error data
                 // (unlabelled) does not reach the agent.
                 outcome.upstreamOutcome = "rpc_error"
@@ -111,11 +117,13 @@ extension MCPGateway {
                     data: .object(["upstream": .object(["code": .int(code), "message": .string(String(message.prefix(512)))]), "decision_id": .string(outcome.decisionID ?? "")]))
                 return (.failure(failure), nil)
             case .unavailable:
+                upstreamMetrics.countError(.unavailable)
                 outcome.upstreamOutcome = "unavailable"
                 return (.failure(self.unavailable("the upstream \(tool.upstream) could not answer", record: outcome)), nil)
             }
         }
         outcome.upstreamOutcome = result["isError"] == .bool(true) ? "tool_error" : "ok"
+        if result["isError"] == .bool(true) { upstreamMetrics.countError(.toolError) }
         // The more sensitive of the tool's label and the result's own; a label Latch does not
         // know counts as restricted.
         var label = tool.labels.sensitivity
@@ -164,19 +172,25 @@ extension MCPGateway {
         return outcome
     }
 
-    /// Stores `record` with its latency so far; false (logged) when the store failed.
-    private func store(_ record: DecisionRecord, started: ContinuousClock.Instant) async -> Bool {
+    /// Stores `record` with its latency so far, counts its decision, and logs it (`what`: "tool
+    /// call", "HTTP egress"); false (logged) when the store failed. `/mcp` and `/egress` share it.
+    func store(_ record: DecisionRecord, started: ContinuousClock.Instant, what: String = "tool call") async -> Bool {
         var record = record
         let elapsed = ContinuousClock.now - started
         record.latencyMicros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        // One count per decision; a call's outcome record is not another decision.
+        if record.decisionID == nil { self.metrics.countDecision(allowed: record.allowed, reason: record.reason) }
+        let recording = ContinuousClock.now
         do {
             try await self.recorder.record(record)
+            self.metrics.recorded(since: recording)
         } catch {
+            self.metrics.countRecordFailure()
             self.logger.error("decision record not stored", metadata: [LogKey.decisionID: "\(record.id)", LogKey.error: "\(error)"])
             return false
         }
         self.logger.info(
-            record.decisionID != nil ? "tool call answered" : record.allowed ? "tool call allowed" : "tool call denied",
+            "\(what) \(record.decisionID != nil ? "answered" : record.allowed ? "allowed" : "denied")",
             metadata: [
                 LogKey.taskID: "\(record.taskID)", LogKey.agentID: "\(record.agent)", LogKey.toolName: "\(record.tool ?? "")",
                 LogKey.reason: "\(record.reason ?? record.upstreamOutcome ?? "")", LogKey.decisionID: "\(record.id)",

@@ -75,10 +75,12 @@ public final class MCPGateway: Sendable {
     let snapshot: Mutex<Snapshot>
     public let facts = SessionFactsTable()
     let sessions: MCPSessionTable
+    /// Decisions, their latency, and the upstreams' (see ``GatewayMetrics``).
+    public let metrics: GatewayMetrics
 
     public init(
         settings: MCPGatewaySettings, baseURL: @escaping @Sendable () -> String, authority: GrantAuthority, snapshot: Snapshot, recorder: any DecisionRecorder, clock: any WallClock,
-        logger: Logger
+        logger: Logger, metrics: GatewayMetrics = GatewayMetrics()
     ) {
         self.settings = settings
         self.baseURL = baseURL
@@ -89,10 +91,19 @@ public final class MCPGateway: Sendable {
         self.clock = clock
         self.logger = logger
         self.sessions = MCPSessionTable(idleTimeout: settings.sessionIdleTimeout, capacity: settings.maxSessions)
+        self.metrics = metrics
+        for name in snapshot.upstreams.keys { _ = metrics.upstream(name) }
     }
 
     /// Replaces what the gateway serves (new catalog, upstreams or policies).
-    public func update(_ body: (inout Snapshot) -> Void) { self.snapshot.withLock { body(&$0) } }
+    public func update(_ body: (inout Snapshot) -> Void) {
+        let names = self.snapshot.withLock { snapshot in
+            body(&snapshot)
+            return Array(snapshot.upstreams.keys)
+        }
+        // Every configured upstream's series exist from the start (at 0).
+        for name in names { _ = self.metrics.upstream(name) }
+    }
 
     public var current: Snapshot { self.snapshot.withLock { $0 } }
 

@@ -14,7 +14,8 @@ import UnixSignals
 /// Opens the store, loads (or on first start bootstraps) the CA keys, then runs until SIGTERM or
 /// SIGINT, as one ServiceLifecycle group:
 /// - ``WorkloadAPIServer``: the SPIFFE Workload API on a unix socket;
-/// - the HTTP endpoints (``IdentityHTTPRoutes``, the token endpoint, the MCP gateway) on `listen`;
+/// - the HTTP endpoints (``IdentityHTTPRoutes``, ``GrantHTTPRoutes``, ``GatewayHTTPRoutes`` for the
+///   MCP gateway and HTTP egress, ``MetricsHTTPRoutes``) on `listen`;
 /// - ``IdentityWatcher``: CA rotation and registration changes, pushed to open streams;
 /// - ``GatewayService``: the gateway's upstreams and tool catalog.
 public enum LatchServer {
@@ -79,13 +80,16 @@ public enum LatchServer {
                 authority: authority, state: state, issuer: currentIssuer, pollInterval: configuration.entryPollInterval,
                 sweepInterval: configuration.grantSweepInterval, logger: logger)
             grantWatcher.installKeys()
+            let metrics = ServerMetrics()
             let gatewayService = try Self.gateway(
                 configuration: configuration, policies: policies, authority: authority, store: store, state: state, issuer: currentIssuer,
-                kek: kek, inProcess: inProcessUpstreams, clock: clock, logger: logger, onFirstRound: { ready.gatewayReady() })
+                kek: kek, inProcess: inProcessUpstreams, clock: clock, metrics: metrics.gateway, logger: logger,
+                onFirstRound: { ready.gatewayReady() })
             let router = IdentityHTTPRoutes.router(state: state, issuer: currentIssuer)
-            GrantHTTPRoutes.add(to: router, authority: authority, issuer: currentIssuer, logger: logger)
+            GrantHTTPRoutes.add(to: router, authority: authority, issuer: currentIssuer, metrics: metrics.grants, logger: logger)
             GatewayHTTPRoutes.add(to: router, gateway: gatewayService.gateway)
             GatewayHTTPRoutes.add(to: router, egress: gatewayService.egress)
+            MetricsHTTPRoutes.add(to: router, metrics: metrics)
             let http = Application(
                 router: router,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),

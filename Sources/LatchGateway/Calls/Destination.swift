@@ -59,8 +59,10 @@ public enum Destination {
 }
 
 extension StringProtocol {
-    /// The text without leading and trailing whitespace.
+    /// Without leading and trailing whitespace. Only the ends are scanned: a grant token
+    /// (hundreds of characters) costs two index steps, not a character-by-character copy.
     var trimmingWhitespace: String {
-        String(self.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        guard let first = self.firstIndex(where: { !$0.isWhitespace }), let last = self.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[first...last])
     }
 }

@@ -249,10 +249,15 @@ public final class HTTPEgress: Sendable {
     ) async
         -> (HTTPEgressResponse, Sensitivity?)
     {
+        let metrics = self.gateway.metrics.upstream(api)
+        let forwarded = ContinuousClock.now
         let answer: HTTPAPIResponse
         do {
             answer = try await self.transport.send(request)
+            metrics.seconds.recordElapsed(since: forwarded)
         } catch {
+            metrics.seconds.recordElapsed(since: forwarded)
+            metrics.countError(.unavailable)
             outcome.upstreamOutcome = "unavailable"
             return (self.unavailable(error.kind == .timeout ? 504 : 502, "HTTP API \(api): \(error.reason)", record: outcome), nil)
         }
@@ -326,23 +331,7 @@ public final class HTTPEgress: Sendable {
         return response
     }
 
-    /// Stores `record` with its latency so far; false (logged) when the store failed.
     private func store(_ record: DecisionRecord, started: ContinuousClock.Instant) async -> Bool {
-        var record = record
-        let elapsed = ContinuousClock.now - started
-        record.latencyMicros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        do {
-            try await self.gateway.recorder.record(record)
-        } catch {
-            self.gateway.logger.error("decision record not stored", metadata: [LogKey.decisionID: "\(record.id)", LogKey.error: "\(error)"])
-            return false
-        }
-        self.gateway.logger.info(
-            record.decisionID != nil ? "HTTP egress answered" : record.allowed ? "HTTP egress allowed" : "HTTP egress denied",
-            metadata: [
-                LogKey.taskID: "\(record.taskID)", LogKey.agentID: "\(record.agent)", LogKey.toolName: "\(record.tool ?? "")",
-                LogKey.reason: "\(record.reason ?? record.upstreamOutcome ?? "")", LogKey.decisionID: "\(record.id)",
-            ])
-        return true
+        await self.gateway.store(record, started: started, what: "HTTP egress")
     }
 }

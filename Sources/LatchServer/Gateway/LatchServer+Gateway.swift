@@ -12,8 +12,8 @@ extension LatchServer {
     /// its upstreams and catalog current.
     static func gateway(
         configuration: ServerConfiguration, policies: PolicySet, authority: GrantAuthority, store: any LatchStore, state: IdentityState,
-        issuer: @escaping @Sendable () -> String, kek: KeyEncryptionKey, inProcess: [any MCPUpstream], clock: any WallClock, logger: Logger,
-        onFirstRound: @escaping @Sendable () -> Void
+        issuer: @escaping @Sendable () -> String, kek: KeyEncryptionKey, inProcess: [any MCPUpstream], clock: any WallClock,
+        metrics: GatewayMetrics, logger: Logger, onFirstRound: @escaping @Sendable () -> Void
     ) throws -> GatewayService {
         var settings = MCPGatewaySettings()
         settings.audience = configuration.gatewayAudience
@@ -22,7 +22,7 @@ extension LatchServer {
         let gateway = MCPGateway(
             settings: settings, baseURL: issuer, authority: authority,
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
-            recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger)
+            recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger, metrics: metrics)
         return try GatewayService(
             gateway: gateway, upstreams: configuration.upstreams, inProcess: inProcess, httpAPIs: configuration.httpAPIs,
             secrets: SecretStore(repository: store, kek: kek, clock: clock), pins: store, pinning: configuration.toolPinning, clock: clock,

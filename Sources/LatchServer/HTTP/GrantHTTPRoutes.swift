@@ -21,7 +21,9 @@ enum GrantHTTPRoutes {
     static let maxBodySize = 64 * 1024
     static let dpopHeader = HTTPField.Name("DPoP")!
 
-    static func add(to router: Router<BasicRequestContext>, authority: GrantAuthority, issuer: @escaping @Sendable () -> String, logger: Logger) {
+    static func add(
+        to router: Router<BasicRequestContext>, authority: GrantAuthority, issuer: @escaping @Sendable () -> String, metrics: GrantMetrics, logger: Logger
+    ) {
         router.get("/.well-known/oauth-authorization-server") { _, _ in
             let issuer = issuer()
             let metadata = JSONValue.object([
@@ -49,6 +51,7 @@ enum GrantHTTPRoutes {
                 let issued = try await authority.exchange(
                     exchange, proof: proofs.first, proofTarget: DPoPRequest(method: "POST", uri: issuer() + "/token"))
                 let grant = issued.grant
+                metrics.countIssued(grant)
                 logger.info(
                     "grant issued",
                     metadata: [
@@ -81,6 +84,7 @@ enum GrantHTTPRoutes {
             }
             do {
                 if let revocation = try await authority.revoke(token: token) {
+                    metrics.countRevoked()
                     logger.notice("grant revoked", metadata: ["grant.id": "\(revocation.grantID)", "reason": "\(revocation.reason.rawValue)"])
                 }
             } catch {
@@ -109,6 +113,7 @@ enum GrantHTTPRoutes {
                 logger.error("completion could not be stored", metadata: ["error": "\(error)"])
                 return Self.oauthError(.serverError, "the grant is revoked on this node but the completion could not be stored; retry")
             }
+            metrics.countCompleted()
             logger.notice("task completed", metadata: ["grant.id": "\(grant.id)", "task.id": "\(grant.taskID)"])
             return Self.json(.ok, .object(["grant_id": .string(grant.id), "task_id": .string(grant.taskID), "status": .string("completed")]))
         }
