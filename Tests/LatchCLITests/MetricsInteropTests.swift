@@ -75,7 +75,8 @@ struct MetricsInteropTests {
             #"latch_gateway_decisions_total{outcome="denied",reason="policy_error"}"#: 1,
             #"latch_gateway_decisions_total{outcome="denied",reason="policy_denied"}"#: 0,
             "latch_gateway_decision_seconds_count": 7,
-            "latch_gateway_record_seconds_count": 7,
+            // A record per decision, and an outcome record for each of the 4 forwarded calls.
+            "latch_gateway_record_seconds_count": 11,
             "latch_gateway_record_failures_total": 0,
             #"latch_gateway_upstream_seconds_count{upstream="files"}"#: 3,
             #"latch_gateway_upstream_seconds_count{upstream="crm"}"#: 1,
