@@ -31,6 +31,8 @@ let package = Package(
         // Store: SQLite (embedded default) and PostgreSQL (several nodes).
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        // TLS for the PostgreSQL store's first connection (postgres-nio's own dependency).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Server: the Workload API (gRPC on a unix socket), HTTP endpoints, the config file.
@@ -181,6 +183,7 @@ let package = Package(
                 "LatchSecrets",
                 "LatchStoreSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

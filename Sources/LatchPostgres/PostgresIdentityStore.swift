@@ -55,16 +55,23 @@ public final class PostgresIdentityStore: IdentityStore, Service {
         await self.client.run()
     }
 
-    /// Runs a store for the duration of `body`: starts its pool, applies migrations, calls `body`,
-    /// then stops the pool.
+    /// Runs a store for the duration of `body`: checks it can be reached (``probe(timeout:)``),
+    /// starts its pool, applies migrations, calls `body`, then stops the pool.
     public static func withRunningStore<Result: Sendable>(
         configuration: PostgresStoreConfiguration, logger: Logger,
         _ body: @Sendable (PostgresIdentityStore) async throws -> Result
     ) async throws -> Result {
         let store = PostgresIdentityStore(configuration: configuration, logger: logger)
+        try await store.probe()
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await store.run() }
+            // Waits until the pool task is about to run (postgres-nio warns about a lease before `run()`).
+            let (started, starting) = AsyncStream<Void>.makeStream()
+            group.addTask {
+                starting.finish()
+                try await store.run()
+            }
             defer { group.cancelAll() }
+            for await _ in started {}
             try await store.migrate()
             return try await body(store)
         }

@@ -113,6 +113,35 @@ struct PostgresIdentityStoreTests {
         await fixture.remove()
     }
 
+    @Test(
+        "a store that cannot be used is refused with the server's reason, never the password",
+        arguments: ["password", "database", "port"])
+    func unusableStoreRefused(_ wrong: String) async throws {
+        var configuration = try PostgresTestEnvironment.configuration(schema: PostgresFixture().schema)
+        let expected: String
+        switch wrong {
+        case "password":
+            configuration.password = Redacted("not-the-password-\(UInt32.random(in: 0..<UInt32.max))")
+            expected = "password authentication failed"
+        case "database":
+            configuration.database = "latch_no_such_database"
+            expected = "does not exist (3D000)"
+        default:
+            configuration.port = 1
+            expected = "refused"
+        }
+        // The pool alone would retry until its circuit breaker trips and report only that.
+        do {
+            try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) { _ in }
+            Issue.record("a store with the wrong \(wrong) was used")
+        } catch let error as LatchError {
+            #expect(error.code == .io)
+            #expect(error.message.contains(expected), "\(error.message)")
+            #expect(error.message.contains("PostgreSQL at \(configuration.host):\(configuration.port)"), "\(error.message)")
+            if let password = configuration.password?.unredacted { #expect(!error.message.contains(password)) }
+        }
+    }
+
     @Test("tables live in the configured schema, not in public")
     func schemaIsolation() async throws {
         let fixture = PostgresFixture()
