@@ -195,6 +195,7 @@ def build_server(options: argparse.Namespace, expected: str | None) -> MCPServer
                 "credential": credential_status(ctx),
                 "pid": os.getpid(),
                 "env": sorted(os.environ),
+                "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None,
                 "traceparent": headers.get("traceparent"),
                 "meta": meta.model_dump(by_alias=True, exclude_none=True) if hasattr(meta, "model_dump") else meta,
             },

@@ -120,6 +120,25 @@ struct StdioMCPUpstreamTests {
         await upstream.shutdown()
     }
 
+    #if os(Linux)
+    @Test("the process inherits only stdin, stdout and stderr, not descriptors Latch opened without close-on-exec")
+    func onlyStandardDescriptorsInherited() async throws {
+        // A descriptor number the child's own opens will not reach.
+        let opened = open("/dev/null", O_RDONLY)
+        try #require(opened >= 0)
+        let leaked: Int32 = 900
+        try #require(dup2(opened, leaked) == leaked)
+        close(opened)
+        defer { close(leaked) }
+        #expect(fcntl(leaked, F_GETFD) & FD_CLOEXEC == 0, "the test descriptor must be inheritable")
+        let upstream = try Self.upstream()
+        let fds = try #require(try await Self.whoami(upstream)["fds"]?.arrayValue?.compactMap(\.intValue))
+        #expect(Set(fds).isSuperset(of: [0, 1, 2]))
+        #expect(!fds.contains(Int64(leaked)), "\(fds)")
+        await upstream.shutdown()
+    }
+    #endif
+
     @Test("when the process dies, pending calls fail at once and the next call restarts it")
     func crashAndRestart() async throws {
         let upstream = try Self.upstream()

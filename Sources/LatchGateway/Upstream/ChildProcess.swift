@@ -70,6 +70,12 @@ struct ChildProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        #if os(Linux)
+        // Nothing else crosses into the child: descriptors other code opened without
+        // close-on-exec (the store's files, listening sockets, a library's) would otherwise be
+        // inherited by every upstream. (Darwin gets the same from CLOEXEC_DEFAULT.)
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        #endif
         var flags = Int32(POSIX_SPAWN_SETPGROUP) | Int32(POSIX_SPAWN_SETSIGDEF) | Int32(POSIX_SPAWN_SETSIGMASK)
         #if canImport(Darwin)
         flags |= Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
@@ -134,6 +140,16 @@ struct ChildProcess: Sendable {
     struct SpawnFailure: Error, CustomStringConvertible {
         let description: String
     }
+
+    #if os(Linux)
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time: Swift's
+    /// Glibc module does not declare it. Nil on an older C library, where the child inherits what
+    /// was opened without close-on-exec.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+    #endif
 
     /// Writing to a pipe whose reader died must fail with EPIPE, not kill Latch.
     private static let ignoreSIGPIPE: Void = {
