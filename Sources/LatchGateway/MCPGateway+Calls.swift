@@ -22,14 +22,14 @@ extension MCPGateway {
         record.traceID = trace.traceID
 
         guard case .string(let name)? = message.params["name"] else {
-            return .failure(JSONRPC.Failure(code: JSONRPC.invalidParams, message: "tools/call needs params.name, a string"))
+            return await self.malformed(record, grant: grant, now: now, started: started, "tools/call needs params.name, a string")
         }
         record.tool = name
         var arguments: [String: JSONValue] = [:]
         switch message.params["arguments"] {
         case nil, .null?: break
         case .object(let object)?: arguments = object
-        default: return .failure(JSONRPC.Failure(code: JSONRPC.invalidParams, message: "params.arguments must be an object"))
+        default: return await self.malformed(record, grant: grant, now: now, started: started, "params.arguments must be an object")
         }
         let forwardedArguments = JSONValue.object(arguments)
         record.argumentsDigest = hexString(SHA256.hash(data: forwardedArguments.serializedBytes))
@@ -142,6 +142,21 @@ extension MCPGateway {
         guard modern, case .object(var object) = result else { return (.success(result), label) }
         object["resultType"] = .string("complete")
         return (.success(.object(object)), label)
+    }
+
+    /// A `tools/call` whose params are malformed is refused (-32602) and, like every attempt,
+    /// recorded as a denial (`invalid_arguments`) and counted in the session's denials.
+    private func malformed(_ record: DecisionRecord, grant: TaskGrant, now: Int64, started: ContinuousClock.Instant, _ message: String) async
+        -> Result<JSONValue, JSONRPC.Failure>
+    {
+        var record = record
+        record.reason = DenialReason.invalidArguments
+        record.message = message
+        self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordDenied(now: now) }
+        let failure = JSONRPC.Failure(
+            code: JSONRPC.invalidParams, message: message,
+            data: .object(["reason": .string(DenialReason.invalidArguments), "decision_id": .string(record.id)]))
+        return await self.finish(record, started: started, .failure(failure))
     }
 
     /// The JSON-RPC error of a denial: `data` carries the reason code, the determining

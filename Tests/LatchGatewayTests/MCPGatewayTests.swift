@@ -97,6 +97,36 @@ struct MCPGatewayTests {
         await fixture.upstream.shutdown()
     }
 
+    @Test(
+        "a tools/call with malformed params is refused -32602 and recorded as a denial, nothing forwarded",
+        arguments: [
+            (#"{"arguments": {"text": "hi"}}"#, nil as String?, "params.name"), (#"{"name": 7}"#, nil, "params.name"),
+            (#"{"name": "files.echo", "arguments": ["hi"]}"#, "files.echo", "params.arguments"),
+        ])
+    func malformedCallRecorded(_ params: String, _ tool: String?, _ named: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteIdentityStore(dataDirectory: directory)
+        defer { try? store.close() }
+        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: store))
+        let grant = try await fixture.grant()
+        // In a session (in 2026-07-28 the Mcp-Name header must match a string name first).
+        let opened = await fixture.gateway.handle(
+            try fixture.request(#"{"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}"#, grant: grant))
+        let session = try #require(opened.headers.first { $0.name == "Mcp-Session-Id" }?.value)
+        let headers = ["mcp-session-id": [session], "mcp-protocol-version": ["2025-06-18"]]
+        let body = #"{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": "# + params + "}"
+        let answer = try #require(Self.json(await fixture.gateway.handle(try fixture.request(body, grant: grant, headers: headers))))
+        #expect(answer["error"]?["code"] == .int(JSONRPC.invalidParams), "\(answer)")
+        #expect(answer["error"]?["message"]?.stringValue?.contains(named) == true, "\(answer)")
+        #expect(answer["error"]?["data"]?["reason"] == .string("invalid_arguments"))
+        let records = try await store.decisionRecords(taskID: nil, limit: 10)
+        try #require(records.count == 1, "one record, and no outcome: nothing was forwarded")
+        #expect(!records[0].allowed && records[0].reason == "invalid_arguments" && records[0].tool == tool && records[0].upstreamOutcome == nil)
+        #expect(answer["error"]?["data"]?["decision_id"] == .string(records[0].id))
+        await fixture.upstream.shutdown()
+    }
+
     @Test("a 2025-11-25 session belongs to the task and agent that opened it; without a grant the answer names the metadata")
     func sessions() async throws {
         let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: InMemoryIdentityStore()))
