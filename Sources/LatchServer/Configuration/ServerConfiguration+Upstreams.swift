@@ -21,6 +21,13 @@ extension ServerConfiguration {
         return upstreams
     }
 
+    /// Headers an HTTP upstream's configuration cannot set: the MCP transport's own, the
+    /// message framing, and trace context (a configured value would override or duplicate them).
+    static let mcpTransportHeaders: Set<String> = [
+        "accept", "content-type", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect",
+        "host", "mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id", "traceparent", "tracestate",
+    ]
+
     private static func parseUpstream(_ node: Node) throws(LatchError) -> UpstreamConfiguration {
         guard let mapping = node.mapping else { throw LatchError(.configuration, "each upstream must be a mapping") }
         let known = ["name", "command", "args", "env", "url", "headers", "call_timeout", "labels", "tools"]
@@ -45,7 +52,14 @@ extension ServerConfiguration {
         case (nil, let url?):
             guard fields["args"] == nil, fields["env"] == nil else { throw context("args and env are for command upstreams; a url gets headers") }
             guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw context("url must be http:// or https://") }
-            transport = .http(url: url, headers: try Self.stringMap(fields["headers"], what: "headers", context))
+            let headers = try Self.stringMap(fields["headers"], what: "headers", context)
+            for header in headers.keys {
+                guard EgressHeaders.isToken(header) else { throw context("header name \"\(header)\" is not a valid HTTP field name") }
+                guard !Self.mcpTransportHeaders.contains(header.lowercased()) else {
+                    throw context("header \(header) is set by Latch's MCP client or the HTTP client and cannot be configured")
+                }
+            }
+            transport = .http(url: url, headers: headers)
         default:
             throw context("give either command (a stdio server) or url (Streamable HTTP), not both")
         }
