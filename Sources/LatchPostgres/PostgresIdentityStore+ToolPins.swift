@@ -70,10 +70,7 @@ extension PostgresIdentityStore: ToolPinRepository {
     ) async throws
         -> ToolPinAcceptance
     {
-        try StoreValidation.validatePinKey(upstream: upstream, tool: tool, digest: digest)
-        if let acceptedBy, !ToolPin.isPinnableName(acceptedBy) {
-            throw LatchError(.invalidInput, "acceptedBy must be 1-\(ToolPin.maximumNameBytes) bytes without U+0000")
-        }
+        try StoreValidation.validateAcceptance(upstream: upstream, tool: tool, digest: digest, acceptedBy: acceptedBy)
         return try await self.transaction { connection in
             let rows = try await connection.query(
                 """

@@ -62,10 +62,7 @@ extension SQLiteIdentityStore: ToolPinRepository {
     ) async throws
         -> ToolPinAcceptance
     {
-        try StoreValidation.validatePinKey(upstream: upstream, tool: tool, digest: digest)
-        if let acceptedBy, !ToolPin.isPinnableName(acceptedBy) {
-            throw LatchError(.invalidInput, "acceptedBy must be 1-\(ToolPin.maximumNameBytes) bytes without U+0000")
-        }
+        try StoreValidation.validateAcceptance(upstream: upstream, tool: tool, digest: digest, acceptedBy: acceptedBy)
         return try await self.pool.write { db in
             let key: StatementArguments = [upstream, tool]
             guard

@@ -52,4 +52,12 @@ extension StoreValidation {
         }
         guard ToolPin.isDigest(digest) else { throw LatchError(.invalidInput, "a tool pin digest is 64 lowercase hex digits") }
     }
+
+    /// ``validatePinKey(upstream:tool:digest:)``, and who accepts (when named) as a pinnable name.
+    public static func validateAcceptance(upstream: String, tool: String, digest: String, acceptedBy: String?) throws(LatchError) {
+        try Self.validatePinKey(upstream: upstream, tool: tool, digest: digest)
+        if let acceptedBy, !ToolPin.isPinnableName(acceptedBy) {
+            throw LatchError(.invalidInput, "acceptedBy must be 1-\(ToolPin.maximumNameBytes) bytes without U+0000")
+        }
+    }
 }

@@ -59,10 +59,7 @@ extension InMemoryIdentityStore: ToolPinRepository {
     ) async throws
         -> ToolPinAcceptance
     {
-        try StoreValidation.validatePinKey(upstream: upstream, tool: tool, digest: digest)
-        if let acceptedBy, !ToolPin.isPinnableName(acceptedBy) {
-            throw LatchError(.invalidInput, "acceptedBy must be 1-\(ToolPin.maximumNameBytes) bytes without U+0000")
-        }
+        try StoreValidation.validateAcceptance(upstream: upstream, tool: tool, digest: digest, acceptedBy: acceptedBy)
         return self.state.withLock { state in
             let pendingKey = ToolPinKey(upstream: upstream, tool: tool, status: .pending)
             guard var pin = state.toolPins[pendingKey] else { return .nothingPending }
