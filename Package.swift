@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "LatchGrants", targets: ["LatchGrants"]),
         .library(name: "LatchGateway", targets: ["LatchGateway"]),
         .library(name: "LatchSecrets", targets: ["LatchSecrets"]),
+        .library(name: "LatchGuard", targets: ["LatchGuard"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
@@ -54,6 +55,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "LatchCore", swiftSettings: settings),
+        // The runtime guard's rules and value provenance: no dependencies, builds in seconds.
+        .target(name: "LatchGuard", swiftSettings: settings),
         .target(
             name: "LatchIdentity",
             dependencies: [
@@ -226,6 +229,7 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
+        .testTarget(name: "LatchGuardTests", dependencies: ["LatchGuard"], swiftSettings: settings),
         .testTarget(
             name: "LatchIdentityTests",
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchSecrets", "LatchTesting"],

@@ -1,0 +1,168 @@
+/// A checked set of guard rules: decides each call against its task's and agent's histories,
+/// then folds what happened into them.
+///
+/// Every rule reads a bounded summary its scope keeps (the last `limit` times of a rate rule,
+/// the last time a sequence's first step happened, a denial counter, the tools used), so a
+/// decision costs the same after ten calls or ten thousand: one pass over the rules.
+public struct GuardRules: Sendable {
+    public let rules: [GuardRule]
+    /// Most tools remembered per agent for ``GuardRule/Kind/novelty`` (later ones stay novel).
+    public let maxToolsPerAgent: Int
+
+    /// Checks the rules: unique non-empty IDs and reasons, positive limits and windows, novelty
+    /// only per agent, tainted arguments only per task.
+    public init(_ rules: [GuardRule], maxToolsPerAgent: Int = 4096) throws(GuardError) {
+        var ids = Set<String>()
+        for rule in rules {
+            guard !rule.id.isEmpty, ids.insert(rule.id).inserted else { throw GuardError("guard rule IDs must be non-empty and unique (\"\(rule.id)\")") }
+            guard !rule.reason.isEmpty else { throw GuardError("guard rule \(rule.id) needs a reason code") }
+            switch rule.kind {
+            case .rate(let limit, let window):
+                guard limit > 0, limit <= 100_000, window > 0 else {
+                    throw GuardError("guard rule \(rule.id): a rate needs a limit from 1 to 100000 and a positive window")
+                }
+            case .denialStreak(let limit):
+                guard limit > 0 else { throw GuardError("guard rule \(rule.id): a denial streak needs a positive limit") }
+            case .sequence(_, let within):
+                guard within.map({ $0 > 0 }) ?? true else { throw GuardError("guard rule \(rule.id): a sequence's window must be positive") }
+            case .novelty:
+                guard rule.scope == .agent else { throw GuardError("guard rule \(rule.id): novelty is per agent (scope: agent)") }
+            case .taintedArgument(let sources):
+                guard rule.scope == .task, !sources.isEmpty else {
+                    throw GuardError("guard rule \(rule.id): tainted arguments are per task and need untrusted and/or sensitive sources")
+                }
+            }
+        }
+        self.rules = rules
+        self.maxToolsPerAgent = max(1, maxToolsPerAgent)
+    }
+
+    /// An empty history for a task or an agent.
+    public func makeHistory() -> GuardHistory {
+        GuardHistory(rules: self.rules)
+    }
+
+    /// The verdict on `call`: the strongest action of the rules that fire (kill over deny over
+    /// hold), naming every rule that fired; ``GuardVerdict/none`` when none does.
+    public func evaluate(_ call: GuardCall, task: GuardHistory, agent: GuardHistory) -> GuardVerdict {
+        var verdict = GuardVerdict.none
+        for (index, rule) in self.rules.enumerated() where rule.match.matches(tool: call.tool, labels: call.labels, allowed: nil) {
+            let history = rule.scope == .task ? task : agent
+            guard Self.fires(rule, index: index, call: call, history: history) else { continue }
+            verdict.add(rule)
+        }
+        return verdict
+    }
+
+    /// Folds a decided call into its task's and agent's histories.
+    public func record(_ event: GuardEvent, task: inout GuardHistory, agent: inout GuardHistory) {
+        task.record(event, rules: self.rules, scope: .task, maxTools: self.maxToolsPerAgent)
+        agent.record(event, rules: self.rules, scope: .agent, maxTools: self.maxToolsPerAgent)
+    }
+
+    private static func fires(_ rule: GuardRule, index: Int, call: GuardCall, history: GuardHistory) -> Bool {
+        switch rule.kind {
+        case .rate(let limit, let window):
+            return history.rings[index].count(since: call.time - window) >= limit
+        case .denialStreak(let limit):
+            return history.denialStreak >= limit
+        case .sequence(_, let within):
+            let seen = history.lastSeen[index]
+            return seen != GuardHistory.never && (within.map { seen > call.time - $0 } ?? true)
+        case .novelty:
+            return !history.toolsUsed.contains(call.tool)
+        case .taintedArgument(let sources):
+            return !call.argumentSources.isDisjoint(with: sources)
+        }
+    }
+}
+
+/// What a task or an agent did, as far as the rules need: per rate rule the times of its last
+/// `limit` matching calls, per sequence rule the last time its first step happened, the current
+/// run of denials, the tools used (per agent). Bounded by the rules, not by the calls.
+public struct GuardHistory: Sendable {
+    static let never = Int64.min
+
+    var rings: [TimeRing]
+    var lastSeen: [Int64]
+    var denialStreak = 0
+    var toolsUsed = Set<String>()
+    /// Calls recorded.
+    public private(set) var events = 0
+
+    init(rules: [GuardRule]) {
+        self.rings = rules.map { rule in
+            if case .rate(let limit, _) = rule.kind { return TimeRing(capacity: limit) }
+            return TimeRing(capacity: 0)
+        }
+        self.lastSeen = Array(repeating: Self.never, count: rules.count)
+    }
+
+    mutating func record(_ event: GuardEvent, rules: [GuardRule], scope: GuardRule.Scope, maxTools: Int) {
+        self.events += 1
+        self.denialStreak = event.allowed ? 0 : self.denialStreak + 1
+        if scope == .agent, event.allowed, self.toolsUsed.count < maxTools { self.toolsUsed.insert(event.call.tool) }
+        let labels = event.labels
+        for (index, rule) in rules.enumerated() where rule.scope == scope {
+            switch rule.kind {
+            case .rate:
+                if rule.match.matches(tool: event.call.tool, labels: event.call.labels, allowed: event.allowed) { self.rings[index].append(event.call.time) }
+            case .sequence(let after, _):
+                if after.matches(tool: event.call.tool, labels: labels, allowed: event.allowed) { self.lastSeen[index] = event.call.time }
+            case .denialStreak, .novelty, .taintedArgument:
+                break
+            }
+        }
+    }
+}
+
+/// The last `capacity` times, oldest overwritten.
+struct TimeRing: Sendable {
+    private var times: [Int64]
+    private var next = 0
+    private var filled = 0
+
+    init(capacity: Int) {
+        self.times = Array(repeating: 0, count: capacity)
+    }
+
+    mutating func append(_ time: Int64) {
+        guard !self.times.isEmpty else { return }
+        self.times[self.next] = time
+        self.next = (self.next + 1) % self.times.count
+        self.filled = min(self.filled + 1, self.times.count)
+    }
+
+    /// How many of the kept times are after `start`: the ring holds the latest `capacity`, so a
+    /// full ring whose oldest is after `start` means at least `capacity` calls since.
+    func count(since start: Int64) -> Int {
+        var count = 0
+        var index = self.next
+        for _ in 0..<self.filled {
+            index = (index - 1 + self.times.count) % self.times.count
+            guard self.times[index] > start else { break }
+            count += 1
+        }
+        return count
+    }
+}
+
+/// The guard's answer on one call.
+public struct GuardVerdict: Hashable, Sendable {
+    /// The strongest action of the rules that fired; nil when none did.
+    public private(set) var action: GuardRule.Action?
+    /// The reason code of the first rule with that action.
+    public private(set) var reason: String?
+    /// Every rule that fired, in rule order.
+    public private(set) var rules: [String] = []
+
+    public static let none = GuardVerdict()
+
+    mutating func add(_ rule: GuardRule) {
+        self.rules.append(rule.id)
+        if self.action.map({ rule.action > $0 }) ?? true {
+            self.action = rule.action
+            self.reason = rule.reason
+        }
+    }
+}
