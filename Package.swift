@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "LatchGateway",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGuard", .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -137,6 +137,7 @@ let package = Package(
                 "LatchIdentity",
                 "LatchGrants",
                 "LatchGateway",
+                "LatchGuard",
                 "LatchSecrets",
                 "LatchWorkloadProto",
                 "LatchSQLite",
@@ -223,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "LatchGatewayTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSQLite", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchGuard", "LatchSQLite", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -252,7 +253,7 @@ let package = Package(
         .testTarget(
             name: "LatchServerTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGateway", "LatchGrants", "LatchServer", "LatchWorkloadProto", "LatchTesting",
+                "LatchCore", "LatchIdentity", "LatchGateway", "LatchGrants", "LatchGuard", "LatchServer", "LatchWorkloadProto", "LatchTesting",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

@@ -1,6 +1,7 @@
 import Crypto
 import LatchCore
 import LatchGrants
+import LatchGuard
 import LatchIdentity
 import Logging
 
@@ -36,19 +37,27 @@ extension MCPGateway {
 
         let snapshot = self.current
         let decision: CallDecision
+        var guardCall: GuardCall?
         let tool = snapshot.catalog[name]
         if let tool {
-            decision = self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+            let screened = self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+                let taint = Self.taint(of: arguments, in: facts.provenance)
                 var decision =
-                    snapshot.policy?.decide(grant: grant, tool: tool, arguments: arguments, facts: facts, now: now)
+                    snapshot.policy?.decide(
+                        grant: grant, tool: tool, arguments: arguments, fixedDestination: nil,
+                        context: ["tainted_arguments": LatchEntities.strings(taint.names)], facts: facts, now: now)
                     ?? .deny(DenialReason.policyDenied, "no gateway policies are configured")
                 if decision.allowed, snapshot.credentialProblems[tool.upstream] != nil {
                     decision = .deny(
                         DenialReason.credentialUnavailable, "the credential upstream \(tool.upstream) needs is unavailable", destination: decision.destination)
                 }
-                if decision.allowed { facts.recordAllowed(tool, now: now) } else { facts.recordDenied(now: now) }
-                return decision
+                let screened = self.screen(decision, tool: tool, grant: grant, taint: taint.sources, facts: &facts, now: now)
+                if screened.decision.allowed { facts.recordAllowed(tool, now: now) } else { facts.recordDenied(now: now) }
+                return screened
             }
+            decision = screened.decision
+            guardCall = screened.call
+            if screened.verdict.action == .kill { await self.tripKillSwitch(grant: grant, verdict: screened.verdict, now: now) }
         } else {
             self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordDenied(now: now) }
             if let disabled = snapshot.disabledTools[name] {
@@ -81,7 +90,13 @@ extension MCPGateway {
         let (answer, label) = await self.forward(
             tool: tool, arguments: message.params["arguments"] == nil ? nil : forwardedArguments, trace: trace, grant: grant, modern: modern,
             snapshot: snapshot, outcome: &outcome)
-        self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(label) }
+        self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+            guard let label, case .success(let result) = answer else { return facts.recordResult(label) }
+            // The text is kept for value provenance only when it is untrusted or sensitive.
+            let remembered = tool.labels.untrusted || label >= .confidential
+            facts.recordResult(label, untrusted: tool.labels.untrusted, text: remembered ? Self.resultText(result) : "")
+            self.screenResult(of: guardCall, tool: tool, sensitivity: label, facts: &facts)
+        }
         outcome.time = max(now + 1, self.clock.now().milliseconds)  // after its decision, even within one millisecond
         return await self.finish(outcome, started: started, answer)
     }

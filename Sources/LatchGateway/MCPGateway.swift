@@ -1,6 +1,7 @@
 import Crypto
 public import LatchCore
 public import LatchGrants
+public import LatchGuard
 public import LatchIdentity
 public import Logging
 import Synchronization
@@ -18,6 +19,8 @@ public struct MCPGatewaySettings: Sendable {
     public var sessionIdleTimeout: Int64 = 30 * 60_000
     /// The most 2025-11-25 sessions kept at once; beyond it the least recently used ends.
     public var maxSessions = 10_000
+    /// The runtime guard's rules (`guard_rules`); nil: no guard.
+    public var guardRules: GuardRules?
 
     public init() {}
 }
@@ -74,6 +77,8 @@ public final class MCPGateway: Sendable {
     let logger: Logger
     let snapshot: Mutex<Snapshot>
     public let facts = SessionFactsTable()
+    /// The guard's per-agent histories (per-task ones live in ``facts``).
+    let agentHistories = GuardAgentTable()
     let sessions: MCPSessionTable
     /// Decisions, their latency, and the upstreams' (see ``GatewayMetrics``).
     public let metrics: GatewayMetrics

@@ -59,11 +59,14 @@ public struct GuardEvent: Sendable {
     /// The labels of what came back, when something did: the result's sensitivity may be higher
     /// than the tool's, and its content untrusted. Nil for a denied call.
     public var result: GuardLabels?
+    /// The IDs of the guard's rules that fired on the call (``GuardVerdict/rules``).
+    public var fired: [String]
 
-    public init(call: GuardCall, allowed: Bool, result: GuardLabels? = nil) {
+    public init(call: GuardCall, allowed: Bool, result: GuardLabels? = nil, fired: [String] = []) {
         self.call = call
         self.allowed = allowed
         self.result = result
+        self.fired = fired
     }
 
     /// The labels rules match a past event by: the result's where there is one (what the

@@ -9,8 +9,13 @@ public struct GuardRules: Sendable {
     /// Most tools remembered per agent for ``GuardRule/Kind/novelty`` (later ones stay novel).
     public let maxToolsPerAgent: Int
 
-    /// Checks the rules: unique non-empty IDs and reasons, positive limits and windows, novelty
-    /// only per agent, tainted arguments only per task.
+    /// The longest window a rule may have (366 days).
+    public static let maxWindow: Int64 = 366 * 86_400_000
+
+    /// Checks the rules: unique non-empty IDs and reasons, positive limits and windows of at
+    /// most ``maxWindow``, novelty only per agent and only to hold (a tool becomes familiar by
+    /// being allowed, so denying novelty would deny a new tool forever), tainted arguments only
+    /// per task.
     public init(_ rules: [GuardRule], maxToolsPerAgent: Int = 4096) throws(GuardError) {
         var ids = Set<String>()
         for rule in rules {
@@ -18,15 +23,19 @@ public struct GuardRules: Sendable {
             guard !rule.reason.isEmpty else { throw GuardError("guard rule \(rule.id) needs a reason code") }
             switch rule.kind {
             case .rate(let limit, let window):
-                guard limit > 0, limit <= 100_000, window > 0 else {
-                    throw GuardError("guard rule \(rule.id): a rate needs a limit from 1 to 100000 and a positive window")
+                guard limit > 0, limit <= 100_000, window > 0, window <= Self.maxWindow else {
+                    throw GuardError("guard rule \(rule.id): a rate needs a limit from 1 to 100000 and a window from 1 ms to 366 days")
                 }
             case .denialStreak(let limit):
                 guard limit > 0 else { throw GuardError("guard rule \(rule.id): a denial streak needs a positive limit") }
             case .sequence(_, let within):
-                guard within.map({ $0 > 0 }) ?? true else { throw GuardError("guard rule \(rule.id): a sequence's window must be positive") }
+                guard within.map({ $0 > 0 && $0 <= Self.maxWindow }) ?? true else {
+                    throw GuardError("guard rule \(rule.id): a sequence's window must be from 1 ms to 366 days")
+                }
             case .novelty:
-                guard rule.scope == .agent else { throw GuardError("guard rule \(rule.id): novelty is per agent (scope: agent)") }
+                guard rule.scope == .agent, rule.action == .hold else {
+                    throw GuardError("guard rule \(rule.id): novelty is per agent (scope: agent) and holds (action: hold)")
+                }
             case .taintedArgument(let sources):
                 guard rule.scope == .task, !sources.isEmpty else {
                     throw GuardError("guard rule \(rule.id): tainted arguments are per task and need untrusted and/or sensitive sources")
@@ -60,15 +69,29 @@ public struct GuardRules: Sendable {
         agent.record(event, rules: self.rules, scope: .agent, maxTools: self.maxToolsPerAgent)
     }
 
+    /// Folds in what an allowed call returned, once it has: its result's labels (higher than the
+    /// tool's, or untrusted content) start the sequences they match. ``record(_:task:agent:)``
+    /// already counted the call, with the tool's labels, when it was decided.
+    public func recordResult(of call: GuardCall, labels: GuardLabels, task: inout GuardHistory, agent: inout GuardHistory) {
+        task.recordResult(of: call, labels: labels, rules: self.rules, scope: .task)
+        agent.recordResult(of: call, labels: labels, rules: self.rules, scope: .agent)
+    }
+
+    /// `time - window`, or the earliest time when that would overflow.
+    static func start(_ time: Int64, _ window: Int64) -> Int64 {
+        let (start, overflow) = time.subtractingReportingOverflow(window)
+        return overflow ? .min : start
+    }
+
     private static func fires(_ rule: GuardRule, index: Int, call: GuardCall, history: GuardHistory) -> Bool {
         switch rule.kind {
-        case .rate(let limit, let window):
-            return history.rings[index].count(since: call.time - window) >= limit
+        case .rate(_, let window):
+            return history.rings[index].isFull(since: Self.start(call.time, window))
         case .denialStreak(let limit):
             return history.denialStreak >= limit
         case .sequence(_, let within):
             let seen = history.lastSeen[index]
-            return seen != GuardHistory.never && (within.map { seen > call.time - $0 } ?? true)
+            return seen != GuardHistory.never && (within.map { seen > Self.start(call.time, $0) } ?? true)
         case .novelty:
             return !history.toolsUsed.contains(call.tool)
         case .taintedArgument(let sources):
@@ -100,7 +123,13 @@ public struct GuardHistory: Sendable {
 
     mutating func record(_ event: GuardEvent, rules: [GuardRule], scope: GuardRule.Scope, maxTools: Int) {
         self.events += 1
-        self.denialStreak = event.allowed ? 0 : self.denialStreak + 1
+        // A streak that made a rule fire is used up: the rule acts once per `limit` denials in a
+        // row (its own denial would otherwise feed the streak, and a `deny` last for ever).
+        let streakFired = rules.contains { rule in
+            guard rule.scope == scope, case .denialStreak = rule.kind else { return false }
+            return event.fired.contains(rule.id)
+        }
+        self.denialStreak = event.allowed || streakFired ? 0 : self.denialStreak + 1
         if scope == .agent, event.allowed, self.toolsUsed.count < maxTools { self.toolsUsed.insert(event.call.tool) }
         let labels = event.labels
         for (index, rule) in rules.enumerated() where rule.scope == scope {
@@ -116,21 +145,41 @@ public struct GuardHistory: Sendable {
     }
 }
 
+extension GuardHistory {
+    mutating func recordResult(of call: GuardCall, labels: GuardLabels, rules: [GuardRule], scope: GuardRule.Scope) {
+        for (index, rule) in rules.enumerated() where rule.scope == scope {
+            guard case .sequence(let after, _) = rule.kind, after.matches(tool: call.tool, labels: labels, allowed: true) else { continue }
+            self.lastSeen[index] = max(self.lastSeen[index], call.time)
+        }
+    }
+}
+
 /// The last `capacity` times, oldest overwritten.
 struct TimeRing: Sendable {
     private var times: [Int64]
     private var next = 0
     private var filled = 0
 
+    private let capacity: Int
+
+    /// Allocated on the first time appended: most histories never see most rules' calls.
     init(capacity: Int) {
-        self.times = Array(repeating: 0, count: capacity)
+        self.capacity = capacity
+        self.times = []
     }
 
     mutating func append(_ time: Int64) {
-        guard !self.times.isEmpty else { return }
+        guard self.capacity > 0 else { return }
+        if self.times.isEmpty { self.times = Array(repeating: 0, count: self.capacity) }
         self.times[self.next] = time
         self.next = (self.next + 1) % self.times.count
         self.filled = min(self.filled + 1, self.times.count)
+    }
+
+    /// Whether all `capacity` kept times are after `start` (the oldest is): `capacity` calls
+    /// since then, at least. One comparison.
+    func isFull(since start: Int64) -> Bool {
+        self.filled == self.capacity && self.capacity > 0 && self.times[self.next] > start
     }
 
     /// How many of the kept times are after `start`: the ring holds the latest `capacity`, so a

@@ -22,9 +22,11 @@ public struct TaintSources: OptionSet, Hashable, Sendable {
 ///   digits, non-ASCII and `-_.@+`, also taken without the punctuation at its ends).
 /// - Shorter than 4 bytes: never tainted (too common to mean anything).
 ///
-/// Memory is bounded: two generations of `capacity` windows each; when the newer fills, the
-/// older is dropped, so the most recent output is remembered longest. Each text contributes at
-/// most `maxBytesPerText` bytes (its beginning).
+/// Memory is bounded: two generations of at most `capacity` windows and `capacity` tokens each,
+/// allocated on the first text. A text contributes at most `capacity` windows (its first
+/// `capacity` bytes, and at most `maxBytesPerText`); when a text does not fit in the newer
+/// generation, the older is dropped first, so one large result never erases itself and older
+/// results are forgotten before newer ones.
 ///
 /// - Important: evidence for rules, not a proof: a value rewritten on the way (re-encoded,
 ///   split, paraphrased) is not found, and a common value found in a tainted text is flagged.
@@ -36,32 +38,48 @@ public struct ValueProvenance: Sendable {
         public var step: Int
     }
 
+    /// One generation: 8-byte windows and short tokens, in separate tables.
+    struct Generation: Sendable {
+        var windows: GramTable
+        var tokens: GramTable
+        init(capacity: Int) {
+            self.windows = GramTable(capacity: capacity)
+            self.tokens = GramTable(capacity: capacity)
+        }
+    }
+
     public let capacity: Int
     public let maxBytesPerText: Int
-    private var current: GramTable
-    private var previous: GramTable?
+    private var current: Generation?
+    private var previous: Generation?
 
-    public init(capacity: Int = 1 << 16, maxBytesPerText: Int = 256 << 10) {
+    public init(capacity: Int = 1 << 15, maxBytesPerText: Int = 32 << 10) {
         self.capacity = max(64, capacity)
-        self.maxBytesPerText = max(8, maxBytesPerText)
-        self.current = GramTable(capacity: self.capacity)
+        self.maxBytesPerText = min(max(8, maxBytesPerText), self.capacity)
     }
 
     /// Whether nothing was recorded (nothing can be tainted).
-    public var isEmpty: Bool { self.current.count == 0 && (self.previous?.count ?? 0) == 0 }
+    public var isEmpty: Bool { self.current == nil }
 
     /// Takes in one result's text.
     public mutating func record(_ text: String, sources: TaintSources, step: Int) {
         guard !sources.isEmpty else { return }
         let value = UInt32(truncatingIfNeeded: step) << 2 | UInt32(sources.rawValue)
         let utf8 = Array(text.utf8.prefix(self.maxBytesPerText))
+        guard utf8.count >= 4 else { return }
+        // Room for the whole text in the newer generation, or a new one (the older dropped).
+        var generation = self.current ?? Generation(capacity: self.capacity)
+        if generation.windows.count + utf8.count > generation.windows.limit || generation.tokens.count + utf8.count / 2 > generation.tokens.limit {
+            if self.current != nil { self.previous = generation }
+            generation = Generation(capacity: self.capacity)
+        }
+        self.current = nil  // one owner of the tables while they grow (no copy on write)
         utf8.withUnsafeBufferPointer { bytes in
-            guard bytes.count >= 4 else { return }
             if bytes.count >= 8 {
                 var window: UInt64 = 0
                 for index in 0..<bytes.count {
                     window = window << 8 | UInt64(bytes[index])
-                    if index >= 7 { self.insert(Self.gramKey(window), value) }
+                    if index >= 7 { generation.windows.insert(window, value) }
                 }
             }
             // Short tokens, exactly: as written, and without punctuation at their ends (the
@@ -70,13 +88,16 @@ public struct ValueProvenance: Sendable {
             for index in 0...bytes.count {
                 if index < bytes.count, Self.isTokenByte(bytes[index]) { continue }
                 var token = bytes[start..<index]
-                if (4..<8).contains(token.count) { self.insert(Self.tokenKey(UnsafeBufferPointer(rebasing: token)), value) }
+                if (4..<8).contains(token.count) { generation.tokens.insert(Self.tokenKey(UnsafeBufferPointer(rebasing: token)), value) }
                 while let first = token.first, Self.isPunctuation(first) { token = token.dropFirst() }
                 while let last = token.last, Self.isPunctuation(last) { token = token.dropLast() }
-                if token.count != index - start, (4..<8).contains(token.count) { self.insert(Self.tokenKey(UnsafeBufferPointer(rebasing: token)), value) }
+                if token.count != index - start, (4..<8).contains(token.count) {
+                    generation.tokens.insert(Self.tokenKey(UnsafeBufferPointer(rebasing: token)), value)
+                }
                 start = index + 1
             }
         }
+        self.current = generation
     }
 
     /// Where `value` came from, when it occurs in recorded text; nil when it does not (or is
@@ -97,38 +118,25 @@ public struct ValueProvenance: Sendable {
             for index in 0..<bytes.count {
                 window = window << 8 | UInt64(bytes[index])
                 guard index >= 7 else { continue }
-                guard let value = self.find(Self.gramKey(window)) else { return false }
+                guard let value = self.current?.windows.find(window) ?? self.previous?.windows.find(window) else { return false }
                 if found == nil { found = value }
                 sources |= UInt8(truncatingIfNeeded: value & 3)
             }
             return true
         }
-        guard bytes.count >= 4, bytes.allSatisfy(Self.isTokenByte), let value = self.find(Self.tokenKey(bytes)) else { return false }
+        guard bytes.count >= 4, bytes.allSatisfy(Self.isTokenByte) else { return false }
+        let key = Self.tokenKey(bytes)
+        guard let value = self.current?.tokens.find(key) ?? self.previous?.tokens.find(key) else { return false }
         found = value
         sources = UInt8(truncatingIfNeeded: value & 3)
         return true
     }
 
-    private mutating func insert(_ key: UInt64, _ value: UInt32) {
-        if self.current.isFull {
-            self.previous = self.current
-            self.current = GramTable(capacity: self.capacity)
-        }
-        self.current.insert(key, value)
-    }
-
-    private func find(_ key: UInt64) -> UInt32? {
-        self.current.find(key) ?? self.previous?.find(key)
-    }
-
-    /// An 8-byte window is its own key (with the top bit clear, apart from token keys).
-    private static func gramKey(_ window: UInt64) -> UInt64 { window & ~(1 << 63) }
-
-    /// A short token's key: its bytes and length, top bit set (never equal to a window's).
-    private static func tokenKey(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    /// A short token's key: its bytes and its length.
+    private static func tokenKey(_ bytes: some Collection<UInt8>) -> UInt64 {
         var key: UInt64 = 0
         for byte in bytes.prefix(7) { key = key << 8 | UInt64(byte) }
-        return key | UInt64(bytes.count) << 56 | 1 << 63
+        return key | UInt64(bytes.count) << 56
     }
 
     private static func isPunctuation(_ byte: UInt8) -> Bool {
@@ -152,7 +160,7 @@ struct GramTable: Sendable {
     private var used: [Bool]
     private(set) var count = 0
     private let mask: Int
-    private let limit: Int
+    private let maxKeys: Int
 
     init(capacity: Int) {
         var size = 64
@@ -161,17 +169,20 @@ struct GramTable: Sendable {
         self.values = Array(repeating: 0, count: size)
         self.used = Array(repeating: false, count: size)
         self.mask = size - 1
-        self.limit = size / 2
+        self.maxKeys = size / 2
     }
 
-    var isFull: Bool { self.count >= self.limit }
+    /// The most keys it takes (half its slots).
+    var limit: Int { self.maxKeys }
 
     private func slot(_ key: UInt64) -> Int {
         // Fibonacci hashing: the high bits of the product spread any key pattern.
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & self.mask
     }
 
+    /// Adds `key` unless present or the table is at its limit.
     mutating func insert(_ key: UInt64, _ value: UInt32) {
+        guard self.count < self.maxKeys else { return }
         var index = self.slot(key)
         while self.used[index] {
             if self.keys[index] == key { return }  // the first text a window was seen in stays its origin

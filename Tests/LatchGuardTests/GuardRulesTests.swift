@@ -27,7 +27,9 @@ struct GuardRulesTests {
             var agentHistory = self.agents[agent] ?? self.rules.makeHistory()
             let verdict = self.rules.evaluate(call, task: taskHistory, agent: agentHistory)
             let allowed = !denied && (verdict.action == nil || verdict.action == .hold)
-            self.rules.record(GuardEvent(call: call, allowed: allowed, result: allowed ? (result ?? labels) : nil), task: &taskHistory, agent: &agentHistory)
+            self.rules.record(
+                GuardEvent(call: call, allowed: allowed, result: allowed ? (result ?? labels) : nil, fired: verdict.rules), task: &taskHistory,
+                agent: &agentHistory)
             self.tasks[task] = taskHistory
             self.agents[agent] = agentHistory
             return verdict
@@ -77,6 +79,15 @@ struct GuardRulesTests {
         #expect(session.call("x.y", at: 2).action == nil, "allowed: the streak starts over")
         for time in 3..<6 { #expect(session.call("x.y", at: Int64(time), denied: true).action == nil) }
         #expect(session.call("x.y", at: 6).action == .kill)
+    }
+
+    @Test("a streak that made its rule fire is used up: a deny rule acts once per streak, never for ever")
+    func streakUsedUp() throws {
+        var session = try Session([GuardRule(id: "streak", kind: .denialStreak(limit: 2), action: .deny, reason: "denial_streak")])
+        #expect(session.call("x.y", at: 0, denied: true).action == nil)
+        #expect(session.call("x.y", at: 1, denied: true).action == nil)
+        #expect(session.call("x.y", at: 2).action == .deny, "two denials in a row: the next call is refused")
+        #expect(session.call("x.y", at: 3).action == nil, "and the count starts over")
     }
 
     @Test("a sequence fires on egress after a restricted read within its window; not before the read, not after the window, not for a denied read")
@@ -150,6 +161,8 @@ struct GuardRulesTests {
             [GuardRule(id: "", kind: .novelty, scope: .agent, action: .hold, reason: "r")],
             [GuardRule(id: "a", kind: .novelty, scope: .agent, action: .hold, reason: "r"), GuardRule(id: "a", kind: .novelty, scope: .agent, action: .hold, reason: "r")],
             [GuardRule(id: "a", kind: .novelty, scope: .task, action: .hold, reason: "r")],
+            [GuardRule(id: "a", kind: .novelty, scope: .agent, action: .deny, reason: "r")],
+            [GuardRule(id: "a", kind: .rate(limit: 1, window: GuardRules.maxWindow + 1), action: .deny, reason: "r")],
             [GuardRule(id: "a", kind: .rate(limit: 0, window: 1), action: .deny, reason: "r")],
             [GuardRule(id: "a", kind: .rate(limit: 1, window: 0), action: .deny, reason: "r")],
             [GuardRule(id: "a", kind: .denialStreak(limit: 0), action: .deny, reason: "r")],

@@ -1,6 +1,7 @@
 import LatchCore
 import LatchGateway
 import LatchGrants
+import LatchGuard
 import LatchIdentity
 import Testing
 
@@ -51,6 +52,29 @@ struct ServerConfigurationTests {
                 http_apis:
                   - name: weather
                     base_url: https://api.weather.example
+                guard_rules:
+                  - id: mail-burst
+                    rate: {limit: 20, window: 1m}
+                    tools: ["mail.*"]
+                    action: deny
+                    reason: rate_limit
+                  - id: exfil
+                    after: {sensitivity: restricted, outcome: allowed}
+                    within: 10m
+                    egress: external
+                    action: kill
+                  - id: new-tool
+                    novelty: true
+                    action: hold
+                  - id: streak
+                    denial_streak: 5
+                    scope: agent
+                    action: kill
+                  - id: payee
+                    tainted_arguments: [untrusted, sensitive]
+                    tools: [bank.send_money]
+                    content: trusted
+                    action: hold
                 """)
         #expect(configuration.trustDomain.description == "prod.example.com")
         #expect(configuration.dataDirectory == "/var/lib/latch")
@@ -85,7 +109,21 @@ struct ServerConfigurationTests {
         #expect(configuration.gatewayAudience == "tools")
         #expect(configuration.gatewayKeepPrompts)
         #expect(configuration.httpAPIs.map(\.name) == ["weather"])
-        #expect(ServerConfiguration.keys.count == 29)
+        #expect(configuration.guardRules.map(\.id) == ["mail-burst", "exfil", "new-tool", "streak", "payee"])
+        #expect(
+            configuration.guardRules.first
+                == GuardRule(
+                    id: "mail-burst", kind: .rate(limit: 20, window: 60_000), match: GuardMatch(tools: [try ToolPattern(parsing: "mail.*")]), action: .deny,
+                    reason: "rate_limit"))
+        #expect(
+            configuration.guardRules[1]
+                == GuardRule(
+                    id: "exfil", kind: .sequence(after: GuardMatch(minSensitivity: 3, allowed: true), within: 600_000),
+                    match: GuardMatch(minEgress: .external), action: .kill, reason: "exfil"))
+        #expect(configuration.guardRules[2].scope == .agent, "novelty is per agent by default")
+        #expect(configuration.guardRules[3].scope == .agent && configuration.guardRules[3].kind == .denialStreak(limit: 5))
+        #expect(configuration.guardRules[4].kind == .taintedArgument(sources: [.untrusted, .sensitive]) && configuration.guardRules[4].match.untrusted == false)
+        #expect(ServerConfiguration.keys.count == 30)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)
@@ -145,6 +183,20 @@ struct ServerConfigurationTests {
             ("http_apis: [{name: a, base_url: https://h, method: GET}]", "unknown key \"method\""),
             ("http_apis: [{name: files, base_url: https://h}]\nupstreams: [{name: files, command: x}]", "already an upstream's"),
             ("tool_pinning: never", "tool_pinning must be tofu or strict"),
+            ("guard_rules: {id: a}", "guard_rules must be a list"),
+            ("guard_rules: [{id: a, action: deny}]", "exactly one of"),
+            ("guard_rules: [{id: a, novelty: true, denial_streak: 3, action: hold}]", "exactly one of"),
+            ("guard_rules: [{id: a, rate: {limit: 3}, action: deny}]", "rate must be"),
+            ("guard_rules: [{id: a, rate: {limit: 0, window: 1m}, action: deny}]", "limit from 1"),
+            ("guard_rules: [{id: a, denial_streak: 3, action: explode}]", "action must be hold, deny or kill"),
+            ("guard_rules: [{id: a, novelty: true, action: deny}]", "holds (action: hold)"),
+            ("guard_rules: [{id: a, denial_streak: 3, within: 1m, action: deny}]", "within goes with after"),
+            ("guard_rules: [{id: a, after: {colour: red}, action: deny}]", "unknown condition"),
+            ("guard_rules: [{id: a, after: {}, tools: [\"a*b\"], action: deny}]", "tool pattern"),
+            ("guard_rules: [{id: a, denial_streak: 3, action: deny}, {id: a, denial_streak: 4, action: deny}]", "unique"),
+            ("guard_rules: [{id: a, tainted_arguments: [gossip], action: hold}]", "untrusted and/or sensitive"),
+            ("guard_rules: [{id: a, denial_streak: 3, action: deny, reason: Bad-Code}]", "reason must be"),
+            ("guard_rules: [{id: a, denial_streak: 3, action: deny, colour: red}]", "unknown key"),
         ])
     func badFiles(yaml: String, message: String) {
         #expect(throws: LatchError.self) { try ServerConfiguration(yaml: yaml) }

@@ -39,6 +39,10 @@ public struct DenialReason: Hashable, Sendable, CustomStringConvertible {
     /// The upstream lists the tool, but no definition of it has been accepted yet
     /// (`tool_pinning: strict`, or a definition that cannot be pinned).
     public static let toolDefinitionNotAccepted = "tool_definition_not_accepted"
+    /// A guard rule holds the call for a person's approval.
+    public static let approvalRequired = "approval_required"
+    /// A guard rule stopped the call (when the rule names no reason of its own).
+    public static let guardDenied = "guard_denied"
     /// The call's arguments cannot be shown to policies faithfully.
     public static let invalidArguments = "invalid_arguments"
 }

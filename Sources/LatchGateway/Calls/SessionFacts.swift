@@ -1,9 +1,11 @@
 public import LatchGrants
+public import LatchGuard
 import Synchronization
 
 /// What has happened so far in one task, as the gateway saw it: the facts per-step policies
-/// decide on (handed to Cedar as `context.session`).
-public struct SessionFacts: Hashable, Sendable {
+/// decide on (handed to Cedar as `context.session`), the guard's history of the task, and the
+/// provenance of the values its tools returned.
+public struct SessionFacts: Sendable {
     /// Calls allowed so far.
     public var calls = 0
     /// Calls denied so far.
@@ -20,6 +22,15 @@ public struct SessionFacts: Hashable, Sendable {
     /// Allowed calls whose results have not come back yet: what they return is not labelled
     /// yet, so a policy guarding egress can wait for them (`reads_in_flight == 0`).
     public var readsInFlight = 0
+    /// Whether a tool labelled `content: untrusted` has returned something to the task.
+    public var untrustedRead = false
+    /// Results taken in so far (the step numbers of ``provenance``).
+    public var results = 0
+    /// Where the task's later argument values may have come from: its untrusted and sensitive
+    /// (confidential or restricted) results.
+    public var provenance = ValueProvenance()
+    /// The guard's summary of the task (nil until the guard first sees the task).
+    public var guardHistory: GuardHistory?
 
     public init() {}
 
@@ -42,6 +53,18 @@ public struct SessionFacts: Hashable, Sendable {
     public mutating func recordResult(_ sensitivity: Sensitivity?) {
         self.readsInFlight = max(0, self.readsInFlight - 1)
         if let sensitivity { self.read(sensitivity) }
+    }
+
+    /// Takes in what an allowed call returned to the agent: its text is remembered for value
+    /// provenance when the tool's content is untrusted or the result is confidential or more.
+    public mutating func recordResult(_ sensitivity: Sensitivity, untrusted: Bool, text: String) {
+        self.recordResult(sensitivity)
+        self.results += 1
+        if untrusted { self.untrustedRead = true }
+        var sources: TaintSources = []
+        if untrusted { sources.insert(.untrusted) }
+        if sensitivity >= .confidential { sources.insert(.sensitive) }
+        if !sources.isEmpty, !text.isEmpty { self.provenance.record(text, sources: sources, step: self.results) }
     }
 
     private mutating func read(_ sensitivity: Sensitivity) {

@@ -1,6 +1,7 @@
 import Crypto
 public import LatchCore
 import LatchGrants
+import LatchGuard
 public import LatchIdentity
 import Logging
 import Synchronization
@@ -196,10 +197,16 @@ public final class HTTPEgress: Sendable {
             ])
         ]
         let policy = self.gateway.current.policy
-        let decision = self.gateway.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+        let screened = self.gateway.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+            // The path and query are the request's arguments, as far as provenance goes.
+            let taint = MCPGateway.taint(
+                of: ["path": .string(target.rest), "query": .string(request.query ?? ""), "body": .string(String(decoding: body, as: UTF8.self))],
+                in: facts.provenance)
+            var context = http
+            context["tainted_arguments"] = LatchEntities.strings(taint.names)
             var decision =
                 policy?.decide(
-                    grant: grant, tool: tool, arguments: [:], fixedDestination: configuration.host, context: http, facts: facts, now: now)
+                    grant: grant, tool: tool, arguments: [:], fixedDestination: configuration.host, context: context, facts: facts, now: now)
                 ?? .deny(DenialReason.policyDenied, "no gateway policies are configured", destination: configuration.host)
             if decision.allowed, api.credential == nil {
                 decision = .deny(
@@ -207,9 +214,12 @@ public final class HTTPEgress: Sendable {
                     policies: decision.policies,
                     destination: decision.destination)
             }
-            if decision.allowed { facts.recordAllowed(tool, now: now) } else { facts.recordDenied(now: now) }
-            return decision
+            let screened = self.gateway.screen(decision, tool: tool, grant: grant, taint: taint.sources, facts: &facts, now: now)
+            if screened.decision.allowed { facts.recordAllowed(tool, now: now) } else { facts.recordDenied(now: now) }
+            return screened
         }
+        let decision = screened.decision
+        if screened.verdict.action == .kill { await self.gateway.tripKillSwitch(grant: grant, verdict: screened.verdict, now: now) }
         record.allowed = decision.allowed
         record.reason = decision.reason?.code
         record.message = decision.reason?.message
@@ -237,7 +247,12 @@ public final class HTTPEgress: Sendable {
             method: request.method, url: configuration.baseURL + target.rest + (request.query.map { "?" + $0 } ?? ""), headers: headers, body: body,
             timeout: configuration.callTimeout, maxResponseBytes: Self.maxResponseBytes)
         let (response, label) = await self.forward(forwarded, api: configuration.name, sensitivity: labels.sensitivity, outcome: &outcome)
-        self.gateway.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordResult(label) }
+        self.gateway.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+            guard let label else { return facts.recordResult(nil) }
+            let remembered = tool.labels.untrusted || label >= .confidential
+            facts.recordResult(label, untrusted: tool.labels.untrusted, text: remembered ? String(decoding: response.body, as: UTF8.self) : "")
+            self.gateway.screenResult(of: screened.call, tool: tool, sensitivity: label, facts: &facts)
+        }
         outcome.time = max(now + 1, self.gateway.clock.now().milliseconds)  // after its decision, even within one millisecond
         return await self.finish(outcome, started: started, response)
     }

@@ -159,6 +159,8 @@ public struct ToolCallPolicy: Sendable {
             "session": .record(Self.sessionAttributes(facts, now: now)),
             "time": .record(Self.timeAttributes(now)),
         ]) { _, standard in standard }
+        // Per call, from the gateway's value provenance (empty when it has nothing to say).
+        context["tainted_arguments"] = extra["tainted_arguments"] ?? LatchEntities.strings([String]())
         if let first = destinations.first {
             context["destination"] = .string(first)
             context["destinations"] = LatchEntities.strings(destinations)
@@ -178,6 +180,7 @@ public struct ToolCallPolicy: Sendable {
             "sensitivity_rank": .long(Int64(tool.labels.sensitivity.rank)),
             "egress": .string(tool.labels.egress.rawValue),
             "side_effects": .string(tool.labels.sideEffects.rawValue),
+            "untrusted": .bool(tool.labels.untrusted),
         ]
         if let domain = tool.labels.dataDomain { attributes["data_domain"] = .string(domain) }
         return attributes
@@ -193,6 +196,7 @@ public struct ToolCallPolicy: Sendable {
             "data_domains_read": LatchEntities.strings(facts.dataDomainsRead),
             "seconds_since_first_call": .long(facts.firstCallAt.map { max(0, now - $0) / 1000 } ?? 0),
             "reads_in_flight": .long(Int64(facts.readsInFlight)),
+            "untrusted_read": .bool(facts.untrustedRead),
         ]
     }
 

@@ -33,15 +33,19 @@ public struct ToolLabels: Hashable, Sendable {
     /// The argument holding where data goes (an email address, a URL, a host), if any: its value
     /// becomes the call's destination, which must be within the grant's destinations.
     public var destinationArgument: String?
+    /// The tool returns content nobody vouches for (web pages, e-mail, uploaded files): text an
+    /// attacker may have written (label `content: untrusted`; default trusted).
+    public var untrusted: Bool
 
     public init(
         sensitivity: Sensitivity = .internal, dataDomain: String? = nil, egress: Egress = .none, sideEffects: SideEffects = .none,
-        destinationArgument: String? = nil
+        destinationArgument: String? = nil, untrusted: Bool = false
     ) {
         self.sensitivity = sensitivity
         self.dataDomain = dataDomain
         self.egress = egress
         self.sideEffects = sideEffects
         self.destinationArgument = destinationArgument
+        self.untrusted = untrusted
     }
 }

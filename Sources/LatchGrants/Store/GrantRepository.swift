@@ -6,6 +6,8 @@ public enum RevocationReason: String, Hashable, Sendable, CaseIterable {
     case revoked
     /// The task was declared done (the completion endpoint, `latch grant complete`).
     case completed
+    /// The gateway's guard tripped the kill switch on the task.
+    case killed
 }
 
 /// A revocation as persisted. It names one grant; every grant descending from it is revoked too,

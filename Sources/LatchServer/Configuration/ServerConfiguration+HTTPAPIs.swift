@@ -55,7 +55,7 @@ extension ServerConfiguration {
         }
         if let labels = fields["labels"] {
             api.labels = try Self.parseLabels(
-                labels, defaults: ToolLabels(egress: .external), allowed: ["sensitivity", "data_domain", "egress", "side_effects"], context)
+                labels, defaults: ToolLabels(egress: .external), allowed: ["sensitivity", "data_domain", "egress", "side_effects", "content"], context)
         }
         return api
     }

@@ -83,7 +83,7 @@ extension ServerConfiguration {
 
     static func parseLabels(_ node: Node, _ context: (String) -> LatchError) throws(LatchError) -> ToolLabels {
         try Self.parseLabels(
-            node, defaults: ToolLabels(), allowed: ["sensitivity", "data_domain", "egress", "side_effects", "destination_argument"], context)
+            node, defaults: ToolLabels(), allowed: ["sensitivity", "data_domain", "egress", "side_effects", "destination_argument", "content"], context)
     }
 
     /// Labels over `defaults`; only the `allowed` keys may appear.
@@ -108,6 +108,9 @@ extension ServerConfiguration {
                 guard let value = ToolLabels.SideEffects(rawValue: text) else { throw context("side_effects must be none, write or destructive") }
                 labels.sideEffects = value
             case "destination_argument": labels.destinationArgument = text
+            case "content":
+                guard text == "trusted" || text == "untrusted" else { throw context("content must be trusted or untrusted") }
+                labels.untrusted = text == "untrusted"
             default: throw context("unknown label \"\(key)\" (\(allowed.joined(separator: ", ")))")
             }
         }

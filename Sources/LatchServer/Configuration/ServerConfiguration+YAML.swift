@@ -11,7 +11,7 @@ extension ServerConfiguration {
         "kek_file", "x509_ca_lifetime", "jwt_key_lifetime", "rotation_check_interval", "entry_poll_interval",
         "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level", "policies", "grant_lifetime",
         "grant_max_lifetime", "grant_max_depth", "grant_audiences", "grant_sweep_interval", "federation",
-        "upstreams", "upstream_refresh_interval", "tool_pinning", "gateway_audience", "gateway_keep_prompts", "http_apis",
+        "upstreams", "upstream_refresh_interval", "tool_pinning", "gateway_audience", "gateway_keep_prompts", "http_apis", "guard_rules",
     ]
 
     /// Largest configuration file read, bytes.
@@ -97,6 +97,7 @@ extension ServerConfiguration {
         case "federation": self.federation = try Self.parseFederation(value)
         case "upstreams": self.upstreams = try Self.parseUpstreams(value)
         case "http_apis": self.httpAPIs = try Self.parseHTTPAPIs(value)
+        case "guard_rules": self.guardRules = try Self.parseGuardRules(value)
         case "upstream_refresh_interval": self.upstreamRefreshInterval = try duration()
         case "tool_pinning":
             guard let mode = ToolPinningMode(rawValue: try string()) else { throw LatchError(.configuration, "tool_pinning must be tofu or strict") }

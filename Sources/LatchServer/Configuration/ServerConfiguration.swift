@@ -1,6 +1,7 @@
 public import LatchCore
 public import LatchIdentity
 public import LatchGateway
+public import LatchGuard
 
 /// Settings of `latch serve`, with their defaults. The YAML file (`latch serve --config FILE`)
 /// uses the snake_case names in ``ServerConfiguration/keys``; flags override the file.
@@ -79,6 +80,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// is accepted on first use; `strict`: it is served only once an operator accepts it). Either
     /// way a definition that differs from the accepted one disables the tool until accepted.
     public var toolPinning: ToolPinningMode = .tofu
+    /// `guard_rules`: the runtime guard's rules over each task's and agent's history (see the
+    /// README's "The guard"); none: no guard.
+    public var guardRules: [GuardRule] = []
     /// `gateway_audience`: the audience a grant must name to be used at `/mcp` (default `latch-gateway`).
     public var gatewayAudience: String = "latch-gateway"
     /// `gateway_keep_prompts`: keep the text of prompts agents attach to calls in the records

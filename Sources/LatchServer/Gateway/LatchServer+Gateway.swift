@@ -2,6 +2,7 @@ import CedarPolicy
 import LatchCore
 import LatchGateway
 import LatchGrants
+import LatchGuard
 import LatchIdentity
 import LatchSecrets
 import Logging
@@ -18,6 +19,7 @@ extension LatchServer {
         var settings = MCPGatewaySettings()
         settings.audience = configuration.gatewayAudience
         settings.keepPrompts = configuration.gatewayKeepPrompts
+        settings.guardRules = configuration.guardRules.isEmpty ? nil : try GuardRules(configuration.guardRules)
         let policy = configuration.policies == nil ? nil : ToolCallPolicy(policies: policies, attributes: Self.entryAttributes(state))
         let gateway = MCPGateway(
             settings: settings, baseURL: issuer, authority: authority,

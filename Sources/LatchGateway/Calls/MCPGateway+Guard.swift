@@ -1,0 +1,171 @@
+import LatchCore
+import LatchGrants
+import LatchGuard
+import LatchIdentity
+import Logging
+import Synchronization
+
+/// The guard's history of each agent seen on this node, across its tasks.
+///
+/// Bounded: past `capacity` agents, those idle longest are forgotten (their novelty and rate
+/// summaries start over). Taken inside a task's lock, never the other way round.
+final class GuardAgentTable: Sendable {
+    private struct Entry {
+        var history: GuardHistory
+        var lastUsed: Int64
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    let capacity: Int
+
+    init(capacity: Int = 100_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    func withHistory<Result>(agent: String, rules: GuardRules, now: Int64, _ body: (inout GuardHistory) -> Result) -> Result {
+        self.entries.withLock { entries in
+            if entries[agent] == nil, entries.count >= self.capacity {
+                let idle = entries.sorted { $0.value.lastUsed < $1.value.lastUsed }.prefix(max(1, self.capacity / 10)).map(\.key)
+                for key in idle { entries[key] = nil }
+            }
+            var entry = entries[agent] ?? Entry(history: rules.makeHistory(), lastUsed: now)
+            entry.lastUsed = now
+            let result = body(&entry.history)
+            entries[agent] = entry
+            return result
+        }
+    }
+}
+
+extension GuardLabels {
+    /// A tool's labels as the guard sees them, or a result's `sensitivity`.
+    init(_ labels: ToolLabels, sensitivity: Sensitivity? = nil) {
+        let egress: GuardLabels.Egress
+        switch labels.egress {
+        case .none: egress = .none
+        case .internal: egress = .internal
+        case .external: egress = .external
+        }
+        let sideEffects: GuardLabels.SideEffects
+        switch labels.sideEffects {
+        case .none: sideEffects = .none
+        case .write: sideEffects = .write
+        case .destructive: sideEffects = .destructive
+        }
+        self.init(sensitivity: (sensitivity ?? labels.sensitivity).rank, egress: egress, sideEffects: sideEffects, untrusted: labels.untrusted)
+    }
+}
+
+extension MCPGateway {
+    /// A call's decision once the guard has seen it.
+    struct Screened {
+        var decision: CallDecision
+        var verdict: GuardVerdict
+        var call: GuardCall?
+    }
+
+    /// The argument names whose values (any string inside them) came from the task's untrusted or
+    /// sensitive results, and the sources together.
+    static func taint(of arguments: [String: JSONValue], in provenance: ValueProvenance) -> (names: [String], sources: TaintSources) {
+        guard !provenance.isEmpty else { return ([], []) }
+        var names: [String] = []
+        var sources: TaintSources = []
+        func visit(_ value: JSONValue, depth: Int) -> TaintSources {
+            guard depth < 8 else { return [] }
+            switch value {
+            case .string(let text): return provenance.origin(of: text)?.sources ?? []
+            case .array(let items): return items.reduce(into: TaintSources()) { $0.formUnion(visit($1, depth: depth + 1)) }
+            case .object(let members): return members.values.reduce(into: TaintSources()) { $0.formUnion(visit($1, depth: depth + 1)) }
+            default: return []
+            }
+        }
+        for (name, value) in arguments {
+            let found = visit(value, depth: 0)
+            guard !found.isEmpty else { continue }
+            names.append(name)
+            sources.formUnion(found)
+        }
+        return (names.sorted(), sources)
+    }
+
+    /// Runs the guard over a call scope and policy have decided (inside the task's lock) and
+    /// folds the call into the task's and the agent's histories.
+    ///
+    /// A rule that denies or kills turns an allowed call into a denial with the rule's reason
+    /// code (its ID in `policies`, as `guard/<id>`). A rule that holds asks for a person's
+    /// approval: until approvals exist that is a denial, `approval_required`. A kill verdict is
+    /// returned even for a call policy denied: the caller trips the kill switch either way.
+    func screen(
+        _ decision: CallDecision, tool: GatewayTool, grant: TaskGrant, taint: TaintSources, facts: inout SessionFacts, now: Int64
+    ) -> Screened {
+        guard let rules = self.settings.guardRules else { return Screened(decision: decision, verdict: .none, call: nil) }
+        let call = GuardCall(
+            agent: grant.holder.description, task: grant.taskID, tool: tool.name, labels: GuardLabels(tool.labels), time: now, argumentSources: taint)
+        var task = facts.guardHistory ?? rules.makeHistory()
+        let (verdict, final) = self.agentHistories.withHistory(agent: call.agent, rules: rules, now: now) { agent in
+            let verdict = rules.evaluate(call, task: task, agent: agent)
+            var final = decision
+            if decision.allowed, let action = verdict.action {
+                let named = verdict.rules.map { "guard/" + $0 }
+                switch action {
+                case .hold:
+                    final = .deny(
+                        DenialReason.approvalRequired,
+                        "held for approval by guard rule \(verdict.rules.joined(separator: ", ")) (\(verdict.reason ?? "")); approvals are not available yet, so the call is denied",
+                        policies: named, destination: decision.destination)
+                case .deny, .kill:
+                    final = .deny(
+                        verdict.reason ?? DenialReason.guardDenied, "stopped by guard rule \(verdict.rules.joined(separator: ", "))", policies: named,
+                        destination: decision.destination)
+                }
+            }
+            rules.record(
+                GuardEvent(call: call, allowed: final.allowed, result: final.allowed ? call.labels : nil, fired: verdict.rules), task: &task, agent: &agent)
+            return (verdict, final)
+        }
+        facts.guardHistory = task
+        return Screened(decision: final, verdict: verdict, call: call)
+    }
+
+    /// Folds what an allowed call returned into the guard's histories (inside the task's lock).
+    func screenResult(of call: GuardCall?, tool: GatewayTool, sensitivity: Sensitivity, facts: inout SessionFacts) {
+        guard let rules = self.settings.guardRules, let call else { return }
+        var task = facts.guardHistory ?? rules.makeHistory()
+        self.agentHistories.withHistory(agent: call.agent, rules: rules, now: call.time) { agent in
+            rules.recordResult(of: call, labels: GuardLabels(tool.labels, sensitivity: sensitivity), task: &task, agent: &agent)
+        }
+        facts.guardHistory = task
+    }
+
+    /// The kill switch: the task's root grant is revoked (with it every grant of the task), on
+    /// this node at once and then in the store; the verdict is logged. A failure is logged: the
+    /// call that tripped it is denied either way.
+    func tripKillSwitch(grant: TaskGrant, verdict: GuardVerdict, now: Int64) async {
+        let root = grant.ancestors.first ?? grant.id
+        // The root may outlive this grant; the revocation is kept at least as long as any grant can live.
+        let keep = max(grant.expiresAt, now + self.authority.settings.maxLifetime)
+        do {
+            try await self.authority.revoke(grantID: root, expiresAt: keep, reason: .killed)
+            self.logger.warning(
+                "guard kill switch: the task's grants are revoked",
+                metadata: [
+                    LogKey.taskID: "\(grant.taskID)", LogKey.agentID: "\(grant.holder)", LogKey.reason: "\(verdict.reason ?? "")",
+                    "guard.rules": "\(verdict.rules)",
+                ])
+        } catch {
+            self.logger.error(
+                "guard kill switch: the task's grants could not be revoked in the store", metadata: [LogKey.taskID: "\(grant.taskID)", LogKey.error: "\(error)"])
+        }
+    }
+
+    /// A result's text, for value provenance: the `text` of its content items and its
+    /// structured content, as the agent receives them.
+    static func resultText(_ result: JSONValue) -> String {
+        var parts: [String] = []
+        for item in result["content"]?.arrayValue ?? [] {
+            if let text = item["text"]?.stringValue { parts.append(text) }
+        }
+        if let structured = result["structuredContent"] { parts.append(String(decoding: structured.serializedBytes, as: UTF8.self)) }
+        return parts.joined(separator: "\n")
+    }
+}
