@@ -34,7 +34,8 @@ public final class GatewayMetrics: Sendable {
     public static let knownReasons = [
         DenialReason.unknownTool, DenialReason.toolNotInGrant, DenialReason.dataDomainNotInGrant, DenialReason.sensitivityAboveGrant,
         DenialReason.destinationNotInGrant, DenialReason.destinationMissing, DenialReason.policyDenied, DenialReason.policyError,
-        DenialReason.upstreamUnavailable, DenialReason.credentialUnavailable, DenialReason.invalidArguments,
+        DenialReason.upstreamUnavailable, DenialReason.credentialUnavailable, DenialReason.invalidArguments, DenialReason.destinationInvalid,
+        DenialReason.toolDefinitionChanged, DenialReason.toolDefinitionNotAccepted, DenialReason.approvalRequired,
     ]
 
     /// The upstream error kinds counted.

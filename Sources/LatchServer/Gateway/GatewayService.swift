@@ -18,8 +18,8 @@ import ServiceLifecycle
 ///    served only while the upstream lists its accepted definition. A changed definition is
 ///    recorded as pending, logged with both digests, and the tool disabled (not listed; its calls
 ///    denied `tool_definition_changed`) until an operator accepts it with `latch tool accept`,
-///    which the next round picks up. If the pins cannot be read or written, the upstream keeps
-///    what the last successful check served.
+///    which the next round picks up. If the pins cannot be read or written, the upstream serves
+///    only what the last successful check served (``unchecked(_:served:)``).
 ///
 /// Pins are read and written here only, never on the call path.
 ///
@@ -183,9 +183,9 @@ actor GatewayService: Service {
             } catch {
                 complete = false
                 self.logger.warning(
-                    "upstream tool pins could not be checked: serving what the last check served",
+                    "upstream tool pins could not be checked: serving only the definitions the last check served",
                     metadata: [LogKey.upstreamName: "\(name)", "error": "\(error)"])
-                continue
+                checked = Self.unchecked(listed, served: self.slots[index].tools)
             }
             if checked.served.map(\.digest) != self.slots[index].tools.map(\.digest) {
                 self.logger.info("upstream tools listed", metadata: [LogKey.upstreamName: "\(name)", "served": "\(checked.served.map(\.name))"])
@@ -293,6 +293,35 @@ actor GatewayService: Service {
                 acceptedDigest: nil)
         }
         return (decision.served.filter { !lost.contains($0.name) }, decision.disabled + late)
+    }
+
+    /// What an upstream may serve while its pins cannot be read: of what it lists now, only the
+    /// definitions the last successful check served (the same digest); a changed or new one is
+    /// disabled until the pins can be checked again. Never more than before: fail closed.
+    static func unchecked(_ listed: [GatewayTool], served: [GatewayTool]) -> (served: [GatewayTool], disabled: [DisabledTool]) {
+        var accepted: [String: String] = [:]
+        for tool in served { accepted[tool.name] = tool.digest }
+        var result: (served: [GatewayTool], disabled: [DisabledTool]) = ([], [])
+        for tool in listed {
+            if accepted[tool.name] == tool.digest {
+                result.served.append(tool)
+            } else if let digest = accepted[tool.name] {
+                result.disabled.append(
+                    DisabledTool(
+                        tool: tool,
+                        reason: DenialReason(
+                            DenialReason.toolDefinitionChanged, "the definition of \(tool.name) changed and the pins cannot be checked now"),
+                        acceptedDigest: digest))
+            } else {
+                result.disabled.append(
+                    DisabledTool(
+                        tool: tool,
+                        reason: DenialReason(
+                            DenialReason.toolDefinitionNotAccepted, "\(tool.name) is new and the pins cannot be checked now"),
+                        acceptedDigest: nil))
+            }
+        }
+        return result
     }
 
     /// Logs each tool disabled now that was not disabled with the same definition before: a
