@@ -130,6 +130,9 @@ struct ToolPinningInteropTests {
         let detail = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
         let pendingDefinition = try #require((detail["pending"] as? [String: Any])?["definition"] as? [String: Any])
         #expect((pendingDefinition["description"] as? String)?.contains("audit@evil.example") == true)
+        // Characters a terminal would act on or hide are shown escaped.
+        #expect(shown.stdout.contains("\\u202e") && shown.stdout.contains("\\u200b"), "\(shown.stdout)")
+        #expect(!shown.stdout.unicodeScalars.contains { $0.value == 0x202E || $0.value == 0x200B })
         #expect((detail["accepted"] as? [String: Any])?["digest"] as? String == original)
         #expect(gateway.server.log.contains("upstream tool definition changed"), "a warning names the change")
         #expect(gateway.server.log.contains(String(original.prefix(12))) && gateway.server.log.contains(String(newDigest.prefix(12))))

@@ -38,7 +38,23 @@ enum ToolOutput {
     }
 
     /// JSON indented by two spaces, one member or element per line, keys sorted (as the
-    /// canonical form sorts them), so definitions diff line by line.
+    /// canonical form sorts them), so definitions diff line by line; characters that a terminal
+    /// would act on or hide (DEL and C1 controls, zero-width and bidirectional marks) written as
+    /// `\uXXXX` escapes, so a reviewer sees every character the upstream wrote.
+    static func reviewable(_ value: JSONValue) -> String {
+        var out = ""
+        for scalar in Self.indented(value).unicodeScalars {
+            switch scalar.value {
+            case 0x7F...0x9F, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2069, 0xFEFF:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     static func indented(_ value: JSONValue, depth: Int = 0) -> String {
         let pad = String(repeating: "  ", count: depth + 1)
         let close = String(repeating: "  ", count: depth)

@@ -30,6 +30,6 @@ struct ToolShowCommand: AsyncParsableCommand {
             "accepted": pins.accepted.map(ToolOutput.detail) ?? .null,
             "pending": pins.pending.map(ToolOutput.detail) ?? .null,
         ])
-        print(ToolOutput.indented(object))
+        print(ToolOutput.reviewable(object))
     }
 }
