@@ -51,7 +51,8 @@ struct GatewayInteropTests {
 
     /// Starts the HTTP upstream (it wants `Bearer crm-credential-7`), stores the credentials as
     /// secrets, registers the agent and starts `latch serve` with three upstreams.
-    static func start() async throws -> Gateway {
+    /// - Parameter extra: more of `latch.yaml` (e.g. `guard_rules`), appended as is.
+    static func start(extra: String = "") async throws -> Gateway {
         let directory = try TemporaryDirectory()
         let data = directory.url.appendingPathComponent("data").path
         let crm = try await HTTPUpstreamServer.start(options: ["--require-token", "CRM_EXPECTED"], environment: ["CRM_EXPECTED": "crm-credential-7"])
@@ -93,7 +94,7 @@ struct GatewayInteropTests {
                 tools:
                   crm_lookup: {sensitivity: confidential, data_domain: sales}
                   whoami: {sensitivity: public}
-            """)
+            """ + extra)
         let config = directory.url.appendingPathComponent("latch.yaml").path
         let created = try LatchProcess.run(
             ["entry", "create", "--config", config, "--data-dir", data, "--spiffe-id", Self.agent, "--selector", "unix:uid:\(getuid())",
@@ -120,6 +121,47 @@ struct GatewayInteropTests {
             guard ContinuousClock.now < deadline else { throw ServerProcess.ServerFailed(description: "upstreams not listed:\n\(gateway.server.log)") }
             Thread.sleep(forTimeInterval: 0.1)
         }
+    }
+
+    @Test("guard_rules through latch serve: a rate rule denies, egress after a confidential read kills the task, and its grant is dead")
+    func guardRules() async throws {
+        let gateway = try await Self.start(
+            extra: """
+
+                guard_rules:
+                  - id: whoami-rate
+                    rate: {limit: 1, window: 1m}
+                    tools: ["*.whoami"]
+                    action: deny
+                    reason: rate_limit
+                  - id: exfil-after-confidential-read
+                    after: {sensitivity: confidential}
+                    egress: external
+                    action: kill
+                    reason: chain_anomaly
+                """)
+        let steps = try gateway.agent(
+            """
+            [{"op": "call", "tool": "crm.whoami"},
+             {"op": "call", "tool": "files.whoami"},
+             {"op": "call", "tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "s", "body": "b"}},
+             {"op": "call", "tool": "crm.crm_lookup", "arguments": {"customer": "acme"}},
+             {"op": "call", "tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "s", "body": "acme is gold"}},
+             {"op": "list_tools"}]
+            """, protocol: "2026-07-28")
+        try #require(steps.count == 6, "\(steps)")
+        #expect(steps[0]["ok"] as? Bool == true, "\(steps[0])")
+        #expect(Self.reason(steps[1]) == "rate_limit", "one whoami a minute, across upstreams: \(steps[1])")
+        #expect(steps[2]["ok"] as? Bool == true, "egress before any confidential read: \(steps[2])")
+        #expect(steps[3]["ok"] as? Bool == true, "\(steps[3])")
+        #expect(Self.reason(steps[4]) == "chain_anomaly", "\(steps[4])")
+        let policies = ((steps[4]["error"] as? [String: Any])?["data"] as? [String: Any])?["policies"] as? [String]
+        #expect(policies == ["guard/exfil-after-confidential-read"])
+        #expect(steps[5]["http_status"] as? Int == 401, "the kill switch revoked the task: \(steps[5])")
+        #expect(gateway.server.log.contains("guard kill switch"), "the kill is logged")
+        let records = try gateway.latch(["audit", "list", "--json"])
+        #expect(records.status == 0 && records.stdout.contains("chain_anomaly") && records.stdout.contains("rate_limit"), "\(records.stdout)")
+        #expect(gateway.server.stop() == 0)
     }
 
     static func reason(_ step: [String: Any]) -> String? {
