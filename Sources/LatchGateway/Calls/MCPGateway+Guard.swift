@@ -28,7 +28,8 @@ final class GuardAgentTable: Sendable {
                 let idle = entries.sorted { $0.value.lastUsed < $1.value.lastUsed }.prefix(max(1, self.capacity / 10)).map(\.key)
                 for key in idle { entries[key] = nil }
             }
-            var entry = entries[agent] ?? Entry(history: rules.makeHistory(), lastUsed: now)
+            // Taken out while it changes, so its arrays are not copied on write.
+            var entry = entries.removeValue(forKey: agent) ?? Entry(history: rules.makeHistory(), lastUsed: now)
             entry.lastUsed = now
             let result = body(&entry.history)
             entries[agent] = entry
@@ -101,7 +102,7 @@ extension MCPGateway {
         guard let rules = self.settings.guardRules else { return Screened(decision: decision, verdict: .none, call: nil) }
         let call = GuardCall(
             agent: grant.holder.description, task: grant.taskID, tool: tool.name, labels: GuardLabels(tool.labels), time: now, argumentSources: taint)
-        var task = facts.guardHistory ?? rules.makeHistory()
+        var task = facts.guardHistory.take() ?? rules.makeHistory()  // taken out: no copy on write
         let (verdict, final) = self.agentHistories.withHistory(agent: call.agent, rules: rules, now: now) { agent in
             let verdict = rules.evaluate(call, task: task, agent: agent)
             var final = decision
@@ -130,7 +131,7 @@ extension MCPGateway {
     /// Folds what an allowed call returned into the guard's histories (inside the task's lock).
     func screenResult(of call: GuardCall?, tool: GatewayTool, sensitivity: Sensitivity, facts: inout SessionFacts) {
         guard let rules = self.settings.guardRules, let call else { return }
-        var task = facts.guardHistory ?? rules.makeHistory()
+        var task = facts.guardHistory.take() ?? rules.makeHistory()
         self.agentHistories.withHistory(agent: call.agent, rules: rules, now: call.time) { agent in
             rules.recordResult(of: call, labels: GuardLabels(tool.labels, sensitivity: sensitivity), task: &task, agent: &agent)
         }
