@@ -57,7 +57,9 @@ extension MCPGateway {
             }
             decision = screened.decision
             guardCall = screened.call
-            if screened.verdict.action == .kill { await self.tripKillSwitch(grant: grant, verdict: screened.verdict, now: now) }
+            if screened.verdict.action == .kill {
+                await self.tripKillSwitch(grant: grant, verdict: screened.verdict, decisionID: record.id, now: now)
+            }
         } else {
             self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { $0.recordDenied(now: now) }
             if let disabled = snapshot.disabledTools[name] {

@@ -21,6 +21,8 @@ public struct MCPGatewaySettings: Sendable {
     public var maxSessions = 10_000
     /// The runtime guard's rules (`guard_rules`); nil: no guard.
     public var guardRules: GuardRules?
+    /// Told of every kill (`guard_webhook`); nil: only the log and the records.
+    public var guardAlerts: (any GuardAlertSink)?
 
     public init() {}
 }

@@ -123,11 +123,50 @@ struct GatewayInteropTests {
         }
     }
 
-    @Test("guard_rules through latch serve: a rate rule denies, egress after a confidential read kills the task, and its grant is dead")
+    @Test(
+        "guard_rules through latch serve: a rate rule denies, egress after a confidential read kills the task, its grant is dead, and the webhook is told"
+    )
     func guardRules() async throws {
+        // The webhook: a receiver (standard library only) appending each POST body as a line.
+        let receiver = try TemporaryDirectory()
+        let alerts = receiver.url.appendingPathComponent("alerts.jsonl").path
+        let portFile = receiver.url.appendingPathComponent("port").path
+        let script = try receiver.write(
+            "receiver.py",
+            """
+            import os, sys
+            from http.server import BaseHTTPRequestHandler, HTTPServer
+            class Handler(BaseHTTPRequestHandler):
+                def log_message(self, *args): pass
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                    with open(sys.argv[1], "ab") as out: out.write(body + b"\\n")
+                    self.send_response(204); self.end_headers()
+            server = HTTPServer(("127.0.0.1", 0), Handler)
+            with open(sys.argv[2] + ".new", "w") as out: out.write(str(server.server_address[1]))
+            os.rename(sys.argv[2] + ".new", sys.argv[2])
+            server.serve_forever()
+            """)
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: try InteropPython.interpreter())
+        python.arguments = [receiver.url.appendingPathComponent(script).path, alerts, portFile]
+        try python.run()
+        defer {
+            // SIGKILL: the test process's children may inherit an ignored SIGTERM.
+            kill(python.processIdentifier, SIGKILL)
+            python.waitUntilExit()
+        }
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        var port = ""
+        while port.isEmpty, ContinuousClock.now < deadline {
+            port = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
+            if port.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        try #require(!port.isEmpty, "the webhook receiver did not start")
         let gateway = try await Self.start(
             extra: """
 
+                guard_webhook: http://127.0.0.1:\(port)/alerts
                 guard_rules:
                   - id: whoami-rate
                     rate: {limit: 1, window: 1m}
@@ -161,6 +200,18 @@ struct GatewayInteropTests {
         #expect(gateway.server.log.contains("guard kill switch"), "the kill is logged")
         let records = try gateway.latch(["audit", "list", "--json"])
         #expect(records.status == 0 && records.stdout.contains("chain_anomaly") && records.stdout.contains("rate_limit"), "\(records.stdout)")
+        // The webhook was told, in the background, of the one kill.
+        var told: [[String: Any]] = []
+        while told.isEmpty, ContinuousClock.now < deadline.advanced(by: .seconds(30)) {
+            told = ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            if told.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        try #require(told.count == 1, "\(told)\n\(gateway.server.log)")
+        #expect(told[0]["event"] as? String == "guard.kill" && told[0]["reason"] as? String == "chain_anomaly" && told[0]["revoked"] as? Bool == true)
+        #expect(told[0]["rules"] as? [String] == ["exfil-after-confidential-read"] && told[0]["agent"] as? String == Self.agent)
+        #expect(records.stdout.contains(told[0]["decision_id"] as? String ?? "none"), "the alert names the call's record")
         #expect(gateway.server.stop() == 0)
     }
 

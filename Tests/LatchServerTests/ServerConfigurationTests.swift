@@ -52,6 +52,7 @@ struct ServerConfigurationTests {
                 http_apis:
                   - name: weather
                     base_url: https://api.weather.example
+                guard_webhook: https://alerts.example.com/latch
                 guard_rules:
                   - id: mail-burst
                     rate: {limit: 20, window: 1m}
@@ -110,6 +111,7 @@ struct ServerConfigurationTests {
         #expect(configuration.gatewayKeepPrompts)
         #expect(configuration.httpAPIs.map(\.name) == ["weather"])
         #expect(configuration.guardRules.map(\.id) == ["mail-burst", "exfil", "new-tool", "streak", "payee"])
+        #expect(configuration.guardWebhook == "https://alerts.example.com/latch")
         #expect(
             configuration.guardRules.first
                 == GuardRule(
@@ -123,7 +125,7 @@ struct ServerConfigurationTests {
         #expect(configuration.guardRules[2].scope == .agent, "novelty is per agent by default")
         #expect(configuration.guardRules[3].scope == .agent && configuration.guardRules[3].kind == .denialStreak(limit: 5))
         #expect(configuration.guardRules[4].kind == .taintedArgument(sources: [.untrusted, .sensitive]) && configuration.guardRules[4].match.untrusted == false)
-        #expect(ServerConfiguration.keys.count == 30)
+        #expect(ServerConfiguration.keys.count == 31)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)
@@ -184,6 +186,8 @@ struct ServerConfigurationTests {
             ("http_apis: [{name: files, base_url: https://h}]\nupstreams: [{name: files, command: x}]", "already an upstream's"),
             ("tool_pinning: never", "tool_pinning must be tofu or strict"),
             ("guard_rules: {id: a}", "guard_rules must be a list"),
+            ("guard_webhook: ftp://alerts.example.com", "guard_webhook must be an http"),
+            ("guard_webhook: https://user:pw@alerts.example.com", "guard_webhook must be an http"),
             ("guard_rules: [{id: a, action: deny}]", "exactly one of"),
             ("guard_rules: [{id: a, novelty: true, denial_streak: 3, action: hold}]", "exactly one of"),
             ("guard_rules: [{id: a, rate: {limit: 3}, action: deny}]", "rate must be"),

@@ -9,6 +9,28 @@ import Synchronization
 ///
 /// Bounded: past `capacity` agents, those idle longest are forgotten (their novelty and rate
 /// summaries start over). Taken inside a task's lock, never the other way round.
+/// Told when the guard trips the kill switch (`guard_webhook`): for people, not for the decision
+/// (the task is already revoked when it is told).
+public protocol GuardAlertSink: Sendable {
+    func killSwitchTripped(_ alert: GuardAlert) async
+}
+
+/// A kill switch tripped: which task, which agent, which rules, which call.
+public struct GuardAlert: Hashable, Sendable {
+    public var taskID: String
+    public var agent: String
+    public var grantID: String
+    /// The guard rules that fired, and the reason code of the strongest.
+    public var rules: [String]
+    public var reason: String
+    /// The decision record of the call that tripped it.
+    public var decisionID: String
+    /// Unix milliseconds.
+    public var time: Int64
+    /// Whether the task's grants were revoked in the store (always on this node).
+    public var revoked: Bool
+}
+
 final class GuardAgentTable: Sendable {
     private struct Entry {
         var history: GuardHistory
@@ -141,12 +163,20 @@ extension MCPGateway {
     /// The kill switch: the task's root grant is revoked (with it every grant of the task), on
     /// this node at once and then in the store; the verdict is logged. A failure is logged: the
     /// call that tripped it is denied either way.
-    func tripKillSwitch(grant: TaskGrant, verdict: GuardVerdict, now: Int64) async {
+    func tripKillSwitch(grant: TaskGrant, verdict: GuardVerdict, decisionID: String, now: Int64) async {
         let root = grant.ancestors.first ?? grant.id
         // The root may outlive this grant; the revocation is kept at least as long as any grant can live.
         let keep = max(grant.expiresAt, now + self.authority.settings.maxLifetime)
+        var alert = GuardAlert(
+            taskID: grant.taskID, agent: grant.holder.description, grantID: grant.id, rules: verdict.rules, reason: verdict.reason ?? "",
+            decisionID: decisionID, time: now, revoked: false)
+        defer {
+            // Told in the background: a slow receiver never holds up an answer.
+            if let sink = self.settings.guardAlerts { Task { [alert] in await sink.killSwitchTripped(alert) } }
+        }
         do {
             try await self.authority.revoke(grantID: root, expiresAt: keep, reason: .killed)
+            alert.revoked = true
             self.logger.warning(
                 "guard kill switch: the task's grants are revoked",
                 metadata: [

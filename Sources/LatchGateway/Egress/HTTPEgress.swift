@@ -219,7 +219,9 @@ public final class HTTPEgress: Sendable {
             return screened
         }
         let decision = screened.decision
-        if screened.verdict.action == .kill { await self.gateway.tripKillSwitch(grant: grant, verdict: screened.verdict, now: now) }
+        if screened.verdict.action == .kill {
+            await self.gateway.tripKillSwitch(grant: grant, verdict: screened.verdict, decisionID: record.id, now: now)
+        }
         record.allowed = decision.allowed
         record.reason = decision.reason?.code
         record.message = decision.reason?.message

@@ -1,3 +1,4 @@
+import Foundation
 public import LatchCore
 import LatchGateway
 import LatchIdentity
@@ -11,7 +12,7 @@ extension ServerConfiguration {
         "kek_file", "x509_ca_lifetime", "jwt_key_lifetime", "rotation_check_interval", "entry_poll_interval",
         "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level", "policies", "grant_lifetime",
         "grant_max_lifetime", "grant_max_depth", "grant_audiences", "grant_sweep_interval", "federation",
-        "upstreams", "upstream_refresh_interval", "tool_pinning", "gateway_audience", "gateway_keep_prompts", "http_apis", "guard_rules",
+        "upstreams", "upstream_refresh_interval", "tool_pinning", "gateway_audience", "gateway_keep_prompts", "http_apis", "guard_rules", "guard_webhook",
     ]
 
     /// Largest configuration file read, bytes.
@@ -98,6 +99,12 @@ extension ServerConfiguration {
         case "upstreams": self.upstreams = try Self.parseUpstreams(value)
         case "http_apis": self.httpAPIs = try Self.parseHTTPAPIs(value)
         case "guard_rules": self.guardRules = try Self.parseGuardRules(value)
+        case "guard_webhook":
+            let url = try string()
+            guard let parsed = URLComponents(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host?.isEmpty == false,
+                parsed.user == nil, parsed.password == nil
+            else { throw LatchError(.configuration, "guard_webhook must be an http:// or https:// URL without user info") }
+            self.guardWebhook = url
         case "upstream_refresh_interval": self.upstreamRefreshInterval = try duration()
         case "tool_pinning":
             guard let mode = ToolPinningMode(rawValue: try string()) else { throw LatchError(.configuration, "tool_pinning must be tofu or strict") }

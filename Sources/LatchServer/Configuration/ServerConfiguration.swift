@@ -83,6 +83,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// `guard_rules`: the runtime guard's rules over each task's and agent's history (see the
     /// README's "The guard"); none: no guard.
     public var guardRules: [GuardRule] = []
+    /// `guard_webhook`: an http(s) URL each kill switch is POSTed to as JSON (see "The guard"); none: the log and records only.
+    public var guardWebhook: String?
     /// `gateway_audience`: the audience a grant must name to be used at `/mcp` (default `latch-gateway`).
     public var gatewayAudience: String = "latch-gateway"
     /// `gateway_keep_prompts`: keep the text of prompts agents attach to calls in the records

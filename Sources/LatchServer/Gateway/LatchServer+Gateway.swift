@@ -20,6 +20,7 @@ extension LatchServer {
         settings.audience = configuration.gatewayAudience
         settings.keepPrompts = configuration.gatewayKeepPrompts
         settings.guardRules = configuration.guardRules.isEmpty ? nil : try GuardRules(configuration.guardRules)
+        settings.guardAlerts = configuration.guardWebhook.map { WebhookGuardAlerts(url: $0, logger: logger) }
         let policy = configuration.policies == nil ? nil : ToolCallPolicy(policies: policies, attributes: Self.entryAttributes(state))
         let gateway = MCPGateway(
             settings: settings, baseURL: issuer, authority: authority,
