@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "LatchGrants", targets: ["LatchGrants"]),
         .library(name: "LatchGateway", targets: ["LatchGateway"]),
         .library(name: "LatchSecrets", targets: ["LatchSecrets"]),
+        .library(name: "LatchAudit", targets: ["LatchAudit"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
@@ -67,6 +68,13 @@ let package = Package(
         .target(
             name: "LatchGrants",
             dependencies: ["LatchCore", "LatchIdentity", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings
+        ),
+        // Audit: the tamper-evident ledger (RFC 9162 Merkle tree, C2SP signed checkpoints, proofs,
+        // the verifier). Domain module: Core and swift-crypto only.
+        .target(
+            name: "LatchAudit",
+            dependencies: ["LatchCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings
         ),
         // Gateway: MCP messages, tool catalog and labels, upstream MCP servers, the per-call
@@ -223,6 +231,11 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
+        .testTarget(
+            name: "LatchAuditTests",
+            dependencies: ["LatchCore", "LatchAudit", "LatchIdentity", "LatchTesting", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "LatchIdentityTests",
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchSecrets", "LatchTesting"],
