@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "LatchGateway",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchAudit", .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "LatchTesting",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport",
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport", "LatchAudit",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -111,6 +111,7 @@ let package = Package(
                 "LatchGateway",
                 "LatchSecrets",
                 "LatchServer",
+                "LatchAudit",
                 "LatchSQLite",
                 "LatchPostgres",
                 "LatchWorkloadProto",
@@ -143,6 +144,7 @@ let package = Package(
                 "LatchSecrets",
                 "LatchWorkloadProto",
                 "LatchSQLite",
+                "LatchAudit",
                 .product(name: "CedarPolicy", package: "CedarPolicy"),
                 "LatchPostgres",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -173,7 +175,8 @@ let package = Package(
         .target(
             name: "LatchSQLite",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport", "LatchAudit",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding grant rows straight to GRDB's prepared statement.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -188,6 +191,7 @@ let package = Package(
                 "LatchGateway",
                 "LatchSecrets",
                 "LatchStoreSupport",
+                "LatchAudit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -202,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "LatchSQLiteTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchSQLite", "LatchTesting",
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchSQLite", "LatchTesting", "LatchAudit",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
@@ -217,6 +221,8 @@ let package = Package(
                 "LatchSecrets",
                 "LatchStoreSupport",
                 "LatchTesting",
+                "LatchAudit",
+                "LatchGateway",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -225,7 +231,8 @@ let package = Package(
         .testTarget(
             name: "LatchGatewayTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSQLite", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSQLite", "LatchTesting", "LatchAudit",
+                .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -248,7 +255,11 @@ let package = Package(
         ),
         // The binary under test, and the store and record types to set up data for it.
         .testTarget(
-            name: "LatchCLITests", dependencies: ["latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting"],
+            name: "LatchCLITests",
+            dependencies: [
+                "latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting", "LatchAudit", "LatchServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings),
         .testTarget(
             name: "LatchGrantsTests",
@@ -258,7 +269,7 @@ let package = Package(
         .testTarget(
             name: "LatchServerTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGateway", "LatchGrants", "LatchServer", "LatchWorkloadProto", "LatchTesting",
+                "LatchCore", "LatchIdentity", "LatchGateway", "LatchGrants", "LatchServer", "LatchWorkloadProto", "LatchTesting", "LatchAudit",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

@@ -84,7 +84,7 @@ struct SQLiteIdentityStoreTests {
         defer { fixture.remove() }
         for _ in 0..<2 {
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins"])
+            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger"])
             try store.close()
         }
     }
@@ -110,7 +110,7 @@ struct SQLiteIdentityStoreTests {
             }
             try old.close()
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins"])
+            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger"])
             #expect(try await store.keysRevision() == expected)
             #expect(try await store.entriesRevision() == 0)
             try store.close()
