@@ -1,6 +1,10 @@
 """Independent verifier of Latch ledger checkpoints and proofs (no Latch code).
 
-Reads one JSON object on stdin:
+With --server URL [--min-size N], instead fetches the checkpoint key (GET /ledger/key) and the latest
+checkpoint (GET /ledger/checkpoint) from a running Latch, waiting up to 15 s for one of at least N
+leaves, and checks its signature.
+
+Otherwise reads one JSON object on stdin:
   key_name      the signed-note key name (also the checkpoint origin)
   public_key    base64 of the checkpoint key's DER SubjectPublicKeyInfo (ECDSA P-256)
   checkpoint    a C2SP signed note carrying a tlog-checkpoint
@@ -16,6 +20,9 @@ import base64
 import hashlib
 import json
 import sys
+import time
+import urllib.error
+import urllib.request
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -122,8 +129,31 @@ def verify_consistency(first, second, first_root, second_root, path):
     return fr == first_root and sr == second_root and sn == 0
 
 
+def fetch_request(server, min_size):
+    with urllib.request.urlopen(server + "/ledger/key", timeout=5) as response:
+        key = json.load(response)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            with urllib.request.urlopen(server + "/ledger/checkpoint", timeout=5) as response:
+                note = response.read().decode("utf-8")
+            if int(note.split("\n")[1]) >= min_size or time.monotonic() > deadline:
+                break
+        except urllib.error.HTTPError as error:
+            if error.code != 404 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+    if hashlib.sha256(base64.b64decode(key["public_key"])).digest()[:4].hex() != key["key_id"]:
+        raise Failure("the published key ID is not the key's")
+    return {"key_name": key["key_name"], "public_key": key["public_key"], "checkpoint": note}
+
+
 def main():
-    request = json.load(sys.stdin)
+    if len(sys.argv) > 2 and sys.argv[1] == "--server":
+        min_size = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--min-size" else 0
+        request = fetch_request(sys.argv[2].rstrip("/"), min_size)
+    else:
+        request = json.load(sys.stdin)
     answer = {"size": None, "root": None, "inclusion": None, "consistency": None, "error": None}
     ok = True
     try:

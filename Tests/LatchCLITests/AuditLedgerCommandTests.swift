@@ -95,4 +95,27 @@ struct AuditLedgerCommandTests {
         let outside = try LatchProcess.run(["audit", "prove", "3", "--size", "3", "--data-dir", "d"], in: directory)
         #expect(outside.status == 1 && outside.stderr.contains("index 3 is not in the checkpoint of size 3"))
     }
+
+    @Test(
+        "verify and prove work against PostgreSQL (--database-url, the KEK from kek_file)",
+        .enabled(if: ProcessInfo.processInfo.environment["LATCH_TEST_POSTGRES_URL"].map { !$0.isEmpty } ?? false))
+    func postgres() async throws {
+        let directory = try TemporaryDirectory()
+        let base = try #require(ProcessInfo.processInfo.environment["LATCH_TEST_POSTGRES_URL"])
+        let url = base + (base.contains("?") ? "&" : "?") + "schema=ledger_cli_\(UInt32.random(in: 0..<UInt32.max))"
+        let kek = directory.url.appendingPathComponent("kek").path
+        try Data(KeyEncryptionKey.generate().unredactedBytes).write(to: URL(fileURLWithPath: kek))
+        let checkpoints = try await Self.writeLedger(in: directory, databaseURL: url, kekFile: kek)
+        #expect(checkpoints.last?.size == 10)
+        let config = try directory.write("latch.yaml", "kek_file: \(kek)\n")
+        let verified = try LatchProcess.run(["audit", "verify", "--config", config, "--database-url", url, "--json"], in: directory)
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(JSONValue(parsing: verified.stdout.utf8)?["leaves"] == .int(10))
+        let proved = try LatchProcess.run(["audit", "prove", "6", "--database-url", url, "--from-size", "4"], in: directory)
+        try #require(proved.status == 0, "\(proved.stderr)")
+        let checked = try InteropScripts.run("ledger_verify.py", input: Array(proved.stdout.utf8))
+        #expect(checked.status == 0, "\(String(decoding: checked.output, as: UTF8.self))")
+        let unsealed = try LatchProcess.run(["audit", "verify", "--database-url", url], in: directory)
+        #expect(unsealed.status != 0, "without the KEK the MAC key cannot be opened")
+    }
 }
