@@ -257,7 +257,8 @@ let package = Package(
         .testTarget(
             name: "LatchCLITests",
             dependencies: [
-                "latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting", "LatchAudit", "LatchServer",
+                "latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting", "LatchAudit",
+                "LatchServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),

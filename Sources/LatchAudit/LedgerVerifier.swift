@@ -98,7 +98,10 @@ public struct LedgerVerifier: Sendable {
             do {
                 let signed = try self.checkpointVerifier.verify(note: checkpoint.note)
                 guard signed.size == checkpoint.size, signed.rootHash == checkpoint.rootHash else {
-                    report(LedgerProblem(index: nil, kind: .checkpoint, message: "stored checkpoint \(checkpoint.size): its columns disagree with its signed note"))
+                    report(
+                        LedgerProblem(
+                            index: nil, kind: .checkpoint, message: "stored checkpoint \(checkpoint.size): its columns disagree with its signed note")
+                    )
                     continue
                 }
                 expected[signed.size, default: []].append((signed.rootHash, "stored checkpoint \(signed.size)"))
@@ -152,7 +155,8 @@ public struct LedgerVerifier: Sendable {
                 if hash != entry.leafHash {
                     report(LedgerProblem(index: entry.index, kind: .modified, message: "the record's bytes do not hash to its leaf hash"))
                 } else if !self.key.isValid(mac: entry.mac, index: entry.index, leafHash: entry.leafHash) {
-                    report(LedgerProblem(index: entry.index, kind: .badMAC, message: "the MAC does not verify: the row was altered, moved or inserted"))
+                    report(
+                        LedgerProblem(index: entry.index, kind: .badMAC, message: "the MAC does not verify: the row was altered, moved or inserted"))
                 }
                 // The tree is rebuilt from the bytes as stored, at the positions they are stored.
                 while frontier.size < entry.index {
@@ -167,11 +171,16 @@ public struct LedgerVerifier: Sendable {
             next = last.index + 1
         }
         if frontier.size < head {
-            report(LedgerProblem(index: frontier.size, kind: .missing, message: "the ledger ends at \(frontier.size) but its head counter says \(head): deleted"))
+            report(
+                LedgerProblem(
+                    index: frontier.size, kind: .missing, message: "the ledger ends at \(frontier.size) but its head counter says \(head): deleted"))
         }
         for (size, due) in expected where size > frontier.size {
             for (_, what) in due {
-                report(LedgerProblem(index: frontier.size, kind: .missing, message: "the ledger ends at \(frontier.size) but \(what) covers \(size) leaves: deleted"))
+                report(
+                    LedgerProblem(
+                        index: frontier.size, kind: .missing,
+                        message: "the ledger ends at \(frontier.size) but \(what) covers \(size) leaves: deleted"))
             }
         }
         problems.sort { a, b in

@@ -1,6 +1,6 @@
 import Foundation
-import LatchCore
 public import LatchAudit
+import LatchCore
 import LatchStoreSupport
 import PostgresNIO
 

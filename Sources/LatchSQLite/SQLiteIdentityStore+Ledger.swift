@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import LatchCore
 public import LatchAudit
+import LatchCore
 import LatchStoreSupport
 
 /// The ledger over the decision records: leaves are `decision_records` rows with a `leaf_index`
@@ -39,7 +39,8 @@ extension SQLiteIdentityStore: LedgerRepository {
     }
 
     static func ledgerHead(_ db: Database) throws -> Int64 {
-        guard let size = try Int64.fetchOne(db, sql: "SELECT revision FROM store_revisions WHERE name = ?", arguments: [StoreSchema.ledgerRevisionName])
+        guard
+            let size = try Int64.fetchOne(db, sql: "SELECT revision FROM store_revisions WHERE name = ?", arguments: [StoreSchema.ledgerRevisionName])
         else { throw LatchError(.internalError, "store_revisions has no '\(StoreSchema.ledgerRevisionName)' row") }
         return size
     }

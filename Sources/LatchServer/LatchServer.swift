@@ -115,7 +115,8 @@ public enum LatchServer {
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 // Shut down in reverse: HTTP drains first, the upstreams stop after it, and the
                 // last checkpoint is signed once every answered call's records are in.
-                .init(service: checkpoints), .init(service: watcher), .init(service: grantWatcher), .init(service: gatewayService), .init(service: workloadAPI),
+                .init(service: checkpoints), .init(service: watcher), .init(service: grantWatcher), .init(service: gatewayService),
+                .init(service: workloadAPI),
                 .init(service: http),
             ]
             if let stop { services.append(.init(service: StopTrigger(trigger: stop), successTerminationBehavior: .gracefullyShutdownGroup)) }

@@ -74,16 +74,18 @@ extension IdentityStoreConformance {
         Check("decision records list newest first, equal times by ID, optionally one task's, at most the limit") { fixture in
             try await fixture.withStore { store async throws in
                 // IDs compare by UTF-8 bytes: "B" < "b" < "c" < "é".
-                try await store.saveDecisionRecords([
-                    V.decisionRecord("b", task: "task-2", time: V.recordTime + 7),
-                    V.decisionRecord("a", time: V.recordTime + 5, allowed: false),
-                ], ledgerKey: TestKeys.ledgerKey)
-                try await store.saveDecisionRecords([
-                    V.decisionRecord("c", time: V.recordTime + 7, tool: "reports.read"),
-                    V.decisionRecord("é", task: "task-2", time: V.recordTime + 7),
-                    V.decisionRecord("B", time: V.recordTime + 7),
-                    V.decisionRecord("old", task: "task-2", time: V.recordTime - 1_000),
-                ], ledgerKey: TestKeys.ledgerKey)
+                try await store.saveDecisionRecords(
+                    [
+                        V.decisionRecord("b", task: "task-2", time: V.recordTime + 7),
+                        V.decisionRecord("a", time: V.recordTime + 5, allowed: false),
+                    ], ledgerKey: TestKeys.ledgerKey)
+                try await store.saveDecisionRecords(
+                    [
+                        V.decisionRecord("c", time: V.recordTime + 7, tool: "reports.read"),
+                        V.decisionRecord("é", task: "task-2", time: V.recordTime + 7),
+                        V.decisionRecord("B", time: V.recordTime + 7),
+                        V.decisionRecord("old", task: "task-2", time: V.recordTime - 1_000),
+                    ], ledgerKey: TestKeys.ledgerKey)
                 #expect(try await store.decisionRecords(taskID: nil, limit: 50).map(\.id) == ["é", "c", "b", "B", "a", "old"])
                 #expect(try await store.decisionRecords(taskID: "task-1", limit: 50).map(\.id) == ["c", "B", "a"])
                 #expect(try await store.decisionRecords(taskID: "task-2", limit: 50).map(\.id) == ["é", "b", "old"])
@@ -138,15 +140,21 @@ extension IdentityStoreConformance {
             try await fixture.withStore { store async throws in
                 var noGrant = V.decisionRecord("no-grant")
                 noGrant.grantID = ""
-                await expectLatchError(.invalidInput, "empty id") { try await store.saveDecisionRecords([V.decisionRecord("")], ledgerKey: TestKeys.ledgerKey) }
-                await expectLatchError(.invalidInput, "id with NUL") { try await store.saveDecisionRecords([V.decisionRecord("a\u{0}")], ledgerKey: TestKeys.ledgerKey) }
+                await expectLatchError(.invalidInput, "empty id") {
+                    try await store.saveDecisionRecords([V.decisionRecord("")], ledgerKey: TestKeys.ledgerKey)
+                }
+                await expectLatchError(.invalidInput, "id with NUL") {
+                    try await store.saveDecisionRecords([V.decisionRecord("a\u{0}")], ledgerKey: TestKeys.ledgerKey)
+                }
                 await expectLatchError(.invalidInput, "empty task id") {
                     try await store.saveDecisionRecords([V.decisionRecord("ok"), V.decisionRecord("t", task: "")], ledgerKey: TestKeys.ledgerKey)
                 }
                 await expectLatchError(.invalidInput, "task id with NUL") {
                     try await store.saveDecisionRecords([V.decisionRecord("t", task: "x\u{0}")], ledgerKey: TestKeys.ledgerKey)
                 }
-                await expectLatchError(.invalidInput, "empty grant id") { try await store.saveDecisionRecords([noGrant], ledgerKey: TestKeys.ledgerKey) }
+                await expectLatchError(.invalidInput, "empty grant id") {
+                    try await store.saveDecisionRecords([noGrant], ledgerKey: TestKeys.ledgerKey)
+                }
                 #expect(try await store.decisionRecords(taskID: nil, limit: 10).isEmpty)
             }
         },

@@ -39,11 +39,15 @@ struct MerkleTreeTests {
                 let other = leaves[(index + 1) % n]
                 if n > 1 {
                     #expect(!MerkleTree.verifyInclusion(leafHash: other, index: Int64(index), treeSize: Int64(n), proof: proof, rootHash: root))
-                    #expect(!MerkleTree.verifyInclusion(leafHash: leaves[index], index: Int64((index + 1) % n), treeSize: Int64(n), proof: proof, rootHash: root))
+                    #expect(
+                        !MerkleTree.verifyInclusion(
+                            leafHash: leaves[index], index: Int64((index + 1) % n), treeSize: Int64(n), proof: proof, rootHash: root))
                 }
                 if var first = proof.first {
                     first[0] ^= 1
-                    #expect(!MerkleTree.verifyInclusion(leafHash: leaves[index], index: Int64(index), treeSize: Int64(n), proof: [first] + proof.dropFirst(), rootHash: root))
+                    #expect(
+                        !MerkleTree.verifyInclusion(
+                            leafHash: leaves[index], index: Int64(index), treeSize: Int64(n), proof: [first] + proof.dropFirst(), rootHash: root))
                 }
             }
             #expect(MerkleTree.inclusionProof(index: n, leaves: leaves) == nil)
@@ -63,8 +67,10 @@ struct MerkleTreeTests {
                     MerkleTree.verifyConsistency(oldSize: Int64(m), newSize: Int64(n), oldRoot: roots[m], newRoot: roots[n], proof: proof),
                     "\(m) → \(n)")
                 if m > 0 && m < n {
-                    #expect(!MerkleTree.verifyConsistency(oldSize: Int64(m), newSize: Int64(n), oldRoot: roots[m - 1], newRoot: roots[n], proof: proof))
-                    #expect(!MerkleTree.verifyConsistency(oldSize: Int64(m), newSize: Int64(n), oldRoot: roots[m], newRoot: roots[n - 1], proof: proof))
+                    #expect(
+                        !MerkleTree.verifyConsistency(oldSize: Int64(m), newSize: Int64(n), oldRoot: roots[m - 1], newRoot: roots[n], proof: proof))
+                    #expect(
+                        !MerkleTree.verifyConsistency(oldSize: Int64(m), newSize: Int64(n), oldRoot: roots[m], newRoot: roots[n - 1], proof: proof))
                 }
             }
         }

@@ -14,7 +14,9 @@ struct AuditLedgerCommandTests {
     /// Ten records in the SQLite store of `<directory>/d` appended with the ledger keys the
     /// server would create (KEK in `d/kek`), and a signed checkpoint of all of them.
     @discardableResult
-    static func writeLedger(in directory: TemporaryDirectory, databaseURL: String = "sqlite", kekFile: String? = nil) async throws -> [StoredCheckpoint] {
+    static func writeLedger(
+        in directory: TemporaryDirectory, databaseURL: String = "sqlite", kekFile: String? = nil
+    ) async throws -> [StoredCheckpoint] {
         let data = directory.url.appendingPathComponent("d").path
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let kek = try StoreAccess.keyEncryptionKey(

@@ -59,7 +59,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                     "first_bad_index": result.firstBadIndex.map(JSONValue.int) ?? .null, "problems": .array(problems),
                 ]).serialized)
         } else if result.isValid {
-            print("ledger ok: \(result.leaves) leaves, root \(Base64URL.encodeStandard(result.rootHash)), \(result.checkpointsChecked) checkpoints checked")
+            print(
+                "ledger ok: \(result.leaves) leaves, root \(Base64URL.encodeStandard(result.rootHash)), \(result.checkpointsChecked) checkpoints checked"
+            )
         } else {
             if let first = result.firstBadIndex { print("ledger damaged: first bad index \(first)") } else { print("ledger damaged") }
             for problem in result.problems { print("  \(problem)") }
@@ -128,7 +130,9 @@ struct AuditProveCommand: AsyncParsableCommand {
                 ]),
             ]
             if let fromSize {
-                guard let old = checkpoints.first(where: { $0.size == fromSize }) else { throw LatchError(.notFound, "no stored checkpoint of size \(fromSize)") }
+                guard let old = checkpoints.first(where: { $0.size == fromSize }) else {
+                    throw LatchError(.notFound, "no stored checkpoint of size \(fromSize)")
+                }
                 guard let consistency = MerkleTree.consistencyProof(oldSize: Int(fromSize), leaves: leaves) else {
                     throw LatchError(.invalidInput, "--from-size \(fromSize) is larger than the checkpoint (\(checkpoint.size))")
                 }
