@@ -55,6 +55,12 @@ struct AuditLedgerCommandTests {
         #expect(from.0.status == 0 && from.1?["checkpoints_checked"] == .int(4))
         let text = try LatchProcess.run(["audit", "verify", "--data-dir", "d"], in: directory)
         #expect(text.status == 0 && text.stdout.hasPrefix("ledger ok: 10 leaves, root "))
+
+        // Without its KEK the MAC key does not open, and verify creates no KEK of its own.
+        try FileManager.default.removeItem(at: directory.url.appendingPathComponent("d/kek"))
+        let noKEK = try LatchProcess.run(["audit", "verify", "--data-dir", "d"], in: directory)
+        #expect(noKEK.status == 1 && noKEK.stderr.contains("no key-encryption key"), "\(noKEK.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("d/kek").path))
     }
 
     @Test("verify names the exact first bad index of every kind of tampering with the SQLite file", arguments: LedgerTampering.all)

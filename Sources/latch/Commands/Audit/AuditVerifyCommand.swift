@@ -40,6 +40,12 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                 guard size == 0, note == nil else { throw LatchError(.notFound, "the ledger has \(size) leaves but no keys") }
                 return LedgerVerification(leaves: 0, headSize: 0, rootHash: MerkleTree.emptyRoot, checkpointsChecked: 0, problems: [])
             }
+            // Verifying reads the KEK; it never creates one (a new KEK could not open the stored keys anyway).
+            if configuration.kekFile == nil, environment[KeyEncryptionKey.environmentVariable] == nil, configuration.databaseURL == "sqlite",
+                !FileManager.default.fileExists(atPath: configuration.dataDirectory + "/kek")
+            {
+                throw LatchError(.configuration, "no key-encryption key: set LATCH_KEK or kek_file (the ledger's MAC key is sealed under it)")
+            }
             let kek = try StoreAccess.keyEncryptionKey(
                 kekFile: configuration.kekFile, dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL,
                 environment: environment, logger: .init(label: "latch.cli"))
