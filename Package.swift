@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LatchGateway", targets: ["LatchGateway"]),
         .library(name: "LatchSecrets", targets: ["LatchSecrets"]),
         .library(name: "LatchGuard", targets: ["LatchGuard"]),
+        .library(name: "LatchAudit", targets: ["LatchAudit"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
@@ -74,12 +75,19 @@ let package = Package(
             dependencies: ["LatchCore", "LatchIdentity", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings
         ),
+        // Audit: the tamper-evident ledger (RFC 9162 Merkle tree, C2SP signed checkpoints, proofs,
+        // the verifier). Domain module: Core and swift-crypto only.
+        .target(
+            name: "LatchAudit",
+            dependencies: ["LatchCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings
+        ),
         // Gateway: MCP messages, tool catalog and labels, upstream MCP servers, the per-call
         // pipeline. Domain module: no NIO, Hummingbird or drivers.
         .target(
             name: "LatchGateway",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGuard", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGuard", "LatchAudit", .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -88,7 +96,7 @@ let package = Package(
         .target(
             name: "LatchTesting",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport",
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport", "LatchAudit",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -108,6 +116,7 @@ let package = Package(
                 "LatchGateway",
                 "LatchSecrets",
                 "LatchServer",
+                "LatchAudit",
                 "LatchSQLite",
                 "LatchPostgres",
                 "LatchWorkloadProto",
@@ -141,6 +150,7 @@ let package = Package(
                 "LatchSecrets",
                 "LatchWorkloadProto",
                 "LatchSQLite",
+                "LatchAudit",
                 .product(name: "CedarPolicy", package: "CedarPolicy"),
                 "LatchPostgres",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -171,7 +181,8 @@ let package = Package(
         .target(
             name: "LatchSQLite",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchStoreSupport", "LatchAudit",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding grant rows straight to GRDB's prepared statement.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -186,6 +197,7 @@ let package = Package(
                 "LatchGateway",
                 "LatchSecrets",
                 "LatchStoreSupport",
+                "LatchAudit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "LatchSQLiteTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchSQLite", "LatchTesting",
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchSQLite", "LatchTesting", "LatchAudit",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
@@ -216,6 +228,8 @@ let package = Package(
                 "LatchSecrets",
                 "LatchStoreSupport",
                 "LatchTesting",
+                "LatchAudit",
+                "LatchGateway",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -224,13 +238,19 @@ let package = Package(
         .testTarget(
             name: "LatchGatewayTests",
             dependencies: [
-                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchGuard", "LatchSQLite", "LatchTesting", .product(name: "CedarPolicy", package: "CedarPolicy"),
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchGuard", "LatchSQLite", "LatchTesting", "LatchAudit",
+                .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
         ),
         .testTarget(name: "LatchCoreTests", dependencies: ["LatchCore"], swiftSettings: settings),
         .testTarget(name: "LatchGuardTests", dependencies: ["LatchGuard"], swiftSettings: settings),
+        .testTarget(
+            name: "LatchAuditTests",
+            dependencies: ["LatchCore", "LatchAudit", "LatchIdentity", "LatchTesting", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "LatchIdentityTests",
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchSecrets", "LatchTesting"],
@@ -243,7 +263,12 @@ let package = Package(
         ),
         // The binary under test, and the store and record types to set up data for it.
         .testTarget(
-            name: "LatchCLITests", dependencies: ["latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting"],
+            name: "LatchCLITests",
+            dependencies: [
+                "latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting", "LatchAudit",
+                "LatchServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings),
         .testTarget(
             name: "LatchGrantsTests",
@@ -254,6 +279,7 @@ let package = Package(
             name: "LatchServerTests",
             dependencies: [
                 "LatchCore", "LatchIdentity", "LatchGateway", "LatchGrants", "LatchGuard", "LatchServer", "LatchWorkloadProto", "LatchTesting",
+                "LatchAudit",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

@@ -25,6 +25,7 @@ let package = Package(
             name: "GatewayBench",
             dependencies: [
                 .product(name: "LatchCore", package: "Latch"),
+                .product(name: "LatchAudit", package: "Latch"),
                 .product(name: "LatchIdentity", package: "Latch"),
                 .product(name: "LatchGrants", package: "Latch"),
                 .product(name: "LatchGateway", package: "Latch"),

@@ -5,6 +5,7 @@ import LatchStoreSupport
 public import Logging
 import PostgresNIO
 public import ServiceLifecycle
+import Synchronization
 
 /// The identity store in PostgreSQL, for several Latch nodes sharing one database.
 ///
@@ -26,6 +27,9 @@ public final class PostgresIdentityStore: IdentityStore, Service {
     public let configuration: PostgresStoreConfiguration
     let client: PostgresClient
     let logger: Logger
+    /// The ledger head this handle expects (the next index), so an append is one statement;
+    /// nil until read. Another writer moving it makes the append miss, re-read and retry.
+    let expectedLedgerHead = Mutex<Int64?>(nil)
 
     /// Key of the transaction-level advisory lock held while migrating (`"latchmig"` in ASCII).
     static let migrationLockKey: Int64 = 0x6C61_7463_686D_6967

@@ -1,30 +1,43 @@
+import Foundation
 import GRDB
+public import LatchAudit
 import LatchCore
 public import LatchGateway
 import LatchStoreSupport
 
 extension SQLiteIdentityStore: DecisionRecordRepository {
     /// One write transaction for the whole batch, with a cached prepared statement: the recorder
-    /// group-commits many tool calls into one call, so this is one `fsync` for the batch.
-    public func saveDecisionRecords(_ records: [DecisionRecord]) async throws {
+    /// group-commits many tool calls into one call, so this is one `fsync` for the batch. The
+    /// ledger head is read and moved inside it (SQLite has one writer, so indices never clash);
+    /// leaf hashes are computed before the write lock is taken, only the MACs (which need the
+    /// index) inside.
+    public func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws {
         guard !records.isEmpty else { return }
         try StoreValidation.validate(records)
         let rows = records.map(DecisionRecordRow.init)
+        let leafHashes = rows.map { MerkleTree.leafHash($0.record.utf8) }
         try await self.pool.write { db in
+            let start = try Self.ledgerHead(db)
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO decision_records (id, time, task_id, grant_id, agent, tool, allowed, reason, record)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO decision_records (id, time, task_id, grant_id, agent, tool, allowed, reason, record, leaf_index, leaf_hash, leaf_mac)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            for row in rows {
+            for (offset, row) in rows.enumerated() {
+                let index = start + Int64(offset)
+                let mac = ledgerKey.mac(index: index, leafHash: leafHashes[offset])
                 do {
                     try insert.execute(arguments: [
                         row.id, row.time, row.taskID, row.grantID, row.agent, row.tool, row.allowed, row.reason, row.record,
+                        index, Data(leafHashes[offset]), Data(mac),
                     ])
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                     throw LatchError(.conflict, "a decision record with id \(row.id) already exists")
                 }
             }
+            try db.execute(
+                sql: "UPDATE store_revisions SET revision = ? WHERE name = ?",
+                arguments: [start + Int64(rows.count), StoreSchema.ledgerRevisionName])
         }
     }
 

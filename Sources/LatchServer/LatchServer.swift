@@ -1,5 +1,6 @@
 import CedarPolicy
 import Hummingbird
+import LatchAudit
 public import LatchCore
 public import LatchGateway
 import LatchGrants
@@ -17,7 +18,8 @@ import UnixSignals
 /// - the HTTP endpoints (``IdentityHTTPRoutes``, ``GrantHTTPRoutes``, ``GatewayHTTPRoutes`` for the
 ///   MCP gateway and HTTP egress, ``MetricsHTTPRoutes``) on `listen`;
 /// - ``IdentityWatcher``: CA rotation and registration changes, pushed to open streams;
-/// - ``GatewayService``: the gateway's upstreams and tool catalog.
+/// - ``GatewayService``: the gateway's upstreams and tool catalog;
+/// - ``LedgerCheckpointService``: signed checkpoints of the audit ledger (at most one a second, and on shutdown).
 public enum LatchServer {
     /// Where the server listens, once it does.
     public struct Endpoints: Sendable {
@@ -54,6 +56,8 @@ public enum LatchServer {
                     bundleRefreshHint: configuration.bundleRefreshHint.milliseconds / 1000,
                     jwtClockSkew: configuration.jwtClockSkew.milliseconds),
                 store: store, sealer: KeySealer(kek: kek), clock: clock)
+            let ledgerKeys = try await LedgerKeyring.loadOrCreate(
+                store: store, kek: kek, keyName: LedgerKeyring.keyName(trustDomain: configuration.trustDomain), clock: clock)
             let state = IdentityState(try await IdentityWatcher.initialSnapshot(identity: identity, store: store))
             logger.info(
                 "identity ready",
@@ -83,13 +87,14 @@ public enum LatchServer {
             let metrics = ServerMetrics()
             let gatewayService = try Self.gateway(
                 configuration: configuration, policies: policies, authority: authority, store: store, state: state, issuer: currentIssuer,
-                kek: kek, inProcess: inProcessUpstreams, clock: clock, metrics: metrics.gateway, logger: logger,
+                kek: kek, ledgerKey: ledgerKeys.mac, inProcess: inProcessUpstreams, clock: clock, metrics: metrics.gateway, logger: logger,
                 onFirstRound: { ready.gatewayReady() })
             let router = IdentityHTTPRoutes.router(state: state, issuer: currentIssuer)
             GrantHTTPRoutes.add(to: router, authority: authority, issuer: currentIssuer, metrics: metrics.grants, logger: logger)
             GatewayHTTPRoutes.add(to: router, gateway: gatewayService.gateway)
             GatewayHTTPRoutes.add(to: router, egress: gatewayService.egress)
             MetricsHTTPRoutes.add(to: router, metrics: metrics)
+            LedgerHTTPRoutes.add(to: router, verifier: ledgerKeys.signer.verifier, store: store)
             let http = Application(
                 router: router,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
@@ -104,9 +109,14 @@ public enum LatchServer {
             let watcher = IdentityWatcher(
                 identity: identity, store: store, state: state, rotationCheckInterval: configuration.rotationCheckInterval,
                 entryPollInterval: configuration.entryPollInterval, logger: logger)
+            let checkpoints = LedgerCheckpointService(
+                checkpointer: LedgerCheckpointer(repository: store, signer: ledgerKeys.signer, clock: clock), interval: .seconds(1),
+                logger: logger)
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-                // Shut down in reverse: HTTP drains first, the upstreams stop after it.
-                .init(service: watcher), .init(service: grantWatcher), .init(service: gatewayService), .init(service: workloadAPI),
+                // Shut down in reverse: HTTP drains first, the upstreams stop after it, and the
+                // last checkpoint is signed once every answered call's records are in.
+                .init(service: checkpoints), .init(service: watcher), .init(service: grantWatcher), .init(service: gatewayService),
+                .init(service: workloadAPI),
                 .init(service: http),
             ]
             if let stop { services.append(.init(service: StopTrigger(trigger: stop), successTerminationBehavior: .gracefullyShutdownGroup)) }

@@ -35,6 +35,10 @@ public enum StoreSchema {
     /// The name of the `store_revisions` row that counts changes to sealed secrets (added by
     /// migration 4); a server reloads the secrets it holds when it moves.
     public static let secretsRevisionName = "secrets"
+    /// The name of the `store_revisions` row holding the ledger's size (added by migration 7):
+    /// the next leaf index. Appends move it in their transaction (on PostgreSQL its row lock
+    /// serializes appends, so indices have no gaps).
+    public static let ledgerRevisionName = "ledger"
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "identity store") { d in
@@ -216,6 +220,40 @@ public enum StoreSchema {
                     CHECK ((status = 'accepted' AND accepted_at IS NOT NULL) OR (status = 'pending' AND accepted_at IS NULL AND accepted_by IS NULL))
                 )\(d.tableOptions)
                 """
+            ]
+        },
+        // The audit ledger (LatchAudit). Its leaves are decision records: `leaf_index` (0, 1, …
+        // in append order, no gaps), `leaf_hash` (RFC 9162: SHA-256 of 0x00 ‖ the `record`
+        // column's UTF-8 bytes, which are the record's RFC 8785 JSON) and `leaf_mac`
+        // (HMAC-SHA256 under the ledger key of the index and leaf hash). Records stored before
+        // this migration have none and are not in the ledger. The head (the next index) is the
+        // `ledger` revision. Checkpoints are C2SP signed notes, one per tree size. The ledger's
+        // keys (MAC key and checkpoint signing key) are sealed under the KEK, one row.
+        Migration(version: 7, name: "ledger") { d in
+            [
+                "ALTER TABLE decision_records ADD COLUMN leaf_index \(d.int64)",
+                "ALTER TABLE decision_records ADD COLUMN leaf_hash \(d.blob)",
+                "ALTER TABLE decision_records ADD COLUMN leaf_mac \(d.blob)",
+                "CREATE UNIQUE INDEX decision_records_by_leaf ON decision_records (leaf_index)",
+                """
+                CREATE TABLE ledger_checkpoints (
+                    size \(d.int64) NOT NULL PRIMARY KEY,
+                    root_hash \(d.blob) NOT NULL,
+                    note TEXT NOT NULL,
+                    created_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                """
+                CREATE TABLE ledger_keys (
+                    name \(d.key) NOT NULL PRIMARY KEY CHECK (name = 'ledger'),
+                    key_name TEXT NOT NULL,
+                    sealed_mac_key \(d.blob) NOT NULL,
+                    sealed_signing_key \(d.blob) NOT NULL,
+                    public_key \(d.blob) NOT NULL,
+                    created_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+                "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.ledgerRevisionName)', 0)",
             ]
         },
     ]

@@ -1,3 +1,4 @@
+public import LatchAudit
 public import LatchCore
 public import LatchGateway
 public import LatchGrants
@@ -27,6 +28,10 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
         var secrets: [SecretName: StoredSecret] = [:]
         var secretsRevision: Int64 = 0
         var toolPins: [ToolPinKey: ToolPin] = [:]
+        /// The ledger: entry `i` has index `i`.
+        var ledger: [LedgerEntry] = []
+        var checkpoints: [Int64: StoredCheckpoint] = [:]
+        var ledgerKeys: StoredLedgerKeys?
     }
 
     let state = Mutex(State())
@@ -220,13 +225,16 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
 
     // MARK: DecisionRecordRepository
 
-    public func saveDecisionRecords(_ records: [DecisionRecord]) async throws {
+    public func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws {
         try StoreValidation.validate(records)
         try self.state.withLock { state throws(LatchError) in
             if let existing = records.first(where: { state.decisionRecords[$0.id] != nil }) {
                 throw LatchError(.conflict, "a decision record with id \(existing.id) already exists")
             }
-            for record in records { state.decisionRecords[record.id] = record }
+            for record in records {
+                state.decisionRecords[record.id] = record
+                state.ledger.append(LedgerEntry(index: Int64(state.ledger.count), bytes: record.json.serializedBytes, key: ledgerKey))
+            }
         }
     }
 

@@ -119,3 +119,23 @@ public final class HTTPUpstreamServer: @unchecked Sendable {
         try? FileManager.default.removeItem(at: self.errorLog)
     }
 }
+
+extension InteropScripts {
+    /// Runs `Tests/Interop/<script>` with ``interpreter()``, feeding `input` on stdin; returns its
+    /// exit status and stdout.
+    public static func run(_ script: String, _ arguments: [String] = [], input: [UInt8] = []) throws -> (status: Int32, output: [UInt8]) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.interpreter())
+        process.arguments = [Self.script(script)] + arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input))
+        try stdin.fileHandleForWriting.close()
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, Array(data))
+    }
+}

@@ -50,7 +50,7 @@ extension IdentityStoreConformance {
             ]
             try await fixture.withStore { writer async throws in
                 try await fixture.withStore { reader async throws in
-                    try await writer.saveDecisionRecords(records)
+                    try await writer.saveDecisionRecords(records, ledgerKey: TestKeys.ledgerKey)
                     let read = try await reader.decisionRecords(taskID: nil, limit: 10)
                     #expect(read.count == records.count)
                     for record in records {
@@ -74,16 +74,18 @@ extension IdentityStoreConformance {
         Check("decision records list newest first, equal times by ID, optionally one task's, at most the limit") { fixture in
             try await fixture.withStore { store async throws in
                 // IDs compare by UTF-8 bytes: "B" < "b" < "c" < "é".
-                try await store.saveDecisionRecords([
-                    V.decisionRecord("b", task: "task-2", time: V.recordTime + 7),
-                    V.decisionRecord("a", time: V.recordTime + 5, allowed: false),
-                ])
-                try await store.saveDecisionRecords([
-                    V.decisionRecord("c", time: V.recordTime + 7, tool: "reports.read"),
-                    V.decisionRecord("é", task: "task-2", time: V.recordTime + 7),
-                    V.decisionRecord("B", time: V.recordTime + 7),
-                    V.decisionRecord("old", task: "task-2", time: V.recordTime - 1_000),
-                ])
+                try await store.saveDecisionRecords(
+                    [
+                        V.decisionRecord("b", task: "task-2", time: V.recordTime + 7),
+                        V.decisionRecord("a", time: V.recordTime + 5, allowed: false),
+                    ], ledgerKey: TestKeys.ledgerKey)
+                try await store.saveDecisionRecords(
+                    [
+                        V.decisionRecord("c", time: V.recordTime + 7, tool: "reports.read"),
+                        V.decisionRecord("é", task: "task-2", time: V.recordTime + 7),
+                        V.decisionRecord("B", time: V.recordTime + 7),
+                        V.decisionRecord("old", task: "task-2", time: V.recordTime - 1_000),
+                    ], ledgerKey: TestKeys.ledgerKey)
                 #expect(try await store.decisionRecords(taskID: nil, limit: 50).map(\.id) == ["é", "c", "b", "B", "a", "old"])
                 #expect(try await store.decisionRecords(taskID: "task-1", limit: 50).map(\.id) == ["c", "B", "a"])
                 #expect(try await store.decisionRecords(taskID: "task-2", limit: 50).map(\.id) == ["é", "b", "old"])
@@ -97,26 +99,26 @@ extension IdentityStoreConformance {
         },
         Check("a batch with a decision record ID already stored or repeated stores none of its records") { fixture in
             try await fixture.withStore { store async throws in
-                try await store.saveDecisionRecords([])
+                try await store.saveDecisionRecords([], ledgerKey: TestKeys.ledgerKey)
                 let stored = V.fullDecisionRecord("stored")
-                try await store.saveDecisionRecords([stored])
+                try await store.saveDecisionRecords([stored], ledgerKey: TestKeys.ledgerKey)
                 let fresh = [V.decisionRecord("fresh-1"), V.decisionRecord("fresh-2", task: "task-2")]
                 var clash = V.decisionRecord("stored", task: "task-3", time: V.recordTime + 50)
                 clash.tool = "other.tool"
                 await expectLatchError(.conflict, "a stored id at the end of a batch") {
-                    try await store.saveDecisionRecords(fresh + [clash])
+                    try await store.saveDecisionRecords(fresh + [clash], ledgerKey: TestKeys.ledgerKey)
                 }
                 await expectLatchError(.conflict, "an id twice in one batch") {
-                    try await store.saveDecisionRecords(fresh + [fresh[0]])
+                    try await store.saveDecisionRecords(fresh + [fresh[0]], ledgerKey: TestKeys.ledgerKey)
                 }
                 try await fixture.withStore { other async throws in
                     await expectLatchError(.conflict, "an id stored through another handle") {
-                        try await other.saveDecisionRecords([V.decisionRecord("fresh-3"), stored])
+                        try await other.saveDecisionRecords([V.decisionRecord("fresh-3"), stored], ledgerKey: TestKeys.ledgerKey)
                     }
                 }
                 #expect(try await store.decisionRecords(taskID: nil, limit: 50) == [stored], "the stored record is untouched")
                 #expect(try await store.decisionRecords(taskID: "task-3", limit: 50).isEmpty)
-                try await store.saveDecisionRecords(fresh)
+                try await store.saveDecisionRecords(fresh, ledgerKey: TestKeys.ledgerKey)
                 #expect(try await store.decisionRecords(taskID: nil, limit: 50).map(\.id) == ["stored", "fresh-2", "fresh-1"])
             }
         },
@@ -125,7 +127,7 @@ extension IdentityStoreConformance {
                 let batch = (0..<300).map { index in
                     V.decisionRecord("r\(index)", task: "task-\(index % 3)", time: V.recordTime + Int64(index / 2), allowed: index % 5 != 0)
                 }
-                try await store.saveDecisionRecords(batch)
+                try await store.saveDecisionRecords(batch, ledgerKey: TestKeys.ledgerKey)
                 let all = try await store.decisionRecords(taskID: nil, limit: 1_000)
                 #expect(all.count == 300)
                 #expect(Set(all) == Set(batch))
@@ -138,15 +140,21 @@ extension IdentityStoreConformance {
             try await fixture.withStore { store async throws in
                 var noGrant = V.decisionRecord("no-grant")
                 noGrant.grantID = ""
-                await expectLatchError(.invalidInput, "empty id") { try await store.saveDecisionRecords([V.decisionRecord("")]) }
-                await expectLatchError(.invalidInput, "id with NUL") { try await store.saveDecisionRecords([V.decisionRecord("a\u{0}")]) }
+                await expectLatchError(.invalidInput, "empty id") {
+                    try await store.saveDecisionRecords([V.decisionRecord("")], ledgerKey: TestKeys.ledgerKey)
+                }
+                await expectLatchError(.invalidInput, "id with NUL") {
+                    try await store.saveDecisionRecords([V.decisionRecord("a\u{0}")], ledgerKey: TestKeys.ledgerKey)
+                }
                 await expectLatchError(.invalidInput, "empty task id") {
-                    try await store.saveDecisionRecords([V.decisionRecord("ok"), V.decisionRecord("t", task: "")])
+                    try await store.saveDecisionRecords([V.decisionRecord("ok"), V.decisionRecord("t", task: "")], ledgerKey: TestKeys.ledgerKey)
                 }
                 await expectLatchError(.invalidInput, "task id with NUL") {
-                    try await store.saveDecisionRecords([V.decisionRecord("t", task: "x\u{0}")])
+                    try await store.saveDecisionRecords([V.decisionRecord("t", task: "x\u{0}")], ledgerKey: TestKeys.ledgerKey)
                 }
-                await expectLatchError(.invalidInput, "empty grant id") { try await store.saveDecisionRecords([noGrant]) }
+                await expectLatchError(.invalidInput, "empty grant id") {
+                    try await store.saveDecisionRecords([noGrant], ledgerKey: TestKeys.ledgerKey)
+                }
                 #expect(try await store.decisionRecords(taskID: nil, limit: 10).isEmpty)
             }
         },

@@ -1,3 +1,4 @@
+public import LatchAudit
 public import LatchCore
 public import LatchGateway
 public import LatchGrants
@@ -6,7 +7,8 @@ public import LatchSecrets
 public import Testing
 
 /// Every repository protocol a store implements: what the conformance checks exercise.
-public typealias ConformanceStore = DecisionRecordRepository & GrantRepository & IdentityStore & SecretRepository & ToolPinRepository
+public typealias ConformanceStore = DecisionRecordRepository & GrantRepository & IdentityStore & LedgerRepository & SecretRepository
+    & ToolPinRepository
 
 /// A store under test: fresh, empty storage, and a way to open handles on it.
 ///
@@ -54,7 +56,7 @@ public enum IdentityStoreConformance {
     /// records, secrets and tool pins.
     public static var checks: [Check] {
         Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
-            + Self.decisionRecordChecks + Self.secretChecks + Self.toolPinChecks
+            + Self.decisionRecordChecks + Self.ledgerChecks + Self.secretChecks + Self.toolPinChecks
     }
 }
 

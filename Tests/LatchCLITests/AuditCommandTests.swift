@@ -2,6 +2,7 @@ import Foundation
 import LatchGateway
 import LatchIdentity
 import LatchSQLite
+import LatchTesting
 import Testing
 
 @Suite("latch audit")
@@ -24,8 +25,8 @@ struct AuditCommandTests {
             reason: "unknown_tool")
         let store = try SQLiteIdentityStore(dataDirectory: directory.url.appendingPathComponent("d").path)
         defer { try? store.close() }
-        try await store.saveDecisionRecords([denied, allowed])
-        try await store.saveDecisionRecords([other])
+        try await store.saveDecisionRecords([denied, allowed], ledgerKey: TestKeys.ledgerKey)
+        try await store.saveDecisionRecords([other], ledgerKey: TestKeys.ledgerKey)
         return [allowed, denied, other]
     }
 

@@ -1,4 +1,6 @@
 import Foundation
+import LatchIdentity
+import LatchTesting
 import Testing
 
 #if canImport(Glibc)
@@ -95,6 +97,15 @@ struct DemoCommandTests {
         #expect(lines.contains { $0.contains("  denied   tool_not_in_grant") && $0.contains("demo.http_fetch") }, "\(listed.stdout)")
         #expect(lines.allSatisfy { $0.contains("spiffe://latch.local/agents/demo-agent") })
 
+        // The ten records are the ledger, and the checkpoint signed on shutdown covers them all.
+        let verified = try LatchProcess.run(["audit", "verify", "--data-dir", "kept", "--json"], in: directory)
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        let verification = JSONValue(parsing: verified.stdout.utf8)
+        #expect(verification?["leaves"] == .int(10) && verification?["valid"] == .bool(true), "\(verified.stdout)")
+        let proved = try LatchProcess.run(["audit", "prove", "9", "--data-dir", "kept"], in: directory)
+        #expect(proved.status == 0, "\(proved.stderr)")
+        #expect(proved.stdout.contains("\\n10\\n"), "the latest checkpoint has size 10: \(proved.stdout)")
+
         let second = try LatchProcess.run(["demo", "--data-dir", "kept"], in: directory)
         #expect(second.status == 0, "stdout:\n\(second.stdout)\nstderr:\n\(second.stderr)")
         #expect(second.stdout.hasSuffix("records verified: 6 decisions (4 forwarded, each with its outcome)\n"))
@@ -145,6 +156,12 @@ struct DemoCommandTests {
         let listed = try LatchProcess.run(["audit", "list", "--data-dir", data], in: directory)
         #expect(listed.stdoutLines.count == 10, "\(listed.stdout)\(listed.stderr)")
         #expect(process.isRunning, "still serving after the script")
+
+        // The ledger's published key verifies its latest checkpoint, independently of Latch.
+        let base = try #require(endpoint.split(separator: " ").first { $0.hasPrefix("http://") }.map { String($0.dropLast("/mcp".count)) })
+        let checked = try InteropScripts.run("ledger_verify.py", ["--server", base, "--min-size", "10"])
+        let answer = JSONValue(parsing: checked.output)
+        #expect(checked.status == 0 && answer?["size"] == .int(10), "\(String(decoding: checked.output, as: UTF8.self))")
 
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()

@@ -87,7 +87,7 @@ struct MCPGatewayTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try SQLiteIdentityStore(dataDirectory: directory)
-        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: store))
+        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey))
         let grant = try await fixture.grant()
         let modern = ["mcp-protocol-version": ["2026-07-28"], "mcp-method": ["tools/call"], "mcp-name": ["files.echo"]]
         let body = #"{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "files.echo", "arguments": {"text": "hi"}, "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}"#
@@ -214,7 +214,7 @@ struct MCPGatewayTests {
 
     @Test("a 2025-11-25 session belongs to the task and agent that opened it; without a grant the answer names the metadata")
     func sessions() async throws {
-        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: InMemoryIdentityStore()))
+        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: InMemoryIdentityStore(), ledgerKey: TestKeys.ledgerKey))
         let grant = try await fixture.grant()
         let opened = await fixture.gateway.handle(
             try fixture.request(#"{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}"#, grant: grant))

@@ -1,3 +1,4 @@
+import LatchAudit
 import LatchCore
 import LatchGateway
 import LatchTesting
@@ -16,12 +17,12 @@ struct StoreDecisionRecorderTests {
 
         init(callers: Int) { self.callers = callers }
 
-        func saveDecisionRecords(_ records: [DecisionRecord]) async throws {
+        func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws {
             if self.batchSizes.withLock({ $0.isEmpty }) {
                 while self.started.load(ordering: .acquiring) < self.callers { await Task.yield() }
                 for _ in 0..<100 { await Task.yield() }
             }
-            try await self.store.saveDecisionRecords(records)
+            try await self.store.saveDecisionRecords(records, ledgerKey: ledgerKey)
             self.batchSizes.withLock { $0.append(records.count) }
         }
 
@@ -33,7 +34,7 @@ struct StoreDecisionRecorderTests {
     @Test("64 concurrent records are all stored, in fewer transactions than records; each returns after its batch is stored")
     func concurrentRecords() async throws {
         let repository = CountingRepository(callers: 64)
-        let recorder = StoreDecisionRecorder(repository: repository)
+        let recorder = StoreDecisionRecorder(repository: repository, ledgerKey: TestKeys.ledgerKey)
         let records = (0..<64).map { index in
             ConformanceValues.decisionRecord("d\(index)", task: "task-\(index % 4)", time: 1_000 + Int64(index), tool: "t\(index)")
         }
@@ -57,7 +58,7 @@ struct StoreDecisionRecorderTests {
     @Test("a rejected record makes record throw, and fails every call of its batch with it; later calls go through")
     func failures() async throws {
         let store = InMemoryIdentityStore()
-        let recorder = StoreDecisionRecorder(repository: store)
+        let recorder = StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey)
         try await recorder.record(ConformanceValues.decisionRecord("stored"))
         await #expect(throws: LatchError(.conflict, "")) { try await recorder.record(ConformanceValues.decisionRecord("stored")) }
         await #expect(throws: LatchError(.invalidInput, "")) { try await recorder.record(ConformanceValues.decisionRecord("bad", task: "")) }

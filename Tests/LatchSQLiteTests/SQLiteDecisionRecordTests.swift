@@ -18,7 +18,7 @@ struct SQLiteDecisionRecordTests {
             return record
         }
         let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-        let recorder = StoreDecisionRecorder(repository: store)
+        let recorder = StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for record in records { group.addTask { try await recorder.record(record) } }
             try await group.waitForAll()
@@ -36,7 +36,7 @@ struct SQLiteDecisionRecordTests {
         let fixture = SQLiteFixture()
         defer { fixture.remove() }
         let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-        let recorder = StoreDecisionRecorder(repository: store)
+        let recorder = StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey)
         try await recorder.record(ConformanceValues.decisionRecord("before"))
         try store.close()
         await #expect(throws: (any Error).self) { try await recorder.record(ConformanceValues.decisionRecord("after")) }
@@ -60,7 +60,7 @@ struct SQLiteDecisionRecordTests {
         defer { fixture.remove() }
         let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
         defer { try? store.close() }
-        try await store.saveDecisionRecords([ConformanceValues.fullDecisionRecord("r")])
+        try await store.saveDecisionRecords([ConformanceValues.fullDecisionRecord("r")], ledgerKey: TestKeys.ledgerKey)
         try await store.pool.write { db in try db.execute(sql: update) }
         await #expect(throws: LatchError(.internalError, "")) { _ = try await store.decisionRecords(taskID: nil, limit: 10) }
         await #expect(throws: LatchError(.internalError, "")) { _ = try await store.decisionRecords(taskID: "task-1", limit: 10) }

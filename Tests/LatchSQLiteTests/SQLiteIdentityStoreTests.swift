@@ -78,13 +78,15 @@ struct SQLiteIdentityStoreTests {
         #expect(synchronous == 2, "2 is FULL")
     }
 
+    static let allMigrations = ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger"]
+
     @Test("migrations are recorded once and not re-applied on reopen")
     func migrationsRecorded() async throws {
         let fixture = SQLiteFixture()
         defer { fixture.remove() }
         for _ in 0..<2 {
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins"])
+            #expect(try await store.appliedMigrations() == Self.allMigrations)
             try store.close()
         }
     }
@@ -110,7 +112,7 @@ struct SQLiteIdentityStoreTests {
             }
             try old.close()
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
-            #expect(try await store.appliedMigrations() == ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins"])
+            #expect(try await store.appliedMigrations() == Self.allMigrations)
             #expect(try await store.keysRevision() == expected)
             #expect(try await store.entriesRevision() == 0)
             try store.close()

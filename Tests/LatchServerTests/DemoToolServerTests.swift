@@ -149,7 +149,8 @@ struct InProcessUpstreamTests {
             configuration: configuration, policies: policies, store: store, state: state, clock: clock, logger: Self.logger)
         return try LatchServer.gateway(
             configuration: configuration, policies: policies, authority: authority, store: store, state: state, issuer: { "http://127.0.0.1:1" },
-            kek: TestKeys.kek, inProcess: inProcess, clock: clock, metrics: GatewayMetrics(), logger: Self.logger, onFirstRound: onFirstRound)
+            kek: TestKeys.kek, ledgerKey: TestKeys.ledgerKey, inProcess: inProcess, clock: clock, metrics: GatewayMetrics(), logger: Self.logger,
+            onFirstRound: onFirstRound)
     }
 
     @Test("is listed and served with its configured labels from the first round on")

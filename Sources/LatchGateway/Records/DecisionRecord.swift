@@ -1,3 +1,4 @@
+public import LatchAudit
 public import LatchCore
 public import LatchIdentity
 
@@ -179,10 +180,16 @@ public protocol DecisionRecorder: Sendable {
 }
 
 /// Where decision records are kept: implemented by every store (SQLite, PostgreSQL, in memory).
+///
+/// Every stored record is a leaf of the audit ledger (`LatchAudit`): its bytes are its ``DecisionRecord/json``
+/// in RFC 8785 canonical form, exactly as stored, and it gets the next ledger index.
 public protocol DecisionRecordRepository: Sendable {
-    /// Stores the records in one transaction; returns once they are durable. A record whose ID
-    /// is already stored is an error, and then none of the batch is stored.
-    func saveDecisionRecords(_ records: [DecisionRecord]) async throws
+    /// Stores the records in one transaction and appends them to the ledger in that same
+    /// transaction, in order: each gets the next index (no gaps, never reused, even with several
+    /// writers), its leaf hash and its MAC under `ledgerKey`. Returns once they are durable. A
+    /// record whose ID is already stored is an error, and then none of the batch is stored and
+    /// no index is taken.
+    func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws
     /// Records, newest first (by time, then ID), optionally only one task's, at most `limit`.
     func decisionRecords(taskID: String?, limit: Int) async throws -> [DecisionRecord]
 }

@@ -1,8 +1,11 @@
+import LatchCore
+
 /// A JSON value with a deterministic writer and a strict reader, for everything the identity layer
 /// signs, verifies or publishes (JWS headers and claims, JWKS, bundles, discovery documents).
 ///
-/// Writer: object keys sorted by their UTF-16 code units (as RFC 8785), no whitespace, minimal
-/// string escaping, integers only as written (no floats are ever produced by Latch).
+/// Writer: RFC 8785 canonical JSON (JCS): object keys sorted by their UTF-16 code units, no
+/// whitespace, numbers and strings written by ``CanonicalJSON`` (ECMAScript number form, minimal
+/// escaping). Hashes of records, tool definitions and arguments are hashes of these bytes.
 /// Reader: RFC 8259, duplicate object keys rejected (a classic JWT confusion), nesting depth at
 /// most 32, integers kept exact in `Int64`.
 public enum JSONValue: Hashable, Sendable {
@@ -32,7 +35,7 @@ public enum JSONValue: Hashable, Sendable {
 
     // MARK: Writing
 
-    /// Deterministic serialization (sorted keys, no whitespace).
+    /// The RFC 8785 canonical form (sorted keys, no whitespace, canonical numbers and strings).
     public var serialized: String { String(decoding: self.serializedBytes, as: UTF8.self) }
 
     public var serializedBytes: [UInt8] {
@@ -46,16 +49,11 @@ public enum JSONValue: Hashable, Sendable {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .int(let i): Self.writeInt(i, into: &out)
+        case .int(let i): CanonicalJSON.appendInteger(i, to: &out)
         case .double(let d):
-            if d.isFinite, d.rounded(.towardZero) == d, abs(d) < 9.0e15 {
-                out.append(contentsOf: String(Int64(d)).utf8)
-            } else if d.isFinite {
-                out.append(contentsOf: String(d).utf8)
-            } else {
-                out.append(contentsOf: "null".utf8)
-            }
-        case .string(let s): Self.writeString(s, into: &out)
+            // The reader never produces NaN or an infinity; one built in code is written as null.
+            if !CanonicalJSON.appendNumber(d, to: &out) { out.append(contentsOf: "null".utf8) }
+        case .string(let s): CanonicalJSON.appendString(s, to: &out)
         case .array(let a):
             out.append(UInt8(ascii: "["))
             for (i, v) in a.enumerated() {
@@ -65,10 +63,10 @@ public enum JSONValue: Hashable, Sendable {
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            let members = o.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
+            let members = o.sorted { CanonicalJSON.keyPrecedes($0.key, $1.key) }
             for (i, member) in members.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(member.key, into: &out)
+                CanonicalJSON.appendString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 member.value.write(into: &out)
             }
@@ -76,50 +74,11 @@ public enum JSONValue: Hashable, Sendable {
         }
     }
 
-    private static let hex = Array("0123456789abcdef".utf8)
+    /// Writes an integer as RFC 8785 does (``CanonicalJSON/appendInteger(_:to:)``).
+    public static func writeInt(_ value: Int64, into out: inout [UInt8]) { CanonicalJSON.appendInteger(value, to: &out) }
 
-    /// Writes a decimal integer.
-    public static func writeInt(_ value: Int64, into out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        let start = out.count
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        out[start...].reverse()
-    }
-
-    /// Writes a JSON string literal: quote, backslash and control characters escaped, everything else as is.
-    public static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        let plain = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
-            out.append(contentsOf: bytes)
-            return true
-        }
-        if plain == true {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-            case 0x08: out.append(contentsOf: "\\b".utf8)
-            case 0x0C: out.append(contentsOf: "\\f".utf8)
-            case 0x0A: out.append(contentsOf: "\\n".utf8)
-            case 0x0D: out.append(contentsOf: "\\r".utf8)
-            case 0x09: out.append(contentsOf: "\\t".utf8)
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(Self.hex[Int(b >> 4)])
-                out.append(Self.hex[Int(b & 0xF)])
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    /// Writes a JSON string literal as RFC 8785 does (``CanonicalJSON/appendString(_:to:)``).
+    public static func writeString(_ s: String, into out: inout [UInt8]) { CanonicalJSON.appendString(s, to: &out) }
 
     // MARK: Reading
 

@@ -1,4 +1,5 @@
 import CedarPolicy
+import LatchAudit
 import LatchCore
 import LatchGateway
 import LatchGrants
@@ -13,7 +14,7 @@ extension LatchServer {
     /// its upstreams and catalog current.
     static func gateway(
         configuration: ServerConfiguration, policies: PolicySet, authority: GrantAuthority, store: any LatchStore, state: IdentityState,
-        issuer: @escaping @Sendable () -> String, kek: KeyEncryptionKey, inProcess: [any MCPUpstream], clock: any WallClock,
+        issuer: @escaping @Sendable () -> String, kek: KeyEncryptionKey, ledgerKey: LedgerKey, inProcess: [any MCPUpstream], clock: any WallClock,
         metrics: GatewayMetrics, logger: Logger, onFirstRound: @escaping @Sendable () -> Void
     ) throws -> GatewayService {
         var settings = MCPGatewaySettings()
@@ -25,7 +26,7 @@ extension LatchServer {
         let gateway = MCPGateway(
             settings: settings, baseURL: issuer, authority: authority,
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
-            recorder: StoreDecisionRecorder(repository: store), clock: clock, logger: logger, metrics: metrics)
+            recorder: StoreDecisionRecorder(repository: store, ledgerKey: ledgerKey), clock: clock, logger: logger, metrics: metrics)
         return try GatewayService(
             gateway: gateway, upstreams: configuration.upstreams, inProcess: inProcess, httpAPIs: configuration.httpAPIs,
             secrets: SecretStore(repository: store, kek: kek, clock: clock), pins: store, pinning: configuration.toolPinning, clock: clock,

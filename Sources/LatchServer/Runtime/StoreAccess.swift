@@ -1,3 +1,4 @@
+public import LatchAudit
 public import LatchCore
 public import LatchGateway
 public import LatchGrants
@@ -19,7 +20,8 @@ import Glibc
 /// Everything `latch serve` and the commands keep in the store: identity (entries, CA keys, join
 /// tokens), grants (grants, tasks, revocations), the gateway's decision records and tool pins,
 /// and sealed secrets. Both backends implement all of them.
-public typealias LatchStore = DecisionRecordRepository & GrantRepository & IdentityStore & SecretRepository & ToolPinRepository
+public typealias LatchStore = DecisionRecordRepository & GrantRepository & IdentityStore & LedgerRepository & SecretRepository
+    & ToolPinRepository
 
 public enum StoreAccess {
     public static func withStore<Result: Sendable>(

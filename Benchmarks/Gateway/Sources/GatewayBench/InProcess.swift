@@ -1,5 +1,6 @@
 import CedarPolicy
 import Foundation
+import LatchAudit
 import LatchCore
 import LatchGateway
 import LatchGrants
@@ -150,7 +151,7 @@ enum InProcess {
                 return Sample(latencies: latencies.sorted(), cpuMicros: (cpuSeconds() - cpu) / Double(calls) * 1e6)
             }
 
-            let withRecords = gateway(StoreDecisionRecorder(repository: store))
+            let withRecords = gateway(StoreDecisionRecorder(repository: store, ledgerKey: LedgerKey.generate()))
             let withoutRecords = gateway(NoRecorder())
             _ = try await sample(withRecords)  // warm-up: SQLite pages, caches
             let full = try await sample(withRecords)

@@ -6,8 +6,8 @@ import LatchIdentity
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Read the gateway's decision records (one per tool call, allowed or denied).",
-        subcommands: [AuditListCommand.self]
+        abstract: "Read the gateway's decision records (one per tool call, allowed or denied) and check their ledger.",
+        subcommands: [AuditListCommand.self, AuditVerifyCommand.self, AuditProveCommand.self]
     )
 }
 
