@@ -362,11 +362,15 @@ public final class MCPGateway: Sendable {
     }
 
     static func isJSON(_ contentType: String) -> Bool {
-        contentType.split(separator: ";").first.map { $0.trimmingWhitespace.lowercased() == "application/json" } ?? false
+        // What clients send, answered without splitting and lowercasing.
+        if contentType == "application/json" { return true }
+        return contentType.split(separator: ";").first.map { $0.trimmingWhitespace.lowercased() == "application/json" } ?? false
     }
 
     static func accepts(_ accept: String) -> Bool {
-        accept.split(separator: ",").contains { item in
+        // The value MCP's Streamable HTTP has clients send, answered without parsing.
+        if accept == "application/json, text/event-stream" { return true }
+        return accept.split(separator: ",").contains { item in
             let type = item.split(separator: ";").first.map { $0.trimmingWhitespace.lowercased() } ?? ""
             return type == "application/json" || type == "application/*" || type == "*/*"
         }

@@ -30,6 +30,27 @@ struct DPoPVerifierTests {
         #expect(try verifier.verify(try builder.build(), for: request, now: ProofBuilder.now).jti == "jti-1")
     }
 
+    @Test(
+        "two URIs are the same only when both are absolute http(s) URIs that normalize alike",
+        arguments: [
+            ("https://gateway.example/mcp", "https://gateway.example/mcp", true),
+            ("HTTPS://Gateway.Example:443/mcp?x=1", "https://gateway.example/mcp#f", true),
+            ("http://gateway.example:80", "http://gateway.example/", true),
+            ("http://127.0.0.1:8080/mcp", "http://127.0.0.1:8080/mcp?a#b", true),
+            ("https://gateway.example/MCP", "https://gateway.example/mcp", false),
+            ("http://gateway.example:8080/mcp", "http://gateway.example/mcp", false),
+            ("http://gateway.example/mcp", "https://gateway.example/mcp", false),
+            ("ftp://gateway.example/mcp", "ftp://gateway.example/mcp", false),
+            ("https://user@gateway.example/mcp", "https://user@gateway.example/mcp", false),
+            ("gateway.example/mcp", "gateway.example/mcp", false),
+            ("https:///mcp", "https:///mcp", false),
+            ("https://?://x/", "https://?://x/", false),
+        ])
+    func sameURI(_ a: String, _ b: String, _ same: Bool) {
+        #expect(DPoPVerifier.sameURI(a, b) == same)
+        #expect(DPoPVerifier.sameURI(b, a) == same)
+    }
+
     @Test("with an access token, ath and the key binding (cnf.jkt) must match")
     func accessTokenBinding() throws {
         let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln"

@@ -71,8 +71,17 @@ public enum JSONRPC {
         }
     }
 
+    /// The response carrying `result`: the bytes of `{"id", "jsonrpc", "result"}` serialized as
+    /// ``JSONValue`` does (keys sorted), written without building the envelope object.
     public static func result(id: JSONValue?, _ result: JSONValue) -> [UInt8] {
-        JSONValue.object(["jsonrpc": .string("2.0"), "id": id ?? .null, "result": result]).serializedBytes
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"id":"#.utf8)
+        (id ?? .null).write(into: &out)
+        out.append(contentsOf: #","jsonrpc":"2.0","result":"#.utf8)
+        result.write(into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     public static func error(_ failure: Failure) -> [UInt8] {

@@ -44,9 +44,7 @@ public struct DPoPVerifier: Sendable {
             throw Self.invalid("jti must be a non-empty string of at most 256 bytes")
         }
         guard let htm = claims["htm"]?.stringValue, htm == request.method else { throw Self.invalid("htm does not match the request method") }
-        guard let htu = claims["htu"]?.stringValue, let proofURI = Self.normalizedURI(htu), let requestURI = Self.normalizedURI(request.uri),
-            proofURI == requestURI
-        else {
+        guard let htu = claims["htu"]?.stringValue, Self.sameURI(htu, request.uri) else {
             throw Self.invalid("htu does not match the request URI")
         }
         guard let iat = claims["iat"]?.intValue else { throw Self.invalid("iat must be a number of seconds") }
@@ -60,7 +58,7 @@ public struct DPoPVerifier: Sendable {
             guard let ath = claims["ath"]?.stringValue.flatMap({ Base64URL.decode(Array($0.utf8)) }), constantTimeEquals(ath, tokenHash) else {
                 throw Self.invalid("ath does not match the access token")
             }
-            guard let bound = request.boundThumbprint, constantTimeEquals(Array(bound.utf8), Array(thumbprint.utf8)) else {
+            guard let bound = request.boundThumbprint, constantTimeEquals(bound.utf8, thumbprint.utf8) else {
                 throw Self.invalid("the proof key is not the key the access token is bound to (cnf.jkt)")
             }
         } else if claims["ath"] != nil {
@@ -101,22 +99,32 @@ public struct DPoPVerifier: Sendable {
         return (key, CAKey.thumbprint(of: key))
     }
 
+    /// Whether two URIs are the same once normalized (``normalizedURI(_:)``); never for one that
+    /// is not an absolute http(s) URI. An agent names the URI as the request has it, so equal
+    /// strings are the usual case, normalized once.
+    static func sameURI(_ a: String, _ b: String) -> Bool {
+        if a == b { return Self.normalizedURI(a) != nil }
+        guard let a = Self.normalizedURI(a), let b = Self.normalizedURI(b) else { return false }
+        return a == b
+    }
+
     /// `scheme://host[:port]/path` with scheme and host lowercased, default ports dropped, query
-    /// and fragment removed; nil when it is not an absolute http(s) URI.
+    /// and fragment removed; nil when it is not an absolute http(s) URI. (Delimiters are found in
+    /// the UTF-8 bytes: every one is ASCII, and searching characters costs a grapheme walk.)
     static func normalizedURI(_ text: String) -> String? {
-        var rest = Substring(text)
-        if let cut = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<cut] }
-        guard let schemeEnd = rest.firstRange(of: "://") else { return nil }
-        let scheme = rest[..<schemeEnd.lowerBound].lowercased()
+        var bytes = Array(text.utf8)
+        if let cut = bytes.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { bytes.removeSubrange(cut...) }
+        guard let schemeEnd = bytes.indices.first(where: { bytes[$0...].starts(with: "://".utf8) }) else { return nil }
+        let scheme = String(decoding: bytes[..<schemeEnd], as: UTF8.self).lowercased()
         guard scheme == "https" || scheme == "http" else { return nil }
-        let afterScheme = rest[schemeEnd.upperBound...]
-        let pathStart = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
-        var authority = afterScheme[..<pathStart].lowercased()
-        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        let authorityStart = schemeEnd + 3
+        let pathStart = bytes[authorityStart...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+        var authority = String(decoding: bytes[authorityStart..<pathStart], as: UTF8.self).lowercased()
+        guard !authority.isEmpty, !authority.utf8.contains(UInt8(ascii: "@")) else { return nil }
         if scheme == "https", authority.hasSuffix(":443") { authority.removeLast(4) }
         if scheme == "http", authority.hasSuffix(":80") { authority.removeLast(3) }
-        let path = afterScheme[pathStart...]
-        return scheme + "://" + authority + (path.isEmpty ? "/" : String(path))
+        let path = bytes[pathStart...]
+        return scheme + "://" + authority + (path.isEmpty ? "/" : String(decoding: path, as: UTF8.self))
     }
 
     static let badJWK = "the jwk must be a P-256 public key (kty EC, crv P-256, x and y of 32 bytes)"

@@ -95,6 +95,12 @@ public enum Base64URL {
     }
 
     static func decode(_ text: some Collection<UInt8>, table: [UInt8]) -> [UInt8]? {
+        // Generic callers reach here unspecialized (other modules): decode from contiguous memory.
+        if let decoded = text.withContiguousStorageIfAvailable({ Self.decode($0, table: table) }) { return decoded }
+        return Array(text).withUnsafeBufferPointer { Self.decode($0, table: table) }
+    }
+
+    private static func decode(_ text: UnsafeBufferPointer<UInt8>, table: [UInt8]) -> [UInt8]? {
         let count = text.count
         if count % 4 == 1 { return nil }
         var out: [UInt8] = []
@@ -122,18 +128,40 @@ public enum Base64URL {
 /// - Important: use for secrets (tokens, MACs); `==` on arrays returns at the first difference.
 public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
     if a.count != b.count { return false }
+    // Callers in other modules reach this unspecialized: element by element through the generic
+    // protocols, two digests cost more than the ECDSA check of a DPoP proof. From contiguous
+    // memory (arrays, native strings' UTF-8) it is a plain loop.
+    let contiguous = a.withContiguousStorageIfAvailable { a in
+        b.withContiguousStorageIfAvailable { b in constantTimeEqualBuffers(a, b) }
+    }
+    if let result = contiguous ?? nil { return result }
     var diff: UInt8 = 0
     for (x, y) in zip(a, b) { diff |= x ^ y }
     return diff == 0
 }
 
+private func constantTimeEqualBuffers(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    var diff: UInt8 = 0
+    for index in 0..<a.count { diff |= a[index] ^ b[index] }
+    return diff == 0
+}
+
 /// Lowercase hexadecimal.
 public func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
+    // From contiguous memory when the bytes are in it (callers in other modules reach this unspecialized).
+    if let hex = bytes.withContiguousStorageIfAvailable({ hexOfBuffer($0) }) { return hex }
+    return Array(bytes).withUnsafeBufferPointer { hexOfBuffer($0) }
 }
+
+private func hexOfBuffer(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    String(unsafeUninitializedCapacity: bytes.count * 2, initializingUTF8With: { out in
+        for (index, b) in bytes.enumerated() {
+            out[2 * index] = hexDigit(b >> 4)
+            out[2 * index + 1] = hexDigit(b & 0x0F)
+        }
+        return bytes.count * 2
+    })
+}
+
+private func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") - 10 + value }

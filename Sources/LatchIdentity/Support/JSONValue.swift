@@ -45,7 +45,8 @@ public enum JSONValue: Hashable, Sendable {
         return out
     }
 
-    func write(into out: inout [UInt8]) {
+    /// Appends the deterministic serialization (see ``serializedBytes``) to `out`.
+    public func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)

@@ -27,6 +27,7 @@ enum GatewayHTTPRoutes {
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             var request = request
             var headers: [String: [String]] = [:]
+            headers.reserveCapacity(request.headers.count)
             for field in request.headers { headers[field.name.canonicalName, default: []].append(field.value) }
             let body: ByteBuffer
             do { body = try await request.collectBody(upTo: Self.maxBodySize) } catch {

@@ -5,11 +5,15 @@ import LatchIdentity
 import Logging
 import NIOCore
 
-/// The fast upstream: an MCP server over Streamable HTTP (2025-11-25) on loopback whose one tool,
-/// `echo`, answers every `tools/call` with a canned result (JSON responses, no SSE). It keeps no
-/// session state: `initialize` hands out a session ID and any ID is accepted afterwards. With
-/// `toolDelay` set, each call waits that long before answering (a tool that does some work).
+/// The fast upstream: an MCP server over Streamable HTTP (2025-11-25) on loopback whose tools
+/// answer every `tools/call` with a canned result (JSON responses, no SSE): `echo` at once, and
+/// `echo_<n>ms` after waiting n milliseconds (a tool that does some work), one for each delay of
+/// `BENCH_TOOL_MS`. It keeps no session state: `initialize` hands out a session ID and any ID is
+/// accepted afterwards.
 enum EchoUpstream {
+    /// The tool that answers after `milliseconds`.
+    static func toolName(milliseconds: Int) -> String { milliseconds == 0 ? "echo" : "echo_\(milliseconds)ms" }
+
     static let result: [UInt8] = JSONValue.object([
         "content": .array([.object(["type": .string("text"), "text": .string("hello from the echo tool")])]), "isError": .bool(false),
     ]).serializedBytes
@@ -17,17 +21,23 @@ enum EchoUpstream {
         "protocolVersion": .string("2025-11-25"), "capabilities": .object(["tools": .object(["listChanged": .bool(false)])]),
         "serverInfo": .object(["name": .string("bench-echo"), "version": .string("1")]),
     ]).serializedBytes
-    static let toolsResult: [UInt8] = JSONValue.object([
-        "tools": .array([
-            .object([
-                "name": .string("echo"), "description": .string("Answers with a canned text."),
-                "inputSchema": .object(["type": .string("object"), "properties": .object(["text": .object(["type": .string("string")])])]),
-            ])
-        ])
-    ]).serializedBytes
+    static func toolsResult(_ delays: [Int]) -> [UInt8] {
+        JSONValue.object([
+            "tools": .array(
+                delays.map { delay in
+                    .object([
+                        "name": .string(Self.toolName(milliseconds: delay)),
+                        "description": .string(delay == 0 ? "Answers with a canned text." : "Answers with a canned text after \(delay) ms."),
+                        "inputSchema": .object(["type": .string("object"), "properties": .object(["text": .object(["type": .string("string")])])]),
+                    ])
+                })
+        ]).serializedBytes
+    }
 
     /// Serves on 127.0.0.1 (port chosen by the system, printed as `port=N` on stdout) until SIGTERM.
-    static func run(toolDelay: Duration) async throws {
+    static func run(toolDelays: [Int]) async throws {
+        let toolsResult = Self.toolsResult(toolDelays)
+        let delays = Dictionary(uniqueKeysWithValues: toolDelays.map { (Self.toolName(milliseconds: $0), Duration.milliseconds($0)) })
         let router = Router()
         router.post("/mcp") { request, _ -> Response in
             var request = request
@@ -43,9 +53,15 @@ enum EchoUpstream {
                 headers[HTTPField.Name("Mcp-Session-Id")!] = "bench-session"
                 result = Self.initializeResult
             case "tools/list":
-                result = Self.toolsResult
+                result = toolsResult
             case "tools/call":
-                if toolDelay > .zero { try await Task.sleep(for: toolDelay) }
+                guard let name = message["params"]?["name"]?.stringValue, let delay = delays[name] else {
+                    return Self.answer(
+                        headers,
+                        #"{"jsonrpc":"2.0","id":"# + String(decoding: id.serializedBytes, as: UTF8.self)
+                            + #","error":{"code":-32602,"message":"Unknown tool"}}"#)
+                }
+                if delay > .zero { try await Task.sleep(for: delay) }
                 result = Self.result
             default:
                 return Self.answer(

@@ -1,4 +1,5 @@
 import CedarPolicy
+import Crypto
 import Foundation
 import LatchAudit
 import LatchCore
@@ -62,6 +63,8 @@ enum InProcess {
         let full: Sample
         let noRecord: Sample
         let verify: Sample
+        /// One P-256 ECDSA check of a proof-sized input (Crypto directly): the floor of the proof check.
+        let signature: Sample
         let decide: Sample
     }
 
@@ -172,6 +175,22 @@ enum InProcess {
             }
             let verify = Sample(latencies: verifyLatencies.sorted(), cpuMicros: (cpuSeconds() - verifyCPU) / Double(calls) * 1e6)
 
+            // The proof's ECDSA check alone: what the proof check cannot go below.
+            let signed = Array(try proofs(1)[0].utf8)
+            let message = Array(signed[..<(signed.lastIndex(of: UInt8(ascii: ".")) ?? signed.endIndex)])
+            let ecdsa = try agent.key.signature(for: message)
+            var signatureLatencies: [Double] = []
+            let signatureCPU = cpuSeconds()
+            var valid = 0
+            for _ in 0..<calls {
+                let start = ContinuousClock.now
+                if agent.key.publicKey.isValidSignature(ecdsa, for: message) { valid += 1 }
+                let elapsed = start.duration(to: .now)
+                signatureLatencies.append(Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12)
+            }
+            guard valid == calls else { throw BenchFailure(description: "the signature did not verify") }
+            let signature = Sample(latencies: signatureLatencies.sorted(), cpuMicros: (cpuSeconds() - signatureCPU) / Double(calls) * 1e6)
+
             // The scope check and Cedar decision alone, over a fresh session's facts.
             var decideLatencies: [Double] = []
             let facts = SessionFacts()
@@ -185,7 +204,7 @@ enum InProcess {
             }
             guard allowed == calls else { throw BenchFailure(description: "the policy denied the benchmark's call") }
             let decide = Sample(latencies: decideLatencies.sorted(), cpuMicros: (cpuSeconds() - decideCPU) / Double(calls) * 1e6)
-            return Result(full: full, noRecord: noRecord, verify: verify, decide: decide)
+            return Result(full: full, noRecord: noRecord, verify: verify, signature: signature, decide: decide)
         }
     }
 }

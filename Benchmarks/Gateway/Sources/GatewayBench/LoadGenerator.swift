@@ -15,11 +15,19 @@ struct BenchSession: Sendable {
     var proofs: [String]
 }
 
-/// Per-call latencies (microseconds) and the wall time of one round.
+/// Per-call latencies (microseconds), the wall time of one round, and the CPU time it took.
 struct RoundResult: Sendable {
     let calls: Int
     let seconds: Double
     let latencies: [Double]
+    /// CPU seconds of this process in the round (the load generator, and Latch when it is called).
+    var cpuSeconds: Double = 0
+    /// CPU seconds of the upstream's process in the round (10 ms resolution).
+    var upstreamCPUSeconds: Double = 0
+
+    /// This process's CPU time per call, microseconds.
+    var cpuPerCall: Double { self.cpuSeconds / Double(self.calls) * 1e6 }
+    var upstreamCPUPerCall: Double { self.upstreamCPUSeconds / Double(self.calls) * 1e6 }
 
     var rate: Double { Double(self.calls) / self.seconds }
     func percentile(_ p: Double) -> Double {

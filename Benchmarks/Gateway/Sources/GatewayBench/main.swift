@@ -14,18 +14,32 @@ import LatchServer
 import LatchWorkloadProto
 import Logging
 import NIOCore
+import NIOPosix
 
 let environment = ProcessInfo.processInfo.environment
-let toolDelay = Duration.microseconds(Int64((Double(environment["BENCH_TOOL_MS"] ?? "") ?? 0) * 1000))
+// As `latch serve` logs (its handler; the level is set per logger below).
+LoggingSystem.bootstrap { label in DeferredMetadataLogHandler.standardError(label: label, level: .info) }
+// BENCH_NIO_EXECUTOR=1: Swift concurrency's jobs run on NIO's event loops (no hop between the
+// cooperative pool and the loops), for the load generator and Latch alike.
+if environment["BENCH_NIO_EXECUTOR"] == "1" {
+    guard NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() else {
+        fatalError("NIO's event loops could not become the global executor")
+    }
+}
+/// The upstream tool's own time per call, milliseconds: a run of every level for each delay.
+let measuredDelays = (environment["BENCH_TOOL_MS"] ?? "0,1,5").split(separator: ",").compactMap { Int($0) }.filter { $0 >= 0 }
+/// The upstream's tools: `echo` (no delay) always, for the warm-up and the loopback round trip.
+let toolDelays = Array(Set([0] + measuredDelays)).sorted()
 
 if CommandLine.arguments.dropFirst().first == "upstream" {
-    try await EchoUpstream.run(toolDelay: toolDelay)
+    try await EchoUpstream.run(toolDelays: toolDelays)
     exit(0)
 }
 
 let rounds = Int(environment["BENCH_ROUNDS"] ?? "") ?? 3
 let levels = (environment["BENCH_SESSIONS"] ?? "1,16,64").split(separator: ",").compactMap { Int($0) }
 /// Calls per round at one level (split over its sessions); one session gets `BENCH_CALLS_SINGLE`.
+/// (With a tool that takes d milliseconds, 1/(1 + d) of these, so that a round stays short.)
 let callsPerRound = Int(environment["BENCH_CALLS"] ?? "") ?? 12_800
 let callsSingle = Int(environment["BENCH_CALLS_SINGLE"] ?? "") ?? 3_000
 let inProcessCalls = Int(environment["BENCH_INPROCESS_CALLS"] ?? "") ?? 3_000
@@ -38,7 +52,10 @@ logger.logLevel = environment["BENCH_LOG"] == nil ? .warning : .debug
 // `GatewayBench inprocess`: only the in-process figures (for profiling, e.g. under callgrind).
 if CommandLine.arguments.dropFirst().first == "inprocess" {
     let result = try await InProcess.run(calls: inProcessCalls, policyFile: policyFile, logger: logger)
-    for (name, sample) in [("handle", result.full), ("handle, no record", result.noRecord), ("verify", result.verify), ("decide", result.decide)] {
+    for (name, sample) in [
+        ("handle", result.full), ("handle, no record", result.noRecord), ("verify", result.verify), ("ES256 check", result.signature),
+        ("decide", result.decide),
+    ] {
         print("\(name): p50 \(sample.p50) µs, mean \(sample.mean) µs, CPU \(sample.cpuMicros) µs")
     }
     exit(0)
@@ -78,7 +95,9 @@ configuration.listen = "127.0.0.1:0"
 configuration.logLevel = "warning"
 configuration.policies = policyFile
 configuration.upstreams = [
-    UpstreamConfiguration(name: "bench", transport: .http(url: upstreamURL, headers: [:]), tools: ["echo": ToolLabels(sensitivity: .public)])
+    UpstreamConfiguration(
+        name: "bench", transport: .http(url: upstreamURL, headers: [:]),
+        tools: Dictionary(uniqueKeysWithValues: toolDelays.map { (EchoUpstream.toolName(milliseconds: $0), ToolLabels(sensitivity: .public)) }))
 ]
 try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory: configuration.dataDirectory, logger: logger) { store in
     try await store.createEntry(
@@ -123,7 +142,8 @@ let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clien
     let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
     let form = [
         ("grant_type", TokenExchangeRequest.grantType), ("subject_token", svid), ("subject_token_type", TokenExchangeRequest.jwtTokenType),
-        ("scope", "tool:bench.echo sensitivity:internal"), ("intent", "benchmark the gateway"), ("audience", "latch-gateway"),
+        ("scope", (toolDelays.map { "tool:bench." + EchoUpstream.toolName(milliseconds: $0) } + ["sensitivity:internal"]).joined(separator: " ")),
+        ("intent", "benchmark the gateway"), ("audience", "latch-gateway"),
     ].map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
     var request = HTTPClientRequest(url: issuer + "/token")
     request.method = .POST
@@ -140,12 +160,12 @@ let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clien
     return token
 }
 
-/// `count` direct sessions to the upstream.
-@MainActor func directSessions(_ count: Int) async throws -> [BenchSession] {
+/// `count` direct sessions to the upstream, calling `tool`.
+@MainActor func directSessions(_ count: Int, tool: String = "echo") async throws -> [BenchSession] {
     var sessions: [BenchSession] = []
     for _ in 0..<count {
         let id = try await LoadGenerator.open(client, url: upstreamURL, authorization: nil, proofs: nil)
-        sessions.append(BenchSession(url: upstreamURL, tool: "echo", sessionID: id, authorization: nil, proofs: []))
+        sessions.append(BenchSession(url: upstreamURL, tool: tool, sessionID: id, authorization: nil, proofs: []))
     }
     return sessions
 }
@@ -153,7 +173,7 @@ let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clien
 var proofBatch = 0
 /// `count` sessions through Latch, each with its own task grant and key, and `calls` proofs each,
 /// made last (before timing: proofs are the client's cost, and live 60 s).
-@MainActor func latchSessions(_ count: Int, calls: Int) async throws -> [BenchSession] {
+@MainActor func latchSessions(_ count: Int, calls: Int, tool: String = "echo") async throws -> [BenchSession] {
     let svid = try await fetchSVID()
     var opened: [(session: BenchSession, key: DPoPKey, token: String)] = []
     for _ in 0..<count {
@@ -162,7 +182,7 @@ var proofBatch = 0
         proofBatch += 1
         let opening = try key.proofs(2, uri: latchURL, accessToken: token, now: SystemWallClock().now().milliseconds, prefix: "open-\(proofBatch)")
         let id = try await LoadGenerator.open(client, url: latchURL, authorization: "DPoP " + token, proofs: opening)
-        opened.append((BenchSession(url: latchURL, tool: "bench.echo", sessionID: id, authorization: "DPoP " + token, proofs: []), key, token))
+        opened.append((BenchSession(url: latchURL, tool: "bench." + tool, sessionID: id, authorization: "DPoP " + token, proofs: []), key, token))
     }
     let now = SystemWallClock().now().milliseconds
     return try opened.map { session, key, token in
@@ -209,6 +229,27 @@ func range(_ values: [Double], _ show: (Double) -> String) -> String {
 }
 func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
 
+/// CPU seconds the upstream's process has used (utime + stime of /proc/<pid>/stat; 0 when unreadable).
+@MainActor func upstreamCPUSeconds() -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(upstreamProcess.processIdentifier)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// One round: `calls` sequential calls per session, all sessions at once, with the CPU time of
+/// this process and of the upstream.
+@MainActor func timedRound(_ sessions: [BenchSession], calls: Int) async throws -> RoundResult {
+    let cpu = cpuSeconds()
+    let upstreamCPU = upstreamCPUSeconds()
+    var result = try await LoadGenerator.run(client, sessions: sessions, calls: calls)
+    result.cpuSeconds = cpuSeconds() - cpu
+    result.upstreamCPUSeconds = upstreamCPUSeconds() - upstreamCPU
+    return result
+}
+
 var failed = false
 do {
     try await waitForCatalog()
@@ -217,25 +258,29 @@ do {
     _ = try await LoadGenerator.run(client, sessions: try await directSessions(16), calls: warmUp)
     _ = try await LoadGenerator.run(client, sessions: try await latchSessions(16, calls: warmUp), calls: warmUp)
 
-    var results: [Int: (direct: [RoundResult], latch: [RoundResult])] = [:]
-    for round in 0..<rounds {
-        for level in levels {
-            let calls = level == 1 ? callsSingle : max(1, callsPerRound / level)
-            // Alternate which goes first so drift in the machine's load hits both sides alike.
-            for latchFirst in round % 2 == 0 ? [false, true] : [true, false] {
-                if latchFirst {
-                    let sessions = try await latchSessions(level, calls: calls)
-                    let result = try await LoadGenerator.run(client, sessions: sessions, calls: calls)
-                    results[level, default: ([], [])].latch.append(result)
-                } else {
-                    let sessions = try await directSessions(level)
-                    let result = try await LoadGenerator.run(client, sessions: sessions, calls: calls)
-                    results[level, default: ([], [])].direct.append(result)
+    /// Per tool delay and level: the rounds directly and through Latch, and the load average when the delay's runs began.
+    var results: [Int: [Int: (direct: [RoundResult], latch: [RoundResult])]] = [:]
+    var loadAtStart: [Int: String] = [:]
+    for delay in measuredDelays {
+        let tool = EchoUpstream.toolName(milliseconds: delay)
+        loadAtStart[delay] = loadAverage()
+        for round in 0..<rounds {
+            for level in levels {
+                let calls = max(1, (level == 1 ? callsSingle : callsPerRound / level) / (1 + delay))
+                // Alternate which goes first so drift in the machine's load hits both sides alike.
+                for latchFirst in round % 2 == 0 ? [false, true] : [true, false] {
+                    if latchFirst {
+                        let result = try await timedRound(try await latchSessions(level, calls: calls, tool: tool), calls: calls)
+                        results[delay, default: [:]][level, default: ([], [])].latch.append(result)
+                    } else {
+                        let result = try await timedRound(try await directSessions(level, tool: tool), calls: calls)
+                        results[delay, default: [:]][level, default: ([], [])].direct.append(result)
+                    }
+                }
+                if let last = results[delay]?[level], let direct = last.direct.last, let latch = last.latch.last {
+                    print("tool \(tool), round \(round + 1), \(level) sessions: direct \(fmt(direct.rate))/s, through Latch \(fmt(latch.rate))/s")
                 }
             }
-            let last = results[level]!
-            print(
-                "round \(round + 1), \(level) sessions: direct \(fmt(last.direct.last!.rate))/s, through Latch \(fmt(last.latch.last!.rate))/s")
         }
     }
 
@@ -243,35 +288,53 @@ do {
     let loopback = try await LoadGenerator.run(client, sessions: try await directSessions(1), calls: inProcessCalls)
     let inProcess = try await InProcess.run(calls: inProcessCalls, policyFile: policyFile, logger: logger)
 
-    print("")
-    print(
-        "MCP tools/call over HTTP/1.1 on loopback, directly and through Latch (medians of \(rounds) interleaved rounds; ranges are per-round ratios)")
-    print("upstream tool: canned result\(toolDelay > .zero ? " after \(toolDelay)" : ", no work"); load average now \(loadAverage())")
-    print(
-        [
-            pad("sessions", 8), pad("direct/s", 10), pad("Latch/s", 10), pad("ratio", 16), pad("p50 direct", 11), pad("p50 Latch", 10),
-            pad("ratio", 16), pad("p99 direct", 11), pad("p99 Latch", 10), pad("ratio", 16),
-        ].joined(separator: " | "))
-    for level in levels {
-        guard let result = results[level] else { continue }
-        let rateRatios = zip(result.latch, result.direct).map { $0.rate / $1.rate }
-        let p50Ratios = zip(result.latch, result.direct).map { $0.percentile(0.5) / $1.percentile(0.5) }
-        let p99Ratios = zip(result.latch, result.direct).map { $0.percentile(0.99) / $1.percentile(0.99) }
+    for delay in measuredDelays {
+        guard let byLevel = results[delay] else { continue }
+        print("")
+        print(
+            "MCP tools/call over HTTP/1.1 on loopback, directly and through Latch (medians of \(rounds) interleaved rounds; ranges are per-round ratios)")
+        print(
+            "upstream tool: canned result\(delay > 0 ? " after \(delay) ms" : ", no work"); load average at the start \(loadAtStart[delay] ?? "?"), now \(loadAverage())"
+        )
         print(
             [
-                pad(String(level), 8), pad(fmt(median(result.direct.map(\.rate))), 10), pad(fmt(median(result.latch.map(\.rate))), 10),
-                pad("\(pct(median(rateRatios))) (\(range(rateRatios, pct)))", 16),
-                pad("\(fmt(median(result.direct.map { $0.percentile(0.5) }))) µs", 11),
-                pad("\(fmt(median(result.latch.map { $0.percentile(0.5) }))) µs", 10),
-                pad("\(times(median(p50Ratios))) (\(range(p50Ratios, times)))", 16),
-                pad("\(fmt(median(result.direct.map { $0.percentile(0.99) }))) µs", 11),
-                pad("\(fmt(median(result.latch.map { $0.percentile(0.99) }))) µs", 10),
-                pad("\(times(median(p99Ratios))) (\(range(p99Ratios, times)))", 16),
+                pad("sessions", 8), pad("direct/s", 10), pad("Latch/s", 10), pad("ratio", 16), pad("p50 direct", 11), pad("p50 Latch", 10),
+                pad("ratio", 16), pad("p99 direct", 11), pad("p99 Latch", 10), pad("ratio", 16),
             ].joined(separator: " | "))
+        for level in levels {
+            guard let result = byLevel[level] else { continue }
+            let rateRatios = zip(result.latch, result.direct).map { $0.rate / $1.rate }
+            let p50Ratios = zip(result.latch, result.direct).map { $0.percentile(0.5) / $1.percentile(0.5) }
+            let p99Ratios = zip(result.latch, result.direct).map { $0.percentile(0.99) / $1.percentile(0.99) }
+            print(
+                [
+                    pad(String(level), 8), pad(fmt(median(result.direct.map(\.rate))), 10), pad(fmt(median(result.latch.map(\.rate))), 10),
+                    pad("\(pct(median(rateRatios))) (\(range(rateRatios, pct)))", 16),
+                    pad("\(fmt(median(result.direct.map { $0.percentile(0.5) }))) µs", 11),
+                    pad("\(fmt(median(result.latch.map { $0.percentile(0.5) }))) µs", 10),
+                    pad("\(times(median(p50Ratios))) (\(range(p50Ratios, times)))", 16),
+                    pad("\(fmt(median(result.direct.map { $0.percentile(0.99) }))) µs", 11),
+                    pad("\(fmt(median(result.latch.map { $0.percentile(0.99) }))) µs", 10),
+                    pad("\(times(median(p99Ratios))) (\(range(p99Ratios, times)))", 16),
+                ].joined(separator: " | "))
+        }
+        // CPU per call: this process runs the load generator in both columns, and Latch too in
+        // the second; the difference is what Latch's HTTP path costs per call (server, gateway,
+        // client to the upstream), records included.
+        print("  CPU per call (medians): this process direct | through Latch | difference = Latch's CPU per call | upstream direct | through Latch")
+        for level in levels {
+            guard let result = byLevel[level] else { continue }
+            let direct = median(result.direct.map(\.cpuPerCall))
+            let latch = median(result.latch.map(\.cpuPerCall))
+            print(
+                "  \(pad(String(level), 3)) sessions: \(pad(fmt(direct), 6)) µs | \(pad(fmt(latch), 6)) µs | \(pad(fmt(latch - direct), 6)) µs | "
+                    + "\(pad(fmt(median(result.direct.map(\.upstreamCPUPerCall))), 6)) µs | "
+                    + "\(pad(fmt(median(result.latch.map(\.upstreamCPUPerCall))), 6)) µs")
+        }
+        let allRatios = levels.compactMap { byLevel[$0] }.map { result in median(zip(result.latch, result.direct).map { $0.rate / $1.rate }) }
+        let lowest = allRatios.min() ?? .nan
+        print("through Latch / direct, lowest median over the levels: \(pct(lowest))   (target >= 80%)   \(lowest >= 0.8 ? "MET" : "MISSED")")
     }
-    let allRatios = levels.compactMap { results[$0] }.map { result in median(zip(result.latch, result.direct).map { $0.rate / $1.rate }) }
-    let lowest = allRatios.min() ?? .nan
-    print("through Latch / direct, lowest median over the levels: \(pct(lowest))   (target >= 80%)   \(lowest >= 0.8 ? "MET" : "MISSED")")
 
     let rtt = loopback.percentile(0.5)
     print("")
@@ -287,13 +350,19 @@ do {
     line("handle: authenticate + decide + record (SQLite) + answer", inProcess.full)
     line("handle without the record", inProcess.noRecord)
     line("  of which grant + DPoP proof verification", inProcess.verify)
+    line("    of which the proof's ECDSA check alone (P-256)", inProcess.signature)
     line("  of which scope check + Cedar decision", inProcess.decide)
     let ratio = inProcess.full.p50 / rtt
-    print("Latch's work / loopback round trip: \(pct(ratio))   (target < 5%)   \(ratio < 0.05 ? "MET" : "MISSED")")
+    print(
+        "Latch's work / loopback round trip: \(pct(ratio)) wall (p50), \(pct(inProcess.full.cpuMicros / rtt)) CPU; without the record "
+            + "\(pct(inProcess.noRecord.p50 / rtt)) wall, \(pct(inProcess.noRecord.cpuMicros / rtt)) CPU   "
+            + "(target < 5%)   \(ratio < 0.05 ? "MET" : "MISSED")")
 } catch {
     print("benchmark failed: \(error)")
     failed = true
 }
+// The report out before the servers stop (their shutdown may log): piped, it is not interleaved.
+fflush(nil)
 server.cancel()
 _ = try? await server.value
 try? await client.shutdown()

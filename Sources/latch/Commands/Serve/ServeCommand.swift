@@ -31,11 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let workloadAPISocket { configuration.workloadAPISocket = workloadAPISocket }
         _ = try configuration.listenAddress()
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // Lines as StreamLogHandler writes them; metadata formatted only for lines written.
+        LoggingSystem.bootstrap { label in DeferredMetadataLogHandler.standardError(label: label, level: level) }
         let logger = Logger(label: "latch")
         do {
             try await LatchServer.run(
