@@ -31,8 +31,10 @@ public final class PostgresIdentityStore: IdentityStore, Service {
     /// nil until read. Another writer moving it makes the append miss, re-read and retry.
     let expectedLedgerHead = Mutex<Int64?>(nil)
 
-    /// Key of the transaction-level advisory lock held while migrating (`"latchmig"` in ASCII).
-    static let migrationLockKey: Int64 = 0x6C61_7463_686D_6967
+    /// The transaction-level advisory lock held while migrating: one per schema (a hash of
+    /// `latch-migrations:<schema>`), so stores in different schemas of one database never wait
+    /// for each other's migrations.
+    var migrationLockName: String { "latch-migrations:" + (self.configuration.schema ?? "") }
 
     public init(configuration: PostgresStoreConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -83,13 +85,13 @@ public final class PostgresIdentityStore: IdentityStore, Service {
 
     /// Applies pending migrations, recording each in `latch_migrations`.
     ///
-    /// Everything runs in one transaction holding a transaction-level advisory lock, so nodes
+    /// Everything runs in one transaction holding a transaction-level advisory lock (per schema), so nodes
     /// starting at once apply each migration exactly once (the others wait, then find nothing to
     /// do); a failing migration leaves the database as it was. A database that records a migration
     /// this version does not know (a newer Latch migrated it) is refused with a configuration error.
     public func migrate() async throws {
         try await self.transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: self.logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(self.migrationLockName), 0))", logger: self.logger)
             if let schema = self.configuration.schema {
                 try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: self.logger)
             }
