@@ -29,31 +29,12 @@ struct SQLiteCrashTests {
     func acknowledgedWritesSurviveKill() async throws {
         let fixture = SQLiteFixture()
         defer { fixture.remove() }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "SQLiteCrashChild"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childVariable] = fixture.dataDirectory
-        child.environment = environment
-        let output = Pipe()
-        child.standardOutput = output
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-
-        var acked = -1
-        var buffer = ""
-        while acked < 40 {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { break }
-            buffer += String(decoding: chunk, as: UTF8.self)
-            for line in buffer.split(separator: "\n") where line.hasPrefix("acked ") {
-                acked = max(acked, Int(line.dropFirst(6)) ?? -1)
-            }
+        let child = try KilledChild.run(filter: "SQLiteCrashChild", variable: Self.childVariable, directory: fixture.dataDirectory) {
+            ($0.last.flatMap { Int($0) } ?? -1) >= 40
         }
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        try #require(acked >= 40, "the child acknowledged \(acked + 1) writes before it ended: \(buffer.suffix(500))")
-        #expect(child.terminationReason == .uncaughtSignal)
+        let acked = child.acked.compactMap { Int($0) }.max() ?? -1
+        try #require(acked >= 40, "the child acknowledged \(acked + 1) writes before it ended: \(child.tail.suffix(500))")
+        #expect(child.killed)
 
         let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
         defer { try? store.close() }

@@ -29,31 +29,12 @@ struct SQLiteLedgerCrashTests {
     func acknowledgedRecordsSurviveKill() async throws {
         let fixture = SQLiteFixture()
         defer { fixture.remove() }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "SQLiteLedgerCrashChild"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childVariable] = fixture.dataDirectory
-        child.environment = environment
-        let output = Pipe()
-        child.standardOutput = output
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-
-        var acked = Set<String>()
-        var buffer = ""
-        while acked.count < 300 {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { break }
-            buffer += String(decoding: chunk, as: UTF8.self)
-            var lines = buffer.split(separator: "\n", omittingEmptySubsequences: false)
-            buffer = String(lines.removeLast())  // an incomplete last line waits for the next chunk
-            for line in lines where line.hasPrefix("acked ") { acked.insert(String(line.dropFirst(6))) }
+        let child = try KilledChild.run(filter: "SQLiteLedgerCrashChild", variable: Self.childVariable, directory: fixture.dataDirectory) {
+            $0.count >= 300
         }
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
+        let acked = Set(child.acked)
         try #require(acked.count >= 300, "the child acknowledged \(acked.count) records before it ended")
-        #expect(child.terminationReason == .uncaughtSignal)
+        #expect(child.killed)
 
         let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
         defer { try? store.close() }
