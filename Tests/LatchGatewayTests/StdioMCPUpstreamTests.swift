@@ -71,14 +71,7 @@ struct StdioMCPUpstreamTests {
     @Test("50 concurrent calls on one process each get their own answer")
     func concurrentCalls() async throws {
         let upstream = try Self.upstream()
-        let answers = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
-            for index in 0..<50 {
-                group.addTask { (index, try await Self.echo(upstream, "message \(index)")) }
-            }
-            var answers: [Int: String?] = [:]
-            for try await (index, text) in group { answers[index] = text }
-            return answers
-        }
+        let answers = try await MCPUpstreamChecks.concurrentEchoes(upstream)
         #expect(answers.count == 50)
         for (index, text) in answers { #expect(text == "message \(index)") }
         await upstream.shutdown()

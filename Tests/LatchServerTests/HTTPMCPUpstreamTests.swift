@@ -59,14 +59,7 @@ struct HTTPMCPUpstreamTests {
     func concurrentCalls() async throws {
         let server = try await HTTPUpstreamServer.start()
         let upstream = Self.upstream(server)
-        let answers = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
-            for index in 0..<50 {
-                group.addTask { (index, try await Self.echo(upstream, "message \(index)")) }
-            }
-            var answers: [Int: String?] = [:]
-            for try await (index, text) in group { answers[index] = text }
-            return answers
-        }
+        let answers = try await MCPUpstreamChecks.concurrentEchoes(upstream)
         #expect(answers.count == 50)
         for (index, text) in answers { #expect(text == "message \(index)") }
         await upstream.shutdown()

@@ -32,18 +32,9 @@ public struct HTTPEgressRequest: Sendable {
     func values(_ name: String) -> [String] { self.headers.filter { $0.name.lowercased() == name }.map(\.value) }
 }
 
-/// The egress endpoint's answer, for the HTTP layer to send as it is.
-public struct HTTPEgressResponse: Sendable {
-    public var status: Int
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
-
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-}
+/// The egress endpoint's answer, for the HTTP layer to send as it is: the same shape as the MCP
+/// endpoint's, so one type serves both.
+public typealias HTTPEgressResponse = MCPHTTPResponse
 
 /// The gateway's HTTP egress: agents reach the configured plain HTTP APIs at
 /// `/egress/<api>/<path>` with the same grant, decision, session facts and records as MCP tool

@@ -60,7 +60,7 @@ enum GatewayHTTPRoutes {
                 HTTPEgressRequest(
                     method: request.method.rawValue, path: request.uri.path, query: request.uri.query, headers: headers,
                     body: body.map { Array($0.readableBytesView) }))
-            return Self.response(MCPHTTPResponse(status: answer.status, headers: answer.headers, body: answer.body))
+            return Self.response(answer)
         }
         for path in ["/egress/:api", "/egress/:api/**"] {
             // OPTIONS too, so that it gets the egress's own 405 naming what is forwarded.
