@@ -1,6 +1,7 @@
 import Foundation
 import LatchCore
 import LatchIdentity
+import LatchTesting
 import Testing
 
 @testable import LatchGrants
@@ -9,12 +10,6 @@ import Testing
 /// the repository's `.venv` that `.ci/run` creates with the pinned PyJWT and cryptography).
 @Suite("DPoP proofs built independently in Python")
 struct DPoPInteropTests {
-    static let repoRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url
-    }()
-
     struct Proof: Decodable {
         let name: String
         let proof: String
@@ -22,26 +17,11 @@ struct DPoPInteropTests {
         let token: String
     }
 
-    /// Runs `Tests/Interop/<script>` with `$LATCH_PYTHON`, else `<repo>/.venv/bin/python` (what
-    /// `.ci/run` creates with the pinned PyJWT and cryptography), feeding `input`; returns stdout.
+    /// Runs `Tests/Interop/<script>` (``InteropScripts/run(_:_:input:)``), feeding `input`; returns stdout.
     static func runPython(_ script: String, _ arguments: [String] = [], input: [UInt8] = []) throws -> Data {
-        let python =
-            ProcessInfo.processInfo.environment["LATCH_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? Self.repoRoot.appendingPathComponent(".venv/bin/python").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.repoRoot.appendingPathComponent("Tests/Interop/" + script).path] + arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input))
-        try stdin.fileHandleForWriting.close()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(script) failed; is PyJWT installed for \(python)?")
-        return data
+        let (status, output) = try InteropScripts.run(script, arguments, input: input)
+        #expect(status == 0, "\(script) failed; is PyJWT installed for \(try InteropScripts.interpreter())?")
+        return Data(output)
     }
 
     static func proofs(uri: String) throws -> [String: Proof] {
