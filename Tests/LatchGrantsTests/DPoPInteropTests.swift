@@ -19,8 +19,9 @@ struct DPoPInteropTests {
 
     /// Runs `Tests/Interop/<script>` (``InteropScripts/run(_:_:input:)``), feeding `input`; returns stdout.
     static func runPython(_ script: String, _ arguments: [String] = [], input: [UInt8] = []) throws -> Data {
+        let python = try InteropScripts.interpreter()
         let (status, output) = try InteropScripts.run(script, arguments, input: input)
-        #expect(status == 0, "\(script) failed; is PyJWT installed for \(try InteropScripts.interpreter())?")
+        #expect(status == 0, "\(script) failed; is PyJWT installed for \(python)?")
         return Data(output)
     }
 
