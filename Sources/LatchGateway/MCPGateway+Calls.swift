@@ -16,8 +16,13 @@ extension MCPGateway {
             subject: grant.subject.description, actors: grant.actors.map(\.description), method: message.method, allowed: false)
         let meta = message.params["_meta"]?.objectValue ?? [:]
         if case .string(let prompt)? = meta[Self.promptMetaKey] {
-            record.promptDigest = hexString(SHA256.hash(data: Array(prompt.utf8)))
-            if self.settings.keepPrompts { record.prompt = prompt }
+            record.promptHMAC = self.privacy.promptHMAC(prompt)
+            if self.settings.keepPrompts {
+                guard let sealed = self.sealed({ () throws(LatchError) in try self.privacy.sealPrompt(prompt, recordID: record.id) }) else {
+                    return .failure(Self.unrecordable)
+                }
+                record.promptSealed = sealed
+            }
         }
         let trace = TraceContext(meta: meta)
         record.traceID = trace.traceID
@@ -33,15 +38,22 @@ extension MCPGateway {
         default: return await self.malformed(record, grant: grant, now: now, started: started, "params.arguments must be an object")
         }
         let forwardedArguments = JSONValue.object(arguments)
-        record.argumentsDigest = hexString(SHA256.hash(data: forwardedArguments.serializedBytes))
+        record.argumentsHMAC = self.privacy.argumentsHMAC(forwardedArguments)
+        if self.settings.keepArguments {
+            guard let sealed = self.sealed({ () throws(LatchError) in try self.privacy.sealArguments(forwardedArguments, recordID: record.id) })
+            else { return .failure(Self.unrecordable) }
+            record.argumentsSealed = sealed
+        }
 
         let snapshot = self.current
         let decision: CallDecision
         var guardCall: GuardCall?
         let tool = snapshot.catalog[name]
         if let tool {
+            record.argumentHMACs = self.privacy.argumentHMACs(arguments, selected: tool.labels.recordedArguments)
             let screened = self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
                 let taint = Self.taint(of: arguments, in: facts.provenance)
+                record.facts = DecisionFacts(session: facts, now: now, taintedArguments: taint.names)
                 var decision =
                     snapshot.policy?.decide(
                         grant: grant, tool: tool, arguments: arguments, fixedDestination: nil,
@@ -89,6 +101,10 @@ extension MCPGateway {
         var outcome = record
         outcome.id = Self.randomID()
         outcome.decisionID = record.id
+        // The sealed values open only under their decision's ID, and the facts are the decision's.
+        outcome.argumentsSealed = nil
+        outcome.promptSealed = nil
+        outcome.facts = nil
         let (answer, label) = await self.forward(
             tool: tool, arguments: message.params["arguments"] == nil ? nil : forwardedArguments, trace: trace, grant: grant, modern: modern,
             snapshot: snapshot, outcome: &outcome)
@@ -101,6 +117,17 @@ extension MCPGateway {
         }
         outcome.time = max(now + 1, self.clock.now().milliseconds)  // after its decision, even within one millisecond
         return await self.finish(outcome, started: started, answer)
+    }
+
+    /// The answer to a call whose record cannot be written (a value could not be sealed).
+    static let unrecordable = JSONRPC.Failure(code: JSONRPC.internalError, message: "the call could not be recorded, so it was not sent")
+
+    /// A sealed value, or nil (logged, without the value) when sealing failed.
+    func sealed(_ seal: () throws(LatchError) -> String) -> String? {
+        do { return try seal() } catch {
+            self.logger.error("a record value could not be sealed", metadata: [LogKey.error: "\(error.message)"])
+            return nil
+        }
     }
 
     /// Sends an allowed call upstream and labels the result; fills the outcome record. The

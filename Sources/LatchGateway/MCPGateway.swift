@@ -1,4 +1,5 @@
 import Crypto
+public import LatchAudit
 public import LatchCore
 public import LatchGrants
 public import LatchGuard
@@ -12,9 +13,13 @@ public struct MCPGatewaySettings: Sendable {
     public var audience = "latch-gateway"
     public var serverName = "latch"
     public var serverVersion = "0.1.0"
-    /// Keep the prompt text an agent attaches (`_meta["dev.latch/prompt"]`) in records; by
-    /// default only its SHA-256 is kept.
+    /// Keep the prompt text an agent attaches (`_meta["dev.latch/prompt"]`) in records, sealed
+    /// (`prompt_sealed`); by default only its keyed hash is kept.
     public var keepPrompts = false
+    /// Keep each call's arguments (canonical JSON) in its decision record, sealed
+    /// (`arguments_sealed`), so `latch policy replay` can re-decide policies that read them; by
+    /// default only keyed hashes are kept.
+    public var keepArguments = false
     /// How long a 2025-11-25 session lives without use (default 30 minutes).
     public var sessionIdleTimeout: Int64 = 30 * 60_000
     /// The most 2025-11-25 sessions kept at once; beyond it the least recently used ends.
@@ -75,6 +80,8 @@ public final class MCPGateway: Sendable {
     /// Checks every request's grant and proof (shared with the HTTP egress).
     public let authenticator: GrantAuthenticator
     let recorder: any DecisionRecorder
+    /// Keyed hashes and sealing of record values, under the ledger's value key.
+    public let privacy: RecordPrivacy
     let clock: any WallClock
     let logger: Logger
     let snapshot: Mutex<Snapshot>
@@ -86,8 +93,8 @@ public final class MCPGateway: Sendable {
     public let metrics: GatewayMetrics
 
     public init(
-        settings: MCPGatewaySettings, baseURL: @escaping @Sendable () -> String, authority: GrantAuthority, snapshot: Snapshot, recorder: any DecisionRecorder, clock: any WallClock,
-        logger: Logger, metrics: GatewayMetrics = GatewayMetrics()
+        settings: MCPGatewaySettings, baseURL: @escaping @Sendable () -> String, authority: GrantAuthority, snapshot: Snapshot, recorder: any DecisionRecorder,
+        valueKey: LedgerValueKey, clock: any WallClock, logger: Logger, metrics: GatewayMetrics = GatewayMetrics()
     ) {
         self.settings = settings
         self.baseURL = baseURL
@@ -95,6 +102,7 @@ public final class MCPGateway: Sendable {
         self.authenticator = GrantAuthenticator(authority: authority, audience: settings.audience, logger: logger)
         self.snapshot = Mutex(snapshot)
         self.recorder = recorder
+        self.privacy = RecordPrivacy(key: valueKey)
         self.clock = clock
         self.logger = logger
         self.sessions = MCPSessionTable(idleTimeout: settings.sessionIdleTimeout, capacity: settings.maxSessions)

@@ -1,4 +1,5 @@
 import LatchCore
+import LatchGrants
 public import LatchGateway
 import Testing
 
@@ -15,19 +16,24 @@ extension ConformanceValues {
             subject: "spiffe://example.org/agent/a", actors: [], method: "tools/call", tool: tool, allowed: allowed)
     }
 
-    /// A denied call with every field set: a prompt in several scripts with characters JSON must
-    /// escape, a delegation chain, policies and their errors.
+    /// A denied call with every field set: a message and an argument name in several scripts with
+    /// characters JSON must escape, a delegation chain, policies and their errors, the facts.
     public static func fullDecisionRecord(_ id: String, task: String = "task-1", time: Int64 = recordTime) -> DecisionRecord {
         DecisionRecord(
             id: id, time: time, taskID: task, grantID: "grant-7", agent: "spiffe://example.org/agent/c",
             subject: "spiffe://example.org/agent/a", actors: ["spiffe://example.org/agent/c", "spiffe://example.org/agent/b"],
-            method: "tools/call", tool: "mail.send", argumentsDigest: String(repeating: "ab", count: 32),
-            promptDigest: String(repeating: "0f", count: 32),
-            prompt: "Résumé 日本語 مرحبا 🧑🏽‍💻 e\u{301} \"quoted\" back\\slash\nnew line\ttab \u{1} \u{0} end",
-            allowed: false, reason: "policy_denied", message: "forbidden by \"no-external-mail\"",
+            method: "tools/call", tool: "mail.send", argumentsHMAC: String(repeating: "ab", count: 32),
+            argumentHMACs: ["to": String(repeating: "cd", count: 32), "Résumé \u{0} \"q\"": String(repeating: "ef", count: 32)],
+            argumentsSealed: "c2VhbGVkLWFyZ3VtZW50cw", promptHMAC: String(repeating: "0f", count: 32), promptSealed: "c2VhbGVkLXByb21wdA",
+            allowed: false, reason: "policy_denied",
+            message: "Résumé 日本語 مرحبا 🧑🏽‍💻 e\u{301} \"quoted\" back\\slash\nnew line\ttab \u{1} \u{0} end",
             policies: ["no-external-mail", "baseline"], policyErrors: ["policy p1: attribute `risk` not found"],
             destination: "external", upstreamOutcome: nil, traceID: "4bf92f3577b34da6a3ce929d0e0e4736", latencyMicros: 1_234_567,
-            decisionID: "decision-of-this-outcome")
+            decisionID: "decision-of-this-outcome",
+            facts: DecisionFacts(
+                calls: 3, denials: 1, toolsUsed: ["mail.read", "crm.lookup"], maxSensitivityRead: .confidential, dataDomainsRead: ["sales"],
+                secondsSinceFirstCall: 42, readsInFlight: 1, untrustedRead: true, taintedArguments: ["body"],
+                http: DecisionFacts.HTTP(method: "POST", path: "/v1/messages")))
     }
 }
 
@@ -64,10 +70,12 @@ extension IdentityStoreConformance {
                     #expect(read.first { $0.id == record.id } == record, "\(record.id) round-trips after a restart")
                 }
                 let full = try #require(read.first { $0.id == "full" })
-                #expect(full.prompt == records[0].prompt, "the prompt keeps every character")
+                #expect(full.message == records[0].message, "the message keeps every character")
+                #expect(full.argumentHMACs == records[0].argumentHMACs && full.facts == records[0].facts)
                 #expect(full.tool == "mail.send" && full.upstreamOutcome == nil)
                 let minimal = try #require(read.first { $0.id == "minimal" })
-                #expect(minimal.tool == nil && minimal.reason == nil && minimal.prompt == nil && minimal.traceID == nil)
+                #expect(minimal.tool == nil && minimal.reason == nil && minimal.promptSealed == nil && minimal.traceID == nil)
+                #expect(minimal.argumentHMACs.isEmpty && minimal.facts == nil)
                 #expect(minimal.actors.isEmpty && minimal.policies.isEmpty && !minimal.allowed)
             }
         },

@@ -12,8 +12,8 @@ struct AuditCommandTests {
         let denied = DecisionRecord(
             id: "dec-denied", time: 1_767_225_600_123, taskID: "task-1", grantID: "grant-1", agent: "spiffe://latch.local/agents/b",
             subject: "spiffe://latch.local/agents/a", actors: ["spiffe://latch.local/agents/b"], method: "tools/call", tool: "mail.send",
-            argumentsDigest: String(repeating: "a1", count: 32), promptDigest: String(repeating: "b2", count: 32),
-            prompt: "envoie le résumé ✉️", allowed: false, reason: "policy_denied", message: "forbidden by no-external-mail",
+            argumentsHMAC: String(repeating: "a1", count: 32), promptHMAC: String(repeating: "b2", count: 32),
+            allowed: false, reason: "policy_denied", message: "forbidden by no-external-mail",
             policies: ["no-external-mail"], destination: "external", traceID: "4bf92f3577b34da6a3ce929d0e0e4736", latencyMicros: 812)
         let allowed = DecisionRecord(
             id: "dec-allowed", time: 1_767_225_601_000, taskID: "task-1", grantID: "grant-1", agent: "spiffe://latch.local/agents/a",

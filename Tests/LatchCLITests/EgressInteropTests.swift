@@ -194,7 +194,7 @@ struct EgressInteropTests {
             "\(records)")
         let forwarded = Set(decisions.filter { $0["upstream"] as? String == "forwarded" }.compactMap { $0["id"] as? String })
         #expect(forwarded.count == 6 && Set(outcomes.compactMap { $0["decision_id"] as? String }) == forwarded)
-        #expect(records.allSatisfy { $0["method"] as? String == "http" && ($0["arguments_sha256"] as? String)?.count == 64 })
+        #expect(records.allSatisfy { $0["method"] as? String == "http" && ($0["arguments_hmac"] as? String)?.count == 64 })
         let first = try #require(decisions.first { $0["id"] as? String == decision })
         #expect(
             first["allowed"] as? Bool == true && first["destination"] as? String == "127.0.0.1"

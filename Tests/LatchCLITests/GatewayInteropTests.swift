@@ -280,7 +280,7 @@ struct GatewayInteropTests {
         let reasons = records.reversed().map { ($0["tool"] as? String ?? "", $0["allowed"] as? Bool ?? false, $0["reason"] as? String ?? "") }
         #expect(reasons.map(\.0) == ["files.read_file", "crm.crm_lookup", "crm.whoami", "files.whoami", "mail.send_email", "mail.send_email", "mail.http_fetch", "files.list_files", "files.read_file", "mail.send_email"])
         #expect(reasons.map(\.1) == [true, true, true, true, true, false, false, false, true, false])
-        #expect(records.allSatisfy { ($0["arguments_sha256"] as? String)?.count == 64 && ($0["trace_id"] as? String)?.count == 32 })
+        #expect(records.allSatisfy { ($0["arguments_hmac"] as? String)?.count == 64 && ($0["trace_id"] as? String)?.count == 32 })
         #expect(records.first { $0["reason"] as? String == "destination_not_in_grant" }?["destination"] as? String == "evil.test")
 
         #expect(gateway.server.stop() == 0)

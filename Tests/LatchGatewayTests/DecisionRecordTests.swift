@@ -30,6 +30,12 @@ struct DecisionRecordTests {
             ("policies", .string("p"), "\"policies\""),
             ("tool", .null, "\"tool\""),
             ("prompt", .int(3), "\"prompt\""),
+            ("prompt_sha256", .string("ab"), "unknown key \"prompt_sha256\""),
+            ("prompt_sealed", .int(3), "\"prompt_sealed\""),
+            ("argument_hmacs", .object([:]), "\"argument_hmacs\""),
+            ("argument_hmacs", .object(["iban": .int(1)]), "\"argument_hmacs\""),
+            ("facts", .object([:]), "\"facts\""),
+            ("facts", .object(["session": .object([:]), "tainted_arguments": .array([])]), "\"facts.session."),
             ("extra", .string("x"), "unknown key \"extra\""),
         ] as [(String, JSONValue?, String)])
     func strict(key: String, value: JSONValue?, message: String) throws {

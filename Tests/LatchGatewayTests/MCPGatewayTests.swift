@@ -1,6 +1,7 @@
 import CedarPolicy
 import Crypto
 import Foundation
+import LatchAudit
 import LatchCore
 @testable import LatchGateway
 import LatchGrants
@@ -50,7 +51,7 @@ struct MCPGatewayTests {
                 settings: settings, baseURL: { MCPGatewayTests.base }, authority: self.authority,
                 snapshot: MCPGateway.Snapshot(
                     catalog: ToolCatalog([echo]), upstreams: ["files": self.upstream], policy: ToolCallPolicy(policies: policies) { _ in [:] }),
-                recorder: recorder, clock: self.clock, logger: Logger(label: "test"))
+                recorder: recorder, valueKey: TestKeys.ledgerKey.valueKey, clock: self.clock, logger: Logger(label: "test"))
         }
 
         struct AllowAll: GrantDecider { func decide(_ question: GrantQuestion) -> GrantDecision { GrantDecision(allowed: true, policies: []) } }

@@ -153,7 +153,17 @@ public final class HTTPEgress: Sendable {
             "method": .string(request.method), "path": .string(target.rest), "query": request.query.map(JSONValue.string) ?? .null,
             "body_sha256": bodyDigest.map(JSONValue.string) ?? .null,
         ])
-        record.argumentsDigest = hexString(SHA256.hash(data: digested.serializedBytes))
+        // Keyed hashes of the whole request and of its path and query (what an investigator
+        // would search by); the request itself only when arguments are kept, sealed.
+        record.argumentsHMAC = self.gateway.privacy.argumentsHMAC(digested)
+        var selected: [String: JSONValue] = ["path": .string(target.rest)]
+        if let query = request.query { selected["query"] = .string(query) }
+        record.argumentHMACs = self.gateway.privacy.argumentHMACs(selected, selected: selected.keys)
+        if self.gateway.settings.keepArguments {
+            guard let sealed = self.gateway.sealed({ () throws(LatchError) in try self.gateway.privacy.sealArguments(digested, recordID: record.id) })
+            else { return Self.json(500, ["error": .string("server_error"), "message": .string("the request could not be recorded, so it was not sent")]) }
+            record.argumentsSealed = sealed
+        }
 
         // Malformed requests and unknown APIs: denied and recorded, never forwarded.
         let refusal: (status: Int, code: String, message: String)?
@@ -195,6 +205,9 @@ public final class HTTPEgress: Sendable {
                 in: facts.provenance)
             var context = http
             context["tainted_arguments"] = LatchEntities.strings(taint.names)
+            record.facts = DecisionFacts(
+                session: facts, now: now, taintedArguments: taint.names,
+                http: DecisionFacts.HTTP(method: request.method, path: target.rest.isEmpty ? "/" : target.rest))
             var decision =
                 policy?.decide(
                     grant: grant, tool: tool, arguments: [:], fixedDestination: configuration.host, context: context, facts: facts, now: now)
@@ -233,6 +246,8 @@ public final class HTTPEgress: Sendable {
         var outcome = record
         outcome.id = MCPGateway.randomID()
         outcome.decisionID = record.id
+        outcome.argumentsSealed = nil
+        outcome.facts = nil
         let headers = EgressHeaders.forwarded(
             request.headers, injected: credential.map { (name: $0.name, value: $0.value.unredacted) }, traceParent: trace.childParent,
             traceState: trace.traceState)

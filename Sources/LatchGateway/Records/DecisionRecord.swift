@@ -3,9 +3,12 @@ public import LatchCore
 public import LatchIdentity
 
 /// One record per decision the gateway made, allowed or denied: who (agent, delegation chain,
-/// grant, task), what (tool, argument digest, prompt digest), the decision and its policies,
-/// what happened upstream, and how long it took. The audit ledger (ARCHITECTURE.md, "Audit")
-/// chains these records; here they are plain values.
+/// grant, task), what (tool, keyed hashes of the arguments and the prompt), the decision, its
+/// policies and the facts it saw, what happened upstream, and how long it took. The audit ledger
+/// (ARCHITECTURE.md, "Audit") chains these records; here they are plain values.
+///
+/// - Important: a record never holds a prompt or an argument value in clear: only keyed hashes
+///   and, when configured, sealed copies (``RecordPrivacy``).
 public struct DecisionRecord: Hashable, Sendable {
     /// Random, unique: the `decision_id` an agent sees in a denial.
     public var id: String
@@ -23,12 +26,18 @@ public struct DecisionRecord: Hashable, Sendable {
     public var method: String
     /// The namespaced tool, when the method names one.
     public var tool: String?
-    /// Lowercase hex SHA-256 of the call's arguments in canonical JSON.
-    public var argumentsDigest: String?
-    /// Lowercase hex SHA-256 of the prompt the agent attached (`_meta["dev.latch/prompt"]`).
-    public var promptDigest: String?
-    /// The prompt itself, only when the gateway is configured to keep prompts.
-    public var prompt: String?
+    /// Keyed hash (``RecordPrivacy/argumentsHMAC(_:)``) of the call's arguments in canonical JSON.
+    public var argumentsHMAC: String?
+    /// Keyed hashes of the selected arguments' values (the tool's destination argument and its
+    /// `audit_arguments` label), by argument name; empty: none.
+    public var argumentHMACs: [String: String]
+    /// The canonical arguments, sealed (``RecordPrivacy/sealArguments(_:recordID:)``), only when
+    /// the gateway keeps arguments (`gateway_keep_arguments`).
+    public var argumentsSealed: String?
+    /// Keyed hash of the prompt the agent attached (`_meta["dev.latch/prompt"]`).
+    public var promptHMAC: String?
+    /// The prompt, sealed, only when the gateway keeps prompts (`gateway_keep_prompts`).
+    public var promptSealed: String?
     public var allowed: Bool
     /// The ``DenialReason`` code when denied.
     public var reason: String?
@@ -50,12 +59,16 @@ public struct DecisionRecord: Hashable, Sendable {
     /// A call that is forwarded gets two records: its decision, stored before anything is sent
     /// upstream (`upstream: "forwarded"`), and its outcome once the upstream answered (or not).
     public var decisionID: String?
+    /// On a decision record that was put to policies: the facts the decision saw besides the
+    /// grant, tool and arguments (what `latch policy replay` needs); nil on outcome records.
+    public var facts: DecisionFacts?
 
     public init(
         id: String, time: Int64, taskID: String, grantID: String, agent: String, subject: String, actors: [String], method: String,
-        tool: String? = nil, argumentsDigest: String? = nil, promptDigest: String? = nil, prompt: String? = nil, allowed: Bool,
-        reason: String? = nil, message: String? = nil, policies: [String] = [], policyErrors: [String] = [], destination: String? = nil,
-        upstreamOutcome: String? = nil, traceID: String? = nil, latencyMicros: Int64 = 0, decisionID: String? = nil
+        tool: String? = nil, argumentsHMAC: String? = nil, argumentHMACs: [String: String] = [:], argumentsSealed: String? = nil,
+        promptHMAC: String? = nil, promptSealed: String? = nil, allowed: Bool, reason: String? = nil, message: String? = nil,
+        policies: [String] = [], policyErrors: [String] = [], destination: String? = nil, upstreamOutcome: String? = nil,
+        traceID: String? = nil, latencyMicros: Int64 = 0, decisionID: String? = nil, facts: DecisionFacts? = nil
     ) {
         self.id = id
         self.time = time
@@ -66,9 +79,11 @@ public struct DecisionRecord: Hashable, Sendable {
         self.actors = actors
         self.method = method
         self.tool = tool
-        self.argumentsDigest = argumentsDigest
-        self.promptDigest = promptDigest
-        self.prompt = prompt
+        self.argumentsHMAC = argumentsHMAC
+        self.argumentHMACs = argumentHMACs
+        self.argumentsSealed = argumentsSealed
+        self.promptHMAC = promptHMAC
+        self.promptSealed = promptSealed
         self.allowed = allowed
         self.reason = reason
         self.message = message
@@ -79,6 +94,7 @@ public struct DecisionRecord: Hashable, Sendable {
         self.traceID = traceID
         self.latencyMicros = latencyMicros
         self.decisionID = decisionID
+        self.facts = facts
     }
 
     /// The record as canonical JSON (sorted keys; absent fields left out).
@@ -90,11 +106,13 @@ public struct DecisionRecord: Hashable, Sendable {
             "policy_errors": .array(self.policyErrors.map(JSONValue.string)), "latency_us": .int(self.latencyMicros),
         ]
         let optional: [(String, String?)] = [
-            ("tool", self.tool), ("arguments_sha256", self.argumentsDigest), ("prompt_sha256", self.promptDigest), ("prompt", self.prompt),
-            ("reason", self.reason), ("message", self.message), ("destination", self.destination), ("upstream", self.upstreamOutcome),
+            ("tool", self.tool), ("arguments_hmac", self.argumentsHMAC), ("arguments_sealed", self.argumentsSealed),
+            ("prompt_hmac", self.promptHMAC), ("prompt_sealed", self.promptSealed), ("reason", self.reason), ("message", self.message), ("destination", self.destination), ("upstream", self.upstreamOutcome),
             ("trace_id", self.traceID), ("decision_id", self.decisionID),
         ]
         for case (let key, let value?) in optional { object[key] = .string(value) }
+        if !self.argumentHMACs.isEmpty { object["argument_hmacs"] = .object(self.argumentHMACs.mapValues(JSONValue.string)) }
+        if let facts = self.facts { object["facts"] = facts.json }
         return .object(object)
     }
 
@@ -114,18 +132,21 @@ public struct DecisionRecord: Hashable, Sendable {
             id: try fields.string("id"), time: try fields.int("time"), taskID: try fields.string("task_id"),
             grantID: try fields.string("grant_id"), agent: try fields.string("agent"), subject: try fields.string("subject"),
             actors: try fields.strings("actors"), method: try fields.string("method"), tool: try fields.optionalString("tool"),
-            argumentsDigest: try fields.optionalString("arguments_sha256"), promptDigest: try fields.optionalString("prompt_sha256"),
-            prompt: try fields.optionalString("prompt"), allowed: try fields.bool("allowed"), reason: try fields.optionalString("reason"),
+            argumentsHMAC: try fields.optionalString("arguments_hmac"), argumentHMACs: try fields.stringMap("argument_hmacs"),
+            argumentsSealed: try fields.optionalString("arguments_sealed"), promptHMAC: try fields.optionalString("prompt_hmac"),
+            promptSealed: try fields.optionalString("prompt_sealed"), allowed: try fields.bool("allowed"), reason: try fields.optionalString("reason"),
             message: try fields.optionalString("message"), policies: try fields.strings("policies"),
             policyErrors: try fields.strings("policy_errors"), destination: try fields.optionalString("destination"),
             upstreamOutcome: try fields.optionalString("upstream"), traceID: try fields.optionalString("trace_id"),
-            latencyMicros: try fields.int("latency_us"), decisionID: try fields.optionalString("decision_id"))
+            latencyMicros: try fields.int("latency_us"), decisionID: try fields.optionalString("decision_id"),
+            facts: try object["facts"].map { value throws(LatchError) in try DecisionFacts(json: value) })
     }
 
     /// Every key ``json`` may write.
     private static let keys: Set<String> = [
         "id", "time", "task_id", "grant_id", "agent", "subject", "actors", "method", "allowed", "policies", "policy_errors", "latency_us",
-        "tool", "arguments_sha256", "prompt_sha256", "prompt", "reason", "message", "destination", "upstream", "trace_id", "decision_id",
+        "tool", "arguments_hmac", "argument_hmacs", "arguments_sealed", "prompt_hmac", "prompt_sealed", "reason", "message", "destination",
+        "upstream", "trace_id", "decision_id", "facts",
     ]
 
     /// Typed access to a record's JSON object; errors name the key, never its value (a prompt may
@@ -144,6 +165,18 @@ public struct DecisionRecord: Hashable, Sendable {
             case .string(let value)?: return value
             default: throw Self.error(key, "a string when present")
             }
+        }
+
+        /// An object of strings; absent: empty. Present and empty is not what ``json`` writes.
+        func stringMap(_ key: String) throws(LatchError) -> [String: String] {
+            guard let value = self.object[key] else { return [:] }
+            guard case .object(let members) = value, !members.isEmpty else { throw Self.error(key, "a non-empty object of strings when present") }
+            var strings: [String: String] = [:]
+            for (name, member) in members {
+                guard case .string(let string) = member else { throw Self.error(key, "a non-empty object of strings when present") }
+                strings[name] = string
+            }
+            return strings
         }
 
         func int(_ key: String) throws(LatchError) -> Int64 {

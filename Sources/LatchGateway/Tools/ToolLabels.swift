@@ -36,10 +36,14 @@ public struct ToolLabels: Hashable, Sendable {
     /// The tool returns content nobody vouches for (web pages, e-mail, uploaded files): text an
     /// attacker may have written (label `content: untrusted`; default trusted).
     public var untrusted: Bool
+    /// Arguments whose values records keep as keyed hashes (`argument_hmacs`), so an investigator
+    /// holding the ledger key can find calls by value (label `audit_arguments: [iban, amount]`).
+    /// The destination argument is always kept so; default none more.
+    public var auditArguments: [String]
 
     public init(
         sensitivity: Sensitivity = .internal, dataDomain: String? = nil, egress: Egress = .none, sideEffects: SideEffects = .none,
-        destinationArgument: String? = nil, untrusted: Bool = false
+        destinationArgument: String? = nil, untrusted: Bool = false, auditArguments: [String] = []
     ) {
         self.sensitivity = sensitivity
         self.dataDomain = dataDomain
@@ -47,5 +51,13 @@ public struct ToolLabels: Hashable, Sendable {
         self.sideEffects = sideEffects
         self.destinationArgument = destinationArgument
         self.untrusted = untrusted
+        self.auditArguments = auditArguments
+    }
+
+    /// The arguments a record keeps keyed hashes of: the destination argument and ``auditArguments``.
+    public var recordedArguments: Set<String> {
+        var names = Set(self.auditArguments)
+        if let destination = self.destinationArgument { names.insert(destination) }
+        return names
     }
 }

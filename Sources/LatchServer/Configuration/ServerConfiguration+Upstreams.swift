@@ -7,7 +7,7 @@ extension ServerConfiguration {
     /// `upstreams`: a list of MCP servers, each
     /// `{name, command, args, env, url, headers, call_timeout, labels, tools: {TOOL: labels}}`
     /// with either `command` (stdio) or `url` (Streamable HTTP); labels are
-    /// `{sensitivity, data_domain, egress, side_effects, destination_argument}`.
+    /// `{sensitivity, data_domain, egress, side_effects, destination_argument, content, audit_arguments}`.
     static func parseUpstreams(_ value: Node) throws(LatchError) -> [UpstreamConfiguration] {
         guard let list = value.sequence else { throw LatchError(.configuration, "upstreams must be a list of MCP servers") }
         var upstreams: [UpstreamConfiguration] = []
@@ -83,7 +83,8 @@ extension ServerConfiguration {
 
     static func parseLabels(_ node: Node, _ context: (String) -> LatchError) throws(LatchError) -> ToolLabels {
         try Self.parseLabels(
-            node, defaults: ToolLabels(), allowed: ["sensitivity", "data_domain", "egress", "side_effects", "destination_argument", "content"], context)
+            node, defaults: ToolLabels(), allowed: ["sensitivity", "data_domain", "egress", "side_effects", "destination_argument", "content", "audit_arguments"],
+            context)
     }
 
     /// Labels over `defaults`; only the `allowed` keys may appear.
@@ -95,6 +96,12 @@ extension ServerConfiguration {
         for (keyNode, field) in mapping {
             let key = keyNode.string ?? ""
             guard allowed.contains(key) else { throw context("unknown label \"\(key)\" (\(allowed.joined(separator: ", ")))") }
+            if key == "audit_arguments" {
+                let names = try Self.strings(field, what: "audit_arguments", context)
+                guard names.allSatisfy({ !$0.isEmpty }) else { throw context("audit_arguments must be a list of argument names") }
+                labels.auditArguments = names
+                continue
+            }
             guard let text = field.string, !text.isEmpty else { throw context("label \(key) must be a string") }
             switch key {
             case "sensitivity":

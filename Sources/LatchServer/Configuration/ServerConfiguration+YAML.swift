@@ -12,7 +12,7 @@ extension ServerConfiguration {
         "kek_file", "x509_ca_lifetime", "jwt_key_lifetime", "rotation_check_interval", "entry_poll_interval",
         "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level", "policies", "grant_lifetime",
         "grant_max_lifetime", "grant_max_depth", "grant_audiences", "grant_sweep_interval", "federation",
-        "upstreams", "upstream_refresh_interval", "tool_pinning", "gateway_audience", "gateway_keep_prompts", "http_apis", "guard_rules", "guard_webhook",
+        "upstreams", "upstream_refresh_interval", "tool_pinning", "gateway_audience", "gateway_keep_prompts", "gateway_keep_arguments", "http_apis", "guard_rules", "guard_webhook",
     ]
 
     /// Largest configuration file read, bytes.
@@ -115,6 +115,12 @@ extension ServerConfiguration {
             case "true": self.gatewayKeepPrompts = true
             case "false": self.gatewayKeepPrompts = false
             default: throw LatchError(.configuration, "gateway_keep_prompts must be true or false")
+            }
+        case "gateway_keep_arguments":
+            switch try string() {
+            case "true": self.gatewayKeepArguments = true
+            case "false": self.gatewayKeepArguments = false
+            default: throw LatchError(.configuration, "gateway_keep_arguments must be true or false")
             }
         case "log_level":
             let level = try string()

@@ -87,9 +87,13 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var guardWebhook: String?
     /// `gateway_audience`: the audience a grant must name to be used at `/mcp` (default `latch-gateway`).
     public var gatewayAudience: String = "latch-gateway"
-    /// `gateway_keep_prompts`: keep the text of prompts agents attach to calls in the records
-    /// (default false: only their SHA-256).
+    /// `gateway_keep_prompts`: keep the text of prompts agents attach to calls in the records,
+    /// sealed under the ledger's value key (default false: only their keyed hash).
     public var gatewayKeepPrompts: Bool = false
+    /// `gateway_keep_arguments`: keep each call's arguments in its decision record, sealed under
+    /// the ledger's value key (default false: only keyed hashes), so `latch policy replay` can
+    /// re-decide policies that read arguments.
+    public var gatewayKeepArguments: Bool = false
 
     public init(trustDomain: TrustDomain) {
         self.trustDomain = trustDomain

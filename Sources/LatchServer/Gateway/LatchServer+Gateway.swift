@@ -20,13 +20,14 @@ extension LatchServer {
         var settings = MCPGatewaySettings()
         settings.audience = configuration.gatewayAudience
         settings.keepPrompts = configuration.gatewayKeepPrompts
+        settings.keepArguments = configuration.gatewayKeepArguments
         settings.guardRules = configuration.guardRules.isEmpty ? nil : try GuardRules(configuration.guardRules)
         settings.guardAlerts = configuration.guardWebhook.map { WebhookGuardAlerts(url: $0, logger: logger) }
         let policy = configuration.policies == nil ? nil : ToolCallPolicy(policies: policies, attributes: Self.entryAttributes(state))
         let gateway = MCPGateway(
             settings: settings, baseURL: issuer, authority: authority,
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
-            recorder: StoreDecisionRecorder(repository: store, ledgerKey: ledgerKey), clock: clock, logger: logger, metrics: metrics)
+            recorder: StoreDecisionRecorder(repository: store, ledgerKey: ledgerKey), valueKey: ledgerKey.valueKey, clock: clock, logger: logger, metrics: metrics)
         return try GatewayService(
             gateway: gateway, upstreams: configuration.upstreams, inProcess: inProcess, httpAPIs: configuration.httpAPIs,
             secrets: SecretStore(repository: store, kek: kek, clock: clock), pins: store, pinning: configuration.toolPinning, clock: clock,

@@ -103,7 +103,8 @@ enum InProcess {
             let snapshot = MCPGateway.Snapshot(catalog: ToolCatalog([tool]), upstreams: ["bench": InstantUpstream()], policy: policy)
             func gateway(_ recorder: any DecisionRecorder) -> MCPGateway {
                 MCPGateway(
-                    settings: MCPGatewaySettings(), baseURL: { base }, authority: authority, snapshot: snapshot, recorder: recorder, clock: clock,
+                    settings: MCPGatewaySettings(), baseURL: { base }, authority: authority, snapshot: snapshot, recorder: recorder,
+                    valueKey: LedgerKey.generate().valueKey, clock: clock,
                     logger: logger)
             }
             let authorization = "DPoP " + token
