@@ -265,9 +265,9 @@ let package = Package(
         .testTarget(
             name: "LatchCLITests",
             dependencies: [
-                "latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting", "LatchAudit",
+                "latch", "LatchCore", "LatchGateway", "LatchGrants", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting", "LatchAudit",
                 "LatchServer",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings),
         .testTarget(

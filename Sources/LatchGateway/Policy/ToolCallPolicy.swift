@@ -89,6 +89,11 @@ public struct ToolCallPolicy: Sendable {
         }
         let response = self.evaluate(
             grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, extra: extra, facts: facts, now: now)
+        return Self.decision(response, destination: destination)
+    }
+
+    /// Cedar's answer as a call decision: errors deny (fail closed), then Cedar's decision.
+    static func decision(_ response: Response, destination: String?) -> CallDecision {
         let errors = response.errors.map(\.policyID)
         if !errors.isEmpty {
             return .deny(
@@ -135,8 +140,10 @@ public struct ToolCallPolicy: Sendable {
         return nil
     }
 
-    private func evaluate(
-        grant: TaskGrant, tool: GatewayTool, arguments: [String: Value], destinations: [String], extra: [String: Value], facts: SessionFacts,
+    /// The Cedar request of a call and its answer. `arguments` nil leaves `context.arguments` out
+    /// (a replay of a call whose arguments were not kept: a policy reading them fails).
+    func evaluate(
+        grant: TaskGrant, tool: GatewayTool, arguments: [String: Value]?, destinations: [String], extra: [String: Value], facts: SessionFacts,
         now: Int64
     ) -> Response {
         let task = LatchEntities.task(id: grant.taskID, subject: grant.subject, intent: grant.intent)
@@ -155,10 +162,10 @@ public struct ToolCallPolicy: Sendable {
             "task": .entity(task.uid),
             "intent": .string(grant.intent),
             "grant": .record(LatchEntities.grantAttributes(grant)),
-            "arguments": .record(arguments),
             "session": .record(Self.sessionAttributes(facts, now: now)),
             "time": .record(Self.timeAttributes(now)),
         ]) { _, standard in standard }
+        if let arguments { context["arguments"] = .record(arguments) }
         // Per call, from the gateway's value provenance (empty when it has nothing to say).
         context["tainted_arguments"] = extra["tainted_arguments"] ?? LatchEntities.strings([String]())
         if let first = destinations.first {
