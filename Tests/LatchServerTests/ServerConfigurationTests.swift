@@ -45,10 +45,13 @@ struct ServerConfigurationTests {
                 upstreams:
                   - name: files
                     command: files-server
+                    tools:
+                      pay: {destination_argument: to, audit_arguments: [iban, amount]}
                 upstream_refresh_interval: 5s
                 tool_pinning: strict
                 gateway_audience: tools
                 gateway_keep_prompts: true
+                gateway_keep_arguments: true
                 http_apis:
                   - name: weather
                     base_url: https://api.weather.example
@@ -108,7 +111,9 @@ struct ServerConfigurationTests {
         #expect(configuration.upstreamRefreshInterval == .seconds(5))
         #expect(configuration.toolPinning == .strict)
         #expect(configuration.gatewayAudience == "tools")
-        #expect(configuration.gatewayKeepPrompts)
+        #expect(configuration.gatewayKeepPrompts && configuration.gatewayKeepArguments)
+        #expect(configuration.upstreams.first?.tools["pay"]?.auditArguments == ["iban", "amount"])
+        #expect(configuration.upstreams.first?.tools["pay"]?.recordedArguments == ["iban", "amount", "to"])
         #expect(configuration.httpAPIs.map(\.name) == ["weather"])
         #expect(configuration.guardRules.map(\.id) == ["mail-burst", "exfil", "new-tool", "streak", "payee"])
         #expect(configuration.guardWebhook == "https://alerts.example.com/latch")
@@ -125,7 +130,7 @@ struct ServerConfigurationTests {
         #expect(configuration.guardRules[2].scope == .agent, "novelty is per agent by default")
         #expect(configuration.guardRules[3].scope == .agent && configuration.guardRules[3].kind == .denialStreak(limit: 5))
         #expect(configuration.guardRules[4].kind == .taintedArgument(sources: [.untrusted, .sensitive]) && configuration.guardRules[4].match.untrusted == false)
-        #expect(ServerConfiguration.keys.count == 31)
+        #expect(ServerConfiguration.keys.count == 32)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)
@@ -170,6 +175,8 @@ struct ServerConfigurationTests {
             ("upstreams: [{name: a, url: http://h/mcp, headers: {accept: text/html}}]", "cannot be configured"),
             ("upstreams: [{name: a, url: http://h/mcp, headers: {\"X Key\": v}}]", "not a valid HTTP field name"),
             ("gateway_keep_prompts: maybe", "gateway_keep_prompts must be true or false"),
+            ("gateway_keep_arguments: yes please", "gateway_keep_arguments must be true or false"),
+            ("upstreams: [{name: a, command: x, tools: {t: {audit_arguments: iban}}}]", "audit_arguments must be a list of strings"),
             ("http_apis: {name: a}", "http_apis must be a list"),
             ("http_apis: [{name: A, base_url: https://h}]", "lowercase letters"),
             ("http_apis: [{name: a}]", "base_url is required"),
