@@ -195,6 +195,37 @@ struct EgressInteropTests {
         let forwarded = Set(decisions.filter { $0["upstream"] as? String == "forwarded" }.compactMap { $0["id"] as? String })
         #expect(forwarded.count == 6 && Set(outcomes.compactMap { $0["decision_id"] as? String }) == forwarded)
         #expect(records.allSatisfy { $0["method"] as? String == "http" && ($0["arguments_hmac"] as? String)?.count == 64 })
+        // The path is matched by keyed hash, never kept in clear in argument_hmacs; the decision's
+        // facts keep what policies saw (method and path, no query).
+        #expect(records.allSatisfy { (($0["argument_hmacs"] as? [String: Any])?["path"] as? String)?.count == 64 }, "\(records)")
+        let policyDecisions = decisions.filter { $0["reason"] == nil || $0["reason"] as? String == "policy_denied" }
+        #expect(
+            policyDecisions.allSatisfy { (($0["facts"] as? [String: Any])?["http"] as? [String: Any])?["method"] is String },
+            "\(policyDecisions)")
+        #expect(outcomes.allSatisfy { $0["facts"] == nil })
+
+        // Replayed under the live policies nothing changes; under one forbidding forecasts, the
+        // allowed forecast reads would have been denied.
+        let since = ["--since", "1970-01-01T00:00:00Z", "--json"]
+        let same = try gateway.latch(["policy", "replay", "--policies", gateway.directory.url.appendingPathComponent("policies").path] + since)
+        try #require(same.status == 0, "\(same.stderr)")
+        let sameSummary = try #require(JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])["summary"] as? [String: Int]
+        #expect(sameSummary?["replayed"] == policyDecisions.count && sameSummary?["changed"] == 0 && sameSummary?["undecidable"] == 0, "\(same.stdout)")
+        let strictPolicies = try gateway.directory.write(
+            "strict.cedar",
+            """
+            @id("all") permit (principal, action, resource);
+            @id("admin") forbid (principal, action, resource == Latch::Tool::"weather.read") when { context.http.path like "/admin*" };
+            @id("no-forecasts") forbid (principal, action, resource == Latch::Tool::"weather.read") when { context.http.path like "/v1/forecast*" };
+            """)
+        let strict = try gateway.latch(["policy", "replay", "--policies", strictPolicies] + since)
+        try #require(strict.status == 0, "\(strict.stderr)")
+        let changes = try #require(JSONSerialization.jsonObject(with: Data(strict.stdout.utf8)) as? [String: Any])["changes"] as? [[String: Any]]
+        #expect(changes?.isEmpty == false, "\(strict.stdout)")
+        #expect(
+            changes?.allSatisfy {
+                $0["tool"] as? String == "weather.read" && $0["new"] as? String == "deny" && $0["policies"] as? [String] == ["no-forecasts"]
+            } == true, "\(strict.stdout)")
         let first = try #require(decisions.first { $0["id"] as? String == decision })
         #expect(
             first["allowed"] as? Bool == true && first["destination"] as? String == "127.0.0.1"
