@@ -212,12 +212,19 @@ public enum LedgerRecords {
         }
     }
 
-    /// The record with this ID, or nil.
+    /// The record with this ID, or nil (a scan in ledger order that stops at it).
     public static func record(id: String, in store: any LedgerRepository) async throws -> DecisionRecord? {
-        var found: DecisionRecord?
-        try await Self.forEach(in: store) { record in
-            if found == nil, record.id == id { found = record }
+        var next: Int64 = 0
+        while true {
+            let page = try await store.ledgerEntries(from: next, limit: LedgerVerifier.pageSize)
+            guard let last = page.last else { return nil }
+            for entry in page {
+                guard let json = LatchIdentity.JSONValue(parsing: entry.bytes), json["id"]?.stringValue == id else { continue }
+                do { return try DecisionRecord(json: json) } catch {
+                    throw LatchError(.internalError, "ledger index \(entry.index): \(error.message)")
+                }
+            }
+            next = last.index + 1
         }
-        return found
     }
 }

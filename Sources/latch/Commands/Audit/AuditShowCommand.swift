@@ -64,20 +64,27 @@ struct AuditShowCommand: AsyncParsableCommand {
     }
 }
 
-/// The ledger's MAC key for commands that need it (`audit verify`, `audit show --reveal`,
-/// `policy replay`): opened with the KEK, which these commands never create.
+/// The ledger's keys for commands that need them (`audit verify`, `audit show --reveal`,
+/// `policy replay`): opened with the KEK, which these commands never create (a new KEK could not
+/// open the stored keys anyway).
 enum AuditKeys {
-    static func ledgerKey(store: any LatchStore, configuration: ServerConfiguration) async throws -> LedgerKey {
-        guard let stored = try await store.ledgerKeys() else { throw LatchError(.notFound, "the ledger has no keys yet: no record was written") }
+    /// The stored keys, opened with the configured KEK.
+    static func open(_ stored: StoredLedgerKeys, configuration: ServerConfiguration) throws -> LedgerKeyring {
         let environment = ProcessInfo.processInfo.environment
         if configuration.kekFile == nil, environment[KeyEncryptionKey.environmentVariable] == nil, configuration.databaseURL == "sqlite",
             !FileManager.default.fileExists(atPath: configuration.dataDirectory + "/kek")
         {
-            throw LatchError(.configuration, "no key-encryption key: set LATCH_KEK or kek_file (the ledger key is sealed under it)")
+            throw LatchError(.configuration, "no key-encryption key: set LATCH_KEK or kek_file (the ledger's MAC key is sealed under it)")
         }
         let kek = try StoreAccess.keyEncryptionKey(
             kekFile: configuration.kekFile, dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL,
             environment: environment, logger: .init(label: "latch.cli"))
-        return try LedgerKeyring.open(stored, kek: kek).mac
+        return try LedgerKeyring.open(stored, kek: kek)
+    }
+
+    /// The ledger's MAC key (from which the value keys derive).
+    static func ledgerKey(store: any LatchStore, configuration: ServerConfiguration) async throws -> LedgerKey {
+        guard let stored = try await store.ledgerKeys() else { throw LatchError(.notFound, "the ledger has no keys yet: no record was written") }
+        return try Self.open(stored, configuration: configuration).mac
     }
 }

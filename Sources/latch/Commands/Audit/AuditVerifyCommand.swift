@@ -31,7 +31,6 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             }
         }
         let configuration = try self.server.configuration()
-        let environment = ProcessInfo.processInfo.environment
         let note = trusted
         let result: LedgerVerification = try await self.server.withStore { store in
             guard let stored = try await store.ledgerKeys() else {
@@ -40,16 +39,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                 guard size == 0, note == nil else { throw LatchError(.notFound, "the ledger has \(size) leaves but no keys") }
                 return LedgerVerification(leaves: 0, headSize: 0, rootHash: MerkleTree.emptyRoot, checkpointsChecked: 0, problems: [])
             }
-            // Verifying reads the KEK; it never creates one (a new KEK could not open the stored keys anyway).
-            if configuration.kekFile == nil, environment[KeyEncryptionKey.environmentVariable] == nil, configuration.databaseURL == "sqlite",
-                !FileManager.default.fileExists(atPath: configuration.dataDirectory + "/kek")
-            {
-                throw LatchError(.configuration, "no key-encryption key: set LATCH_KEK or kek_file (the ledger's MAC key is sealed under it)")
-            }
-            let kek = try StoreAccess.keyEncryptionKey(
-                kekFile: configuration.kekFile, dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL,
-                environment: environment, logger: .init(label: "latch.cli"))
-            let keys = try LedgerKeyring.open(stored, kek: kek)
+            let keys = try AuditKeys.open(stored, configuration: configuration)
             return try await LedgerVerifier(repository: store, key: keys.mac, checkpointVerifier: keys.signer.verifier).verify(trusted: note)
         }
         if self.json {
