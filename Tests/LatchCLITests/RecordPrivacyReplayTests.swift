@@ -91,7 +91,8 @@ struct RecordPrivacyReplayTests {
             let key = TestKeys.jwtKey(now: ProofBuilder.now - 1000)
             self.authority = GrantAuthority(settings: GrantSettings(), repository: store, decider: AllowAll(), clock: self.clock)
             self.authority.setKeys(
-                issuer: Self.base, signingKey: key, svidValidator: JWTSVIDValidator(trustDomain: TestKeys.trustDomain, keys: [key.keyID: key.publicKey]))
+                issuer: Self.base, signingKey: key,
+                svidValidator: JWTSVIDValidator(trustDomain: TestKeys.trustDomain, keys: [key.keyID: key.publicKey]))
             let tools = try ["transfer": ToolLabels(auditArguments: ["iban", "amount"]), "note": ToolLabels()].map { name, labels in
                 try #require(GatewayTool(upstream: "pay", definition: .object(["name": .string(name)]), labels: labels))
             }
@@ -169,7 +170,8 @@ struct RecordPrivacyReplayTests {
         return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 
-    @Test("records keep keyed hashes and sealed copies only: no prompt or argument value in the store or in audit list --json", arguments: Self.stores)
+    @Test(
+        "records keep keyed hashes and sealed copies only: no prompt or argument value in the store or in audit list --json", arguments: Self.stores)
     func nothingInClear(_ databaseURL: String) async throws {
         let directory = try TemporaryDirectory()
         let recorded = try await Self.record(in: directory, databaseURL: databaseURL, keepArguments: true, keepPrompts: true)
@@ -187,6 +189,12 @@ struct RecordPrivacyReplayTests {
         #expect(big["prompt_hmac"]?.stringValue?.count == 64 && big["arguments_hmac"]?.stringValue?.count == 64)
         #expect(big["argument_hmacs"]?.objectValue?.keys.sorted() == ["amount", "iban"])
         #expect(big["prompt_sealed"] != nil && big["arguments_sealed"] != nil && big["facts"]?["session"]?["calls"] == .int(0))
+        // The second call's decision saw the first: one call, its tool used, nothing in flight.
+        let small = try #require(records.first { $0["id"]?.stringValue == recorded.ids["small"] })
+        #expect(small["facts"]?["session"]?["calls"] == .int(1) && small["facts"]?["session"]?["tools_used"] == .array([.string("pay.transfer")]))
+        #expect(small["facts"]?["session"]?["reads_in_flight"] == .int(0) && small["prompt_hmac"] == nil)
+        #expect(small["argument_hmacs"]?["iban"] == big["argument_hmacs"]?["iban"], "one IBAN, one keyed hash")
+        #expect(small["argument_hmacs"]?["amount"] != big["argument_hmacs"]?["amount"])
         let outcome = try #require(records.first { $0["decision_id"]?.stringValue == recorded.ids["big"] })
         #expect(outcome["arguments_sealed"] == nil && outcome["prompt_sealed"] == nil && outcome["facts"] == nil)
         #expect(outcome["argument_hmacs"] == big["argument_hmacs"], "an outcome is found by the same values as its decision")
@@ -209,11 +217,15 @@ struct RecordPrivacyReplayTests {
         #expect(answer["revealed"]?["arguments"] == .object(["iban": .string(Self.iban), "amount": .int(5000)]))
 
         let matched = try Self.run(
-            ["audit", "show", id, "--argument", "iban=\(Self.iban)", "--argument", "amount=5000", "--argument", "amount=50", "--prompt", Self.prompt],
+            [
+                "audit", "show", id, "--argument", "iban=\(Self.iban)", "--argument", "amount=5000", "--argument", "amount=50", "--prompt",
+                Self.prompt,
+            ],
             recorded, in: directory)
         try #require(matched.status == 0, "\(matched.stderr)")
         let matches = JSONValue(parsing: matched.stdout.utf8)?["matches"]
-        #expect(matches?["argument iban"] == .bool(true) && matches?["argument amount"] == .bool(false), "the last --argument amount (50) does not match")
+        #expect(
+            matches?["argument iban"] == .bool(true) && matches?["argument amount"] == .bool(false), "the last --argument amount (50) does not match")
         #expect(matches?["prompt"] == .bool(true))
 
         let missing = try Self.run(["audit", "show", "no-such-record"], recorded, in: directory)
@@ -237,7 +249,8 @@ struct RecordPrivacyReplayTests {
         let strict = try directory.write(
             "strict.cedar",
             Self.livePolicies + "\n"
-                + #"@id("no-big-transfers") forbid (principal, action, resource == Latch::Tool::"pay.transfer") when { context.arguments.amount > 1000 };"#)
+                + #"@id("no-big-transfers") forbid (principal, action, resource == Latch::Tool::"pay.transfer") when { context.arguments.amount > 1000 };"#
+        )
         let changed = try Self.run(["policy", "replay", "--policies", strict, "--since", "1970-01-01T00:00:00Z", "--json"], recorded, in: directory)
         try #require(changed.status == 0, "\(changed.stderr)")
         let report = try #require(JSONValue(parsing: changed.stdout.utf8))
@@ -269,7 +282,8 @@ struct RecordPrivacyReplayTests {
         let result = try Self.run(["policy", "replay", "--policies", strict, "--since", "1970-01-01T00:00:00Z", "--json"], recorded, in: directory)
         try #require(result.status == 0, "\(result.stderr)")
         let report = try #require(JSONValue(parsing: result.stdout.utf8))
-        #expect(report["summary"] == .object(["replayed": .int(1), "changed": .int(1), "unchanged": .int(0), "skipped": .int(1), "undecidable": .int(2)]))
+        #expect(
+            report["summary"] == .object(["replayed": .int(1), "changed": .int(1), "unchanged": .int(0), "skipped": .int(1), "undecidable": .int(2)]))
         let undecidable = report["undecidable"]?.arrayValue ?? []
         #expect(Set(undecidable.compactMap { $0["id"]?.stringValue }) == Set([recorded.ids["big"], recorded.ids["small"]].compactMap { $0 }))
         #expect(undecidable.allSatisfy { $0["reason"]?.stringValue?.hasPrefix("arguments not kept") == true })
@@ -298,7 +312,7 @@ struct RecordPrivacyReplayTests {
     func replayBadInput() async throws {
         let directory = try TemporaryDirectory()
         let recorded = try await Self.record(in: directory, databaseURL: "sqlite", keepArguments: false, keepPrompts: false)
-        let bad = try directory.write("bad.cedar", "permit (principal, action, resource) when { context.");
+        let bad = try directory.write("bad.cedar", "permit (principal, action, resource) when { context.")
         let result = try Self.run(["policy", "replay", "--policies", bad, "--since", "1h"], recorded, in: directory)
         #expect(result.status != 0 && result.stderr.contains("bad.cedar") && result.stdout.isEmpty, "\(result.stderr)")
         let missing = try Self.run(["policy", "replay", "--policies", "nowhere.cedar", "--since", "1h"], recorded, in: directory)

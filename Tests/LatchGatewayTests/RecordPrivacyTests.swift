@@ -60,7 +60,9 @@ struct RecordPrivacyTests {
             _ = try self.privacy.openPrompt(of: moved)
             Issue.record("a sealed prompt opened in another record")
         } catch {
-            #expect(error.message == "record rec-2: prompt_sealed does not open: it was sealed for another record or field, under another ledger key, or altered")
+            #expect(
+                error.message
+                    == "record rec-2: prompt_sealed does not open: it was sealed for another record or field, under another ledger key, or altered")
         }
         var swapped = record
         swapped.argumentsSealed = record.promptSealed

@@ -118,7 +118,9 @@ public struct DecisionFacts: Hashable, Sendable {
         guard case .bool(let untrusted)? = session["untrusted_read"] else { throw Self.error("session.untrusted_read", "true or false") }
         var read: Sensitivity?
         if let value = session["max_sensitivity_read"] {
-            guard let parsed = value.stringValue.flatMap(Sensitivity.init(rawValue:)) else { throw Self.error("session.max_sensitivity_read", "a sensitivity") }
+            guard let parsed = value.stringValue.flatMap(Sensitivity.init(rawValue:)) else {
+                throw Self.error("session.max_sensitivity_read", "a sensitivity")
+            }
             read = parsed
         }
         var http: HTTP?

@@ -111,7 +111,8 @@ public struct PolicyReplay: Sendable {
             guard let (api, verb) = self.httpAPI(toolName), let http = facts.http else {
                 return .undecidable("\(toolName) is not an HTTP API of the current configuration")
             }
-            guard let tool = GatewayTool(upstream: api.name, definition: .object(["name": .string(verb.rawValue)]), labels: api.labels(for: verb)) else {
+            guard let tool = GatewayTool(upstream: api.name, definition: .object(["name": .string(verb.rawValue)]), labels: api.labels(for: verb))
+            else {
                 return .undecidable("\(toolName) cannot be rebuilt")
             }
             var members: [String: Value] = ["method": .string(http.method), "path": .string(http.path)]
@@ -201,7 +202,9 @@ public enum LedgerRecords {
             let page = try await store.ledgerEntries(from: next, limit: LedgerVerifier.pageSize)
             guard let last = page.last else { return }
             for entry in page {
-                guard let json = LatchIdentity.JSONValue(parsing: entry.bytes) else { throw LatchError(.internalError, "ledger index \(entry.index) is not JSON") }
+                guard let json = LatchIdentity.JSONValue(parsing: entry.bytes) else {
+                    throw LatchError(.internalError, "ledger index \(entry.index) is not JSON")
+                }
                 let record: DecisionRecord
                 do { record = try DecisionRecord(json: json) } catch {
                     throw LatchError(.internalError, "ledger index \(entry.index): \(error.message)")

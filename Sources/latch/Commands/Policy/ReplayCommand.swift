@@ -33,10 +33,14 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        guard let since = Self.parseTime(self.since, now: now) else { throw ValidationError("--since must be an ISO 8601 time or a duration such as 24h") }
+        guard let since = Self.parseTime(self.since, now: now) else {
+            throw ValidationError("--since must be an ISO 8601 time or a duration such as 24h")
+        }
         var end: Int64?
         if let text = self.until {
-            guard let parsed = Self.parseTime(text, now: now) else { throw ValidationError("--until must be an ISO 8601 time or a duration such as 1h") }
+            guard let parsed = Self.parseTime(text, now: now) else {
+                throw ValidationError("--until must be an ISO 8601 time or a duration such as 1h")
+            }
             end = parsed
         }
         let until = end
@@ -63,13 +67,15 @@ struct ReplayCommand: AsyncParsableCommand {
         var out = ""
         for change in report.changes {
             let policies = change.policies.isEmpty ? "(no policy)" : change.policies.joined(separator: ",")
-            out += [
-                change.recordID, AuditOutput.iso8601(milliseconds: change.time), change.agent, change.tool,
-                "\(change.old.rawValue) -> \(change.new.rawValue)", policies,
-            ].map(AuditOutput.printable).joined(separator: "  ") + "\n"
+            out +=
+                [
+                    change.recordID, AuditOutput.iso8601(milliseconds: change.time), change.agent, change.tool,
+                    "\(change.old.rawValue) -> \(change.new.rawValue)", policies,
+                ].map(AuditOutput.printable).joined(separator: "  ") + "\n"
         }
         for (id, reason) in report.undecidable { out += AuditOutput.printable("\(id)  undecidable: \(reason)") + "\n" }
-        out += "replayed \(report.replayed), changed \(report.changes.count), unchanged \(report.unchanged), skipped \(report.skipped), "
+        out +=
+            "replayed \(report.replayed), changed \(report.changes.count), unchanged \(report.unchanged), skipped \(report.skipped), "
             + "undecidable \(report.undecidable.count)\n"
         return out
     }
@@ -78,7 +84,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let changes = report.changes.map { change in
             LatchIdentity.JSONValue.object([
                 "id": .string(change.recordID), "time": .int(change.time), "agent": .string(change.agent), "tool": .string(change.tool),
-                "old": .string(change.old.rawValue), "new": .string(change.new.rawValue), "policies": .array(change.policies.map(LatchIdentity.JSONValue.string)),
+                "old": .string(change.old.rawValue), "new": .string(change.new.rawValue),
+                "policies": .array(change.policies.map(LatchIdentity.JSONValue.string)),
                 "reason": change.reason.map(LatchIdentity.JSONValue.string) ?? .null,
             ])
         }
