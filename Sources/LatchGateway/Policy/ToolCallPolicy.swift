@@ -21,10 +21,19 @@ public import LatchIdentity
 ///   (`epoch_seconds`, `hour_utc`, `weekday_utc`, 0 = Sunday).
 ///
 /// Fail closed: a policy that fails to evaluate denies the call.
+///
+/// Approvable denials: a forbid annotated `@approvable` (or `@approvable("why")`) stops a call
+/// only until a person approves it. A deny whose determining policies are all approvable
+/// forbids carries ``CallDecision/approvable``; a deny with no determining policy (no permit
+/// matched), or one a policy error or the grant's scope decided, never does.
 public struct ToolCallPolicy: Sendable {
     public let authorizer: Authorizer
     /// Which policies are forbids (to judge errors when listing tools).
     private let forbids: Set<String>
+    /// The forbids annotated `@approvable`, with the annotation's reason ("" when bare).
+    public let approvableForbids: [String: String]
+    /// The annotation that makes a forbid approvable.
+    public static let approvableAnnotation = "approvable"
     /// Registration attributes of an agent.
     public let attributes: @Sendable (SPIFFEID) -> [String: EntryAttribute]
 
@@ -32,7 +41,13 @@ public struct ToolCallPolicy: Sendable {
 
     public init(policies: PolicySet, attributes: @escaping @Sendable (SPIFFEID) -> [String: EntryAttribute]) {
         self.authorizer = Authorizer(policies)
-        self.forbids = Set(policies.effectivePolicies.filter { $0.effect == .forbid }.map(\.id))
+        let forbids = policies.effectivePolicies.filter { $0.effect == .forbid }
+        self.forbids = Set(forbids.map(\.id))
+        var approvable: [String: String] = [:]
+        for policy in forbids {
+            if let reason = policy.annotation(Self.approvableAnnotation) { approvable[policy.id] = reason }
+        }
+        self.approvableForbids = approvable
         self.attributes = attributes
     }
 
@@ -96,7 +111,9 @@ public struct ToolCallPolicy: Sendable {
         }
         guard response.decision == .allow else {
             let message = response.reason.isEmpty ? "no policy permits this call" : "forbidden by \(response.reason.joined(separator: ", "))"
-            return .deny(DenialReason.policyDenied, message, policies: response.reason, destination: destination)
+            var denial = CallDecision.deny(DenialReason.policyDenied, message, policies: response.reason, destination: destination)
+            denial.approvable = self.approvable(response.reason)
+            return denial
         }
         return .allow(policies: response.reason, destination: destination)
     }
@@ -108,9 +125,22 @@ public struct ToolCallPolicy: Sendable {
     public func mayList(grant: TaskGrant, tool: GatewayTool, facts: SessionFacts, now: Int64) -> Bool {
         if Self.scopeDenial(grant: grant, tool: tool, destinations: []) != nil { return false }
         let response = self.evaluate(grant: grant, tool: tool, arguments: [:], destinations: [], extra: [:], facts: facts, now: now)
-        let forbidden = response.decision == .deny && response.reason.contains { self.forbids.contains($0) }
+        // An approvable forbid does not hide the tool: a person may let the call through.
+        let forbidden = response.decision == .deny && response.reason.contains { self.forbids.contains($0) && self.approvableForbids[$0] == nil }
         if forbidden { return false }
         return response.decision == .allow || response.errors.contains { !self.forbids.contains($0.policyID) }
+    }
+
+    /// The hold of a policy deny determined by `policies`: every one an approvable forbid, and
+    /// at least one (a deny no policy determined is not approvable).
+    func approvable(_ policies: [String]) -> Approvable? {
+        guard !policies.isEmpty else { return nil }
+        var reasons: [String] = []
+        for id in policies {
+            guard let reason = self.approvableForbids[id] else { return nil }
+            if !reason.isEmpty, !reasons.contains(reason) { reasons.append(reason) }
+        }
+        return Approvable(reason: reasons.joined(separator: "; "), policies: policies)
     }
 
     /// The first way the call falls outside the grant's scope (the tool, its data domain and

@@ -50,12 +50,16 @@ public struct DecisionRecord: Hashable, Sendable {
     /// A call that is forwarded gets two records: its decision, stored before anything is sent
     /// upstream (`upstream: "forwarded"`), and its outcome once the upstream answered (or not).
     public var decisionID: String?
+    /// The approval the call named (`_meta["dev.latch/approval"]`) or, for a held call, the
+    /// one created for it.
+    public var approvalID: String?
 
     public init(
         id: String, time: Int64, taskID: String, grantID: String, agent: String, subject: String, actors: [String], method: String,
         tool: String? = nil, argumentsDigest: String? = nil, promptDigest: String? = nil, prompt: String? = nil, allowed: Bool,
         reason: String? = nil, message: String? = nil, policies: [String] = [], policyErrors: [String] = [], destination: String? = nil,
-        upstreamOutcome: String? = nil, traceID: String? = nil, latencyMicros: Int64 = 0, decisionID: String? = nil
+        upstreamOutcome: String? = nil, traceID: String? = nil, latencyMicros: Int64 = 0, decisionID: String? = nil,
+        approvalID: String? = nil
     ) {
         self.id = id
         self.time = time
@@ -79,6 +83,7 @@ public struct DecisionRecord: Hashable, Sendable {
         self.traceID = traceID
         self.latencyMicros = latencyMicros
         self.decisionID = decisionID
+        self.approvalID = approvalID
     }
 
     /// The record as canonical JSON (sorted keys; absent fields left out).
@@ -93,6 +98,7 @@ public struct DecisionRecord: Hashable, Sendable {
             ("tool", self.tool), ("arguments_sha256", self.argumentsDigest), ("prompt_sha256", self.promptDigest), ("prompt", self.prompt),
             ("reason", self.reason), ("message", self.message), ("destination", self.destination), ("upstream", self.upstreamOutcome),
             ("trace_id", self.traceID), ("decision_id", self.decisionID),
+            ("approval_id", self.approvalID),
         ]
         for case (let key, let value?) in optional { object[key] = .string(value) }
         return .object(object)
@@ -119,13 +125,15 @@ public struct DecisionRecord: Hashable, Sendable {
             message: try fields.optionalString("message"), policies: try fields.strings("policies"),
             policyErrors: try fields.strings("policy_errors"), destination: try fields.optionalString("destination"),
             upstreamOutcome: try fields.optionalString("upstream"), traceID: try fields.optionalString("trace_id"),
-            latencyMicros: try fields.int("latency_us"), decisionID: try fields.optionalString("decision_id"))
+            latencyMicros: try fields.int("latency_us"), decisionID: try fields.optionalString("decision_id"),
+            approvalID: try fields.optionalString("approval_id"))
     }
 
     /// Every key ``json`` may write.
     private static let keys: Set<String> = [
         "id", "time", "task_id", "grant_id", "agent", "subject", "actors", "method", "allowed", "policies", "policy_errors", "latency_us",
         "tool", "arguments_sha256", "prompt_sha256", "prompt", "reason", "message", "destination", "upstream", "trace_id", "decision_id",
+        "approval_id",
     ]
 
     /// Typed access to a record's JSON object; errors name the key, never its value (a prompt may
