@@ -38,7 +38,11 @@ extension MCPGateway {
         // after, if the decision leans on it.
         let approvalDigest = Approval.digest(tool: name, arguments: forwardedArguments, grantID: grant.id)
         let presented = await self.presentedApproval(meta[Approval.metaKey])
-        if case .found(let approval) = presented { record.approvalID = approval.id }
+        switch presented {
+        case .found(let approval): record.approvalID = approval.id
+        case .unusable(_, let id): record.approvalID = id
+        case .none: break
+        }
         let approved: Bool
         if case .found(let approval) = presented { approved = approval.releases(digest: approvalDigest, now: now) } else { approved = false }
 

@@ -112,10 +112,12 @@ struct MCPGatewayApprovalTests {
         let grant = try await fixture.grant()
         let id = try await Self.hold(fixture, grant: grant)
         _ = try await store.decideApproval(id: id, approve: true, by: "alice", note: "known payee", now: ProofBuilder.now + 10)
+        fixture.clock.advance(milliseconds: 10)  // records ordered by time
         let released = try await Self.echo(fixture, grant: grant, text: "pay bob", approval: id)
         #expect(released["result"]?["content"]?.arrayValue?.first?["text"] == .string("pay bob"), "\(released)")
         #expect(fixture.counted.calls == 1)
         #expect(try await store.approval(id: id)?.status == .consumed)
+        fixture.clock.advance(milliseconds: 10)
         let again = try await Self.echo(fixture, grant: grant, text: "pay bob", approval: id)
         #expect(Self.reason(again) == "approval_consumed", "\(again)")
         #expect(again["error"]?["data"]?["approval_id"] == .string(id))
@@ -157,13 +159,13 @@ struct MCPGatewayApprovalTests {
         fixture.clock.advance(milliseconds: 2_000)
         let timedOut = try await Self.echo(fixture, grant: grant, text: "pay dave", approval: late)
         #expect(Self.reason(timedOut) == "approval_timeout", "\(timedOut)")
-        #expect(try await store.approval(id: late)?.status == .expired)
+        #expect(try await store.approval(id: late)?.effectiveStatus(now: fixture.clock.now().milliseconds) == .expired)
         // Approved in time but retried too late: also a timeout, never an allow.
         #expect(Self.reason(try await Self.echo(fixture, grant: grant, text: "pay bob", approval: id)) == "approval_timeout")
 
         #expect(fixture.counted.calls == 0, "nothing reached the upstream")
         let approvals = try await store.approvals(taskID: nil, status: nil, limit: 100)
-        #expect(approvals.count == 4, "one held call per approval, none for the retries: \(approvals.map(\.id))")
+        #expect(approvals.count == 3, "one held call per approval, none for the retries: \(approvals.map(\.id))")
         let records = try await store.decisionRecords(taskID: nil, limit: 100)
         #expect(records.count == 11 && records.allSatisfy { !$0.allowed && $0.approvalID != nil }, "one record per attempt")
         await fixture.upstream.shutdown()
@@ -183,7 +185,11 @@ struct MCPGatewayApprovalTests {
             @id("new-payee") @approvable forbid (principal, action, resource) when { context.arguments.text like "pay*" };
             @id("no-pay") forbid (principal, action, resource) when { context.arguments.text like "pay*" };
             """#,
-            // No permit matches: nothing determines the deny.
+            // Only an approvable forbid, and no permit: approving must not allow what nothing permits.
+            #"""
+            @id("new-payee") @approvable forbid (principal, action, resource) when { context.arguments.text like "pay*" };
+            """#,
+            // No permit and no forbid: nothing determines the deny.
             #"""
             @id("other") @approvable forbid (principal, action, resource) when { context.arguments.text == "never" };
             """#,

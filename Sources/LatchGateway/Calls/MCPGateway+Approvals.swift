@@ -10,8 +10,8 @@ extension MCPGateway {
         case none
         case found(Approval)
         /// Named, but unusable: the call is denied with this reason (a hold is never created for
-        /// a call that names an approval).
-        case unusable(DenialReason)
+        /// a call that names an approval); the ID named, when it could be one.
+        case unusable(DenialReason, id: String?)
     }
 
     /// Reads the approval a call names. Only calls that name one reach the store here.
@@ -19,19 +19,19 @@ extension MCPGateway {
         guard let named else { return .none }
         guard case .string(let id) = named, Approval.isName(id) else {
             return .unusable(
-                DenialReason(DenialReason.approvalMismatch, "_meta[\"\(Approval.metaKey)\"] must be the approval ID a held call was given"))
+                DenialReason(DenialReason.approvalMismatch, "_meta[\"\(Approval.metaKey)\"] must be the approval ID a held call was given"), id: nil)
         }
         guard let store = self.settings.approvals else {
-            return .unusable(DenialReason(DenialReason.approvalUnavailable, "approvals are not configured on this gateway"))
+            return .unusable(DenialReason(DenialReason.approvalUnavailable, "approvals are not configured on this gateway"), id: id)
         }
         do {
             guard let approval = try await store.approval(id: id) else {
-                return .unusable(DenialReason(DenialReason.approvalMismatch, "no approval with that ID was issued for this call"))
+                return .unusable(DenialReason(DenialReason.approvalMismatch, "no approval with that ID was issued for this call"), id: id)
             }
             return .found(approval)
         } catch {
             self.logger.error("approval not read", metadata: [LogKey.error: "\(error)"])
-            return .unusable(DenialReason(DenialReason.approvalUnavailable, "the approval could not be read, so the call is denied"))
+            return .unusable(DenialReason(DenialReason.approvalUnavailable, "the approval could not be read, so the call is denied"), id: id)
         }
     }
 
@@ -92,8 +92,8 @@ extension MCPGateway {
             let code = approval.refusal(digest: digest, now: now) ?? DenialReason.approvalMismatch
             let mismatch = code == DenialReason.approvalMismatch
             return deny(code, Self.refusalMessage(code), id: approval.id, expiresAt: mismatch ? nil : approval.expiresAt)
-        case .unusable(let reason):
-            return deny(reason.code, reason.message)
+        case .unusable(let reason, let id):
+            return deny(reason.code, reason.message, id: id)
         case .none:
             break
         }

@@ -24,8 +24,9 @@ public import LatchIdentity
 ///
 /// Approvable denials: a forbid annotated `@approvable` (or `@approvable("why")`) stops a call
 /// only until a person approves it. A deny whose determining policies are all approvable
-/// forbids carries ``CallDecision/approvable``; a deny with no determining policy (no permit
-/// matched), or one a policy error or the grant's scope decided, never does.
+/// forbids, and which a permit would allow without them, carries ``CallDecision/approvable``;
+/// a deny with no determining policy or no satisfied permit (approving must never allow what no
+/// policy permits), or one a policy error or the grant's scope decided, never does.
 public struct ToolCallPolicy: Sendable {
     public let authorizer: Authorizer
     /// Which policies are forbids (to judge errors when listing tools).
@@ -34,6 +35,9 @@ public struct ToolCallPolicy: Sendable {
     public let approvableForbids: [String: String]
     /// The annotation that makes a forbid approvable.
     public static let approvableAnnotation = "approvable"
+    /// The policies without the approvable forbids (nil when there are none): asked, on an
+    /// approvable deny only, whether a permit holds.
+    private let withoutApprovable: Authorizer?
     /// Registration attributes of an agent.
     public let attributes: @Sendable (SPIFFEID) -> [String: EntryAttribute]
 
@@ -48,6 +52,12 @@ public struct ToolCallPolicy: Sendable {
             if let reason = policy.annotation(Self.approvableAnnotation) { approvable[policy.id] = reason }
         }
         self.approvableForbids = approvable
+        var rest = PolicySet()
+        for policy in policies.effectivePolicies where approvable[policy.id] == nil {
+            // Linked policies come out of effectivePolicies whole (no slots), so each adds as a static one.
+            do { try rest.add(policy) } catch { continue }
+        }
+        self.withoutApprovable = approvable.isEmpty ? nil : Authorizer(rest)
         self.attributes = attributes
     }
 
@@ -103,7 +113,8 @@ public struct ToolCallPolicy: Sendable {
             }
         }
         let response = self.evaluate(
-            grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, extra: extra, facts: facts, now: now)
+            grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, extra: extra, facts: facts, now: now,
+            authorizer: self.authorizer)
         let errors = response.errors.map(\.policyID)
         if !errors.isEmpty {
             return .deny(
@@ -112,7 +123,14 @@ public struct ToolCallPolicy: Sendable {
         guard response.decision == .allow else {
             let message = response.reason.isEmpty ? "no policy permits this call" : "forbidden by \(response.reason.joined(separator: ", "))"
             var denial = CallDecision.deny(DenialReason.policyDenied, message, policies: response.reason, destination: destination)
-            denial.approvable = self.approvable(response.reason)
+            if let hold = self.approvable(response.reason), let withoutApprovable,
+                self.evaluate(
+                    grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, extra: extra, facts: facts, now: now,
+                    authorizer: withoutApprovable
+                ).decision == .allow
+            {
+                denial.approvable = hold
+            }
             return denial
         }
         return .allow(policies: response.reason, destination: destination)
@@ -124,9 +142,14 @@ public struct ToolCallPolicy: Sendable {
     /// undecided: a permit that errors could hold, a forbid that errors might not.
     public func mayList(grant: TaskGrant, tool: GatewayTool, facts: SessionFacts, now: Int64) -> Bool {
         if Self.scopeDenial(grant: grant, tool: tool, destinations: []) != nil { return false }
-        let response = self.evaluate(grant: grant, tool: tool, arguments: [:], destinations: [], extra: [:], facts: facts, now: now)
-        // An approvable forbid does not hide the tool: a person may let the call through.
-        let forbidden = response.decision == .deny && response.reason.contains { self.forbids.contains($0) && self.approvableForbids[$0] == nil }
+        var response = self.evaluate(
+            grant: grant, tool: tool, arguments: [:], destinations: [], extra: [:], facts: facts, now: now, authorizer: self.authorizer)
+        // Approvable forbids do not hide the tool: a person may let the call through if a permit holds.
+        if response.decision == .deny, let withoutApprovable, self.approvable(response.reason) != nil {
+            response = self.evaluate(
+                grant: grant, tool: tool, arguments: [:], destinations: [], extra: [:], facts: facts, now: now, authorizer: withoutApprovable)
+        }
+        let forbidden = response.decision == .deny && response.reason.contains { self.forbids.contains($0) }
         if forbidden { return false }
         return response.decision == .allow || response.errors.contains { !self.forbids.contains($0.policyID) }
     }
@@ -167,7 +190,7 @@ public struct ToolCallPolicy: Sendable {
 
     private func evaluate(
         grant: TaskGrant, tool: GatewayTool, arguments: [String: Value], destinations: [String], extra: [String: Value], facts: SessionFacts,
-        now: Int64
+        now: Int64, authorizer: Authorizer
     ) -> Response {
         let task = LatchEntities.task(id: grant.taskID, subject: grant.subject, intent: grant.intent)
         let toolUID = EntityUID(type: LatchEntities.toolType, id: tool.name)
@@ -199,7 +222,7 @@ public struct ToolCallPolicy: Sendable {
         do { store = try Entities(entities) } catch {
             return Response(decision: .deny, reason: [], errors: [PolicyEvaluationError(policyID: "entities", error: error)])
         }
-        return self.authorizer.isAuthorized(
+        return authorizer.isAuthorized(
             Request(principal: LatchEntities.agent(grant.holder), action: Self.callTool, resource: toolUID, context: context), entities: store)
     }
 

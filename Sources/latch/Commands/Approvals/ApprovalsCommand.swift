@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatchCore
 import LatchGateway
 
 /// `latch approvals …`: held tool calls waiting for a person, in the store the configuration
