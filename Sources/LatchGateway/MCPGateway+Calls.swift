@@ -89,6 +89,14 @@ extension MCPGateway {
             record.approvalID = held.approvalID ?? record.approvalID
             approvalExpiry = held.expiresAt
             if let note = held.note { record.message = note }
+            if released, !decision.allowed {
+                // Counted as allowed while deciding; the approval was lost to another retry (or
+                // expired) meanwhile: nothing is in flight, and the call counts as a denial.
+                self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+                    facts.recordResult(nil)
+                    facts.recordDenied(now: now)
+                }
+            }
         }
         record.allowed = decision.allowed
         record.reason = decision.reason?.code
