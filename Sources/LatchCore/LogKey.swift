@@ -23,6 +23,8 @@ public enum LogKey {
     public static let upstreamName = "upstream.name"
     /// A gateway decision record's ID (the `decision_id` agents see).
     public static let decisionID = "decision.id"
+    /// An approval's ID (a held tool call's).
+    public static let approvalID = "approval.id"
     /// Why something was refused: a reason code.
     public static let reason = "reason"
     /// What went wrong, as text (never a secret or a token).
@@ -31,5 +33,6 @@ public enum LogKey {
     /// Every key, for checks that keys stay unique and well-formed.
     public static let all: [String] = [
         agentID, taskID, grantID, toolName, policyID, decision, requestID, filePath, errorCode, upstreamName, decisionID, reason, error,
+        approvalID,
     ]
 }

@@ -44,10 +44,22 @@ extension MCPGateway {
             else { return .failure(Self.unrecordable) }
             record.argumentsSealed = sealed
         }
+        // A retry of a held call names its approval: read before deciding (only then), consumed
+        // after, if the decision leans on it.
+        let approvalDigest = Approval.digest(tool: name, arguments: forwardedArguments, grantID: grant.id)
+        let presented = await self.presentedApproval(meta[Approval.metaKey])
+        switch presented {
+        case .found(let approval): record.approvalID = approval.id
+        case .unusable(_, let id): record.approvalID = id
+        case .none: break
+        }
+        let approved: Bool
+        if case .found(let approval) = presented { approved = approval.releases(digest: approvalDigest, now: now) } else { approved = false }
 
         let snapshot = self.current
-        let decision: CallDecision
+        var decision: CallDecision
         var guardCall: GuardCall?
+        var released = false
         let tool = snapshot.catalog[name]
         if let tool {
             record.argumentHMACs = self.privacy.argumentHMACs(arguments, selected: tool.labels.recordedArguments)
@@ -63,12 +75,13 @@ extension MCPGateway {
                     decision = .deny(
                         DenialReason.credentialUnavailable, "the credential upstream \(tool.upstream) needs is unavailable", destination: decision.destination)
                 }
-                let screened = self.screen(decision, tool: tool, grant: grant, taint: taint.sources, facts: &facts, now: now)
+                let screened = self.screen(decision, tool: tool, grant: grant, taint: taint.sources, facts: &facts, now: now, approved: approved)
                 if screened.decision.allowed { facts.recordAllowed(tool, now: now) } else { facts.recordDenied(now: now) }
                 return screened
             }
             decision = screened.decision
             guardCall = screened.call
+            released = screened.released
             if screened.verdict.action == .kill {
                 await self.tripKillSwitch(grant: grant, verdict: screened.verdict, decisionID: record.id, now: now)
             }
@@ -80,9 +93,26 @@ extension MCPGateway {
                 decision = .deny(DenialReason.unknownTool, "no tool named \(name) is served here")
             }
         }
+        var approvalExpiry: Int64?
+        if released || decision.approvable != nil {
+            let held = await self.settleApproval(
+                decision, released: released, presented: presented, digest: approvalDigest, grant: grant, record: record, now: now)
+            decision = held.decision
+            record.approvalID = held.approvalID ?? record.approvalID
+            approvalExpiry = held.expiresAt
+            if let note = held.note { record.message = note }
+            if released, !decision.allowed {
+                // Counted as allowed while deciding; the approval was lost to another retry (or
+                // expired) meanwhile: nothing is in flight, and the call counts as a denial.
+                self.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+                    facts.recordResult(nil)
+                    facts.recordDenied(now: now)
+                }
+            }
+        }
         record.allowed = decision.allowed
         record.reason = decision.reason?.code
-        record.message = decision.reason?.message
+        record.message = decision.reason?.message ?? record.message
         record.policies = decision.policies
         record.policyErrors = decision.errors
         record.destination = decision.destination
@@ -90,7 +120,8 @@ extension MCPGateway {
 
         guard let tool, decision.allowed else {
             let reason = decision.reason ?? DenialReason(DenialReason.policyDenied, "denied")
-            return await self.finish(record, started: started, .failure(self.denial(reason, policies: decision.policies, errors: decision.errors, record: record)))
+            let failure = self.denial(reason, policies: decision.policies, errors: decision.errors, record: record, approvalExpiry: approvalExpiry)
+            return await self.finish(record, started: started, .failure(failure))
         }
         // Nothing goes upstream that is not on record: the decision is stored first.
         record.upstreamOutcome = "forwarded"
@@ -204,14 +235,18 @@ extension MCPGateway {
     }
 
     /// The JSON-RPC error of a denial: `data` carries the reason code, the determining
-    /// policies, the ones that failed, and the record's ID.
-    private func denial(_ reason: DenialReason, policies: [String], errors: [String], record: DecisionRecord) -> JSONRPC.Failure {
-        JSONRPC.Failure(
-            code: JSONRPC.callDenied, message: "denied: \(reason.message)",
-            data: .object([
-                "reason": .string(reason.code), "policies": .array(policies.map(JSONValue.string)), "errors": .array(errors.map(JSONValue.string)),
-                "decision_id": .string(record.decisionID ?? record.id),
-            ]))
+    /// policies, the ones that failed, and the record's ID; for a held call (or a retry naming
+    /// an approval) also `approval_id` and, when known, `approval_expires_at` (Unix ms).
+    private func denial(_ reason: DenialReason, policies: [String], errors: [String], record: DecisionRecord, approvalExpiry: Int64? = nil)
+        -> JSONRPC.Failure
+    {
+        var data: [String: JSONValue] = [
+            "reason": .string(reason.code), "policies": .array(policies.map(JSONValue.string)), "errors": .array(errors.map(JSONValue.string)),
+            "decision_id": .string(record.decisionID ?? record.id),
+        ]
+        if let approvalID = record.approvalID { data["approval_id"] = .string(approvalID) }
+        if let approvalExpiry { data["approval_expires_at"] = .int(approvalExpiry) }
+        return JSONRPC.Failure(code: JSONRPC.callDenied, message: "denied: \(reason.message)", data: .object(data))
     }
 
     private func unavailable(_ reason: String, record: DecisionRecord) -> JSONRPC.Failure {

@@ -28,6 +28,15 @@ public struct MCPGatewaySettings: Sendable {
     public var guardRules: GuardRules?
     /// Told of every kill (`guard_webhook`); nil: only the log and the records.
     public var guardAlerts: (any GuardAlertSink)?
+    /// Where held calls wait for a person (see ``Approval``); nil: a call that could be approved
+    /// is denied `approval_required` with nothing to retry with.
+    public var approvals: (any ApprovalRepository)?
+    /// How long a held call's approval lives, milliseconds (`approval_ttl`, default 10 minutes):
+    /// undecided, or approved and not retried, by then it denies.
+    public var approvalTTL: Int64 = 10 * 60_000
+    /// The most approvals one task may have pending at once (`approval_max_pending`, default 5);
+    /// beyond it a held call is denied `approval_rate_limit` and no approval is created.
+    public var approvalMaxPending = 5
 
     public init() {}
 }

@@ -256,5 +256,37 @@ public enum StoreSchema {
                 "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.ledgerRevisionName)', 0)",
             ]
         },
+        // Held tool calls waiting for a person (`Approval`), bound to `digest` (SHA-256 of the
+        // canonical tool, arguments and grant ID). `policies` is a canonical JSON array of
+        // strings. Every state change is one conditional UPDATE on `status`. The task index
+        // serves the per-task cap on pending approvals and listing one task's; the creation
+        // index listing all, newest first. (Version 8 is the audit-query migration.)
+        Migration(version: 9, name: "approvals") { d in
+            [
+                """
+                CREATE TABLE approvals (
+                    id \(d.key) NOT NULL PRIMARY KEY,
+                    task_id \(d.key) NOT NULL,
+                    grant_id \(d.key) NOT NULL,
+                    agent TEXT NOT NULL,
+                    tool TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    policies TEXT NOT NULL,
+                    prompt_hmac TEXT,
+                    arguments_hmac TEXT,
+                    status \(d.key) NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'consumed', 'expired')),
+                    created_at \(d.int64) NOT NULL,
+                    expires_at \(d.int64) NOT NULL,
+                    decided_by TEXT,
+                    decided_at \(d.int64),
+                    note TEXT,
+                    CHECK (status NOT IN ('approved', 'denied', 'consumed') OR (decided_by IS NOT NULL AND decided_at IS NOT NULL))
+                )\(d.tableOptions)
+                """,
+                "CREATE INDEX approvals_by_task ON approvals (task_id, status, expires_at)",
+                "CREATE INDEX approvals_by_creation ON approvals (created_at, id)",
+            ]
+        },
     ]
 }

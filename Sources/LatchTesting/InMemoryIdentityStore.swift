@@ -28,6 +28,7 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
         var secrets: [SecretName: StoredSecret] = [:]
         var secretsRevision: Int64 = 0
         var toolPins: [ToolPinKey: ToolPin] = [:]
+        var approvals: [String: Approval] = [:]
         /// The ledger: entry `i` has index `i`.
         var ledger: [LedgerEntry] = []
         var checkpoints: [Int64: StoredCheckpoint] = [:]

@@ -7,8 +7,8 @@ public import LatchSecrets
 public import Testing
 
 /// Every repository protocol a store implements: what the conformance checks exercise.
-public typealias ConformanceStore = DecisionRecordRepository & GrantRepository & IdentityStore & LedgerRepository & SecretRepository
-    & ToolPinRepository
+public typealias ConformanceStore = ApprovalRepository & DecisionRecordRepository & GrantRepository & IdentityStore & LedgerRepository
+    & SecretRepository & ToolPinRepository
 
 /// A store under test: fresh, empty storage, and a way to open handles on it.
 ///
@@ -53,10 +53,10 @@ public enum IdentityStoreConformance {
     }
 
     /// Every check, registrations first, then keys, join tokens, durability, grants, decision
-    /// records, secrets and tool pins.
+    /// records, secrets, tool pins and approvals.
     public static var checks: [Check] {
         Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
-            + Self.decisionRecordChecks + Self.ledgerChecks + Self.secretChecks + Self.toolPinChecks
+            + Self.decisionRecordChecks + Self.ledgerChecks + Self.secretChecks + Self.toolPinChecks + Self.approvalChecks
     }
 }
 

@@ -30,7 +30,10 @@ STEPS.json is a JSON list; step objects (optional keys in brackets):
       result: the CallToolResult as JSON (plus "progress": [[progress, total, message], ...] if asked).
       "validate": false sends tools/call alone; by default the SDK's session.call_tool also lists
       tools once per tool to check structured output against the outputSchema.
+      ["approval_from": i] sets _meta["dev.latch/approval"] to the approval_id in step i's error data
+      (the retry of a call Latch held for approval).
   {"op": "call_without_proof", ...}       "call" with "auth": "no_proof"
+  {"op": "wait_file", "path": PATH, ["timeout": 60]}   waits until PATH exists (a test's signal); result: its text
   {"op": "raw", ["method": "POST"], ["url" | "path"], ["headers": {...}], ["body": TEXT | JSON], ["session": false]}
       an HTTP request with the grant and a proof; Accept/Content-Type default to what the SDK sends
       (a header set to null is left out); "session": true adds the Mcp-Session-Id seen last.
@@ -78,7 +81,7 @@ from grant_client import Key, Server, post  # noqa: E402
 
 MODES = {"2025-11-25": "legacy", "2026-07-28": "2026-07-28"}
 AUTH_MODES = ("dpop", "no_proof", "bearer", "none", "replay", "wrong_key", "wrong_htu", "wrong_htm", "no_ath", "expired")
-OPS = ("connect", "disconnect", "list_tools", "call", "call_without_proof", "raw", "complete")
+OPS = ("connect", "disconnect", "list_tools", "call", "call_without_proof", "raw", "complete", "wait_file")
 SDK_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 TARGETS = {"list_tools": "tools/list", "call": "tools/call", "call_without_proof": "tools/call", "connect": "initialize"}
 REPORTED_HEADERS = ("content-type", "www-authenticate", "mcp-session-id", "dpop-nonce", "allow", "set-cookie", "latch-decision-id", "location")
@@ -195,6 +198,7 @@ class Agent:
         self.auth = DPoPAuth(grant, key)
         self.client = None
         self.stack = None
+        self.reported = []
 
     async def connect(self):
         if self.client is not None:
@@ -237,6 +241,14 @@ class Agent:
             return await self.call(step)
         if op == "raw":
             return await self.raw(step)
+        if op == "wait_file":
+            deadline = time.monotonic() + float(step.get("timeout", 60))
+            while not os.path.exists(step["path"]):
+                if time.monotonic() > deadline:
+                    raise HarnessError("timed out waiting for %s" % step["path"])
+                await asyncio.sleep(0.05)
+            with open(step["path"]) as file:
+                return True, file.read(), None, None
         return self.complete()
 
     async def call(self, step):
@@ -247,6 +259,11 @@ class Agent:
             progress.append([value, total, message])
 
         callback = on_progress if step.get("progress") else None
+        meta = step.get("meta")
+        if "approval_from" in step:
+            held = self.reported[step["approval_from"]].get("error") or {}
+            meta = dict(meta or {}, **{"dev.latch/approval": (held.get("data") or {}).get("approval_id")})
+        step = dict(step, meta=meta)
         if step.get("validate", True):
             result = await session.call_tool(step["tool"], step.get("arguments"), progress_callback=callback, meta=step.get("meta"))
         else:
@@ -303,6 +320,7 @@ class Agent:
                     status = exchanges[-1]["status"]
                 line = json.dumps({"step": index, "op": step["op"], "ok": ok, "result": result, "error": error,
                                    "http_status": status, "http": exchanges}, default=str)
+                self.reported.append({"error": error})
                 print(line.replace(self.auth.grant, "[grant]"), flush=True)
         finally:
             self.auth.mode = "dpop"

@@ -51,8 +51,10 @@ struct GatewayInteropTests {
 
     /// Starts the HTTP upstream (it wants `Bearer crm-credential-7`), stores the credentials as
     /// secrets, registers the agent and starts `latch serve` with three upstreams.
-    /// - Parameter extra: more of `latch.yaml` (e.g. `guard_rules`), appended as is.
-    static func start(extra: String = "") async throws -> Gateway {
+    /// - Parameters:
+    ///   - extra: more of `latch.yaml` (e.g. `guard_rules`), appended as is.
+    ///   - morePolicies: another policy file's text, beside the example policies.
+    static func start(extra: String = "", morePolicies: String? = nil) async throws -> Gateway {
         let directory = try TemporaryDirectory()
         let data = directory.url.appendingPathComponent("data").path
         let crm = try await HTTPUpstreamServer.start(options: ["--require-token", "CRM_EXPECTED"], environment: ["CRM_EXPECTED": "crm-credential-7"])
@@ -70,6 +72,7 @@ struct GatewayInteropTests {
             forbid (principal, action == Latch::Action::"CallTool", resource == Latch::Tool::"files.list_files")
             when { context.arguments.limit > 5 };
             """)
+        if let morePolicies { try directory.write("policies/more.cedar", morePolicies) }
         try directory.write(
             "latch.yaml",
             """
@@ -212,6 +215,77 @@ struct GatewayInteropTests {
         #expect(told[0]["event"] as? String == "guard.kill" && told[0]["reason"] as? String == "chain_anomaly" && told[0]["revoked"] as? Bool == true)
         #expect(told[0]["rules"] as? [String] == ["exfil-after-confidential-read"] && told[0]["agent"] as? String == Self.agent)
         #expect(records.stdout.contains(told[0]["decision_id"] as? String ?? "none"), "the alert names the call's record")
+        #expect(gateway.server.stop() == 0)
+    }
+
+    @Test(
+        "approvals through latch serve: the reference client gets the approval ID in the error, latch approvals approve runs, the retry succeeds once, a second is approval_consumed"
+    )
+    func approvals() async throws {
+        let gateway = try await Self.start(
+            morePolicies: """
+                @id("invoice-mail")
+                @approvable("mail about an invoice")
+                forbid (principal, action == Latch::Action::"CallTool", resource == Latch::Tool::"mail.send_email")
+                when { context.arguments has subject && context.arguments.subject == "invoice" };
+                """)
+        let signal = gateway.directory.url.appendingPathComponent("approved").path
+        let mail = #"{"tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "invoice", "body": "pay 42"}}"#
+        let steps = """
+            [\(mail.dropLast()), "op": "call"},
+             {"op": "wait_file", "path": "\(signal)", "timeout": 120},
+             \(mail.dropLast()), "op": "call", "approval_from": 0},
+             \(mail.dropLast()), "op": "call", "approval_from": 0}]
+            """
+        // The agent runs in the background: it holds, waits for the operator, then retries twice.
+        let script = try gateway.directory.write("steps-approvals.json", steps)
+        let output = gateway.directory.url.appendingPathComponent("agent.out")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: try InteropPython.interpreter())
+        agent.arguments = [
+            InteropPython.script("mcp_agent.py"), "--mcp", gateway.server.http + "/mcp", "--protocol", "2026-07-28", "--socket", gateway.server.socket,
+            "--http", gateway.server.http, "--agent", Self.agent, "--scope", Self.scope, "--script", gateway.directory.url.appendingPathComponent(script).path,
+        ]
+        agent.standardOutput = try FileHandle(forWritingTo: output)
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
+
+        // The operator finds the pending approval and approves it.
+        var pending: [[String: Any]] = []
+        let deadline = ContinuousClock.now.advanced(by: .seconds(120))
+        while pending.isEmpty, ContinuousClock.now < deadline {
+            let listed = try gateway.latch(["approvals", "list", "--status", "pending", "--json"])
+            try #require(listed.status == 0, "\(listed.stderr)")
+            pending = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+            if pending.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(pending.count == 1, "\(gateway.server.log)")
+        let id = try #require(pending[0]["id"] as? String)
+        #expect(pending[0]["tool"] as? String == "mail.send_email" && pending[0]["reason"] as? String == "mail about an invoice")
+        let approved = try gateway.latch(["approvals", "approve", id, "--as", "operator", "--note", "expected invoice"])
+        #expect(approved.status == 0, "\(approved.stderr)")
+        let twice = try gateway.latch(["approvals", "approve", id, "--as", "operator"])
+        #expect(twice.status == 1 && twice.stderr.contains("already approved"))
+        _ = try gateway.directory.write("approved", "go")
+        while agent.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!agent.isRunning && agent.terminationStatus == 0)
+
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+        let results = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        try #require(results.count == 4, "\(lines)\n\(gateway.server.log)")
+        let held = (results[0]["error"] as? [String: Any])?["data"] as? [String: Any]
+        #expect(Self.reason(results[0]) == "approval_required" && held?["approval_id"] as? String == id, "\(results[0])")
+        #expect(held?["approval_expires_at"] is Int)
+        #expect(results[2]["ok"] as? Bool == true, "the approved retry is sent: \(results[2])")
+        #expect(Self.reason(results[3]) == "approval_consumed", "\(results[3])")
+
+        let shown = try gateway.latch(["approvals", "show", id])
+        #expect(shown.status == 0 && shown.stdout.contains("\"consumed\""), "\(shown.stdout)")
+        let records = try gateway.latch(["audit", "list", "--json"])
+        let all = (try? JSONSerialization.jsonObject(with: Data(records.stdout.utf8)) as? [[String: Any]]) ?? []
+        #expect(all.filter { $0["approval_id"] as? String == id }.count == 4, "held, released (decision and outcome), consumed: \(records.stdout)")
         #expect(gateway.server.stop() == 0)
     }
 

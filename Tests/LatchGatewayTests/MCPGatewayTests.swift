@@ -28,17 +28,21 @@ struct MCPGatewayTests {
         let authority: GrantAuthority
         let gateway: MCPGateway
         let upstream: StdioMCPUpstream
+        /// Counts the calls that reach the upstream.
+        let counted: CountingUpstream
         let agentKey = P256.Signing.PrivateKey()
 
         init(
             recorder: any DecisionRecorder, labels: ToolLabels = ToolLabels(), guardRules: [GuardRule] = [],
-            policies text: String = #"permit (principal, action == Latch::Action::"CallTool", resource);"#
+            policies text: String = #"permit (principal, action == Latch::Action::"CallTool", resource);"#,
+            settings configure: (inout MCPGatewaySettings) -> Void = { _ in }
         ) async throws {
             self.clock.set(UnixTime(milliseconds: ProofBuilder.now))
             let key = TestKeys.jwtKey(now: ProofBuilder.now - 1000)
             self.authority = GrantAuthority(settings: GrantSettings(), repository: InMemoryIdentityStore(), decider: AllowAll(), clock: self.clock)
             self.authority.setKeys(issuer: MCPGatewayTests.base, signingKey: key, svidValidator: JWTSVIDValidator(trustDomain: TestKeys.trustDomain, keys: [key.keyID: key.publicKey]))
             self.upstream = try StdioMCPUpstreamTests.upstream()
+            self.counted = CountingUpstream(self.upstream)
             let echo = try #require(GatewayTool(upstream: "files", definition: try await self.upstream.listTools().first { $0["name"] == .string("echo") } ?? .null, labels: labels))
             var policies = PolicySet()
             for var policy in try CedarParser.parsePolicies(text) {
@@ -47,10 +51,11 @@ struct MCPGatewayTests {
             }
             var settings = MCPGatewaySettings()
             settings.guardRules = guardRules.isEmpty ? nil : try GuardRules(guardRules)
+            configure(&settings)
             self.gateway = MCPGateway(
                 settings: settings, baseURL: { MCPGatewayTests.base }, authority: self.authority,
                 snapshot: MCPGateway.Snapshot(
-                    catalog: ToolCatalog([echo]), upstreams: ["files": self.upstream], policy: ToolCallPolicy(policies: policies) { _ in [:] }),
+                    catalog: ToolCatalog([echo]), upstreams: ["files": self.counted], policy: ToolCallPolicy(policies: policies) { _ in [:] }),
                 recorder: recorder, valueKey: TestKeys.ledgerKey.valueKey, clock: self.clock, logger: Logger(label: "test"))
         }
 

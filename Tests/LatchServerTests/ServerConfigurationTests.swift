@@ -56,6 +56,8 @@ struct ServerConfigurationTests {
                   - name: weather
                     base_url: https://api.weather.example
                 guard_webhook: https://alerts.example.com/latch
+                approval_ttl: 2m
+                approval_max_pending: 3
                 guard_rules:
                   - id: mail-burst
                     rate: {limit: 20, window: 1m}
@@ -130,7 +132,9 @@ struct ServerConfigurationTests {
         #expect(configuration.guardRules[2].scope == .agent, "novelty is per agent by default")
         #expect(configuration.guardRules[3].scope == .agent && configuration.guardRules[3].kind == .denialStreak(limit: 5))
         #expect(configuration.guardRules[4].kind == .taintedArgument(sources: [.untrusted, .sensitive]) && configuration.guardRules[4].match.untrusted == false)
-        #expect(ServerConfiguration.keys.count == 32)
+        #expect(configuration.approvalTTL == .seconds(120))
+        #expect(configuration.approvalMaxPending == 3)
+        #expect(ServerConfiguration.keys.count == 34)
 
         let defaults = try ServerConfiguration(yaml: "")
         #expect(defaults == ServerConfiguration.defaults)
@@ -138,6 +142,7 @@ struct ServerConfigurationTests {
         #expect(defaults.resolvedWorkloadAPISocket == "latch-data/public/workload.sock")
         #expect(defaults.databaseURL == "sqlite")
         #expect(defaults.toolPinning == .tofu, "trust on first use by default")
+        #expect(defaults.approvalTTL == .seconds(600) && defaults.approvalMaxPending == 5)
     }
 
     @Test(
@@ -148,6 +153,8 @@ struct ServerConfigurationTests {
             ("rotation_check_interval: 10 parsecs", "rotation_check_interval must be a positive duration"),
             ("entry_poll_interval: 0s", "entry_poll_interval must be a positive duration"),
             ("grant_max_depth: 17", "grant_max_depth must be a whole number from 0 to 16"),
+            ("approval_max_pending: 0", "approval_max_pending must be a whole number from 1 to 1000"),
+            ("approval_ttl: forever", "approval_ttl must be a positive duration"),
             ("federation: {alias: a}", "federation must be a list of issuers"),
             ("federation: [{alias: a, issuer: https://i, audience: x}]", "needs alias, issuer, audience and jwks_url"),
             ("federation: [{alias: a, issuer: https://i, audience: x, jwks_url: http://example.com/k}]", "jwks_url must be https"),

@@ -39,12 +39,49 @@ public struct DenialReason: Hashable, Sendable, CustomStringConvertible {
     /// The upstream lists the tool, but no definition of it has been accepted yet
     /// (`tool_pinning: strict`, or a definition that cannot be pinned).
     public static let toolDefinitionNotAccepted = "tool_definition_not_accepted"
-    /// A guard rule holds the call for a person's approval.
+    /// The call is held for a person's approval: Cedar forbids annotated `@approvable`, or a
+    /// guard rule that holds. The denial names the approval to retry with (`data.approval_id`).
     public static let approvalRequired = "approval_required"
+    /// A retry names an approval nobody has decided yet.
+    public static let approvalPending = "approval_pending"
+    /// A retry names an approval a person denied.
+    public static let approvalDenied = "approval_denied"
+    /// A retry names an approval that expired (undecided, or approved but not used in time).
+    public static let approvalTimeout = "approval_timeout"
+    /// A retry names an approval another retry already used.
+    public static let approvalConsumed = "approval_consumed"
+    /// A retry names an approval that is not for this call (another tool, other arguments,
+    /// another grant), or no approval at all.
+    public static let approvalMismatch = "approval_mismatch"
+    /// The task already has `approval_max_pending` approvals waiting: no new one is created.
+    public static let approvalRateLimit = "approval_rate_limit"
+    /// The approvals store failed: the call is denied (fail closed).
+    public static let approvalUnavailable = "approval_unavailable"
     /// A guard rule stopped the call (when the rule names no reason of its own).
     public static let guardDenied = "guard_denied"
     /// The call's arguments cannot be shown to policies faithfully.
     public static let invalidArguments = "invalid_arguments"
+}
+
+/// What about a denial a person may lift: every determining Cedar policy is annotated
+/// `@approvable`, or a guard rule held the call.
+public struct Approvable: Hashable, Sendable {
+    /// The annotations' reasons (or the guard rules' reason codes), for the person deciding.
+    public var reason: String
+    /// The policies that hold the call (Cedar IDs, `guard/<rule>`).
+    public var policies: [String]
+
+    public init(reason: String, policies: [String]) {
+        self.reason = reason
+        self.policies = policies
+    }
+
+    /// Both holds together (a Cedar hold and a guard hold on one call).
+    func merged(with other: Approvable?) -> Approvable {
+        guard let other else { return self }
+        let reasons = [self.reason, other.reason].filter { !$0.isEmpty }
+        return Approvable(reason: reasons.joined(separator: "; "), policies: self.policies + other.policies)
+    }
 }
 
 /// The gateway's answer to one tool call.
@@ -59,14 +96,16 @@ public struct CallDecision: Hashable, Sendable {
     public var errors: [String]
     /// Where the call sends data, when the tool takes a destination.
     public var destination: String?
+    /// Set on a denial a person may lift (see ``Approvable``); nil otherwise.
+    public var approvable: Approvable?
 
     public static func allow(policies: [String], destination: String?) -> CallDecision {
-        CallDecision(allowed: true, reason: nil, policies: policies, errors: [], destination: destination)
+        CallDecision(allowed: true, reason: nil, policies: policies, errors: [], destination: destination, approvable: nil)
     }
 
     public static func deny(_ code: String, _ message: String, policies: [String] = [], errors: [String] = [], destination: String? = nil)
         -> CallDecision
     {
-        CallDecision(allowed: false, reason: DenialReason(code, message), policies: policies, errors: errors, destination: destination)
+        CallDecision(allowed: false, reason: DenialReason(code, message), policies: policies, errors: errors, destination: destination, approvable: nil)
     }
 }

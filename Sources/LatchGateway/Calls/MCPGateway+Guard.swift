@@ -85,6 +85,9 @@ extension MCPGateway {
         var decision: CallDecision
         var verdict: GuardVerdict
         var call: GuardCall?
+        /// The decision is an allow only because an approved approval released its hold: the
+        /// caller must consume that approval before forwarding.
+        var released = false
     }
 
     /// The argument names whose values (any string inside them) came from the task's untrusted or
@@ -115,39 +118,57 @@ extension MCPGateway {
     /// folds the call into the task's and the agent's histories.
     ///
     /// A rule that denies or kills turns an allowed call into a denial with the rule's reason
-    /// code (its ID in `policies`, as `guard/<id>`). A rule that holds asks for a person's
-    /// approval: until approvals exist that is a denial, `approval_required`. A kill verdict is
-    /// returned even for a call policy denied: the caller trips the kill switch either way.
+    /// code (its ID in `policies`, as `guard/<id>`). A rule that holds turns it into a denial
+    /// `approval_required` a person may lift (``CallDecision/approvable``). A call only
+    /// approvable forbids deny is screened as if allowed: the guard may deny it outright or add
+    /// its own hold. With `approved` (the call names an approved approval for exactly this call)
+    /// a hold is released: the call is allowed, and ``Screened/released`` says the approval
+    /// must be consumed. A kill verdict is returned even for a call policy denied: the caller
+    /// trips the kill switch either way.
     func screen(
-        _ decision: CallDecision, tool: GatewayTool, grant: TaskGrant, taint: TaintSources, facts: inout SessionFacts, now: Int64
+        _ decision: CallDecision, tool: GatewayTool, grant: TaskGrant, taint: TaintSources, facts: inout SessionFacts, now: Int64,
+        approved: Bool = false
     ) -> Screened {
-        guard let rules = self.settings.guardRules else { return Screened(decision: decision, verdict: .none, call: nil) }
+        guard let rules = self.settings.guardRules else {
+            let released = Self.release(decision, approved: approved)
+            return Screened(decision: released.decision, verdict: .none, call: nil, released: released.released)
+        }
         let call = GuardCall(
             agent: grant.holder.description, task: grant.taskID, tool: tool.name, labels: GuardLabels(tool.labels), time: now, argumentSources: taint)
         var task = facts.guardHistory.take() ?? rules.makeHistory()  // taken out: no copy on write
         let (verdict, final) = self.agentHistories.withHistory(agent: call.agent, rules: rules, now: now) { agent in
             let verdict = rules.evaluate(call, task: task, agent: agent)
             var final = decision
-            if decision.allowed, let action = verdict.action {
+            if decision.allowed || decision.approvable != nil, let action = verdict.action {
                 let named = verdict.rules.map { "guard/" + $0 }
                 switch action {
                 case .hold:
+                    let hold = Approvable(reason: verdict.reason ?? "", policies: named)
                     final = .deny(
                         DenialReason.approvalRequired,
-                        "held for approval by guard rule \(verdict.rules.joined(separator: ", ")) (\(verdict.reason ?? "")); approvals are not available yet, so the call is denied",
-                        policies: named, destination: decision.destination)
+                        "held for approval by guard rule \(verdict.rules.joined(separator: ", ")) (\(verdict.reason ?? ""))",
+                        policies: decision.allowed ? named : decision.policies + named, destination: decision.destination)
+                    final.approvable = decision.approvable.map { $0.merged(with: hold) } ?? hold
                 case .deny, .kill:
                     final = .deny(
                         verdict.reason ?? DenialReason.guardDenied, "stopped by guard rule \(verdict.rules.joined(separator: ", "))", policies: named,
                         destination: decision.destination)
                 }
             }
+            let released = Self.release(final, approved: approved)
             rules.record(
-                GuardEvent(call: call, allowed: final.allowed, result: final.allowed ? call.labels : nil, fired: verdict.rules), task: &task, agent: &agent)
-            return (verdict, final)
+                GuardEvent(call: call, allowed: released.decision.allowed, result: released.decision.allowed ? call.labels : nil, fired: verdict.rules),
+                task: &task, agent: &agent)
+            return (verdict, released)
         }
         facts.guardHistory = task
-        return Screened(decision: final, verdict: verdict, call: call)
+        return Screened(decision: final.decision, verdict: verdict, call: call, released: final.released)
+    }
+
+    /// An approvable denial allowed because an approved approval names the call.
+    static func release(_ decision: CallDecision, approved: Bool) -> (decision: CallDecision, released: Bool) {
+        guard approved, !decision.allowed, let hold = decision.approvable else { return (decision, false) }
+        return (.allow(policies: hold.policies, destination: decision.destination), true)
     }
 
     /// Folds what an allowed call returned into the guard's histories (inside the task's lock).

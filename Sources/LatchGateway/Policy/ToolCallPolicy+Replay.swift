@@ -12,7 +12,10 @@ extension ToolCallPolicy {
     ) -> CallDecision {
         if let denial = Self.scopeDenial(grant: grant, tool: tool, destinations: destinations) { return denial }
         let destination = destinations.isEmpty ? nil : destinations.joined(separator: ",")
-        let response = self.evaluate(grant: grant, tool: tool, arguments: nil, destinations: destinations, extra: extra, facts: facts, now: now)
-        return Self.decision(response, destination: destination)
+        let response = self.evaluate(
+            grant: grant, tool: tool, arguments: nil, destinations: destinations, extra: extra, facts: facts, now: now, authorizer: self.authorizer)
+        return self.decision(response, destination: destination) { authorizer in
+            self.evaluate(grant: grant, tool: tool, arguments: nil, destinations: destinations, extra: extra, facts: facts, now: now, authorizer: authorizer)
+        }
     }
 }

@@ -21,10 +21,23 @@ public import LatchIdentity
 ///   (`epoch_seconds`, `hour_utc`, `weekday_utc`, 0 = Sunday).
 ///
 /// Fail closed: a policy that fails to evaluate denies the call.
+///
+/// Approvable denials: a forbid annotated `@approvable` (or `@approvable("why")`) stops a call
+/// only until a person approves it. A deny whose determining policies are all approvable
+/// forbids, and which a permit would allow without them, carries ``CallDecision/approvable``;
+/// a deny with no determining policy or no satisfied permit (approving must never allow what no
+/// policy permits), or one a policy error or the grant's scope decided, never does.
 public struct ToolCallPolicy: Sendable {
     public let authorizer: Authorizer
     /// Which policies are forbids (to judge errors when listing tools).
     private let forbids: Set<String>
+    /// The forbids annotated `@approvable`, with the annotation's reason ("" when bare).
+    public let approvableForbids: [String: String]
+    /// The annotation that makes a forbid approvable.
+    public static let approvableAnnotation = "approvable"
+    /// The policies without the approvable forbids (nil when there are none): asked, on an
+    /// approvable deny only, whether a permit holds.
+    private let withoutApprovable: Authorizer?
     /// Registration attributes of an agent.
     public let attributes: @Sendable (SPIFFEID) -> [String: EntryAttribute]
 
@@ -32,7 +45,19 @@ public struct ToolCallPolicy: Sendable {
 
     public init(policies: PolicySet, attributes: @escaping @Sendable (SPIFFEID) -> [String: EntryAttribute]) {
         self.authorizer = Authorizer(policies)
-        self.forbids = Set(policies.effectivePolicies.filter { $0.effect == .forbid }.map(\.id))
+        let forbids = policies.effectivePolicies.filter { $0.effect == .forbid }
+        self.forbids = Set(forbids.map(\.id))
+        var approvable: [String: String] = [:]
+        for policy in forbids {
+            if let reason = policy.annotation(Self.approvableAnnotation) { approvable[policy.id] = reason }
+        }
+        self.approvableForbids = approvable
+        var rest = PolicySet()
+        for policy in policies.effectivePolicies where approvable[policy.id] == nil {
+            // Linked policies come out of effectivePolicies whole (no slots), so each adds as a static one.
+            do { try rest.add(policy) } catch { continue }
+        }
+        self.withoutApprovable = approvable.isEmpty ? nil : Authorizer(rest)
         self.attributes = attributes
     }
 
@@ -88,12 +113,19 @@ public struct ToolCallPolicy: Sendable {
             }
         }
         let response = self.evaluate(
-            grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, extra: extra, facts: facts, now: now)
-        return Self.decision(response, destination: destination)
+            grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, extra: extra, facts: facts, now: now,
+            authorizer: self.authorizer)
+        return self.decision(response, destination: destination) { authorizer in
+            self.evaluate(
+                grant: grant, tool: tool, arguments: cedarArguments, destinations: destinations, extra: extra, facts: facts, now: now,
+                authorizer: authorizer)
+        }
     }
 
-    /// Cedar's answer as a call decision: errors deny (fail closed), then Cedar's decision.
-    static func decision(_ response: Response, destination: String?) -> CallDecision {
+    /// Cedar's answer as a call decision: errors deny (fail closed), then Cedar's decision. A
+    /// deny determined by approvable forbids only is marked approvable when `reevaluate` (the
+    /// same request under the policies without them) allows.
+    func decision(_ response: Response, destination: String?, reevaluate: (Authorizer) -> Response) -> CallDecision {
         let errors = response.errors.map(\.policyID)
         if !errors.isEmpty {
             return .deny(
@@ -101,7 +133,11 @@ public struct ToolCallPolicy: Sendable {
         }
         guard response.decision == .allow else {
             let message = response.reason.isEmpty ? "no policy permits this call" : "forbidden by \(response.reason.joined(separator: ", "))"
-            return .deny(DenialReason.policyDenied, message, policies: response.reason, destination: destination)
+            var denial = CallDecision.deny(DenialReason.policyDenied, message, policies: response.reason, destination: destination)
+            if let hold = self.approvable(response.reason), let withoutApprovable, reevaluate(withoutApprovable).decision == .allow {
+                denial.approvable = hold
+            }
+            return denial
         }
         return .allow(policies: response.reason, destination: destination)
     }
@@ -112,10 +148,28 @@ public struct ToolCallPolicy: Sendable {
     /// undecided: a permit that errors could hold, a forbid that errors might not.
     public func mayList(grant: TaskGrant, tool: GatewayTool, facts: SessionFacts, now: Int64) -> Bool {
         if Self.scopeDenial(grant: grant, tool: tool, destinations: []) != nil { return false }
-        let response = self.evaluate(grant: grant, tool: tool, arguments: [:], destinations: [], extra: [:], facts: facts, now: now)
+        var response = self.evaluate(
+            grant: grant, tool: tool, arguments: [:], destinations: [], extra: [:], facts: facts, now: now, authorizer: self.authorizer)
+        // Approvable forbids do not hide the tool: a person may let the call through if a permit holds.
+        if response.decision == .deny, let withoutApprovable, self.approvable(response.reason) != nil {
+            response = self.evaluate(
+                grant: grant, tool: tool, arguments: [:], destinations: [], extra: [:], facts: facts, now: now, authorizer: withoutApprovable)
+        }
         let forbidden = response.decision == .deny && response.reason.contains { self.forbids.contains($0) }
         if forbidden { return false }
         return response.decision == .allow || response.errors.contains { !self.forbids.contains($0.policyID) }
+    }
+
+    /// The hold of a policy deny determined by `policies`: every one an approvable forbid, and
+    /// at least one (a deny no policy determined is not approvable).
+    func approvable(_ policies: [String]) -> Approvable? {
+        guard !policies.isEmpty else { return nil }
+        var reasons: [String] = []
+        for id in policies {
+            guard let reason = self.approvableForbids[id] else { return nil }
+            if !reason.isEmpty, !reasons.contains(reason) { reasons.append(reason) }
+        }
+        return Approvable(reason: reasons.joined(separator: "; "), policies: policies)
     }
 
     /// The first way the call falls outside the grant's scope (the tool, its data domain and
@@ -140,11 +194,12 @@ public struct ToolCallPolicy: Sendable {
         return nil
     }
 
-    /// The Cedar request of a call and its answer. `arguments` nil leaves `context.arguments` out
-    /// (a replay of a call whose arguments were not kept: a policy reading them fails).
+    /// The Cedar request of a call and its answer under `authorizer`. `arguments` nil leaves
+    /// `context.arguments` out (a replay of a call whose arguments were not kept: a policy reading
+    /// them fails).
     func evaluate(
         grant: TaskGrant, tool: GatewayTool, arguments: [String: Value]?, destinations: [String], extra: [String: Value], facts: SessionFacts,
-        now: Int64
+        now: Int64, authorizer: Authorizer
     ) -> Response {
         let task = LatchEntities.task(id: grant.taskID, subject: grant.subject, intent: grant.intent)
         let toolUID = EntityUID(type: LatchEntities.toolType, id: tool.name)
@@ -176,7 +231,7 @@ public struct ToolCallPolicy: Sendable {
         do { store = try Entities(entities) } catch {
             return Response(decision: .deny, reason: [], errors: [PolicyEvaluationError(policyID: "entities", error: error)])
         }
-        return self.authorizer.isAuthorized(
+        return authorizer.isAuthorized(
             Request(principal: LatchEntities.agent(grant.holder), action: Self.callTool, resource: toolUID, context: context), entities: store)
     }
 

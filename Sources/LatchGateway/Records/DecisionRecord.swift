@@ -62,13 +62,17 @@ public struct DecisionRecord: Hashable, Sendable {
     /// On a decision record that was put to policies: the facts the decision saw besides the
     /// grant, tool and arguments (what `latch policy replay` needs); nil on outcome records.
     public var facts: DecisionFacts?
+    /// The approval the call named (`_meta["dev.latch/approval"]`) or, for a held call, the
+    /// one created for it.
+    public var approvalID: String?
 
     public init(
         id: String, time: Int64, taskID: String, grantID: String, agent: String, subject: String, actors: [String], method: String,
         tool: String? = nil, argumentsHMAC: String? = nil, argumentHMACs: [String: String] = [:], argumentsSealed: String? = nil,
         promptHMAC: String? = nil, promptSealed: String? = nil, allowed: Bool, reason: String? = nil, message: String? = nil,
         policies: [String] = [], policyErrors: [String] = [], destination: String? = nil, upstreamOutcome: String? = nil,
-        traceID: String? = nil, latencyMicros: Int64 = 0, decisionID: String? = nil, facts: DecisionFacts? = nil
+        traceID: String? = nil, latencyMicros: Int64 = 0, decisionID: String? = nil, facts: DecisionFacts? = nil,
+        approvalID: String? = nil
     ) {
         self.id = id
         self.time = time
@@ -95,6 +99,7 @@ public struct DecisionRecord: Hashable, Sendable {
         self.latencyMicros = latencyMicros
         self.decisionID = decisionID
         self.facts = facts
+        self.approvalID = approvalID
     }
 
     /// The record as canonical JSON (sorted keys; absent fields left out).
@@ -109,6 +114,7 @@ public struct DecisionRecord: Hashable, Sendable {
             ("tool", self.tool), ("arguments_hmac", self.argumentsHMAC), ("arguments_sealed", self.argumentsSealed),
             ("prompt_hmac", self.promptHMAC), ("prompt_sealed", self.promptSealed), ("reason", self.reason), ("message", self.message), ("destination", self.destination), ("upstream", self.upstreamOutcome),
             ("trace_id", self.traceID), ("decision_id", self.decisionID),
+            ("approval_id", self.approvalID),
         ]
         for case (let key, let value?) in optional { object[key] = .string(value) }
         if !self.argumentHMACs.isEmpty { object["argument_hmacs"] = .object(self.argumentHMACs.mapValues(JSONValue.string)) }
@@ -139,14 +145,15 @@ public struct DecisionRecord: Hashable, Sendable {
             policyErrors: try fields.strings("policy_errors"), destination: try fields.optionalString("destination"),
             upstreamOutcome: try fields.optionalString("upstream"), traceID: try fields.optionalString("trace_id"),
             latencyMicros: try fields.int("latency_us"), decisionID: try fields.optionalString("decision_id"),
-            facts: try object["facts"].map { value throws(LatchError) in try DecisionFacts(json: value) })
+            facts: try object["facts"].map { value throws(LatchError) in try DecisionFacts(json: value) },
+            approvalID: try fields.optionalString("approval_id"))
     }
 
     /// Every key ``json`` may write.
     private static let keys: Set<String> = [
         "id", "time", "task_id", "grant_id", "agent", "subject", "actors", "method", "allowed", "policies", "policy_errors", "latency_us",
         "tool", "arguments_hmac", "argument_hmacs", "arguments_sealed", "prompt_hmac", "prompt_sealed", "reason", "message", "destination",
-        "upstream", "trace_id", "decision_id", "facts",
+        "upstream", "trace_id", "decision_id", "facts", "approval_id",
     ]
 
     /// Typed access to a record's JSON object; errors name the key, never its value (a prompt may

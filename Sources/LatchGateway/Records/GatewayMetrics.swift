@@ -36,6 +36,8 @@ public final class GatewayMetrics: Sendable {
         DenialReason.destinationNotInGrant, DenialReason.destinationMissing, DenialReason.policyDenied, DenialReason.policyError,
         DenialReason.upstreamUnavailable, DenialReason.credentialUnavailable, DenialReason.invalidArguments, DenialReason.destinationInvalid,
         DenialReason.toolDefinitionChanged, DenialReason.toolDefinitionNotAccepted, DenialReason.approvalRequired,
+        DenialReason.approvalPending, DenialReason.approvalDenied, DenialReason.approvalTimeout, DenialReason.approvalConsumed,
+        DenialReason.approvalMismatch, DenialReason.approvalRateLimit, DenialReason.approvalUnavailable,
     ]
 
     /// The upstream error kinds counted.

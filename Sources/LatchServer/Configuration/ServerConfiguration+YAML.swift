@@ -13,6 +13,7 @@ extension ServerConfiguration {
         "bundle_refresh_hint", "jwt_clock_skew", "require_executable", "log_level", "policies", "grant_lifetime",
         "grant_max_lifetime", "grant_max_depth", "grant_audiences", "grant_sweep_interval", "federation",
         "upstreams", "upstream_refresh_interval", "tool_pinning", "gateway_audience", "gateway_keep_prompts", "gateway_keep_arguments", "http_apis", "guard_rules", "guard_webhook",
+        "approval_ttl", "approval_max_pending",
     ]
 
     /// Largest configuration file read, bytes.
@@ -105,6 +106,12 @@ extension ServerConfiguration {
                 parsed.user == nil, parsed.password == nil
             else { throw LatchError(.configuration, "guard_webhook must be an http:// or https:// URL without user info") }
             self.guardWebhook = url
+        case "approval_ttl": self.approvalTTL = try duration()
+        case "approval_max_pending":
+            guard let count = Int(try string()), (1...1_000).contains(count) else {
+                throw LatchError(.configuration, "approval_max_pending must be a whole number from 1 to 1000")
+            }
+            self.approvalMaxPending = count
         case "upstream_refresh_interval": self.upstreamRefreshInterval = try duration()
         case "tool_pinning":
             guard let mode = ToolPinningMode(rawValue: try string()) else { throw LatchError(.configuration, "tool_pinning must be tofu or strict") }

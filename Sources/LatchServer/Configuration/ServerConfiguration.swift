@@ -85,6 +85,12 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var guardRules: [GuardRule] = []
     /// `guard_webhook`: an http(s) URL each kill switch is POSTed to as JSON (see "The guard"); none: the log and records only.
     public var guardWebhook: String?
+    /// `approval_ttl`: how long a held call's approval lives (default 10 minutes): undecided, or
+    /// approved and not retried, by then the call is denied (`approval_timeout`).
+    public var approvalTTL: Duration = .seconds(600)
+    /// `approval_max_pending`: the most approvals one task may have pending at once (default 5);
+    /// beyond it a held call is denied `approval_rate_limit` and no approval is created.
+    public var approvalMaxPending: Int = 5
     /// `gateway_audience`: the audience a grant must name to be used at `/mcp` (default `latch-gateway`).
     public var gatewayAudience: String = "latch-gateway"
     /// `gateway_keep_prompts`: keep the text of prompts agents attach to calls in the records,

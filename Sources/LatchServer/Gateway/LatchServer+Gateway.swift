@@ -23,6 +23,9 @@ extension LatchServer {
         settings.keepArguments = configuration.gatewayKeepArguments
         settings.guardRules = configuration.guardRules.isEmpty ? nil : try GuardRules(configuration.guardRules)
         settings.guardAlerts = configuration.guardWebhook.map { WebhookGuardAlerts(url: $0, logger: logger) }
+        settings.approvals = store
+        settings.approvalTTL = max(1, configuration.approvalTTL.components.seconds * 1000 + configuration.approvalTTL.components.attoseconds / 1_000_000_000_000_000)
+        settings.approvalMaxPending = configuration.approvalMaxPending
         let policy = configuration.policies == nil ? nil : ToolCallPolicy(policies: policies, attributes: Self.entryAttributes(state))
         let gateway = MCPGateway(
             settings: settings, baseURL: issuer, authority: authority,

@@ -1,0 +1,292 @@
+import Foundation
+import LatchCore
+import LatchGuard
+import LatchIdentity
+import LatchSQLite
+import LatchTesting
+import Synchronization
+import Testing
+
+@testable import LatchGateway
+
+/// An upstream that counts the calls reaching it, forwarding them to a real one.
+final class CountingUpstream: MCPUpstream {
+    let base: any MCPUpstream
+    private let count = Mutex(0)
+
+    init(_ base: any MCPUpstream) { self.base = base }
+
+    var name: String { self.base.name }
+    var calls: Int { self.count.withLock { $0 } }
+
+    func listTools() async throws(MCPUpstreamError) -> [JSONValue] { try await self.base.listTools() }
+
+    func callTool(name: String, arguments: JSONValue?, meta: JSONValue?) async throws(MCPUpstreamError) -> JSONValue {
+        self.count.withLock { $0 += 1 }
+        return try await self.base.callTool(name: name, arguments: arguments, meta: meta)
+    }
+
+    func shutdown() async { await self.base.shutdown() }
+}
+
+/// Held calls in process: a forbid annotated `@approvable` (or a guard hold) creates an approval
+/// the agent retries with; the retry is decided again and released only by an approved,
+/// unexpired, unused approval for exactly that call.
+@Suite("MCPGateway approvals")
+struct MCPGatewayApprovalTests {
+    typealias Fixture = MCPGatewayTests.Fixture
+
+    /// Everything is permitted; `files.echo` of text starting "pay" is forbidden by an approvable policy.
+    static let policies = #"""
+        permit (principal, action == Latch::Action::"CallTool", resource);
+        @id("new-payee")
+        @approvable("payments to a new payee")
+        forbid (principal, action == Latch::Action::"CallTool", resource) when { context.arguments.text like "pay*" };
+        """#
+
+    /// A fixture over `store` (records and approvals), with `policies`.
+    static func fixture(
+        _ store: InMemoryIdentityStore, policies: String = Self.policies, guardRules: [GuardRule] = [], ttl: Int64 = 600_000, maxPending: Int = 5
+    ) async throws -> Fixture {
+        try await Fixture(
+            recorder: StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey), guardRules: guardRules, policies: policies
+        ) {
+            $0.approvals = store
+            $0.approvalTTL = ttl
+            $0.approvalMaxPending = maxPending
+        }
+    }
+
+    /// A tools/call of files.echo in protocol 2026-07-28, naming `approval` when given.
+    static func echo(_ fixture: Fixture, grant: String, text: String, approval: String? = nil) async throws -> JSONValue {
+        let headers = ["mcp-protocol-version": ["2026-07-28"], "mcp-method": ["tools/call"], "mcp-name": ["files.echo"]]
+        var meta: [String: JSONValue] = ["io.modelcontextprotocol/protocolVersion": .string("2026-07-28")]
+        if let approval { meta[Approval.metaKey] = .string(approval) }
+        let body: JSONValue = .object([
+            "jsonrpc": .string("2.0"), "id": .int(1), "method": .string("tools/call"),
+            "params": .object(["name": .string("files.echo"), "arguments": .object(["text": .string(text)]), "_meta": .object(meta)]),
+        ])
+        let answer = await fixture.gateway.handle(
+            try fixture.request(String(decoding: body.serializedBytes, as: UTF8.self), grant: grant, headers: headers))
+        return MCPGatewayTests.json(answer) ?? .object(["status": .int(Int64(answer.status))])
+    }
+
+    static func reason(_ answer: JSONValue) -> String? { answer["error"]?["data"]?["reason"]?.stringValue }
+
+    /// Holds a call of "pay bob" and returns the approval ID the error names.
+    static func hold(_ fixture: Fixture, grant: String, text: String = "pay bob") async throws -> String {
+        let held = try await Self.echo(fixture, grant: grant, text: text)
+        #expect(Self.reason(held) == "approval_required", "\(held)")
+        return try #require(held["error"]?["data"]?["approval_id"]?.stringValue)
+    }
+
+    @Test("a call an @approvable forbid denies is held: approval_required naming a pending approval bound to the call, recorded, nothing forwarded")
+    func heldCall() async throws {
+        let store = InMemoryIdentityStore()
+        let fixture = try await Self.fixture(store)
+        let grant = try await fixture.grant()
+        let held = try await Self.echo(fixture, grant: grant, text: "pay bob")
+        #expect(held["error"]?["code"] == .int(JSONRPC.callDenied), "\(held)")
+        let data = try #require(held["error"]?["data"])
+        #expect(data["reason"] == .string("approval_required"))
+        #expect(data["policies"] == .array([.string("new-payee")]))
+        #expect(data["approval_expires_at"] == .int(ProofBuilder.now + 600_000))
+        let id = try #require(data["approval_id"]?.stringValue)
+        let approval = try #require(try await store.approval(id: id))
+        let records = try await store.decisionRecords(taskID: nil, limit: 10)
+        try #require(records.count == 1, "one record per attempt")
+        #expect(approval.status == .pending && approval.tool == "files.echo" && approval.reason == "payments to a new payee")
+        #expect(approval.policies == ["new-payee"] && approval.grantID == records[0].grantID && approval.taskID == records[0].taskID)
+        #expect(approval.digest == Approval.digest(tool: "files.echo", arguments: .object(["text": .string("pay bob")]), grantID: records[0].grantID))
+        #expect(!records[0].allowed && records[0].reason == "approval_required" && records[0].approvalID == id && records[0].upstreamOutcome == nil)
+        #expect(records[0].argumentsHMAC == approval.argumentsHMAC)
+        #expect(fixture.counted.calls == 0)
+        #expect(try await Self.echo(fixture, grant: grant, text: "hello")["result"] != nil, "calls the forbid does not match go through")
+        await fixture.upstream.shutdown()
+    }
+
+    @Test("an approved retry of the same call is allowed once and forwarded; a second retry is approval_consumed; both recorded with the approval")
+    func approvedRetry() async throws {
+        let store = InMemoryIdentityStore()
+        let fixture = try await Self.fixture(store)
+        let grant = try await fixture.grant()
+        let id = try await Self.hold(fixture, grant: grant)
+        _ = try await store.decideApproval(id: id, approve: true, by: "alice", note: "known payee", now: ProofBuilder.now + 10)
+        fixture.clock.advance(milliseconds: 10)  // records ordered by time
+        let released = try await Self.echo(fixture, grant: grant, text: "pay bob", approval: id)
+        #expect(released["result"]?["content"]?.arrayValue?.first?["text"] == .string("pay bob"), "\(released)")
+        #expect(fixture.counted.calls == 1)
+        #expect(try await store.approval(id: id)?.status == .consumed)
+        fixture.clock.advance(milliseconds: 10)
+        let again = try await Self.echo(fixture, grant: grant, text: "pay bob", approval: id)
+        #expect(Self.reason(again) == "approval_consumed", "\(again)")
+        #expect(again["error"]?["data"]?["approval_id"] == .string(id))
+        #expect(fixture.counted.calls == 1, "nothing more reaches the upstream")
+        let records = try await store.decisionRecords(taskID: nil, limit: 10).reversed().map(\.self)
+        // Held; released (decision + outcome); consumed.
+        try #require(records.count == 4, "\(records)")
+        #expect(records.allSatisfy { $0.approvalID == id })
+        #expect(records[1].allowed && records[1].upstreamOutcome == "forwarded" && records[1].policies == ["new-payee"])
+        #expect(records[1].message?.contains("approved by alice") == true)
+        #expect(records[2].decisionID == records[1].id && records[2].upstreamOutcome == "ok")
+        #expect(!records[3].allowed && records[3].reason == "approval_consumed")
+        await fixture.upstream.shutdown()
+    }
+
+    @Test("a retry is denied with why while the approval does not release it: pending, denied, expired, another call's, unknown; no new approval")
+    func refusedRetries() async throws {
+        let store = InMemoryIdentityStore()
+        let fixture = try await Self.fixture(store, ttl: 2_000)
+        let grant = try await fixture.grant()
+        let id = try await Self.hold(fixture, grant: grant)
+        let pending = try await Self.echo(fixture, grant: grant, text: "pay bob", approval: id)
+        #expect(Self.reason(pending) == "approval_pending" && pending["error"]?["data"]?["approval_id"] == .string(id), "\(pending)")
+        #expect(pending["error"]?["data"]?["approval_expires_at"] == .int(ProofBuilder.now + 2_000))
+        #expect(Self.reason(try await Self.echo(fixture, grant: grant, text: "pay mallory", approval: id)) == "approval_mismatch", "other arguments")
+        #expect(Self.reason(try await Self.echo(fixture, grant: grant, text: "pay bob", approval: "no-such-approval")) == "approval_mismatch")
+        let otherGrant = try await fixture.grant()
+        #expect(Self.reason(try await Self.echo(fixture, grant: otherGrant, text: "pay bob", approval: id)) == "approval_mismatch", "another grant")
+        _ = try await store.decideApproval(id: id, approve: true, by: "alice", note: nil, now: ProofBuilder.now + 10)
+        #expect(
+            Self.reason(try await Self.echo(fixture, grant: otherGrant, text: "pay bob", approval: id)) == "approval_mismatch",
+            "approved, for another grant")
+
+        let refused = try await Self.hold(fixture, grant: grant, text: "pay carol")
+        _ = try await store.decideApproval(id: refused, approve: false, by: "bob", note: "no", now: ProofBuilder.now + 10)
+        #expect(Self.reason(try await Self.echo(fixture, grant: grant, text: "pay carol", approval: refused)) == "approval_denied")
+
+        let late = try await Self.hold(fixture, grant: grant, text: "pay dave")
+        fixture.clock.advance(milliseconds: 2_000)
+        let timedOut = try await Self.echo(fixture, grant: grant, text: "pay dave", approval: late)
+        #expect(Self.reason(timedOut) == "approval_timeout", "\(timedOut)")
+        #expect(try await store.approval(id: late)?.effectiveStatus(now: fixture.clock.now().milliseconds) == .expired)
+        // Approved in time but retried too late: also a timeout, never an allow.
+        #expect(Self.reason(try await Self.echo(fixture, grant: grant, text: "pay bob", approval: id)) == "approval_timeout")
+
+        #expect(fixture.counted.calls == 0, "nothing reached the upstream")
+        let approvals = try await store.approvals(taskID: nil, status: nil, limit: 100)
+        #expect(approvals.count == 3, "one held call per approval, none for the retries: \(approvals.map(\.id))")
+        let records = try await store.decisionRecords(taskID: nil, limit: 100)
+        #expect(records.count == 11 && records.allSatisfy { !$0.allowed && $0.approvalID != nil }, "one record per attempt")
+        await fixture.upstream.shutdown()
+    }
+
+    @Test("a deny is held only when every determining forbid is @approvable: a plain forbid, a mixed pair, or no permit is a plain denial")
+    func onlyApprovableForbids() async throws {
+        let cases = [
+            // A plain forbid.
+            #"""
+            permit (principal, action == Latch::Action::"CallTool", resource);
+            @id("no-pay") forbid (principal, action, resource) when { context.arguments.text like "pay*" };
+            """#,
+            // Two forbids determine the deny; one is not approvable.
+            #"""
+            permit (principal, action == Latch::Action::"CallTool", resource);
+            @id("new-payee") @approvable forbid (principal, action, resource) when { context.arguments.text like "pay*" };
+            @id("no-pay") forbid (principal, action, resource) when { context.arguments.text like "pay*" };
+            """#,
+            // Only an approvable forbid, and no permit: approving must not allow what nothing permits.
+            #"""
+            @id("new-payee") @approvable forbid (principal, action, resource) when { context.arguments.text like "pay*" };
+            """#,
+            // No permit and no forbid: nothing determines the deny.
+            #"""
+            @id("other") @approvable forbid (principal, action, resource) when { context.arguments.text == "never" };
+            """#,
+        ]
+        for policies in cases {
+            let store = InMemoryIdentityStore()
+            let fixture = try await Self.fixture(store, policies: policies)
+            let grant = try await fixture.grant()
+            let denied = try await Self.echo(fixture, grant: grant, text: "pay bob")
+            #expect(Self.reason(denied) == "policy_denied" && denied["error"]?["data"]?["approval_id"] == nil, "\(denied)")
+            #expect(try await store.approvals(taskID: nil, status: nil, limit: 10).isEmpty, "no approval created")
+            await fixture.upstream.shutdown()
+        }
+    }
+
+    @Test("flood control: past approval_max_pending pending approvals a held call is denied approval_rate_limit, nothing stored but its record")
+    func floodCap() async throws {
+        let store = InMemoryIdentityStore()
+        let fixture = try await Self.fixture(store, maxPending: 2)
+        let grant = try await fixture.grant()
+        let first = try await Self.hold(fixture, grant: grant, text: "pay 1")
+        _ = try await Self.hold(fixture, grant: grant, text: "pay 2")
+        let third = try await Self.echo(fixture, grant: grant, text: "pay 3")
+        #expect(Self.reason(third) == "approval_rate_limit" && third["error"]?["data"]?["approval_id"] == nil, "\(third)")
+        #expect(try await store.approvals(taskID: nil, status: nil, limit: 10).count == 2)
+        #expect(
+            Self.reason(try await Self.echo(fixture, grant: try await fixture.grant(), text: "pay 3")) == "approval_required",
+            "other tasks are not capped")
+        _ = try await store.decideApproval(id: first, approve: false, by: "alice", note: nil, now: ProofBuilder.now + 10)
+        _ = try await Self.hold(fixture, grant: grant, text: "pay 3")
+        #expect(try await store.decisionRecords(taskID: nil, limit: 10).count == 5)
+        await fixture.upstream.shutdown()
+    }
+
+    @Test("a guard hold is approvable: the approved retry passes the hold; a guard deny is not lifted by an approval")
+    func guardHold() async throws {
+        let store = InMemoryIdentityStore()
+        let hold = GuardRule(id: "echo-twice", kind: .rate(limit: 1, window: 60_000), action: .hold, reason: "burst")
+        let fixture = try await Self.fixture(
+            store, policies: #"permit (principal, action == Latch::Action::"CallTool", resource);"#, guardRules: [hold])
+        let grant = try await fixture.grant()
+        #expect(try await Self.echo(fixture, grant: grant, text: "one")["result"] != nil)
+        let held = try await Self.echo(fixture, grant: grant, text: "two")
+        #expect(Self.reason(held) == "approval_required" && held["error"]?["data"]?["policies"] == .array([.string("guard/echo-twice")]), "\(held)")
+        let id = try #require(held["error"]?["data"]?["approval_id"]?.stringValue)
+        #expect(try await store.approval(id: id)?.reason == "burst")
+        _ = try await store.decideApproval(id: id, approve: true, by: "alice", note: nil, now: ProofBuilder.now + 10)
+        #expect(try await Self.echo(fixture, grant: grant, text: "two", approval: id)["result"] != nil)
+        #expect(fixture.counted.calls == 2)
+        await fixture.upstream.shutdown()
+
+        // An @approvable forbid and a guard rule that denies: the guard's deny stands.
+        let other = InMemoryIdentityStore()
+        let deny = GuardRule(id: "no-second", kind: .rate(limit: 1, window: 60_000), action: .deny, reason: "rate_limit")
+        let denying = try await Self.fixture(other, guardRules: [deny])
+        let grant2 = try await denying.grant()
+        #expect(try await Self.echo(denying, grant: grant2, text: "one")["result"] != nil)
+        let stopped = try await Self.echo(denying, grant: grant2, text: "pay bob")
+        #expect(Self.reason(stopped) == "rate_limit" && stopped["error"]?["data"]?["approval_id"] == nil, "\(stopped)")
+        #expect(try await other.approvals(taskID: nil, status: nil, limit: 10).isEmpty)
+        await denying.upstream.shutdown()
+    }
+
+    @Test("fail closed: when the approvals store fails, a held call and a retry are denied approval_unavailable and nothing is forwarded")
+    func storeFailure() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("approvals-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let approvals = try SQLiteIdentityStore(dataDirectory: directory)
+        let records = InMemoryIdentityStore()
+        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: records, ledgerKey: TestKeys.ledgerKey), policies: Self.policies)
+        {
+            $0.approvals = approvals
+        }
+        let grant = try await fixture.grant()
+        let id = try await Self.hold(fixture, grant: grant)
+        _ = try await approvals.decideApproval(id: id, approve: true, by: "alice", note: nil, now: ProofBuilder.now + 10)
+        try approvals.close()
+        #expect(Self.reason(try await Self.echo(fixture, grant: grant, text: "pay eve")) == "approval_unavailable")
+        #expect(Self.reason(try await Self.echo(fixture, grant: grant, text: "pay bob", approval: id)) == "approval_unavailable")
+        #expect(fixture.counted.calls == 0)
+        #expect(try await records.decisionRecords(taskID: nil, limit: 10).count == 3)
+        await fixture.upstream.shutdown()
+    }
+
+    @Test("an @approvable forbid does not hide its tool from tools/list")
+    func listing() async throws {
+        let policies = #"""
+            permit (principal, action == Latch::Action::"CallTool", resource);
+            @approvable("every echo needs a person") forbid (principal, action, resource == Latch::Tool::"files.echo");
+            """#
+        let fixture = try await Self.fixture(InMemoryIdentityStore(), policies: policies)
+        let grant = try await fixture.grant()
+        let headers = ["mcp-protocol-version": ["2026-07-28"], "mcp-method": ["tools/list"]]
+        let body =
+            #"{"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}"#
+        let listed = MCPGatewayTests.json(await fixture.gateway.handle(try fixture.request(body, grant: grant, headers: headers)))
+        #expect(listed?["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["files.echo"], "\(String(describing: listed))")
+        await fixture.upstream.shutdown()
+    }
+}
