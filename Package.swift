@@ -214,6 +214,7 @@ let package = Package(
             name: "LatchSQLiteTests",
             dependencies: [
                 "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchSQLite", "LatchTesting", "LatchAudit",
+                "LatchStoreSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings

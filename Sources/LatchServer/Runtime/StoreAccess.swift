@@ -20,7 +20,7 @@ import Glibc
 /// Everything `latch serve` and the commands keep in the store: identity (entries, CA keys, join
 /// tokens), grants (grants, tasks, revocations), the gateway's decision records and tool pins,
 /// and sealed secrets. Both backends implement all of them.
-public typealias LatchStore = DecisionRecordRepository & GrantRepository & IdentityStore & LedgerRepository & SecretRepository
+public typealias LatchStore = DecisionRecordQueryRepository & GrantRepository & IdentityStore & LedgerRepository & SecretRepository
     & ToolPinRepository
 
 public enum StoreAccess {
