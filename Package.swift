@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "LatchSecrets", targets: ["LatchSecrets"]),
         .library(name: "LatchGuard", targets: ["LatchGuard"]),
         .library(name: "LatchAudit", targets: ["LatchAudit"]),
+        .library(name: "LatchSQLite", targets: ["LatchSQLite"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
@@ -267,7 +268,7 @@ let package = Package(
             name: "LatchCLITests",
             dependencies: [
                 "latch", "LatchCore", "LatchGateway", "LatchSecrets", "LatchIdentity", "LatchSQLite", "LatchTesting", "LatchAudit",
-                "LatchServer",
+                "LatchServer", "LatchGrants", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
