@@ -75,6 +75,7 @@ struct TaskStory: Sendable {
         }
     }
 
+    var taskID: String
     var task: GrantTask?
     var grants: [(TaskGrant, String)]
     var events: [Event]
@@ -117,7 +118,7 @@ struct TaskStory: Sendable {
             (a.element.time, a.element.rank, a.offset) < (b.element.time, b.element.rank, b.offset)
         }.map(\.element)
         let statuses = try await GrantOutput.withStatus(grants, store: store, now: now)
-        return TaskStory(task: task, grants: statuses, events: ordered)
+        return TaskStory(taskID: taskID, task: task, grants: statuses, events: ordered)
     }
 
     // MARK: Text
@@ -131,7 +132,7 @@ struct TaskStory: Sendable {
             }
             lines.append(head)
         } else {
-            lines.append("task (no grant stored: only its decision records)")
+            lines.append("task \(self.taskID)  (no grant stored: only its decision records)")
         }
         for event in self.events {
             lines.append(AuditOutput.iso8601(milliseconds: event.time) + "  " + Self.describe(event))
