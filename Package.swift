@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "LatchSecrets", targets: ["LatchSecrets"]),
         .library(name: "LatchGuard", targets: ["LatchGuard"]),
         .library(name: "LatchAudit", targets: ["LatchAudit"]),
+        .library(name: "LatchSQLite", targets: ["LatchSQLite"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
@@ -214,6 +215,7 @@ let package = Package(
             name: "LatchSQLiteTests",
             dependencies: [
                 "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchSQLite", "LatchTesting", "LatchAudit",
+                "LatchStoreSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings

@@ -64,14 +64,14 @@ extension PostgresIdentityStore: DecisionRecordRepository {
         }
         var records: [DecisionRecord] = []
         let rows = try await self.client.query(query, logger: self.logger)
-        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, record) in rows.decode(
-            (String, Int64, String, String, String, String?, Int64, String?, String).self)
+        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, traceID, record) in rows.decode(
+            (String, Int64, String, String, String, String?, Int64, String?, String?, String).self)
         {
             records.append(
                 try DecisionRecordRows.record(
                     DecisionRecordRow(
                         id: id, time: time, taskID: taskID, grantID: grantID, agent: agent, tool: tool, allowed: allowed, reason: reason,
-                        record: record)))
+                        traceID: traceID, record: record)))
         }
         return records
     }
@@ -98,6 +98,8 @@ private struct LedgerBatch {
     let hasTool: [Bool]
     let reasons: [String]
     let hasReason: [Bool]
+    let traceIDs: [String]
+    let hasTraceID: [Bool]
     /// Hashes and MACs travel as hex text (postgres-nio encodes no bytea arrays) and are decoded by the server.
     let hashes: [String]
 
@@ -108,6 +110,8 @@ private struct LedgerBatch {
         self.hasTool = rows.map { $0.tool != nil }
         self.reasons = rows.map { $0.reason ?? "" }
         self.hasReason = rows.map { $0.reason != nil }
+        self.traceIDs = rows.map { $0.traceID ?? "" }
+        self.hasTraceID = rows.map { $0.traceID != nil }
         self.hashes = self.leafHashes.map(PostgresIdentityStore.hex)
     }
 
@@ -124,16 +128,55 @@ private struct LedgerBatch {
                 UPDATE store_revisions SET revision = revision + \(self.count)
                 WHERE name = \(StoreSchema.ledgerRevisionName) AND revision = \(head) RETURNING revision
             )
-            INSERT INTO decision_records (id, time, task_id, grant_id, agent, tool, allowed, reason, record, leaf_index, leaf_hash, leaf_mac)
+            INSERT INTO decision_records
+                (id, time, task_id, grant_id, agent, tool, allowed, reason, trace_id, record, leaf_index, leaf_hash, leaf_mac)
             SELECT id, time, task_id, grant_id, agent, CASE WHEN has_tool THEN tool END, allowed,
-                   CASE WHEN has_reason THEN reason END, record, leaf_index, decode(leaf_hash, 'hex'), decode(leaf_mac, 'hex')
+                   CASE WHEN has_reason THEN reason END, CASE WHEN has_trace_id THEN trace_id END, record, leaf_index,
+                   decode(leaf_hash, 'hex'), decode(leaf_mac, 'hex')
             FROM unnest(\(rows.map(\.id))::text[], \(rows.map(\.time))::bigint[], \(rows.map(\.taskID))::text[],
                         \(rows.map(\.grantID))::text[], \(rows.map(\.agent))::text[], \(self.tools)::text[], \(self.hasTool)::boolean[],
-                        \(rows.map(\.allowed))::bigint[], \(self.reasons)::text[], \(self.hasReason)::boolean[], \(rows.map(\.record))::text[],
-                        \(indices)::bigint[], \(self.hashes)::text[], \(macs)::text[])
-                AS r(id, time, task_id, grant_id, agent, tool, has_tool, allowed, reason, has_reason, record, leaf_index, leaf_hash, leaf_mac)
+                        \(rows.map(\.allowed))::bigint[], \(self.reasons)::text[], \(self.hasReason)::boolean[], \(self.traceIDs)::text[],
+                        \(self.hasTraceID)::boolean[], \(rows.map(\.record))::text[], \(indices)::bigint[], \(self.hashes)::text[], \(macs)::text[])
+                AS r(id, time, task_id, grant_id, agent, tool, has_tool, allowed, reason, has_reason, trace_id, has_trace_id, record, leaf_index,
+                     leaf_hash, leaf_mac)
             WHERE EXISTS (SELECT 1 FROM head)
             RETURNING leaf_index
             """
+    }
+}
+
+extension PostgresIdentityStore: DecisionRecordQueryRepository {
+    public func decisionRecords(matching query: DecisionRecordQuery) async throws -> [IndexedDecisionRecord] {
+        let sql = DecisionRecordQuerySQL(query)
+        // `?` → `$n`, values bound in the same order, the limit last.
+        var bindings = PostgresBindings()
+        var text = ""
+        var number = 0
+        for character in sql.statement {
+            guard character == "?" else {
+                text.append(character)
+                continue
+            }
+            number += 1
+            text += "$\(number)"
+        }
+        for value in sql.values {
+            switch value {
+            case .text(let string): bindings.append(string)
+            case .int(let int): bindings.append(int)
+            }
+        }
+        bindings.append(sql.limit)
+        var records: [IndexedDecisionRecord] = []
+        let rows = try await self.client.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: self.logger)
+        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, traceID, record, index) in rows.decode(
+            (String, Int64, String, String, String, String?, Int64, String?, String?, String, Int64?).self)
+        {
+            let row = DecisionRecordRow(
+                id: id, time: time, taskID: taskID, grantID: grantID, agent: agent, tool: tool, allowed: allowed, reason: reason, traceID: traceID,
+                record: record)
+            records.append(IndexedDecisionRecord(record: try DecisionRecordRows.record(row), ledgerIndex: index))
+        }
+        return records
     }
 }

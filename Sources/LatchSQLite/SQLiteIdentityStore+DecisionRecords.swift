@@ -20,15 +20,16 @@ extension SQLiteIdentityStore: DecisionRecordRepository {
             let start = try Self.ledgerHead(db)
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO decision_records (id, time, task_id, grant_id, agent, tool, allowed, reason, record, leaf_index, leaf_hash, leaf_mac)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO decision_records
+                        (id, time, task_id, grant_id, agent, tool, allowed, reason, trace_id, record, leaf_index, leaf_hash, leaf_mac)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for (offset, row) in rows.enumerated() {
                 let index = start + Int64(offset)
                 let mac = ledgerKey.mac(index: index, leafHash: leafHashes[offset])
                 do {
                     try insert.execute(arguments: [
-                        row.id, row.time, row.taskID, row.grantID, row.agent, row.tool, row.allowed, row.reason, row.record,
+                        row.id, row.time, row.taskID, row.grantID, row.agent, row.tool, row.allowed, row.reason, row.traceID, row.record,
                         index, Data(leafHashes[offset]), Data(mac),
                     ])
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
@@ -53,13 +54,32 @@ extension SQLiteIdentityStore: DecisionRecordRepository {
             arguments = [limit]
         }
         // Read the rows, then decode them outside the read (JSON parsing needs no connection).
-        let rows = try await self.pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                DecisionRecordRow(
-                    id: row[0], time: row[1], taskID: row[2], grantID: row[3], agent: row[4], tool: row[5], allowed: row[6], reason: row[7],
-                    record: row[8])
+        let rows = try await self.pool.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.decisionRecordRow) }
+        return try rows.map(DecisionRecordRows.record)
+    }
+
+    private static func decisionRecordRow(_ row: Row) -> DecisionRecordRow {
+        DecisionRecordRow(
+            id: row[0], time: row[1], taskID: row[2], grantID: row[3], agent: row[4], tool: row[5], allowed: row[6], reason: row[7],
+            traceID: row[8], record: row[9])
+    }
+}
+
+extension SQLiteIdentityStore: DecisionRecordQueryRepository {
+    public func decisionRecords(matching query: DecisionRecordQuery) async throws -> [IndexedDecisionRecord] {
+        let sql = DecisionRecordQuerySQL(query)
+        let values: [DatabaseValue] = sql.values.map { value in
+            switch value {
+            case .text(let text): text.databaseValue
+            case .int(let int): int.databaseValue
             }
         }
-        return try rows.map(DecisionRecordRows.record)
+        let arguments = StatementArguments(values + [sql.limit.databaseValue])
+        let rows = try await self.pool.read { db in
+            try Row.fetchAll(db, sql: sql.statement, arguments: arguments).map { row in
+                (Self.decisionRecordRow(row), row[10] as Int64?)
+            }
+        }
+        return try rows.map { row, index in IndexedDecisionRecord(record: try DecisionRecordRows.record(row), ledgerIndex: index) }
     }
 }

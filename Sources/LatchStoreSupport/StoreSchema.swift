@@ -256,6 +256,26 @@ public enum StoreSchema {
                 "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.ledgerRevisionName)', 0)",
             ]
         },
+        // What `latch audit query` filters on, without scanning: the trace ID as a column (copied
+        // from the record JSON for the rows stored before, as every column is a copy of a field)
+        // and an index per filter, each ending in (time, id) so one filter reads its records
+        // already in time order. A task's records have had theirs since migration 5; a time range
+        // alone uses decision_records_by_time. Four more indexes are written on every append:
+        // the ledger benchmark (Benchmarks/Ledger) measures appends with them.
+        Migration(version: 8, name: "decision record queries") { d in
+            [
+                "ALTER TABLE decision_records ADD COLUMN trace_id TEXT",
+                d == .sqlite
+                    ? "UPDATE decision_records SET trace_id = json_extract(record, '$.trace_id')"
+                    // Not `record::json ->> 'trace_id'`: PostgreSQL refuses a whole document with a
+                    // `\u0000` anywhere (a prompt may hold one). The value's JSON string is cut out
+                    // (in canonical JSON `"trace_id":"` can only be the key: a quote inside a string is
+                    // escaped) and only it is decoded.
+                    : #"UPDATE decision_records SET trace_id = ('"' || substring(record from '"trace_id":"((?:[^"\\]|\\.)*)"') || '"')::json #>> '{}'"#,
+                "CREATE INDEX decision_records_by_agent ON decision_records (agent, time, id)",
+                "CREATE INDEX decision_records_by_grant ON decision_records (grant_id, time, id)",
+                "CREATE INDEX decision_records_by_tool ON decision_records (tool, time, id)",
+                "CREATE INDEX decision_records_by_trace ON decision_records (trace_id, time, id)",
         // Held tool calls waiting for a person (`Approval`), bound to `digest` (SHA-256 of the
         // canonical tool, arguments and grant ID). `policies` is a canonical JSON array of
         // strings. Every state change is one conditional UPDATE on `status`. The task index

@@ -11,7 +11,7 @@ import Synchronization
 /// `SecretRepository` and ``ToolPinRepository`` for unit tests (the real ones are `LatchSQLite`/`LatchPostgres`). Follows the
 /// same contract, including compare-and-set key transitions, one-time token use and
 /// first-revocation-wins.
-public final class InMemoryIdentityStore: IdentityStore, GrantRepository, DecisionRecordRepository, Sendable {
+public final class InMemoryIdentityStore: IdentityStore, GrantRepository, DecisionRecordQueryRepository, Sendable {
     struct State {
         var entries: [String: RegistrationEntry] = [:]
         var revision: Int64 = 0
@@ -25,6 +25,8 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
         var revocationRevisions: [String: Int64] = [:]
         var revocationsRevision: Int64 = 0
         var decisionRecords: [String: DecisionRecord] = [:]
+        /// Each record's ledger index, by record ID.
+        var decisionRecordIndices: [String: Int64] = [:]
         var secrets: [SecretName: StoredSecret] = [:]
         var secretsRevision: Int64 = 0
         var toolPins: [ToolPinKey: ToolPin] = [:]
@@ -234,6 +236,7 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
             }
             for record in records {
                 state.decisionRecords[record.id] = record
+                state.decisionRecordIndices[record.id] = Int64(state.ledger.count)
                 state.ledger.append(LedgerEntry(index: Int64(state.ledger.count), bytes: record.json.serializedBytes, key: ledgerKey))
             }
         }
@@ -247,6 +250,18 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
                 a.time != b.time ? a.time > b.time : b.id.utf8.lexicographicallyPrecedes(a.id.utf8)
             }
             return Array(newestFirst.prefix(max(0, limit)))
+        }
+    }
+
+    public func decisionRecords(matching query: DecisionRecordQuery) async throws -> [IndexedDecisionRecord] {
+        self.state.withLock { state in
+            let selected = state.decisionRecords.values.filter(query.matches).sorted { a, b in
+                let (a, b) = (DecisionRecordQuery.Cursor(after: a), DecisionRecordQuery.Cursor(after: b))
+                return query.order == .oldestFirst ? DecisionRecordQuery.precedes(a, b) : DecisionRecordQuery.precedes(b, a)
+            }
+            return selected.prefix(max(0, query.limit)).map { record in
+                IndexedDecisionRecord(record: record, ledgerIndex: state.decisionRecordIndices[record.id])
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ public import LatchSecrets
 public import Testing
 
 /// Every repository protocol a store implements: what the conformance checks exercise.
-public typealias ConformanceStore = ApprovalRepository & DecisionRecordRepository & GrantRepository & IdentityStore & LedgerRepository
+public typealias ConformanceStore = ApprovalRepository & DecisionRecordQueryRepository & GrantRepository & IdentityStore & LedgerRepository
     & SecretRepository & ToolPinRepository
 
 /// A store under test: fresh, empty storage, and a way to open handles on it.
@@ -56,7 +56,8 @@ public enum IdentityStoreConformance {
     /// records, secrets, tool pins and approvals.
     public static var checks: [Check] {
         Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
-            + Self.decisionRecordChecks + Self.ledgerChecks + Self.secretChecks + Self.toolPinChecks + Self.approvalChecks
+            + Self.decisionRecordChecks + Self.decisionRecordQueryChecks + Self.ledgerChecks + Self.secretChecks + Self.toolPinChecks
+            + Self.approvalChecks
     }
 }
 

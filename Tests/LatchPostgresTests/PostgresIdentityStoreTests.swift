@@ -1,5 +1,6 @@
 import Foundation
 import LatchCore
+import LatchGateway
 import LatchGrants
 import LatchIdentity
 import LatchSecrets
@@ -95,6 +96,28 @@ struct PostgresIdentityStoreTests {
             #expect(try await store.entriesRevision() == 0, "the seed row was inserted once")
             #expect(try await store.keysRevision() == 0, "the keys row was inserted once, at 0 in an empty store")
             #expect(try await store.secretsRevision() == 0, "the secrets row was inserted once")
+        }
+        await fixture.remove()
+    }
+
+    @Test("migration 8's backfill copies each stored record's trace ID into its column, so the query finds records stored before it")
+    func traceIDBackfill() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        var record = ConformanceValues.fullDecisionRecord("traced")
+        record.traceID = "0af7651916cd43dd8448eb211c80319c"
+        let traced = record
+        let backfill = try #require(StoreSchema.migrations.first { $0.version == 8 }?.statements(.postgres).first { $0.hasPrefix("UPDATE") })
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            try await store.saveDecisionRecords([traced, ConformanceValues.decisionRecord("untraced")], ledgerKey: TestKeys.ledgerKey)
+            // As the rows stored before migration 8 were: no trace_id column value.
+            try await store.client.query("UPDATE decision_records SET trace_id = NULL")
+            #expect(try await store.decisionRecords(matching: DecisionRecordQuery(traceID: traced.traceID)).isEmpty)
+            try await store.client.query(PostgresQuery(unsafeSQL: backfill))
+            let found = try await store.decisionRecords(matching: DecisionRecordQuery(traceID: traced.traceID))
+            #expect(found == [IndexedDecisionRecord(record: traced, ledgerIndex: 0)])
+            #expect(try await store.decisionRecords(matching: DecisionRecordQuery(limit: 10)).count == 2, "the untraced row still reads back")
         }
         await fixture.remove()
     }

@@ -1,9 +1,11 @@
 import Foundation
 import GRDB
 import LatchCore
+import LatchGateway
 import LatchGrants
 import LatchIdentity
 import LatchSecrets
+import LatchStoreSupport
 import LatchTesting
 import Testing
 
@@ -78,7 +80,7 @@ struct SQLiteIdentityStoreTests {
         #expect(synchronous == 2, "2 is FULL")
     }
 
-    static let allMigrations = ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger", "9 approvals"]
+    static let allMigrations = ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger", "8 decision record queries", "9 approvals"]
 
     @Test("migrations are recorded once and not re-applied on reopen")
     func migrationsRecorded() async throws {
@@ -117,6 +119,36 @@ struct SQLiteIdentityStoreTests {
             #expect(try await store.entriesRevision() == 0)
             try store.close()
         }
+    }
+
+    @Test("migration 8 copies each stored record's trace ID into its new column, so the query finds records stored before it")
+    func traceIDBackfill() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(atPath: fixture.dataDirectory, withIntermediateDirectories: true)
+        let old = try DatabasePool(path: fixture.dataDirectory + "/" + SQLiteIdentityStore.fileName)
+        try SQLiteIdentityStore.migrator.migrate(old, upTo: "7 ledger")
+        var record = ConformanceValues.fullDecisionRecord("traced")
+        record.traceID = "0af7651916cd43dd8448eb211c80319c"
+        let traced = record
+        let untraced = ConformanceValues.decisionRecord("untraced")
+        try await old.write { db in
+            for (index, record) in [traced, untraced].enumerated() {
+                let row = DecisionRecordRow(record)
+                try db.execute(
+                    sql: """
+                        INSERT INTO decision_records (id, time, task_id, grant_id, agent, tool, allowed, reason, record, leaf_index)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [row.id, row.time, row.taskID, row.grantID, row.agent, row.tool, row.allowed, row.reason, row.record, index])
+            }
+        }
+        try old.close()
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        let found = try await store.decisionRecords(matching: DecisionRecordQuery(traceID: "0af7651916cd43dd8448eb211c80319c"))
+        #expect(found == [IndexedDecisionRecord(record: traced, ledgerIndex: 0)])
+        #expect(try await store.decisionRecords(matching: DecisionRecordQuery(limit: 10)).map(\.record) == [untraced, traced].sorted { $0.id > $1.id })
     }
 
     @Test("a file migrated by a newer Latch is refused with a configuration error")

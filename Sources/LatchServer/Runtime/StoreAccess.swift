@@ -18,9 +18,9 @@ import Glibc
 /// users can reach the socket in `public/` but cannot list or read anything else); a
 /// `postgres://` or `postgresql://` URL means that database (migrated on open).
 /// Everything `latch serve` and the commands keep in the store: identity (entries, CA keys, join
-/// tokens), grants (grants, tasks, revocations), the gateway's decision records, tool pins and
-/// approvals, and sealed secrets. Both backends implement all of them.
-public typealias LatchStore = ApprovalRepository & DecisionRecordRepository & GrantRepository & IdentityStore & LedgerRepository
+/// tokens), grants (grants, tasks, revocations), the gateway's decision records (queryable), tool
+/// pins and approvals, and sealed secrets. Both backends implement all of them.
+public typealias LatchStore = ApprovalRepository & DecisionRecordQueryRepository & GrantRepository & IdentityStore & LedgerRepository
     & SecretRepository & ToolPinRepository
 
 public enum StoreAccess {

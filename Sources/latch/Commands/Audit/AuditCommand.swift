@@ -7,7 +7,10 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Read the gateway's decision records (one per tool call, allowed or denied) and check their ledger.",
-        subcommands: [AuditListCommand.self, AuditShowCommand.self, AuditVerifyCommand.self, AuditProveCommand.self]
+        subcommands: [
+            AuditListCommand.self, AuditShowCommand.self, AuditQueryCommand.self, AuditTraceCommand.self, AuditExportCommand.self,
+            AuditVerifyCommand.self, AuditProveCommand.self,
+        ]
     )
 }
 

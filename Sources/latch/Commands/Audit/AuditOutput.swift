@@ -1,4 +1,5 @@
 import LatchGateway
+import LatchIdentity
 
 /// How `latch audit` prints decision records.
 enum AuditOutput {
@@ -68,5 +69,12 @@ enum AuditOutput {
             }
         }
         return out
+    }
+}
+
+extension AuditOutput {
+    /// `{ledger_index, record}` (`ledger_index` null for a record stored before the ledger existed).
+    static func json(_ indexed: IndexedDecisionRecord) -> JSONValue {
+        .object(["ledger_index": indexed.ledgerIndex.map(JSONValue.int) ?? .null, "record": indexed.record.json])
     }
 }
