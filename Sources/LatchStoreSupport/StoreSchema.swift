@@ -276,11 +276,14 @@ public enum StoreSchema {
                 "CREATE INDEX decision_records_by_grant ON decision_records (grant_id, time, id)",
                 "CREATE INDEX decision_records_by_tool ON decision_records (tool, time, id)",
                 "CREATE INDEX decision_records_by_trace ON decision_records (trace_id, time, id)",
+            ]
+        },
         // Held tool calls waiting for a person (`Approval`), bound to `digest` (SHA-256 of the
-        // canonical tool, arguments and grant ID). `policies` is a canonical JSON array of
+        // canonical tool, arguments and grant ID); `prompt_hmac` and `arguments_hmac` as the call's
+        // decision record has them. `policies` is a canonical JSON array of
         // strings. Every state change is one conditional UPDATE on `status`. The task index
         // serves the per-task cap on pending approvals and listing one task's; the creation
-        // index listing all, newest first. (Version 8 is the audit-query migration.)
+        // index listing all, newest first.
         Migration(version: 9, name: "approvals") { d in
             [
                 """

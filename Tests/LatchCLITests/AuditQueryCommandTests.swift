@@ -41,7 +41,7 @@ struct AuditQueryCommandTests {
                 actors: agent == Self.agentB ? [Self.agentB] : [], method: "tools/call", tool: tool, allowed: allowed)
         }
         var read = record("call-read", 2_000, grant: "grant-b", agent: Self.agentB, tool: "reports.read")
-        read.promptDigest = String(repeating: "ab", count: 32)
+        read.promptHMAC = String(repeating: "ab", count: 32)
         read.policies = ["read-reports"]
         read.upstreamOutcome = "forwarded"
         read.traceID = Self.trace
@@ -210,7 +210,7 @@ struct AuditQueryCommandTests {
             #expect(event["type_uid"] == .int(600_300 + activity))
             #expect(event["metadata"]?["version"] == .string("1.3.0") && event["metadata"]?["product"]?["name"] != nil)
             #expect(event["api"]?["operation"]?.stringValue != nil && event["actor"]?["user"]?["uid"]?.stringValue != nil)
-            #expect(event["unmapped"]?["prompt"] == nil, "the prompt text is not exported")
+            #expect(event["unmapped"]?["prompt_sealed"] == nil && event["unmapped"]?["arguments_sealed"] == nil, "sealed values are not exported")
             if event["disposition_id"] == .int(2) {
                 denied += 1
                 #expect(event["status_id"] == .int(2) && event["action_id"] == .int(2) && event["status_detail"]?.stringValue != nil)

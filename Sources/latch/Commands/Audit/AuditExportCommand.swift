@@ -94,11 +94,12 @@ private struct ExportSink: @unchecked Sendable {
 enum OCSFEvent {
     static let schemaVersion = "1.3.0"
 
-    /// Keys of the record JSON the event maps elsewhere; the rest go to `unmapped` (the prompt
-    /// text never does: it is not exported).
+    /// Keys of the record JSON the event maps elsewhere; the rest go to `unmapped` (the sealed
+    /// prompt and arguments never do: only the store's key opens them, so a SIEM has no use for
+    /// them, and they are not exported).
     private static let mappedKeys: Set<String> = [
         "id", "time", "agent", "grant_id", "method", "tool", "allowed", "reason", "message", "policies", "destination", "trace_id",
-        "latency_us", "prompt",
+        "latency_us", "prompt_sealed", "arguments_sealed",
     ]
 
     static func apiActivity(_ record: DecisionRecord, ledgerIndex: Int64, leafHash: [UInt8]) -> JSONValue {

@@ -164,14 +164,11 @@ struct TaskStory: Sendable {
         }
     }
 
-    /// `tools/call mail.send by AGENT  prompt sha256 ab12…  args sha256 cd34…  denied policy_denied  policies p1, p2  guard guard/x  trace T  [decision ID, ledger N]`
+    /// `tools/call mail.send by AGENT  prompt hmac ab12…  args hmac cd34…  denied policy_denied  policies p1, p2  guard guard/x  trace T  [decision ID, ledger N]`
     static func describe(_ record: DecisionRecord) -> String {
-        let json = record.json
         var parts = ["\(record.method)\(record.tool.map { " " + $0 } ?? "") by \(record.agent)"]
-        for (label, keys) in [("prompt", ["prompt_hmac", "prompt_sha256"]), ("args", ["arguments_hmac", "arguments_sha256"])] {
-            if let key = keys.first(where: { json[$0]?.stringValue != nil }), let digest = json[key]?.stringValue {
-                parts.append("\(label) \(key.hasSuffix("hmac") ? "hmac" : "sha256") \(digest.prefix(16))")
-            }
+        for (label, digest) in [("prompt", record.promptHMAC), ("args", record.argumentsHMAC)] {
+            if let digest { parts.append("\(label) hmac \(digest.prefix(16))") }
         }
         parts.append(record.allowed ? "allowed" : "denied \(record.reason ?? "-")")
         let guardVerdicts = record.policies.filter { $0.hasPrefix("guard/") }
