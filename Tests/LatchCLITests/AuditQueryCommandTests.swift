@@ -128,7 +128,7 @@ struct AuditQueryCommandTests {
             ["2026-01-01T00:00:00.000Z  grant grant-root (root, depth 0) to \(Self.agentA)", "scope tools=[mail.send,reports.read]"],
             ["2026-01-01T00:00:01.000Z  grant grant-b (delegated from grant-root, depth 1) to \(Self.agentB)", "actors \(Self.agentB)",
                 "scope tools=[reports.read]"],
-            ["2026-01-01T00:00:02.000Z  call tools/call reports.read by \(Self.agentB)", "prompt sha256 abababababababab", "allowed",
+            ["2026-01-01T00:00:02.000Z  call tools/call reports.read by \(Self.agentB)", "prompt hmac abababababababab", "allowed",
                 "policies read-reports", "trace \(Self.trace)", "[call-read]", "-> upstream ok after 50000 us"],
             ["2026-01-01T00:00:03.000Z  call tools/call mail.send by \(Self.agentA)", "denied policy_denied", "policies no-external-mail", "[call-mail]"],
             ["2026-01-01T00:00:04.000Z  call tools/call reports.read by \(Self.agentB)", "denied guard_denied", "guard guard/rate", "[call-guarded]"],

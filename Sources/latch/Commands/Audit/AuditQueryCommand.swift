@@ -5,7 +5,8 @@ import LatchGateway
 import LatchIdentity
 import LatchServer
 
-/// `latch audit query [--agent] [--task] [--grant] [--tool] [--decision] [--reason] [--since] [--until] [--trace] [--limit] [--json]`
+/// `latch audit query [--agent] [--task] [--grant] [--tool] [--decision] [--reason] [--since] [--until] [--trace]
+/// [--argument NAME=VALUE …] [--prompt TEXT] [--limit] [--json]`
 struct AuditQueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
@@ -14,7 +15,10 @@ struct AuditQueryCommand: AsyncParsableCommand {
             Every filter given must match (text compares exactly). Times are ISO 8601 (2026-11-29T21:30:00Z, with \
             optional fraction or offset, or a date 2026-11-29 meaning its UTC midnight) or relative to now: 90s, 15m, \
             1h, 7d, 2w ago. --since is inclusive, --until exclusive. Lines as latch audit list prints them, newest first \
-            (--oldest-first to reverse); with --json, a JSON array of {ledger_index, record}.
+            (--oldest-first to reverse); with --json, a JSON array of {ledger_index, record}. --argument NAME=VALUE \
+            and --prompt TEXT keep the records whose keyed hashes match that value (VALUE read as JSON when it is JSON, \
+            and as a string), as latch audit show tests one record: records hold no values in clear, so these need the \
+            KEK, and they are checked on the records the other filters found, a page at a time.
             """
     )
 
@@ -28,6 +32,9 @@ struct AuditQueryCommand: AsyncParsableCommand {
     @Option(help: "Not before this time (ISO 8601, or relative: 1h, 30m, 7d).") var since: String?
     @Option(help: "Before this time (ISO 8601, or relative).") var until: String?
     @Option(help: "The W3C trace ID.") var trace: String?
+    @Option(name: .customLong("argument"), help: "NAME=VALUE: only records holding VALUE as their argument NAME (repeatable).")
+    var arguments: [String] = []
+    @Option(help: "TEXT: only records whose prompt is exactly TEXT.") var prompt: String?
     @Option(help: "At most this many records.") var limit = 50
     @Flag(name: .customLong("oldest-first"), help: "Oldest first instead of newest first.") var oldestFirst = false
     @Flag(help: "Print a JSON array of {ledger_index, record} instead of lines.") var json = false
@@ -47,12 +54,49 @@ struct AuditQueryCommand: AsyncParsableCommand {
             since: try self.since.map { try AuditTime.parse($0, now: now, option: "--since") },
             until: try self.until.map { try AuditTime.parse($0, now: now, option: "--until") }, traceID: self.trace,
             order: self.oldestFirst ? .oldestFirst : .newestFirst, limit: self.limit)
-        let found = try await self.server.withStore { store in try await store.decisionRecords(matching: query) }
+        let probes = try AuditValueProbe.parse(self.arguments)
+        let prompt = self.prompt
+        let configuration = try self.server.configuration()
+        let found = try await self.server.withStore { store in
+            guard !probes.isEmpty || prompt != nil else { return try await store.decisionRecords(matching: query) }
+            // Keyed hashes match only with the key: filter a page at a time until `limit` match.
+            let privacy = RecordPrivacy(ledgerKey: try await AuditKeys.ledgerKey(store: store, configuration: configuration))
+            var page = query
+            page.limit = 500
+            var matched: [IndexedDecisionRecord] = []
+            while matched.count < query.limit {
+                let records = try await store.decisionRecords(matching: page)
+                for found in records where AuditValueProbe.matches(found.record, probes: probes, prompt: prompt, privacy: privacy) {
+                    matched.append(found)
+                    if matched.count == query.limit { break }
+                }
+                guard records.count == page.limit, let last = records.last else { break }
+                page.after = DecisionRecordQuery.Cursor(after: last.record)
+            }
+            return matched
+        }
         if self.json {
             print(JSONValue.array(found.map(AuditOutput.json)).serialized)
         } else {
             print(AuditOutput.lines(found.map(\.record)), terminator: "")
         }
+    }
+}
+
+/// Values an investigator types to match records' keyed hashes (`audit show`, `audit query`).
+enum AuditValueProbe {
+    /// `NAME=VALUE` options as pairs.
+    static func parse(_ options: [String]) throws -> [(name: String, value: String)] {
+        try options.map { option in
+            guard let equals = option.firstIndex(of: "="), equals != option.startIndex else { throw ValidationError("--argument must be NAME=VALUE") }
+            return (String(option[..<equals]), String(option[option.index(after: equals)...]))
+        }
+    }
+
+    /// Whether `record` holds every probed argument value and, if given, the prompt.
+    static func matches(_ record: DecisionRecord, probes: [(name: String, value: String)], prompt: String?, privacy: RecordPrivacy) -> Bool {
+        if let prompt, !privacy.matches(record, prompt: prompt) { return false }
+        return probes.allSatisfy { privacy.matches(record, argument: $0.name, typed: $0.value) }
     }
 }
 

@@ -30,13 +30,7 @@ struct AuditShowCommand: AsyncParsableCommand {
     @Option(help: "TEXT: is the record's prompt exactly TEXT?") var prompt: String?
 
     func run() async throws {
-        var probes: [(name: String, value: String)] = []
-        for argument in self.arguments {
-            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
-                throw ValidationError("--argument must be NAME=VALUE")
-            }
-            probes.append((String(argument[..<equals]), String(argument[argument.index(after: equals)...])))
-        }
+        let probes = try AuditValueProbe.parse(self.arguments)
         let needsKey = self.reveal || !probes.isEmpty || self.prompt != nil
         let (id, reveal, prompt) = (self.id, self.reveal, self.prompt)
         let configuration = try self.server.configuration()
