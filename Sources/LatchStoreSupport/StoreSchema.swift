@@ -256,5 +256,16 @@ public enum StoreSchema {
                 "INSERT INTO store_revisions (name, revision) VALUES ('\(Self.ledgerRevisionName)', 0)",
             ]
         },
+        // One index for a task's grants and its single root instead of two (`grants_by_task` and
+        // the partial `grants_task_root`, which a root grant, the usual kind, wrote with the same
+        // key): unique on (task_id, '') for the root and on (task_id, id) for the others (grant
+        // IDs are never empty and unique already). Lookups by task use its first column.
+        Migration(version: 8, name: "one task index for grants") { _ in
+            [
+                "CREATE UNIQUE INDEX grants_by_task_root ON grants (task_id, (CASE WHEN depth = 0 THEN '' ELSE id END))",
+                "DROP INDEX grants_by_task",
+                "DROP INDEX grants_task_root",
+            ]
+        },
     ]
 }
