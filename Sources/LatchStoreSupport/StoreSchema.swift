@@ -311,5 +311,16 @@ public enum StoreSchema {
                 "CREATE INDEX approvals_by_creation ON approvals (created_at, id)",
             ]
         },
+        // One index for a task's grants and its single root instead of two (`grants_by_task` and
+        // the partial `grants_task_root`, which a root grant, the usual kind, wrote with the same
+        // key): unique on (task_id, '') for the root and on (task_id, id) for the others (grant
+        // IDs are never empty and unique already). Lookups by task use its first column.
+        Migration(version: 10, name: "one task index for grants") { _ in
+            [
+                "CREATE UNIQUE INDEX grants_by_task_root ON grants (task_id, (CASE WHEN depth = 0 THEN '' ELSE id END))",
+                "DROP INDEX grants_by_task",
+                "DROP INDEX grants_task_root",
+            ]
+        },
     ]
 }

@@ -23,6 +23,10 @@ let concurrency = Int(ProcessInfo.processInfo.environment["BENCH_CONCURRENCY"] ?
 let perRound = Int(ProcessInfo.processInfo.environment["BENCH_GRANTS"] ?? "") ?? 6_000
 let postgresURL = ProcessInfo.processInfo.environment["LATCH_BENCH_POSTGRES_URL"]
 let postgresCommits = Int(ProcessInfo.processInfo.environment["BENCH_POSTGRES_COMMITS"] ?? "") ?? 4
+/// The postmaster's process ID (the first line of the data directory's `postmaster.pid`): when set,
+/// the server's CPU time (the postmaster and its children) is read from `/proc` around each
+/// PostgreSQL round.
+let postgresPID = ProcessInfo.processInfo.environment["BENCH_POSTGRES_PID"].flatMap { Int32($0) }
 let now = SystemWallClock().now().milliseconds
 let trustDomain = TrustDomain(unchecked: "bench.test")
 var signingKey = try CAKey.generate(purpose: .jwtSigning, trustDomain: trustDomain, now: now - 1000, lifetime: 86_400_000)
@@ -86,6 +90,25 @@ let logger = Logger(label: "bench")
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("grant-issue-bench-\(UUID().uuidString)").path
 defer { try? FileManager.default.removeItem(atPath: directory) }
 
+/// CPU seconds of `pid` and its children, live (`utime + stime` of each) and reaped (the parent's
+/// `cutime + cstime`), from `/proc`; nil without `/proc`. Clock ticks: accurate to 10 ms a process.
+func processTreeCPUSeconds(_ pid: Int32) -> Double? {
+    func fields(_ statPath: String) -> [Substring]? {
+        guard let text = try? String(contentsOfFile: statPath, encoding: .utf8), let close = text.lastIndex(of: ")") else { return nil }
+        // After "pid (comm) ": state, ppid, …; utime is field 14 of the line, so index 11 here.
+        return text[text.index(after: close)...].split(separator: " ")
+    }
+    func ticks(_ f: [Substring], _ indices: [Int]) -> Double { indices.reduce(0) { $0 + (Double(f[$1]) ?? 0) } }
+    guard let own = fields("/proc/\(pid)/stat"), own.count > 14 else { return nil }
+    var total = ticks(own, [11, 12, 13, 14])
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    for entry in entries where entry.first?.isNumber == true {
+        guard let f = fields("/proc/\(entry)/stat"), f.count > 14, Int32(f[1]) == pid else { continue }
+        total += ticks(f, [11, 12, 13, 14])
+    }
+    return total / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
 struct Rates: Sendable {
     var raw: [Measured] = []
     var sqlite: [Measured] = []
@@ -94,6 +117,9 @@ struct Rates: Sendable {
     var rawExchangeFloor: [Measured] = []
     var mintOnly: [Measured] = []
     var storeOnly: [Double] = []
+    /// The PostgreSQL server's CPU seconds over all PostgreSQL rounds, and the grants they issued.
+    var postgresServerCPU = 0.0
+    var postgresGrants = 0
 }
 
 /// Runs `body` with an authority on the PostgreSQL store, open for the whole run as a server keeps
@@ -124,7 +150,12 @@ let rates = try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory
             rates.storeOnly.append(Double(batch.count) / (wallSeconds() - start))
             if let postgresAuthority {
                 let postgresGrants = (0..<perRound).map { _ in grant() }
+                let serverBefore = postgresPID.flatMap(processTreeCPUSeconds)
                 rates.postgres.append(try await throughput(perRound) { i in _ = try await postgresAuthority.issue(postgresGrants[i]) })
+                if let serverBefore, let serverAfter = postgresPID.flatMap(processTreeCPUSeconds) {
+                    rates.postgresServerCPU += serverAfter - serverBefore
+                    rates.postgresGrants += perRound
+                }
             }
             // The whole exchange: proofs and SVIDs are made before timing (the client's cost).
             let count = perRound / 4
@@ -185,6 +216,14 @@ print(line("issue + commit, SQLite (synchronous=FULL)", sqlite, raw, "raw sign")
 if !postgres.isEmpty {
     // The server's CPU is not this process's: its CPU figure is the client's share only.
     print(line("issue + commit, PostgreSQL (same machine; CPU: client)", postgres, raw, "raw sign", cpuRatio: false))
+    if rates.postgresGrants > 0 {
+        // Latch's and the server's CPU per grant together, against raw signing's CPU per signature:
+        // the wall-clock ratio this machine's cores would give with nothing else running.
+        let server = rates.postgresServerCPU * 1e6 / Double(rates.postgresGrants)
+        print(
+            pad("  PostgreSQL server CPU per grant (all rounds)", 52) + pad("", 35) + pad(String(format: "%.1f", server), 7)
+                + pct(cpu(raw) / (cpu(postgres) + server)) + " (Latch + server)")
+    }
 } else {
     print("PostgreSQL: set LATCH_BENCH_POSTGRES_URL to measure it")
 }
