@@ -65,14 +65,16 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
 func fmt(_ x: Double) -> String { String(Int(x.rounded())) }
 
-/// A record the size the gateway writes for a tool call (digests, a policy, a trace ID).
+/// A record the size the gateway writes for a tool call's decision (keyed hashes, the decision's
+/// facts, a policy, a trace ID).
 func record(_ id: String, time: Int64) -> DecisionRecord {
     DecisionRecord(
         id: id, time: time, taskID: "task-\(id.hashValue & 0xFF)", grantID: "grant-\(id.hashValue & 0xFFF)",
         agent: "spiffe://bench.test/agents/a\(id.hashValue & 7)", subject: "spiffe://bench.test/agents/a", actors: [], method: "tools/call",
-        tool: "crm.lookup", argumentsDigest: String(repeating: "ab", count: 32), promptDigest: String(repeating: "cd", count: 32),
-        allowed: true, policies: ["agents-call-tools"], upstreamOutcome: "forwarded", traceID: String(repeating: "4b", count: 16),
-        latencyMicros: 812)
+        tool: "crm.lookup", argumentsHMAC: String(repeating: "ab", count: 32), argumentHMACs: ["customer": String(repeating: "ef", count: 32)],
+        promptHMAC: String(repeating: "cd", count: 32), allowed: true, policies: ["agents-call-tools"], upstreamOutcome: "forwarded",
+        traceID: String(repeating: "4b", count: 16), latencyMicros: 812,
+        facts: DecisionFacts(calls: 3, toolsUsed: ["crm.lookup", "files.read"], maxSensitivityRead: .internal, dataDomainsRead: ["crm"], secondsSinceFirstCall: 4))
 }
 
 /// `count` operations by `writers` concurrent tasks; operations per wall-clock second.
