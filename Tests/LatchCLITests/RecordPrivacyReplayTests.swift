@@ -200,7 +200,7 @@ struct RecordPrivacyReplayTests {
         #expect(outcome["argument_hmacs"] == big["argument_hmacs"], "an outcome is found by the same values as its decision")
     }
 
-    @Test("audit show prints one record; --reveal opens its prompt and arguments; --argument and --prompt match typed values")
+    @Test("audit show prints one record; --reveal opens its prompt and arguments; --argument and --prompt match typed values, in show and query")
     func show() async throws {
         let directory = try TemporaryDirectory()
         let recorded = try await Self.record(in: directory, databaseURL: "sqlite", keepArguments: true, keepPrompts: true)
@@ -227,6 +227,15 @@ struct RecordPrivacyReplayTests {
         #expect(
             matches?["argument iban"] == .bool(true) && matches?["argument amount"] == .bool(false), "the last --argument amount (50) does not match")
         #expect(matches?["prompt"] == .bool(true))
+
+        // audit query keeps the records whose keyed hashes match: the big call's decision and outcome.
+        let queried = try Self.run(
+            ["audit", "query", "--argument", "iban=\(Self.iban)", "--argument", "amount=5000", "--json"], recorded, in: directory)
+        try #require(queried.status == 0, "\(queried.stderr)")
+        let found = try #require(JSONValue(parsing: queried.stdout.utf8)?.arrayValue).compactMap { $0["record"] }
+        #expect(found.count == 2 && found.allSatisfy { $0["id"] == .string(id) || $0["decision_id"] == .string(id) }, "\(found)")
+        let none = try Self.run(["audit", "query", "--argument", "amount=1", "--prompt", Self.prompt, "--json"], recorded, in: directory)
+        #expect(none.status == 0 && JSONValue(parsing: none.stdout.utf8) == .array([]), "\(none.stdout)")
 
         let missing = try Self.run(["audit", "show", "no-such-record"], recorded, in: directory)
         #expect(missing.status == 1 && missing.stderr.contains("no decision record no-such-record"))
