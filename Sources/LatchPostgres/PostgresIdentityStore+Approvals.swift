@@ -102,10 +102,11 @@ extension PostgresIdentityStore: ApprovalRepository {
                 (String, String, String, String, String, String, String, String, String?, String?, String, Int64, Int64, String?, Int64?, String?)
                     .self)
             approvals.append(
-                try ApprovalRows.approval(
-                    ApprovalRows.Row(
-                        id: c.0, taskID: c.1, grantID: c.2, agent: c.3, tool: c.4, digest: c.5, reason: c.6, policies: c.7, promptHMAC: c.8,
-                        argumentsHMAC: c.9, status: c.10, createdAt: c.11, expiresAt: c.12, decidedBy: c.13, decidedAt: c.14, note: c.15)))
+                Approval(
+                    id: c.0, taskID: c.1, grantID: c.2, agent: c.3, tool: c.4, digest: c.5, reason: c.6,
+                    policies: try ApprovalRows.policies(c.7, id: c.0), promptHMAC: c.8, argumentsHMAC: c.9,
+                    status: try ApprovalRows.status(c.10, id: c.0), createdAt: c.11, expiresAt: c.12, decidedBy: c.13, decidedAt: c.14,
+                    note: c.15))
         }
         return approvals
     }

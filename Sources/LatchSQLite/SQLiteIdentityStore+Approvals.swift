@@ -87,10 +87,11 @@ extension SQLiteIdentityStore: ApprovalRepository {
     }
 
     private static func approval(_ row: Row) throws -> Approval {
-        try ApprovalRows.approval(
-            ApprovalRows.Row(
-                id: row[0], taskID: row[1], grantID: row[2], agent: row[3], tool: row[4], digest: row[5], reason: row[6], policies: row[7],
-                promptHMAC: row[8], argumentsHMAC: row[9], status: row[10], createdAt: row[11], expiresAt: row[12], decidedBy: row[13],
-                decidedAt: row[14], note: row[15]))
+        let id: String = row[0]
+        return Approval(
+            id: id, taskID: row[1], grantID: row[2], agent: row[3], tool: row[4], digest: row[5], reason: row[6],
+            policies: try ApprovalRows.policies(row[7], id: id), promptHMAC: row[8], argumentsHMAC: row[9],
+            status: try ApprovalRows.status(row[10], id: id), createdAt: row[11], expiresAt: row[12], decidedBy: row[13], decidedAt: row[14],
+            note: row[15])
     }
 }

@@ -7,7 +7,7 @@ import LatchIdentity
 /// A row that does not decode (an unknown status, policies that are not a JSON list of strings:
 /// a row edited by hand) is reported as `internalError` naming the approval, not skipped.
 public enum ApprovalRows {
-    /// Columns selected by every query, in ``approval(_:)`` order.
+    /// Columns selected by every query, in the order the stores decode them.
     public static let columns =
         "id, task_id, grant_id, agent, tool, digest, reason, policies, prompt_hmac, arguments_hmac, status, created_at, expires_at, decided_by, decided_at, note"
 
@@ -16,67 +16,27 @@ public enum ApprovalRows {
         JSONValue.array(approval.policies.map(JSONValue.string)).serialized
     }
 
-    /// A row's columns, in ``columns`` order.
-    public struct Row: Sendable {
-        public var id: String
-        public var taskID: String
-        public var grantID: String
-        public var agent: String
-        public var tool: String
-        public var digest: String
-        public var reason: String
-        public var policies: String
-        public var promptHMAC: String?
-        public var argumentsHMAC: String?
-        public var status: String
-        public var createdAt: Int64
-        public var expiresAt: Int64
-        public var decidedBy: String?
-        public var decidedAt: Int64?
-        public var note: String?
-
-        public init(
-            id: String, taskID: String, grantID: String, agent: String, tool: String, digest: String, reason: String, policies: String,
-            promptHMAC: String?, argumentsHMAC: String?, status: String, createdAt: Int64, expiresAt: Int64, decidedBy: String?,
-            decidedAt: Int64?, note: String?
-        ) {
-            self.id = id
-            self.taskID = taskID
-            self.grantID = grantID
-            self.agent = agent
-            self.tool = tool
-            self.digest = digest
-            self.reason = reason
-            self.policies = policies
-            self.promptHMAC = promptHMAC
-            self.argumentsHMAC = argumentsHMAC
-            self.status = status
-            self.createdAt = createdAt
-            self.expiresAt = expiresAt
-            self.decidedBy = decidedBy
-            self.decidedAt = decidedAt
-            self.note = note
+    /// The `status` column of approval `id` as a value.
+    public static func status(_ text: String, id: String) throws(LatchError) -> Approval.Status {
+        guard let status = Approval.Status(rawValue: text) else {
+            throw LatchError(.internalError, "stored approval \(id.prefix(64)) has an unknown status")
         }
+        return status
     }
 
-    public static func approval(_ row: Row) throws(LatchError) -> Approval {
-        guard let status = Approval.Status(rawValue: row.status) else {
-            throw LatchError(.internalError, "stored approval \(row.id.prefix(64)) has an unknown status")
-        }
-        guard case .array(let items)? = JSONValue(parsing: row.policies.utf8) else {
-            throw LatchError(.internalError, "stored approval \(row.id.prefix(64)) has policies that are not a JSON list")
+    /// The `policies` column of approval `id` as a list.
+    public static func policies(_ text: String, id: String) throws(LatchError) -> [String] {
+        guard case .array(let items)? = JSONValue(parsing: text.utf8) else {
+            throw LatchError(.internalError, "stored approval \(id.prefix(64)) has policies that are not a JSON list")
         }
         var policies: [String] = []
         for item in items {
             guard case .string(let policy) = item else {
-                throw LatchError(.internalError, "stored approval \(row.id.prefix(64)) has policies that are not a JSON list of strings")
+                throw LatchError(.internalError, "stored approval \(id.prefix(64)) has policies that are not a JSON list of strings")
             }
             policies.append(policy)
         }
-        return Approval(
-            id: row.id, taskID: row.taskID, grantID: row.grantID, agent: row.agent, tool: row.tool, digest: row.digest, reason: row.reason,
-            policies: policies, promptHMAC: row.promptHMAC, argumentsHMAC: row.argumentsHMAC, status: status, createdAt: row.createdAt,
-            expiresAt: row.expiresAt, decidedBy: row.decidedBy, decidedAt: row.decidedAt, note: row.note)
+        return policies
     }
 }
 
