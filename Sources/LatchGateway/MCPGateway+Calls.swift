@@ -45,16 +45,20 @@ extension MCPGateway {
             record.argumentsSealed = sealed
         }
         // A retry of a held call names its approval: read before deciding (only then), consumed
-        // after, if the decision leans on it.
-        let approvalDigest = Approval.digest(tool: name, arguments: forwardedArguments, grantID: grant.id)
+        // after, if the decision leans on it. The call's digest is computed only for approvals:
+        // a call naming one, or one being held.
         let presented = await self.presentedApproval(meta[Approval.metaKey])
+        var approvalDigest: String?
+        var approved = false
         switch presented {
-        case .found(let approval): record.approvalID = approval.id
+        case .found(let approval):
+            record.approvalID = approval.id
+            let digest = Approval.digest(tool: name, arguments: forwardedArguments, grantID: grant.id)
+            approvalDigest = digest
+            approved = approval.releases(digest: digest, now: now)
         case .unusable(_, let id): record.approvalID = id
         case .none: break
         }
-        let approved: Bool
-        if case .found(let approval) = presented { approved = approval.releases(digest: approvalDigest, now: now) } else { approved = false }
 
         let snapshot = self.current
         var decision: CallDecision
@@ -96,7 +100,9 @@ extension MCPGateway {
         var approvalExpiry: Int64?
         if released || decision.approvable != nil {
             let held = await self.settleApproval(
-                decision, released: released, presented: presented, digest: approvalDigest, grant: grant, record: record, now: now)
+                decision, released: released, presented: presented,
+                digest: approvalDigest ?? Approval.digest(tool: name, arguments: forwardedArguments, grantID: grant.id), grant: grant, record: record,
+                now: now)
             decision = held.decision
             record.approvalID = held.approvalID ?? record.approvalID
             approvalExpiry = held.expiresAt
