@@ -159,13 +159,10 @@ struct GatewayInteropTests {
             kill(python.processIdentifier, SIGKILL)
             python.waitUntilExit()
         }
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        var port = ""
-        while port.isEmpty, ContinuousClock.now < deadline {
-            port = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
-            if port.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        try #require(!port.isEmpty, "the webhook receiver did not start")
+        let port = try #require(
+            try await Polling.eventually(timeout: .seconds(60)) {
+                (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { $0.isEmpty ? nil : $0 }
+            }, "the webhook receiver did not start")
         let gateway = try await Self.start(
             extra: """
 
@@ -204,13 +201,12 @@ struct GatewayInteropTests {
         let records = try gateway.latch(["audit", "list", "--json"])
         #expect(records.status == 0 && records.stdout.contains("chain_anomaly") && records.stdout.contains("rate_limit"), "\(records.stdout)")
         // The webhook was told, in the background, of the one kill.
-        var told: [[String: Any]] = []
-        while told.isEmpty, ContinuousClock.now < deadline.advanced(by: .seconds(30)) {
-            told = ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+        let told: [[String: Any]] = try await Polling.eventually(timeout: .seconds(60)) {
+            let lines = ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
-            if told.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-        }
+            return lines.isEmpty ? nil : lines
+        } ?? []
         try #require(told.count == 1, "\(told)\n\(gateway.server.log)")
         #expect(told[0]["event"] as? String == "guard.kill" && told[0]["reason"] as? String == "chain_anomaly" && told[0]["revoked"] as? Bool == true)
         #expect(told[0]["rules"] as? [String] == ["exfil-after-confidential-read"] && told[0]["agent"] as? String == Self.agent)
@@ -253,14 +249,12 @@ struct GatewayInteropTests {
         defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
 
         // The operator finds the pending approval and approves it.
-        var pending: [[String: Any]] = []
-        let deadline = ContinuousClock.now.advanced(by: .seconds(120))
-        while pending.isEmpty, ContinuousClock.now < deadline {
+        let pending: [[String: Any]] = try await Polling.eventually(timeout: .seconds(120), every: .milliseconds(100)) {
             let listed = try gateway.latch(["approvals", "list", "--status", "pending", "--json"])
             try #require(listed.status == 0, "\(listed.stderr)")
-            pending = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
-            if pending.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
-        }
+            let found = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+            return found.isEmpty ? nil : found
+        } ?? []
         try #require(pending.count == 1, "\(gateway.server.log)")
         let id = try #require(pending[0]["id"] as? String)
         #expect(pending[0]["tool"] as? String == "mail.send_email" && pending[0]["reason"] as? String == "mail about an invoice")
@@ -269,7 +263,7 @@ struct GatewayInteropTests {
         let twice = try gateway.latch(["approvals", "approve", id, "--as", "operator"])
         #expect(twice.status == 1 && twice.stderr.contains("already approved"))
         _ = try gateway.directory.write("approved", "go")
-        while agent.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        _ = try await Polling.eventually(timeout: .seconds(120)) { agent.isRunning ? nil : true }
         #expect(!agent.isRunning && agent.terminationStatus == 0)
 
         let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")

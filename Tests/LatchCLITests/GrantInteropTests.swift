@@ -233,9 +233,11 @@ struct GrantInteropTests {
 
     static func waitForLines(_ path: String, prefix: String, count: Int, timeout: Duration = .seconds(120)) throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
+        while true {
+            let past = ContinuousClock.now >= deadline
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
             if text.split(separator: "\n").filter({ $0.hasPrefix(prefix) }).count >= count { return }
+            if past { break }
             Thread.sleep(forTimeInterval: 0.1)
         }
         throw ServerProcess.ServerFailed(description: "fewer than \(count) '\(prefix)' lines in \(path) after \(timeout)")

@@ -60,14 +60,10 @@ struct ToolPinningInteropTests {
 
     /// Polls `body` (every 250 ms, for at most 60 s) until it returns a value.
     static func eventually<Value>(_ what: String, _ gateway: Gateway, _ body: () throws -> Value?) async throws -> Value {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-        while true {
-            if let value = try body() { return value }
-            guard ContinuousClock.now < deadline else {
-                throw ServerProcess.ServerFailed(description: "timed out waiting for \(what):\n\(gateway.server.log)")
-            }
-            try await Task.sleep(for: .milliseconds(250))
+        guard let value = try await Polling.eventually(timeout: .seconds(60), every: .milliseconds(250), body) else {
+            throw ServerProcess.ServerFailed(description: "timed out waiting for \(what):\n\(gateway.server.log)")
         }
+        return value
     }
 
     static func listed(_ gateway: Gateway) throws -> Set<String> {
