@@ -322,5 +322,23 @@ public enum StoreSchema {
                 "DROP INDEX grants_task_root",
             ]
         },
+        // What the person deciding a held call reads (`ApprovalPrivacy`, `ApprovalRisk`): the
+        // call's arguments and prompt sealed under the ledger's approval subkey, and the risk as
+        // canonical JSON. And the operators who decide through the admin API: a name and the
+        // SHA-256 of their random bearer token (the token itself is never stored).
+        Migration(version: 11, name: "approval contents and operators") { d in
+            [
+                "ALTER TABLE approvals ADD COLUMN arguments_sealed TEXT",
+                "ALTER TABLE approvals ADD COLUMN prompt_sealed TEXT",
+                "ALTER TABLE approvals ADD COLUMN risk TEXT",
+                """
+                CREATE TABLE operators (
+                    name \(d.key) NOT NULL PRIMARY KEY,
+                    token_sha256 \(d.blob) NOT NULL UNIQUE,
+                    created_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+            ]
+        },
     ]
 }

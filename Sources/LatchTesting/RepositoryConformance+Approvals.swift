@@ -10,8 +10,13 @@ extension ConformanceValues {
         Approval(
             id: id, taskID: task, grantID: "grant-" + task, agent: "spiffe://example.org/agents/a", tool: "payments.pay",
             digest: Self.approvalDigest(task: task, variant: variant), reason: "payments to a new payee", policies: ["new-payee", "guard/payee"],
-            promptHMAC: String(repeating: "a", count: 64), argumentsHMAC: String(repeating: "b", count: 64), createdAt: createdAt,
-            expiresAt: createdAt + ttl)
+            promptHMAC: String(repeating: "a", count: 64), argumentsHMAC: String(repeating: "b", count: 64),
+            argumentsSealed: "c2VhbGVkLWFyZ3VtZW50cw-_", promptSealed: "c2VhbGVkLXByb21wdA",
+            risk: .object([
+                "labels": .object(["sensitivity": .string("confidential"), "egress": .string("external")]),
+                "destination": .string("bob@example.com"), "tainted_arguments": .array([.string("iban")]), "reason": .string("Résumé \u{0}"),
+            ]),
+            createdAt: createdAt, expiresAt: createdAt + ttl)
     }
 
     /// The digest ``approval(_:task:variant:createdAt:ttl:)`` binds.
@@ -30,6 +35,9 @@ extension IdentityStoreConformance {
                 odd.policies = []
                 odd.promptHMAC = nil
                 odd.argumentsHMAC = nil
+                odd.argumentsSealed = nil
+                odd.promptSealed = nil
+                odd.risk = nil
                 return odd
             }()
             try await fixture.withStore { writer async throws in
