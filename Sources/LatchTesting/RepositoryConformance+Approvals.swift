@@ -214,3 +214,30 @@ extension IdentityStoreConformance {
         },
     ]
 }
+
+extension IdentityStoreConformance {
+    static let operatorChecks: [Check] = [
+        Check("operators: added once per name, listed by name with their token digest, from another handle and after a restart; removed once") {
+            fixture in
+            let alice = Operator(name: "alice", tokenSHA256: Operator.digest("token-a"), createdAt: 1_000)
+            let bob = Operator(name: "Bob Ünïcode", tokenSHA256: Operator.digest("token-b"), createdAt: 2_000)
+            try await fixture.withStore { writer async throws in
+                try await fixture.withStore { reader async throws in
+                    #expect(try await writer.addOperator(bob))
+                    #expect(try await writer.addOperator(alice))
+                    #expect(try await writer.addOperator(Operator(name: "alice", tokenSHA256: Operator.digest("other"), createdAt: 3_000)) == false)
+                    #expect(try await reader.operators() == [bob, alice], "by name, bytewise")
+                }
+            }
+            try await fixture.withStore { store async throws in
+                #expect(try await store.operators() == [bob, alice], "after a restart")
+                #expect(Operator.authenticate("token-a", among: try await store.operators()) == alice)
+                #expect(Operator.authenticate("token-c", among: try await store.operators()) == nil)
+                #expect(try await store.removeOperator(name: "alice"))
+                #expect(try await store.removeOperator(name: "alice") == false)
+                #expect(try await store.operators() == [bob])
+                await #expect(throws: LatchError.self) { try await store.addOperator(Operator(name: "", tokenSHA256: [1], createdAt: 1)) }
+            }
+        }
+    ]
+}

@@ -283,7 +283,9 @@ struct GatewayInteropTests {
         #expect((opened["risk"] as? [String: Any])?["reason"] as? String == "mail about an invoice", "\(shown.stdout)")
         let records = try gateway.latch(["audit", "list", "--json"])
         let all = (try? JSONSerialization.jsonObject(with: Data(records.stdout.utf8)) as? [[String: Any]]) ?? []
-        #expect(all.filter { $0["approval_id"] as? String == id }.count == 4, "held, released (decision and outcome), consumed: \(records.stdout)")
+        #expect(
+            all.filter { $0["approval_id"] as? String == id }.count == 5, "held, approved (latch/approval), released (decision and outcome), consumed: \(records.stdout)")
+        #expect(all.contains { $0["method"] as? String == "latch/approval" && $0["subject"] as? String == "operator:operator" }, "the CLI's decision is in the ledger")
         #expect(gateway.server.stop() == 0)
     }
 

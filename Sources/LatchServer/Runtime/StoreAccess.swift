@@ -21,6 +21,7 @@ import Glibc
 /// tokens), grants (grants, tasks, revocations), the gateway's decision records (queryable), tool
 /// pins and approvals, and sealed secrets. Both backends implement all of them.
 public typealias LatchStore = ApprovalRepository & DecisionRecordQueryRepository & GrantRepository & IdentityStore & LedgerRepository
+    & OperatorRepository
     & SecretRepository & ToolPinRepository
 
 public enum StoreAccess {
