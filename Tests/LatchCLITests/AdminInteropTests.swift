@@ -129,4 +129,90 @@ struct AdminInteropTests {
         #expect(!code.contains("innerHTML") && !code.contains("document.cookie"))
         #expect(gateway.server.stop() == 0)
     }
+
+    @Test(
+        "the approval page in headless Chromium: shows the held call (arguments as text, never HTML), an approval made on the page releases the call once, approving again is refused (409 on the page and from the API), an approval left to expire denies the retry approval_timeout"
+    )
+    func approvalPage() async throws {
+        // Long enough for the browser on a loaded machine, short enough to wait out.
+        let ttl = 40
+        let (gateway, token) = try await Self.operatorGateway(extra: "\napproval_ttl: \(ttl)s\n")
+        let attack = "pay 42 <img src=x onerror=\\\"window.__pwned=true\\\">"
+        let first = gateway.directory.url.appendingPathComponent("first").path
+        let second = gateway.directory.url.appendingPathComponent("second").path
+        let steps = """
+            [{"op": "call", "tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "invoice", "body": "\(attack)"}, "meta": {"dev.latch/prompt": "pay the <b>bill</b>"}},
+             {"op": "call", "tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "invoice", "body": "pay 7"}},
+             {"op": "wait_file", "path": "\(first)", "timeout": 180},
+             {"op": "call", "tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "invoice", "body": "\(attack)"}, "approval_from": 0},
+             {"op": "call", "tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "invoice", "body": "\(attack)"}, "approval_from": 0},
+             {"op": "wait_file", "path": "\(second)", "timeout": 180},
+             {"op": "call", "tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "invoice", "body": "pay 7"}, "approval_from": 1}]
+            """
+        let script = try gateway.directory.write("steps-page.json", steps)
+        let output = gateway.directory.url.appendingPathComponent("agent.out")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: try InteropPython.interpreter())
+        agent.arguments = [
+            InteropPython.script("mcp_agent.py"), "--mcp", gateway.server.http + "/mcp", "--protocol", "2026-07-28", "--socket",
+            gateway.server.socket,
+            "--http", gateway.server.http, "--agent", GatewayInteropTests.agent, "--scope", GatewayInteropTests.scope, "--script",
+            gateway.directory.url.appendingPathComponent(script).path,
+        ]
+        agent.standardOutput = try FileHandle(forWritingTo: output)
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
+
+        var pending: [[String: Any]] = []
+        let deadline = ContinuousClock.now.advanced(by: .seconds(120))
+        while pending.count < 2, ContinuousClock.now < deadline {
+            let listed = try await Self.http("GET", gateway.server.http + "/admin/approvals?status=pending", token: token)
+            pending = (listed.json as? [[String: Any]]) ?? []
+            if pending.count < 2 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        try #require(pending.count == 2, "\(gateway.server.log)")
+        let held = try #require(pending.first { ($0["arguments"] as? [String: Any])?["body"] as? String != "pay 7" })
+        let left = try #require(pending.first { ($0["arguments"] as? [String: Any])?["body"] as? String == "pay 7" })
+        let heldID = try #require(held["id"] as? String)
+        let leftExpiry = try #require(left["expires_at"] as? Int)
+
+        let driven = try LatchProcess.run(
+            [InteropPython.script("admin_page.py"), "--base", gateway.server.http, "--token", token, "--approve", heldID], in: gateway.directory,
+            executable: URL(fileURLWithPath: try InteropPython.interpreter()))
+        try #require(driven.status == 0, "\(driven.stderr)")
+        let page = try #require(try JSONSerialization.jsonObject(with: Data(driven.stdout.utf8)) as? [String: Any], "\(driven.stdout)")
+        let shown = page["shown"] as? [String: String] ?? [:]
+        #expect(shown["tool"] == "mail.send_email" && shown["agent"] == GatewayInteropTests.agent && shown["task"] == held["task_id"] as? String)
+        #expect(shown["arguments"]?.contains(#"<img src=x onerror=\"window.__pwned=true\">"#) == true, "shown as text: \(shown)")
+        #expect(shown["prompt"] == "pay the <b>bill</b>" && shown["reason"] == "mail about an invoice" && shown["policies"] == "invoice-mail")
+        #expect(shown["risk"]?.contains(#""egress": "external""#) == true && shown["expires"]?.hasSuffix("Z") == true, "\(shown)")
+        #expect(page["images"] as? Int == 0 && page["pwned"] as? Bool == false, "the argument's markup is text, not elements")
+        #expect((page["first"] as? String)?.hasPrefix("approved by alice") == true, "\(page)")
+        #expect((page["second"] as? String)?.hasPrefix("error 409") == true, "the page shows the refusal: \(page)")
+        #expect(page["api_again"] as? Int == 409)
+        #expect((page["cookies"] as? [Any])?.isEmpty == true && page["stored"] as? Bool == true)
+        // The browser logs the 409 (and the favicon's 404) as failed loads; nothing else, and no CSP violation.
+        let console = (page["console"] as? [String] ?? []).filter { !$0.hasPrefix("Failed to load resource") }
+        #expect(console.isEmpty, "no console error (no CSP violation): \(page)")
+
+        // The agent retries: released once, then consumed.
+        _ = try gateway.directory.write("first", "go")
+        // The other approval is left to expire; then its retry is denied.
+        let now = Int(Date().timeIntervalSince1970 * 1000)
+        if leftExpiry > now { try await Task.sleep(for: .milliseconds(leftExpiry - now + 500)) }
+        _ = try gateway.directory.write("second", "go")
+        _ = try await Polling.eventually(timeout: .seconds(120)) { agent.isRunning ? nil : true }
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+        let results = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        try #require(results.count == 7, "\(lines)\n\(gateway.server.log)")
+        #expect(GatewayInteropTests.reason(results[0]) == "approval_required" && GatewayInteropTests.reason(results[1]) == "approval_required")
+        #expect(results[3]["ok"] as? Bool == true, "the call approved on the page is released: \(results[3])")
+        #expect(GatewayInteropTests.reason(results[4]) == "approval_consumed", "\(results[4])")
+        #expect(GatewayInteropTests.reason(results[6]) == "approval_timeout", "\(results[6])")
+        let trace = try gateway.latch(["audit", "trace", try #require(held["task_id"] as? String)])
+        #expect(trace.stdout.contains("approval \(heldID) of mail.send_email approved by operator:alice"), "\(trace.stdout)")
+        #expect(gateway.server.stop() == 0)
+    }
 }
