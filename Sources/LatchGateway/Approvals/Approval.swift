@@ -98,6 +98,8 @@ public struct Approval: Hashable, Sendable {
 
     /// The `_meta` key under which an agent names the approval it retries a held call with.
     public static let metaKey = "dev.latch/approval"
+    /// The header with which an agent names the approval it retries a held HTTP egress request with.
+    public static let egressHeader = "Latch-Approval"
     /// Longest name of who decides, and longest note, in UTF-8 bytes.
     public static let maximumNameBytes = 255
     public static let maximumNoteBytes = 4096
@@ -108,6 +110,17 @@ public struct Approval: Hashable, Sendable {
     /// arguments exactly as forwarded, and the grant ID.
     public static func digest(tool: String, arguments: JSONValue, grantID: String) -> String {
         let bound = JSONValue.object(["tool": .string(tool), "arguments": arguments, "grant_id": .string(grantID)])
+        return hexString(SHA256.hash(data: bound.serializedBytes))
+    }
+
+    /// The SHA-256 a held HTTP egress request is bound to: canonical JSON (RFC 8785) of
+    /// `{"api", "body_sha256", "grant_id", "method", "path"}`, where `path` is the path below the
+    /// API with `?query` when the request has one, and `body_sha256` the body's SHA-256 (hex).
+    public static func egressDigest(method: String, api: String, pathAndQuery: String, bodySHA256: String, grantID: String) -> String {
+        let bound = JSONValue.object([
+            "method": .string(method), "api": .string(api), "path": .string(pathAndQuery), "body_sha256": .string(bodySHA256),
+            "grant_id": .string(grantID),
+        ])
         return hexString(SHA256.hash(data: bound.serializedBytes))
     }
 
