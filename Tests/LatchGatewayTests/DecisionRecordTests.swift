@@ -1,5 +1,6 @@
 import LatchAudit
 import LatchCore
+import LatchGrants
 import LatchGateway
 import LatchIdentity
 import LatchTesting
