@@ -5,7 +5,8 @@
 //    `saveDecisionRecords`: next ledger index, leaf hash and MAC per record, one transaction per
 //    batch), against plain single-row INSERTs of the same rows into the same table of the same
 //    SQLite store (`synchronous=FULL`, WAL, its indexes), one transaction per row, with the same
-//    callers. Rounds interleave; medians reported.
+//    callers. Rounds interleave; medians reported. With LATCH_BENCH_POSTGRES_URL (or
+//    LATCH_TEST_POSTGRES_URL) the same side by side on PostgreSQL, in a fresh schema.
 // 2. `verify` (LedgerVerifier: every leaf hash recomputed, every MAC, the index sequence, the
 //    tree, the checkpoint) over `BENCH_LEDGER_SIZE` (default 1,000,000) records, in a store built
 //    once in `BENCH_LEDGER_DIR` (default a directory under /tmp kept between runs).
