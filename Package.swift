@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LatchGuard", targets: ["LatchGuard"]),
         .library(name: "LatchAudit", targets: ["LatchAudit"]),
         .library(name: "LatchSQLite", targets: ["LatchSQLite"]),
+        .library(name: "LatchPostgres", targets: ["LatchPostgres"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [

@@ -12,27 +12,35 @@ public struct LedgerKey: Sendable {
     public static let size = 32
 
     let key: Redacted<SymmetricKey>
+    /// HMAC keyed once (its padded inner and outer keys absorbed), copied for each MAC.
+    private let keyed: Redacted<HMAC<SHA256>>
 
     /// Wraps exactly 32 bytes.
     public init(bytes: some Collection<UInt8>) throws(LatchError) {
         guard bytes.count == Self.size else { throw LatchError(.invalidInput, "a ledger key must be \(Self.size) bytes, got \(bytes.count)") }
-        self.key = Redacted(SymmetricKey(data: Array(bytes)))
+        self.init(unchecked: SymmetricKey(data: Array(bytes)))
     }
 
     /// A fresh random key.
     public static func generate() -> LedgerKey { LedgerKey(unchecked: SymmetricKey(size: .bits256)) }
 
-    private init(unchecked key: SymmetricKey) { self.key = Redacted(key) }
+    private init(unchecked key: SymmetricKey) {
+        self.key = Redacted(key)
+        self.keyed = Redacted(HMAC<SHA256>(key: key))
+    }
 
     /// The raw bytes, to seal them. Reading them is a deliberate act.
     public var unredactedBytes: [UInt8] { self.key.unredacted.withUnsafeBytes { Array($0) } }
 
     /// The MAC of the leaf at `index` with hash `leafHash`.
     public func mac(index: Int64, leafHash: [UInt8]) -> [UInt8] {
-        var authenticator = HMAC<SHA256>(key: self.key.unredacted)
-        var position = UInt64(bitPattern: index).bigEndian
-        withUnsafeBytes(of: &position) { authenticator.update(data: Array($0)) }
-        authenticator.update(data: leafHash)
+        var message: [UInt8] = []
+        message.reserveCapacity(8 + leafHash.count)
+        let position = UInt64(bitPattern: index)
+        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: position >> UInt64(shift))) }
+        message += leafHash
+        var authenticator = self.keyed.unredacted
+        authenticator.update(data: message)
         return Array(authenticator.finalize())
     }
 

@@ -16,10 +16,10 @@ extension PostgresIdentityStore: DecisionRecordRepository {
     /// goes the locked way: a transaction reads the head `FOR UPDATE` (holding its row lock) and
     /// sends the same statement from there (never retried). An ID already stored (unique
     /// violation) fails the batch, the head included.
-    public func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws {
+    public func saveDecisionRecords(_ records: [EncodedDecisionRecord], ledgerKey: LedgerKey) async throws {
         guard !records.isEmpty else { return }
         try StoreValidation.validate(records)
-        let batch = LedgerBatch(records.map(DecisionRecordRow.init))
+        let batch = LedgerBatch(records)
         do {
             if let expected = self.expectedLedgerHead.withLock({ $0 }) {
                 let result = try await self.client.query(batch.appendStatement(from: expected, ledgerKey: ledgerKey), logger: self.logger)
@@ -103,9 +103,10 @@ private struct LedgerBatch {
     /// Hashes and MACs travel as hex text (postgres-nio encodes no bytea arrays) and are decoded by the server.
     let hashes: [String]
 
-    init(_ rows: [DecisionRecordRow]) {
+    init(_ records: [EncodedDecisionRecord]) {
+        let rows = records.map(DecisionRecordRow.init)
         self.rows = rows
-        self.leafHashes = rows.map { MerkleTree.leafHash($0.record.utf8) }
+        self.leafHashes = records.map(\.leafHash)
         self.tools = rows.map { $0.tool ?? "" }
         self.hasTool = rows.map { $0.tool != nil }
         self.reasons = rows.map { $0.reason ?? "" }

@@ -9,13 +9,12 @@ extension SQLiteIdentityStore: DecisionRecordRepository {
     /// One write transaction for the whole batch, with a cached prepared statement: the recorder
     /// group-commits many tool calls into one call, so this is one `fsync` for the batch. The
     /// ledger head is read and moved inside it (SQLite has one writer, so indices never clash);
-    /// leaf hashes are computed before the write lock is taken, only the MACs (which need the
-    /// index) inside.
-    public func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws {
+    /// leaf hashes come with the records, only the MACs (which need the index) are computed inside.
+    public func saveDecisionRecords(_ records: [EncodedDecisionRecord], ledgerKey: LedgerKey) async throws {
         guard !records.isEmpty else { return }
         try StoreValidation.validate(records)
         let rows = records.map(DecisionRecordRow.init)
-        let leafHashes = rows.map { MerkleTree.leafHash($0.record.utf8) }
+        let leafHashes = records.map(\.leafHash)
         try await self.pool.write { db in
             let start = try Self.ledgerHead(db)
             let insert = try db.cachedStatement(

@@ -24,7 +24,12 @@ public struct DecisionRecordRow: Hashable, Sendable {
     public var record: String
 
     public init(_ record: DecisionRecord) {
-        self.init(record, json: record.json.serialized)
+        self.init(record, json: String(decoding: record.canonicalJSON, as: UTF8.self))
+    }
+
+    /// The row of an encoded record (its canonical JSON already written).
+    public init(_ encoded: EncodedDecisionRecord) {
+        self.init(encoded.record, json: encoded.json)
     }
 
     init(_ record: DecisionRecord, json: String) {
@@ -93,9 +98,11 @@ public enum DecisionRecordRows {
 extension StoreValidation {
     /// A batch of decision records: IDs, task IDs and grant IDs are identifiers, and no record ID
     /// appears twice (a `conflict`, as one already stored is).
-    public static func validate(_ records: [DecisionRecord]) throws(LatchError) {
+    public static func validate(_ records: [EncodedDecisionRecord]) throws(LatchError) {
         var ids = Set<String>()
-        for record in records {
+        ids.reserveCapacity(records.count)
+        for encoded in records {
+            let record = encoded.record
             try Self.identifier(record.id, "decision record id")
             try Self.identifier(record.taskID, "decision record \(record.id): task id")
             try Self.identifier(record.grantID, "decision record \(record.id): grant id")

@@ -230,16 +230,21 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
 
     // MARK: DecisionRecordRepository
 
-    public func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws {
+    public func saveDecisionRecords(_ records: [EncodedDecisionRecord], ledgerKey: LedgerKey) async throws {
         try StoreValidation.validate(records)
         try self.state.withLock { state throws(LatchError) in
-            if let existing = records.first(where: { state.decisionRecords[$0.id] != nil }) {
-                throw LatchError(.conflict, "a decision record with id \(existing.id) already exists")
+            if let existing = records.first(where: { state.decisionRecords[$0.record.id] != nil }) {
+                throw LatchError(.conflict, "a decision record with id \(existing.record.id) already exists")
             }
-            for record in records {
+            for encoded in records {
+                let record = encoded.record
+                let index = Int64(state.ledger.count)
                 state.decisionRecords[record.id] = record
-                state.decisionRecordIndices[record.id] = Int64(state.ledger.count)
-                state.ledger.append(LedgerEntry(index: Int64(state.ledger.count), bytes: record.json.serializedBytes, key: ledgerKey))
+                state.decisionRecordIndices[record.id] = index
+                state.ledger.append(
+                    LedgerEntry(
+                        index: index, bytes: Array(encoded.json.utf8), leafHash: encoded.leafHash,
+                        mac: ledgerKey.mac(index: index, leafHash: encoded.leafHash)))
             }
         }
     }

@@ -107,7 +107,7 @@ extension IdentityStoreConformance {
         },
         Check("a batch with a decision record ID already stored or repeated stores none of its records") { fixture in
             try await fixture.withStore { store async throws in
-                try await store.saveDecisionRecords([], ledgerKey: TestKeys.ledgerKey)
+                try await store.saveDecisionRecords([DecisionRecord](), ledgerKey: TestKeys.ledgerKey)
                 let stored = V.fullDecisionRecord("stored")
                 try await store.saveDecisionRecords([stored], ledgerKey: TestKeys.ledgerKey)
                 let fresh = [V.decisionRecord("fresh-1"), V.decisionRecord("fresh-2", task: "task-2")]

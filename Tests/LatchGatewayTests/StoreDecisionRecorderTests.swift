@@ -17,7 +17,7 @@ struct StoreDecisionRecorderTests {
 
         init(callers: Int) { self.callers = callers }
 
-        func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws {
+        func saveDecisionRecords(_ records: [EncodedDecisionRecord], ledgerKey: LedgerKey) async throws {
             if self.batchSizes.withLock({ $0.isEmpty }) {
                 while self.started.load(ordering: .acquiring) < self.callers { await Task.yield() }
                 for _ in 0..<100 { await Task.yield() }

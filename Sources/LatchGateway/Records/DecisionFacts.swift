@@ -93,6 +93,28 @@ public struct DecisionFacts: Hashable, Sendable {
         return .object(object)
     }
 
+    /// Writes the members of ``json`` into the open object `out`, in RFC 8785 order (for
+    /// ``DecisionRecord/canonicalJSON``).
+    func write(into out: inout CanonicalObjectWriter) {
+        if let http = self.http {
+            out.open("http")
+            out.string("method", http.method)
+            out.string("path", http.path)
+            out.close()
+        }
+        out.open("session")
+        out.int("calls", self.calls)
+        out.strings("data_domains_read", self.dataDomainsRead)
+        out.int("denials", self.denials)
+        out.string("max_sensitivity_read", self.maxSensitivityRead?.rawValue)
+        out.int("reads_in_flight", self.readsInFlight)
+        out.int("seconds_since_first_call", self.secondsSinceFirstCall)
+        out.strings("tools_used", self.toolsUsed)
+        out.bool("untrusted_read", self.untrustedRead)
+        out.close()
+        out.strings("tainted_arguments", self.taintedArguments)
+    }
+
     /// Reads ``json`` back strictly (every key with its type, no other key); errors name the key.
     public init(json: JSONValue) throws(LatchError) {
         guard case .object(let object) = json, Set(object.keys).isSubset(of: ["session", "tainted_arguments", "http"]),

@@ -122,6 +122,51 @@ public struct DecisionRecord: Hashable, Sendable {
         return .object(object)
     }
 
+    /// The record's RFC 8785 bytes, written directly: exactly `json.serializedBytes` (the ledger
+    /// leaf, its hash and MAC are over these bytes), without building and sorting a ``JSONValue``
+    /// first. Members are written in RFC 8785 order, which for these ASCII keys is byte order;
+    /// `argument_hmacs`, whose names are the tool's, is sorted as ``JSONValue`` sorts.
+    public var canonicalJSON: [UInt8] {
+        var writer = CanonicalObjectWriter(capacity: 1_024)
+        writer.strings("actors", self.actors)
+        writer.string("agent", self.agent)
+        writer.bool("allowed", self.allowed)
+        writer.string("approval_id", self.approvalID)
+        if !self.argumentHMACs.isEmpty {
+            writer.open("argument_hmacs")
+            for (name, value) in self.argumentHMACs.sorted(by: { CanonicalJSON.keyPrecedes($0.key, $1.key) }) {
+                writer.string(name, value)
+            }
+            writer.close()
+        }
+        writer.string("arguments_hmac", self.argumentsHMAC)
+        writer.string("arguments_sealed", self.argumentsSealed)
+        writer.string("decision_id", self.decisionID)
+        writer.string("destination", self.destination)
+        if let facts = self.facts {
+            writer.open("facts")
+            facts.write(into: &writer)
+            writer.close()
+        }
+        writer.string("grant_id", self.grantID)
+        writer.string("id", self.id)
+        writer.int("latency_us", self.latencyMicros)
+        writer.string("message", self.message)
+        writer.string("method", self.method)
+        writer.strings("policies", self.policies)
+        writer.strings("policy_errors", self.policyErrors)
+        writer.string("prompt_hmac", self.promptHMAC)
+        writer.string("prompt_sealed", self.promptSealed)
+        writer.string("reason", self.reason)
+        writer.string("subject", self.subject)
+        writer.string("task_id", self.taskID)
+        writer.int("time", self.time)
+        writer.string("tool", self.tool)
+        writer.string("trace_id", self.traceID)
+        writer.string("upstream", self.upstreamOutcome)
+        return writer.finish()
+    }
+
     /// Reads a record back from its ``json``, strictly: every field it always writes present with
     /// its type (integers as JSON integers, lists of strings), the optional fields absent or
     /// strings, and no other key. A stored record that was damaged or altered is an
@@ -213,6 +258,24 @@ public struct DecisionRecord: Hashable, Sendable {
     }
 }
 
+/// A decision record with what its ledger leaf needs before it has an index: its RFC 8785 bytes
+/// (``DecisionRecord/canonicalJSON``, the text the stores keep in `record`) and their leaf hash
+/// (RFC 9162). Only ``init(_:)`` makes one, so the three always agree.
+public struct EncodedDecisionRecord: Hashable, Sendable {
+    public let record: DecisionRecord
+    /// The canonical JSON, as text.
+    public let json: String
+    /// `MerkleTree.leafHash` of the canonical JSON's bytes.
+    public let leafHash: [UInt8]
+
+    public init(_ record: DecisionRecord) {
+        let bytes = record.canonicalJSON
+        self.record = record
+        self.leafHash = MerkleTree.leafHash(bytes)
+        self.json = String(decoding: bytes, as: UTF8.self)
+    }
+}
+
 /// Where decision records go. ``record(_:)`` returns once the record is durable; a gateway
 /// whose recorder fails answers the call with an error (fail closed).
 public protocol DecisionRecorder: Sendable {
@@ -229,7 +292,18 @@ public protocol DecisionRecordRepository: Sendable {
     /// writers), its leaf hash and its MAC under `ledgerKey`. Returns once they are durable. A
     /// record whose ID is already stored is an error, and then none of the batch is stored and
     /// no index is taken.
-    func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws
+    ///
+    /// The records come encoded (``EncodedDecisionRecord``: canonical bytes and leaf hash), so the
+    /// work that needs no index is done by each caller, in parallel, before the batch is formed;
+    /// The overload taking plain ``DecisionRecord``s encodes them first.
+    func saveDecisionRecords(_ records: [EncodedDecisionRecord], ledgerKey: LedgerKey) async throws
     /// Records, newest first (by time, then ID), optionally only one task's, at most `limit`.
     func decisionRecords(taskID: String?, limit: Int) async throws -> [DecisionRecord]
+}
+
+extension DecisionRecordRepository {
+    /// Encodes the records (``EncodedDecisionRecord``) and saves them as one batch.
+    public func saveDecisionRecords(_ records: [DecisionRecord], ledgerKey: LedgerKey) async throws {
+        try await self.saveDecisionRecords(records.map(EncodedDecisionRecord.init), ledgerKey: ledgerKey)
+    }
 }

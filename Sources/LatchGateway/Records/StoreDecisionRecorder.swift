@@ -8,14 +8,15 @@ public import LatchCore
 ///
 /// Each transaction also appends its records to the audit ledger (the next indices, leaf hashes
 /// and MACs under `ledgerKey`): no signature and no tree walk per call; checkpoints are signed
-/// apart (`LedgerCheckpointer`).
+/// apart (`LedgerCheckpointer`). Each caller encodes its own record (canonical JSON, leaf hash)
+/// before joining a batch, so that work runs in parallel, outside the one writer.
 ///
 /// ``record(_:)`` returns only after the transaction holding its record committed. A batch is
 /// all or nothing: when it fails (the store is down, a record is rejected), every call whose
 /// record was in it throws, and the gateway answers each of those calls with an error.
 public final class StoreDecisionRecorder: DecisionRecorder {
     public let repository: any DecisionRecordRepository
-    private let commits: GroupCommit<DecisionRecord>
+    private let commits: GroupCommit<EncodedDecisionRecord>
 
     /// - Parameters:
     ///   - maxBatch: the most records in one transaction (default 512).
@@ -29,6 +30,6 @@ public final class StoreDecisionRecorder: DecisionRecorder {
     }
 
     public func record(_ record: DecisionRecord) async throws {
-        try await self.commits.submit(record)
+        try await self.commits.submit(EncodedDecisionRecord(record))
     }
 }

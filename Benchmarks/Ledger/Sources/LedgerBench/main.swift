@@ -5,7 +5,8 @@
 //    `saveDecisionRecords`: next ledger index, leaf hash and MAC per record, one transaction per
 //    batch), against plain single-row INSERTs of the same rows into the same table of the same
 //    SQLite store (`synchronous=FULL`, WAL, its indexes), one transaction per row, with the same
-//    callers. Rounds interleave; medians reported.
+//    callers. Rounds interleave; medians reported. With LATCH_BENCH_POSTGRES_URL (or
+//    LATCH_TEST_POSTGRES_URL) the same side by side on PostgreSQL, in a fresh schema.
 // 2. `verify` (LedgerVerifier: every leaf hash recomputed, every MAC, the index sequence, the
 //    tree, the checkpoint) over `BENCH_LEDGER_SIZE` (default 1,000,000) records, in a store built
 //    once in `BENCH_LEDGER_DIR` (default a directory under /tmp kept between runs).
@@ -18,7 +19,11 @@ import LatchAudit
 import LatchCore
 import LatchGateway
 import LatchIdentity
+import LatchPostgres
 import LatchSQLite
+import Logging
+import PostgresNIO
+import Synchronization
 
 let environment = ProcessInfo.processInfo.environment
 let writers = Int(environment["BENCH_WRITERS"] ?? "") ?? 64
@@ -97,47 +102,181 @@ func throughput(_ count: Int, _ operation: @escaping @Sendable (Int) async throw
 
 // MARK: 1. Appends
 
+/// CPU time of this process, seconds.
+func cpuSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// The PostgreSQL postmaster's process ID (first line of the data directory's `postmaster.pid`):
+/// when set, the server's CPU (the postmaster and its children) is read around each phase.
+let postgresPID = environment["BENCH_POSTGRES_PID"].flatMap { Int32($0) }
+
+/// CPU seconds of `pid` and its children, live (`utime + stime` of each) and reaped (the parent's
+/// `cutime + cstime`), from `/proc`; nil without `/proc`. Clock ticks: accurate to 10 ms a process.
+func processTreeCPUSeconds(_ pid: Int32) -> Double? {
+    func fields(_ statPath: String) -> [Substring]? {
+        guard let text = try? String(contentsOfFile: statPath, encoding: .utf8), let close = text.lastIndex(of: ")") else { return nil }
+        // After "pid (comm) ": state, ppid, …; utime is field 14 of the line, so index 11 here.
+        return text[text.index(after: close)...].split(separator: " ")
+    }
+    func ticks(_ f: [Substring], _ indices: [Int]) -> Double { indices.reduce(0) { $0 + (Double(f[$1]) ?? 0) } }
+    guard let own = fields("/proc/\(pid)/stat"), own.count > 14 else { return nil }
+    var total = ticks(own, [11, 12, 13, 14])
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    for entry in entries where entry.first?.isNumber == true {
+        guard let f = fields("/proc/\(entry)/stat"), f.count > 14, Int32(f[1]) == pid else { continue }
+        total += ticks(f, [11, 12, 13, 14])
+    }
+    return total / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// One side's rounds: rates (per wall-clock second) and CPU per record (this process; the
+/// database server's when it is measured).
+struct Side {
+    var rates: [Double] = []
+    var cpu: [Double] = []
+    var serverCPU: [Double] = []
+
+    mutating func measure(_ count: Int, server: Int32?, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws {
+        let cpuStart = cpuSeconds()
+        let serverStart = server.flatMap(processTreeCPUSeconds)
+        self.rates.append(try await throughput(count, operation))
+        self.cpu.append((cpuSeconds() - cpuStart) * 1e6 / Double(count))
+        if let serverStart, let serverEnd = server.flatMap(processTreeCPUSeconds) {
+            self.serverCPU.append((serverEnd - serverStart) * 1e6 / Double(count))
+        }
+    }
+
+    var summary: String {
+        var text = pad(fmt(median(self.rates)) + "/s", 10) + " (rounds " + fmt(self.rates.min() ?? 0) + "–" + fmt(self.rates.max() ?? 0) + "), "
+            + fmt(median(self.cpu)) + " µs CPU/record"
+        if !self.serverCPU.isEmpty { text += " + server " + fmt(median(self.serverCPU)) + " µs" }
+        return text
+    }
+}
+
+/// The store, counting the batches GroupCommit hands it (how many commits the appends paid).
+final class CountingRepository: DecisionRecordRepository {
+    let store: any DecisionRecordRepository
+    let counts = Mutex((batches: 0, records: 0))
+
+    init(_ store: any DecisionRecordRepository) { self.store = store }
+
+    func saveDecisionRecords(_ records: [EncodedDecisionRecord], ledgerKey: LedgerKey) async throws {
+        try await self.store.saveDecisionRecords(records, ledgerKey: ledgerKey)
+        self.counts.withLock { $0 = ($0.batches + 1, $0.records + records.count) }
+    }
+
+    func decisionRecords(taskID: String?, limit: Int) async throws -> [DecisionRecord] {
+        try await self.store.decisionRecords(taskID: taskID, limit: limit)
+    }
+
+    /// Records per batch so far.
+    var meanBatch: Double { self.counts.withLock { $0.batches == 0 ? 0 : Double($0.records) / Double($0.batches) } }
+}
+
+/// Rounds of ledger appends through `recorder` and plain single-row INSERTs (`plain`),
+/// alternating, with `writers` callers each; prints each round and the medians.
+func sideBySide(
+    _ title: String, server: Int32?, store: any DecisionRecordRepository, commits: Int = 1,
+    plain: @escaping @Sendable (DecisionRecord) async throws -> Void
+) async throws -> (ledger: Side, plain: Side) {
+    let counting = CountingRepository(store)
+    let recorder = StoreDecisionRecorder(repository: counting, ledgerKey: LedgerKey.generate(), concurrentCommits: commits)
+    var ledger = Side()
+    var plainSide = Side()
+    let now = SystemWallClock().now().milliseconds
+    let run = UUID().uuidString.prefix(8)
+    for round in 0..<rounds {
+        let ledgerRecords = (0..<perRound).map { record("l\(run)-\(round)-\($0)", time: now + Int64($0)) }
+        try await ledger.measure(perRound, server: server) { i in try await recorder.record(ledgerRecords[i]) }
+        let plainRecords = (0..<plainPerRound).map { record("p\(run)-\(round)-\($0)", time: now + Int64($0)) }
+        try await plainSide.measure(plainPerRound, server: server) { i in try await plain(plainRecords[i]) }
+        print("\(title) round \(round + 1)/\(rounds): ledger \(fmt(ledger.rates.last ?? 0))/s, plain \(fmt(plainSide.rates.last ?? 0))/s")
+    }
+    print(String(format: "\(title): %.1f records per ledger commit on average", counting.meanBatch))
+    return (ledger, plainSide)
+}
+
+func report(_ title: String, _ sides: (ledger: Side, plain: Side)) {
+    print("")
+    print("Durable appends, \(title), \(writers) concurrent callers, median of \(rounds) rounds")
+    print(pad("plain single-row INSERT, one commit per row", 52) + sides.plain.summary)
+    print(pad("ledger append (GroupCommit + saveDecisionRecords)", 52) + sides.ledger.summary)
+    print(pad("ratio", 52) + String(format: "%.1f×", median(sides.ledger.rates) / median(sides.plain.rates)))
+    print("")
+}
+
+let insertColumns = "id, time, task_id, grant_id, agent, tool, allowed, reason, trace_id, record"
+
 let appendDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("latch-ledger-appends-\(UUID().uuidString)").path
 defer { try? FileManager.default.removeItem(atPath: appendDirectory) }
-let (ledgerRates, plainRates) = try await withSQLite(appendDirectory) { store in
-    let keys = try BenchKeys(directory: appendDirectory)
-    let recorder = StoreDecisionRecorder(repository: store, ledgerKey: keys.mac)
-    // A second pool on the same file for the plain INSERTs, with the store's durability.
+let sqliteSides = try await withSQLite(appendDirectory) { store in
+    // A second pool on the same file for the plain INSERTs, with the store's durability and
+    // checkpoint interval (a connection with SQLite's default of 1,000 pages would checkpoint on
+    // its commits far more often than the store's writer does).
     var configuration = Configuration()
     configuration.busyMode = .timeout(30)
-    configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+    configuration.prepareDatabase { db in
+        try db.execute(sql: "PRAGMA synchronous = FULL")
+        try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+    }
     let plain = try DatabasePool(path: appendDirectory + "/" + SQLiteIdentityStore.fileName, configuration: configuration)
     defer { try? plain.close() }
-    var ledgerRates: [Double] = []
-    var plainRates: [Double] = []
-    let now = SystemWallClock().now().milliseconds
-    for round in 0..<rounds {
-        let ledgerRecords = (0..<perRound).map { record("l\(round)-\($0)", time: now + Int64($0)) }
-        ledgerRates.append(try await throughput(perRound) { i in try await recorder.record(ledgerRecords[i]) })
-        let plainRecords = (0..<plainPerRound).map { record("p\(round)-\($0)", time: now + Int64($0)) }
-        plainRates.append(
-            try await throughput(plainPerRound) { i in
-                let r = plainRecords[i]
-                let json = r.json.serialized
-                try await plain.write { db in
-                    try db.execute(
-                        sql: """
-                            INSERT INTO decision_records (id, time, task_id, grant_id, agent, tool, allowed, reason, trace_id, record)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [r.id, r.time, r.taskID, r.grantID, r.agent, r.tool, r.allowed ? 1 : 0, r.reason, r.traceID, json])
-                }
-            })
-        print("round \(round + 1)/\(rounds): ledger \(fmt(ledgerRates.last ?? 0))/s, plain \(fmt(plainRates.last ?? 0))/s")
+    return try await sideBySide("SQLite", server: nil, store: store) { r in
+        // The row as the store writes it (its columns and canonical JSON), without the ledger.
+        let json = String(decoding: r.canonicalJSON, as: UTF8.self)
+        try await plain.write { db in
+            try db.execute(
+                sql: "INSERT INTO decision_records (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [r.id, r.time, r.taskID, r.grantID, r.agent, r.tool, r.allowed ? 1 : 0, r.reason, r.traceID, json])
+        }
     }
-    return (ledgerRates, plainRates)
 }
-print("")
-print("Durable appends, SQLite (synchronous=FULL, WAL), \(writers) concurrent writers, median of \(rounds) rounds")
-print(pad("plain single-row INSERT, one commit per row", 58) + pad(fmt(median(plainRates)) + "/s", 12))
-print(
-    pad("ledger append (GroupCommit + saveDecisionRecords)", 58) + pad(fmt(median(ledgerRates)) + "/s", 12)
-        + String(format: "%.1f× plain", median(ledgerRates) / median(plainRates)))
+report("SQLite (synchronous=FULL, WAL)", sqliteSides)
+
+// PostgreSQL, when a server is given: a fresh schema, the store's client settings (its pool of
+// `maximumConnections`), each plain INSERT its own statement and so its own commit.
+if let postgresURL = environment["LATCH_BENCH_POSTGRES_URL"] ?? environment["LATCH_TEST_POSTGRES_URL"] {
+    var benchConfiguration = try PostgresStoreConfiguration(url: postgresURL)
+    benchConfiguration.schema = "ledger_bench_" + UUID().uuidString.prefix(8).lowercased()
+    let configuration = benchConfiguration
+    let logger = {
+        var logger = Logger(label: "ledger-bench")
+        logger.logLevel = .warning
+        return logger
+    }()
+    let commits = Int(environment["BENCH_POSTGRES_COMMITS"] ?? "") ?? 1
+    let postgresSides = try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: logger) { store in
+        guard try await store.serverCommitsDurably() else { fatalError("the PostgreSQL server has fsync or synchronous_commit off") }
+        var clientConfiguration = PostgresClient.Configuration(
+            host: configuration.host, port: configuration.port, username: configuration.username,
+            password: configuration.password?.unredacted, database: configuration.database, tls: .disable)
+        clientConfiguration.options.maximumConnections = configuration.maximumConnections
+        clientConfiguration.options.additionalStartupParameters = [("search_path", configuration.schema ?? "public")]
+        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let sides = try await sideBySide("PostgreSQL", server: postgresPID, store: store, commits: commits) { r in
+                let json = String(decoding: r.canonicalJSON, as: UTF8.self)
+                try await client.query(
+                    """
+                    INSERT INTO decision_records (\(unescaped: insertColumns))
+                    VALUES (\(r.id), \(r.time), \(r.taskID), \(r.grantID), \(r.agent), \(r.tool), \(Int64(r.allowed ? 1 : 0)), \(r.reason),
+                            \(r.traceID), \(json))
+                    """, logger: logger)
+            }
+            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(configuration.schema ?? "") CASCADE"), logger: logger)
+            return sides
+        }
+    }
+    report("PostgreSQL (synchronous_commit on), ledger commits in flight: \(commits)", postgresSides)
+} else {
+    print("PostgreSQL: not measured (set LATCH_BENCH_POSTGRES_URL)")
+}
 
 // MARK: 2. Verify over a large ledger
 
