@@ -1,0 +1,284 @@
+import Crypto
+import Foundation
+import GRDB
+import LatchAudit
+import LatchCore
+import LatchGrants
+import LatchIdentity
+import LatchSQLite
+import LatchTesting
+import Testing
+
+@testable import LatchGateway
+
+/// One run of a scenario's steps through a fresh ``ScenarioHarness``, under one carrier of the
+/// injection (or none, for the benign path): each step's outcome checked against its `expect`,
+/// I1 and I2 checked at every call, I3 and I4 at the end.
+final class ScenarioRun {
+    /// What a step came to, compared across carriers (I6).
+    struct Outcome: Hashable, CustomStringConvertible {
+        var step: Int
+        var decision: String
+        var reason: String?
+        var description: String { "\(self.step): \(self.decision)\(self.reason.map { " (\($0))" } ?? "")" }
+    }
+
+    let harness: ScenarioHarness
+    let scenario: Scenario
+    /// nil: the benign path (the injection is left out).
+    let carrier: Carrier?
+    let label: String
+    private(set) var outcomes: [Outcome] = []
+    /// Everything the gateway and the token endpoint said to an agent other than a tool's result (I4).
+    private var visible: [String] = []
+    /// Calls that passed authentication: each has exactly one decision record (I1).
+    private var attempts = 0
+    private var lastApproval: String?
+    private var lastProof: [String: String] = [:]
+    private var invariantsChecked = false
+
+    init(_ scenario: Scenario, carrier: Carrier?) async throws {
+        self.scenario = scenario
+        self.carrier = carrier
+        self.label = "\(scenario.id) [\(carrier?.rawValue ?? "benign")]"
+        self.harness = try await ScenarioHarness(scenario)
+    }
+
+    func close() { self.harness.close() }
+
+    func fail(_ index: Int, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        Issue.record(Comment(rawValue: "\(self.label) step \(index): \(message)"), sourceLocation: sourceLocation)
+    }
+
+    /// The text with `{{injection}}` replaced by the carrier's wrapping of the goal (nothing on the benign path).
+    func render(_ text: String) -> String {
+        guard text.contains("{{injection}}") else { return text }
+        let injection = self.carrier.map { $0.wrap(self.scenario.injection ?? "") } ?? ""
+        return text.replacingOccurrences(of: "{{injection}}", with: injection)
+    }
+
+    func run(_ steps: [JSONValue]) async throws {
+        for (index, step) in steps.enumerated() {
+            try await self.step(step, index: index + 1)
+        }
+        if !self.invariantsChecked { try await self.checkInvariants() }
+    }
+
+    private func step(_ step: JSONValue, index: Int) async throws {
+        let expect = step["expect"]?.objectValue ?? [:]
+        if let tool = step["call"]?.stringValue {
+            try await self.call(tool, step: step, expect: expect, index: index)
+        } else if let name = step["grant"]?.stringValue {
+            try await self.exchange(name, step: step, expect: expect, index: index) { () async throws(TokenExchangeError) -> ScenarioHarness.Held in
+                try await self.harness.issue(agent: step["agent"]?.stringValue ?? "", step: step)
+            }
+        } else if let name = step["delegate"]?.stringValue {
+            guard let parent = self.harness.grants[step["from"]?.stringValue ?? "main"] else { throw ScenarioError("\(self.label) step \(index): no parent grant") }
+            try await self.exchange(name, step: step, expect: expect, index: index) { () async throws(TokenExchangeError) -> ScenarioHarness.Held in
+                try await self.harness.delegate(parent, to: step["to"]?.stringValue ?? "", step: step)
+            }
+        } else if step["approve"] != nil || step["deny"] != nil {
+            let approve = step["approve"] != nil
+            guard let id = self.lastApproval else { return self.fail(index, "no held call to decide") }
+            let outcome = try await self.harness.store.decideApproval(
+                id: id, approve: approve, by: step["by"]?.stringValue ?? "operator", note: nil, now: self.harness.now)
+            guard case .decided(let approval) = outcome else { return self.fail(index, "the approval could not be decided: \(outcome)") }
+            self.outcomes.append(Outcome(step: index, decision: approve ? "approved" : "refused_by_operator", reason: nil))
+            if let tool = expect["tool"]?.stringValue, approval.tool != tool { self.fail(index, "the approval is for \(approval.tool), not \(tool)") }
+            if let policies = expect["policies"]?.arrayValue?.compactMap(\.stringValue), !Set(policies).isSubset(of: approval.policies) {
+                self.fail(index, "the approval names policies \(approval.policies), not all of \(policies)")
+            }
+        } else if let seconds = step["advance"]?.intValue {
+            self.harness.clock.advance(seconds: seconds)
+        } else if let name = step["complete"]?.stringValue ?? step["revoke"]?.stringValue {
+            guard let held = self.harness.grants[name] else { throw ScenarioError("\(self.label) step \(index): no grant \(name)") }
+            if step["complete"] != nil {
+                let target = DPoPRequest(method: "POST", uri: ScenarioHarness.base + "/token/complete")
+                _ = try await self.harness.authority.complete(
+                    token: held.token, proof: try self.harness.proof(self.harness.key(held.agent), uri: target.uri, token: held.token), request: target)
+            } else {
+                _ = try await self.harness.authority.revoke(token: held.token)
+            }
+            self.outcomes.append(Outcome(step: index, decision: step["complete"] != nil ? "completed" : "revoked", reason: nil))
+        } else if let tool = step["redefine"]?.stringValue {
+            guard let dot = tool.firstIndex(of: "."), let backend = self.harness.backends[String(tool[..<dot])] else {
+                throw ScenarioError("\(self.label) step \(index): no tool \(tool)")
+            }
+            backend.define(tool: String(tool[tool.index(after: dot)...]), description: step["description"]?.stringValue ?? "", schema: step["schema"])
+            try await self.harness.refreshTools()
+        } else if let tool = step["accept"]?.stringValue {
+            let accepted = try await self.harness.acceptDefinition(tool, by: step["by"]?.stringValue ?? "operator")
+            if accepted != (expect["accepted"] ?? .bool(true) == .bool(true)) { self.fail(index, "accepting \(tool): \(accepted)") }
+        } else if let text = step["policies"]?.stringValue {
+            let policy = ToolCallPolicy(policies: try ScenarioHarness.policySet(text), attributes: ScenarioHarness.attributes(self.scenario))
+            self.harness.gateway.update { $0.policy = policy }
+        } else if let name = step["list"]?.stringValue {
+            try await self.list(name, expect: expect, index: index)
+        } else if let kinds = step["tamper"]?.arrayValue?.compactMap(\.stringValue) {
+            try await self.tamper(kinds, index: index)
+        } else {
+            throw ScenarioError("\(self.label) step \(index): unknown step \(step)")
+        }
+    }
+
+    // MARK: Calls
+
+    private func call(_ tool: String, step: JSONValue, expect: [String: JSONValue], index: Int) async throws {
+        let grantName = step["as"]?.stringValue ?? "main"
+        guard let held = self.harness.grants[grantName] else { throw ScenarioError("\(self.label) step \(index): no grant \(grantName)") }
+        let upstream = tool.split(separator: ".").first.map(String.init) ?? tool
+        let backend = self.harness.backends[upstream]
+        let toolName = String(tool.dropFirst(upstream.count + 1))
+        if let output = step["output"]?.stringValue { backend?.prepare(tool: toolName, output: self.render(output), sensitivity: step["sensitivity"]?.stringValue) }
+        let reachedBefore = backend?.calls.count ?? 0
+        let recordsBefore = Set(try await self.records().map(\.id))
+        let revokedBefore = self.harness.authority.revocations.isRevoked(held.grant)
+
+        var meta: [String: JSONValue] = [
+            "io.modelcontextprotocol/protocolVersion": .string(MCPGateway.modernVersion), MCPGateway.promptMetaKey: .string(self.scenario.prompt),
+        ]
+        if step["approval"]?.stringValue == "last", let id = self.lastApproval { meta[Approval.metaKey] = .string(id) }
+        var arguments = step["arguments"] ?? .object([:])
+        if case .object(var members) = arguments {
+            for (key, value) in members { if case .string(let text) = value { members[key] = .string(self.render(text)) } }
+            arguments = .object(members)
+        }
+        let body: JSONValue = .object([
+            "jsonrpc": .string("2.0"), "id": .int(Int64(index)), "method": .string("tools/call"),
+            "params": .object(["name": .string(tool), "arguments": arguments, "_meta": .object(meta)]),
+        ])
+        var signer: P256.Signing.PrivateKey?
+        var proof: String?
+        switch step["proof"]?.stringValue {
+        case "replay"?: proof = self.lastProof[grantName]
+        case let other? where other.hasPrefix("agent:"): signer = self.harness.key(String(other.dropFirst(6)))
+        default: break
+        }
+        let (request, sent) = try self.harness.request(body, method: "tools/call", name: tool, as: held, signer: signer, proof: proof)
+        self.lastProof[grantName] = sent
+        let response = await self.harness.gateway.handle(request)
+        let answer = JSONValue(parsing: response.body) ?? .null
+
+        let decision: String
+        var reason = answer["error"]?["data"]?["reason"]?.stringValue
+        if response.status == 401 {
+            decision = "refused"
+            reason = answer["error"]?["data"]?.stringValue
+        } else if answer["result"] != nil {
+            decision = "allowed"
+        } else if reason == DenialReason.approvalRequired, let id = answer["error"]?["data"]?["approval_id"]?.stringValue {
+            decision = "held"
+            self.lastApproval = id
+        } else if !revokedBefore, self.harness.authority.revocations.isRevoked(held.grant) {
+            decision = "killed"
+        } else {
+            decision = "denied"
+        }
+        if answer["result"] == nil { self.visible.append(String(decoding: response.body, as: UTF8.self)) }
+        self.outcomes.append(Outcome(step: index, decision: decision, reason: reason))
+
+        // I1: one decision record per attempt (none for a request refused before it was one), with its hashes.
+        let fresh = try await self.records().filter { !recordsBefore.contains($0.id) }
+        let decisions = fresh.filter { $0.decisionID == nil }
+        if decision == "refused" {
+            if !fresh.isEmpty { self.fail(index, "I1: a refused request left \(fresh.count) records") }
+        } else {
+            self.attempts += 1
+            if decisions.count != 1 { self.fail(index, "I1: \(decisions.count) decision records for one attempt") }
+            if let record = decisions.first {
+                if record.argumentsHMAC == nil || record.promptHMAC == nil { self.fail(index, "I1: the decision record lacks its prompt or arguments hash") }
+                if record.allowed != (decision == "allowed") { self.fail(index, "I1: the record says allowed=\(record.allowed), the agent got \(decision)") }
+                if decision != "allowed", answer["error"]?["data"]?["decision_id"]?.stringValue != record.id {
+                    self.fail(index, "I1: the denial names another record")
+                }
+                self.check(record: record, expect: expect, index: index)
+            }
+        }
+        // I2: nothing reached the backend unless the call was allowed.
+        let reached = (backend?.calls.count ?? 0) - reachedBefore
+        if reached != (decision == "allowed" ? 1 : 0) { self.fail(index, "I2: \(reached) calls reached the backend on \(decision)") }
+
+        let wanted = expect["decision"]?.stringValue ?? "allowed"
+        if decision != wanted { self.fail(index, "\(tool): \(decision) (\(reason ?? "-")), expected \(wanted): \(String(decoding: response.body, as: UTF8.self).prefix(600))") }
+        if let code = expect["reason"]?.stringValue, reason != code { self.fail(index, "\(tool): reason \(reason ?? "none"), expected \(code)") }
+        if let policies = expect["policies"]?.arrayValue?.compactMap(\.stringValue) {
+            let named = answer["error"]?["data"]?["policies"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if !Set(policies).isSubset(of: named) { self.fail(index, "\(tool): policies \(named), expected to include \(policies)") }
+        }
+        if let text = expect["message"]?.stringValue, !(answer["error"]?["message"]?.stringValue ?? "").contains(text) {
+            self.fail(index, "\(tool): message \(answer["error"]?["message"]?.stringValue ?? "none") does not say \"\(text)\"")
+        }
+        if let total = expect["backend_calls"]?.intValue, backend?.calls.filter({ $0.tool == toolName }).count != Int(total) {
+            self.fail(index, "\(tool) reached the backend \(backend?.calls.filter { $0.tool == toolName }.count ?? 0) times, expected \(total)")
+        }
+    }
+
+    /// Expectations on a call's decision record: `tainted` (exactly these argument names),
+    /// `approval` (the record names one), `destination`.
+    private func check(record: DecisionRecord, expect: [String: JSONValue], index: Int) {
+        if let tainted = expect["tainted"]?.arrayValue?.compactMap(\.stringValue), record.facts?.taintedArguments.sorted() != tainted.sorted() {
+            self.fail(index, "tainted arguments \(record.facts?.taintedArguments ?? []), expected \(tainted)")
+        }
+        if expect["approval"] == .bool(true), record.approvalID == nil { self.fail(index, "the record names no approval") }
+        if let destination = expect["destination"]?.stringValue, record.destination != destination {
+            self.fail(index, "destination \(record.destination ?? "none"), expected \(destination)")
+        }
+    }
+
+    private func exchange(
+        _ name: String, step: JSONValue, expect: [String: JSONValue], index: Int,
+        _ body: () async throws(TokenExchangeError) -> ScenarioHarness.Held
+    ) async throws {
+        let wanted = expect["decision"]?.stringValue ?? "issued"
+        do {
+            let held = try await body()
+            self.harness.grants[name] = held
+            self.outcomes.append(Outcome(step: index, decision: "issued", reason: nil))
+            if wanted != "issued" { return self.fail(index, "grant \(name) was issued, expected \(wanted)") }
+            if let depth = expect["depth"]?.intValue, held.grant.depth != Int(depth) { self.fail(index, "depth \(held.grant.depth), expected \(depth)") }
+            if let actors = expect["actors"]?.arrayValue?.compactMap(\.stringValue),
+                held.grant.actors.map(\.description) != actors.map({ ScenarioHarness.agentID($0).description })
+            {
+                self.fail(index, "actors \(held.grant.actors), expected \(actors)")
+            }
+            if let subject = expect["subject"]?.stringValue, held.grant.subject != ScenarioHarness.agentID(subject) {
+                self.fail(index, "subject \(held.grant.subject), expected \(subject)")
+            }
+            if let limit = expect["expires_by_parent"]?.stringValue, let parent = self.harness.grants[limit], held.grant.expiresAt > parent.grant.expiresAt {
+                self.fail(index, "the delegated grant outlives its parent")
+            }
+        } catch {
+            self.visible.append(error.description)
+            self.outcomes.append(Outcome(step: index, decision: "refused", reason: error.code.rawValue))
+            if wanted != "refused" { return self.fail(index, "grant \(name) refused (\(error.code.rawValue): \(error.description)), expected \(wanted)") }
+            if let code = expect["reason"]?.stringValue, code != error.code.rawValue { self.fail(index, "refused \(error.code.rawValue), expected \(code)") }
+            if let text = expect["message"]?.stringValue, !error.description.contains(text) {
+                self.fail(index, "refusal \"\(error.description)\" does not say \"\(text)\"")
+            }
+        }
+    }
+
+    private func list(_ name: String, expect: [String: JSONValue], index: Int) async throws {
+        guard let held = self.harness.grants[name] else { throw ScenarioError("\(self.label) step \(index): no grant \(name)") }
+        let body: JSONValue = .object([
+            "jsonrpc": .string("2.0"), "id": .int(Int64(index)), "method": .string("tools/list"),
+            "params": .object(["_meta": .object(["io.modelcontextprotocol/protocolVersion": .string(MCPGateway.modernVersion)])]),
+        ])
+        let (request, _) = try self.harness.request(body, method: "tools/list", name: nil, as: held)
+        let answer = JSONValue(parsing: await self.harness.gateway.handle(request).body)
+        let names = Set(answer?["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
+        self.outcomes.append(Outcome(step: index, decision: "listed", reason: names.sorted().joined(separator: ",")))
+        for tool in expect["listed"]?.arrayValue?.compactMap(\.stringValue) ?? [] where !names.contains(tool) { self.fail(index, "\(tool) is not listed") }
+        for tool in expect["not_listed"]?.arrayValue?.compactMap(\.stringValue) ?? [] where names.contains(tool) { self.fail(index, "\(tool) is listed") }
+    }
+
+    func records() async throws -> [DecisionRecord] { try await self.harness.store.decisionRecords(taskID: nil, limit: 100_000) }
+
+    var attemptCount: Int { self.attempts }
+    var visibleAnswers: [String] { self.visible }
+    func markInvariantsChecked() { self.invariantsChecked = true }
+
+    func recordTamper(_ kind: String, verification: LedgerVerification) {
+        self.outcomes.append(Outcome(step: 0, decision: "tampered:\(kind)", reason: verification.problems.first?.kind.rawValue))
+    }
+}
