@@ -42,7 +42,8 @@ final class ScenarioHarness {
     var grants: [String: Held] = [:]
     private var agentKeys: [String: P256.Signing.PrivateKey] = [:]
 
-    init(_ scenario: Scenario) async throws {
+    /// `render` fills in a tool description's `{{injection}}` (a poisoned description carries it).
+    init(_ scenario: Scenario, render: (String) -> String) async throws {
         self.scenario = scenario
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(scenario.id)-\(UUID().uuidString)").path
         self.store = try SQLiteIdentityStore(dataDirectory: self.directory)
@@ -51,7 +52,7 @@ final class ScenarioHarness {
         let settings = scenario.settings
 
         var grantSettings = GrantSettings()
-        grantSettings.maxLifetime = 86_400_000
+        if let lifetime = settings["grant_max_lifetime_seconds"]?.intValue { grantSettings.maxLifetime = lifetime * 1000 }
         if let depth = settings["grant_max_depth"]?.intValue { grantSettings.delegation = DelegationPolicy(maxDepth: Int(depth)) }
         let attributes = Self.attributes(scenario)
         let decider = CedarGrantDecider(authorizer: Authorizer(try Self.policySet(scenario.grantPolicies)), attributes: attributes)
@@ -67,7 +68,7 @@ final class ScenarioHarness {
             let upstream = String(tool.name[..<dot])
             let backend = backends[upstream] ?? CannedBackend(name: upstream)
             backends[upstream] = backend
-            backend.define(tool: String(tool.name[tool.name.index(after: dot)...]), description: tool.description, schema: tool.schema)
+            backend.define(tool: String(tool.name[tool.name.index(after: dot)...]), description: render(tool.description), schema: tool.schema)
             labels[tool.name] =
                 try tool.labels.map { node throws(LatchError) in
                     try ServerConfiguration.parseLabels(node) { LatchError(.configuration, "\(scenario.id) tool \(tool.name): \($0)") }
@@ -157,8 +158,9 @@ final class ScenarioHarness {
         for tool in step["tools"]?.arrayValue ?? [] { items.append("tool:" + (tool.stringValue ?? "")) }
         for domain in step["domains"]?.arrayValue ?? [] { items.append("domain:" + (domain.stringValue ?? "")) }
         for destination in step["destinations"]?.arrayValue ?? [] { items.append("destination:" + (destination.stringValue ?? "")) }
-        if let sensitivity = step["sensitivity"]?.stringValue { items.append("sensitivity:" + sensitivity) }
-        return items.isEmpty ? nil : items.joined(separator: " ")
+        // `internal` unless the step says otherwise (a scope without one allows only public data).
+        items.append("sensitivity:" + (step["sensitivity"]?.stringValue ?? "internal"))
+        return step["tools"] == nil && step["sensitivity"] == nil && step["domains"] == nil && step["destinations"] == nil ? nil : items.joined(separator: " ")
     }
 
     /// A new task grant by token exchange: the agent's JWT-SVID and its DPoP proof.

@@ -66,7 +66,13 @@ extension ScenarioRun {
             let copy = FileManager.default.temporaryDirectory.appendingPathComponent("tamper-\(UUID().uuidString)").path
             try FileManager.default.copyItem(atPath: self.harness.directory, toPath: copy)
             defer { try? FileManager.default.removeItem(atPath: copy) }
-            let target = Int64(size / 2)
+            var target = Int64(size / 2)
+            if kind == "flip_decision" {
+                // The first denial on the ledger.
+                let queue = try DatabaseQueue(path: copy + "/latch.sqlite")
+                target = try await queue.read { db in try Int64.fetchOne(db, sql: "SELECT min(leaf_index) FROM decision_records WHERE allowed = 0") } ?? -1
+                try queue.close()
+            }
             var statements: [String] = []
             var expected: (index: Int64?, kind: LedgerProblem.Kind)
             switch kind {

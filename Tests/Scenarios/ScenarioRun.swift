@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Logging
 import LatchAudit
 import LatchCore
 import LatchGrants
@@ -41,7 +42,7 @@ final class ScenarioRun {
         self.scenario = scenario
         self.carrier = carrier
         self.label = "\(scenario.id) [\(carrier?.rawValue ?? "benign")]"
-        self.harness = try await ScenarioHarness(scenario)
+        self.harness = try await ScenarioHarness(scenario) { Self.render($0, goal: scenario.injection, carrier: carrier) }
     }
 
     func close() { self.harness.close() }
@@ -51,9 +52,11 @@ final class ScenarioRun {
     }
 
     /// The text with `{{injection}}` replaced by the carrier's wrapping of the goal (nothing on the benign path).
-    func render(_ text: String) -> String {
+    func render(_ text: String) -> String { Self.render(text, goal: self.scenario.injection, carrier: self.carrier) }
+
+    static func render(_ text: String, goal: String?, carrier: Carrier?) -> String {
         guard text.contains("{{injection}}") else { return text }
-        let injection = self.carrier.map { $0.wrap(self.scenario.injection ?? "") } ?? ""
+        let injection = carrier.map { $0.wrap(goal ?? "") } ?? ""
         return text.replacingOccurrences(of: "{{injection}}", with: injection)
     }
 
@@ -67,15 +70,34 @@ final class ScenarioRun {
     private func step(_ step: JSONValue, index: Int) async throws {
         let expect = step["expect"]?.objectValue ?? [:]
         if let tool = step["call"]?.stringValue {
-            try await self.call(tool, step: step, expect: expect, index: index)
-        } else if let name = step["grant"]?.stringValue {
-            try await self.exchange(name, step: step, expect: expect, index: index) { () async throws(TokenExchangeError) -> ScenarioHarness.Held in
-                try await self.harness.issue(agent: step["agent"]?.stringValue ?? "", step: step)
+            // `repeat: N` sends the call N times, `{{n}}` in its arguments the attempt's number;
+            // `expect` holds for each (`expect_after` from attempt `after` on).
+            let times = Int(step["repeat"]?.intValue ?? 1)
+            for attempt in 1...max(1, times) {
+                var wanted = expect
+                if let after = step["after"]?.intValue, attempt > Int(after) { wanted = step["expect_after"]?.objectValue ?? [:] }
+                try await self.call(tool, step: step, expect: wanted, index: index, attempt: times > 1 ? attempt : nil)
             }
-        } else if let name = step["delegate"]?.stringValue {
-            guard let parent = self.harness.grants[step["from"]?.stringValue ?? "main"] else { throw ScenarioError("\(self.label) step \(index): no parent grant") }
-            try await self.exchange(name, step: step, expect: expect, index: index) { () async throws(TokenExchangeError) -> ScenarioHarness.Held in
-                try await self.harness.delegate(parent, to: step["to"]?.stringValue ?? "", step: step)
+        } else if step["grant"] != nil || step["delegate"] != nil {
+            // `repeat: N` exchanges N times, `{{n}}` in the grant's name, `from` and `to` the attempt's number;
+            // `expect` holds for each (`expect_after` from attempt `after` on).
+            let times = Int(step["repeat"]?.intValue ?? 1)
+            for attempt in 1...max(1, times) {
+                func numbered(_ key: String, _ fallback: String) -> String {
+                    (step[key]?.stringValue ?? fallback).replacingOccurrences(of: "{{n}}", with: String(attempt))
+                }
+                var wanted = expect
+                if let after = step["after"]?.intValue, attempt > Int(after) { wanted = step["expect_after"]?.objectValue ?? [:] }
+                if step["grant"] != nil {
+                    try await self.exchange(numbered("grant", ""), step: step, expect: wanted, index: index) { () async throws(TokenExchangeError) -> ScenarioHarness.Held in
+                        try await self.harness.issue(agent: numbered("agent", ""), step: step)
+                    }
+                } else {
+                    guard let parent = self.harness.grants[numbered("from", "main")] else { throw ScenarioError("\(self.label) step \(index): no parent grant") }
+                    try await self.exchange(numbered("delegate", ""), step: step, expect: wanted, index: index) { () async throws(TokenExchangeError) -> ScenarioHarness.Held in
+                        try await self.harness.delegate(parent, to: numbered("to", ""), step: step)
+                    }
+                }
             }
         } else if step["approve"] != nil || step["deny"] != nil {
             let approve = step["approve"] != nil
@@ -104,7 +126,7 @@ final class ScenarioRun {
             guard let dot = tool.firstIndex(of: "."), let backend = self.harness.backends[String(tool[..<dot])] else {
                 throw ScenarioError("\(self.label) step \(index): no tool \(tool)")
             }
-            backend.define(tool: String(tool[tool.index(after: dot)...]), description: step["description"]?.stringValue ?? "", schema: step["schema"])
+            backend.define(tool: String(tool[tool.index(after: dot)...]), description: self.render(step["description"]?.stringValue ?? ""), schema: step["schema"])
             try await self.harness.refreshTools()
         } else if let tool = step["accept"]?.stringValue {
             let accepted = try await self.harness.acceptDefinition(tool, by: step["by"]?.stringValue ?? "operator")
@@ -112,6 +134,8 @@ final class ScenarioRun {
         } else if let text = step["policies"]?.stringValue {
             let policy = ToolCallPolicy(policies: try ScenarioHarness.policySet(text), attributes: ScenarioHarness.attributes(self.scenario))
             self.harness.gateway.update { $0.policy = policy }
+        } else if let name = step["present"]?.stringValue {
+            try self.present(name, audience: step["audience"]?.stringValue ?? "latch-gateway", expect: expect, index: index)
         } else if let name = step["list"]?.stringValue {
             try await self.list(name, expect: expect, index: index)
         } else if let kinds = step["tamper"]?.arrayValue?.compactMap(\.stringValue) {
@@ -123,7 +147,7 @@ final class ScenarioRun {
 
     // MARK: Calls
 
-    private func call(_ tool: String, step: JSONValue, expect: [String: JSONValue], index: Int) async throws {
+    private func call(_ tool: String, step: JSONValue, expect: [String: JSONValue], index: Int, attempt: Int?) async throws {
         let grantName = step["as"]?.stringValue ?? "main"
         guard let held = self.harness.grants[grantName] else { throw ScenarioError("\(self.label) step \(index): no grant \(grantName)") }
         let upstream = tool.split(separator: ".").first.map(String.init) ?? tool
@@ -140,7 +164,11 @@ final class ScenarioRun {
         if step["approval"]?.stringValue == "last", let id = self.lastApproval { meta[Approval.metaKey] = .string(id) }
         var arguments = step["arguments"] ?? .object([:])
         if case .object(var members) = arguments {
-            for (key, value) in members { if case .string(let text) = value { members[key] = .string(self.render(text)) } }
+            for (key, value) in members {
+                guard case .string(var text) = value else { continue }
+                if let attempt { text = text.replacingOccurrences(of: "{{n}}", with: String(attempt)) }
+                members[key] = .string(self.render(text))
+            }
             arguments = .object(members)
         }
         let body: JSONValue = .object([
@@ -254,6 +282,29 @@ final class ScenarioRun {
             if let code = expect["reason"]?.stringValue, code != error.code.rawValue { self.fail(index, "refused \(error.code.rawValue), expected \(code)") }
             if let text = expect["message"]?.stringValue, !error.description.contains(text) {
                 self.fail(index, "refusal \"\(error.description)\" does not say \"\(text)\"")
+            }
+        }
+    }
+
+    /// A resource server checks the grant (`GrantAuthenticator` for `audience`), as the gateway would.
+    private func present(_ name: String, audience: String, expect: [String: JSONValue], index: Int) throws {
+        guard let held = self.harness.grants[name] else { throw ScenarioError("\(self.label) step \(index): no grant \(name)") }
+        let uri = "https://\(audience).resource.test/api"
+        let authenticator = GrantAuthenticator(authority: self.harness.authority, audience: audience, logger: Logger(label: "scenario") { _ in SwiftLogNoOpLogHandler() })
+        let outcome = authenticator.authenticate(
+            method: "POST", uri: uri, authorization: ["DPoP " + held.token], proof: [try self.harness.proof(self.harness.key(held.agent), uri: uri, token: held.token)],
+            now: self.harness.now)
+        let wanted = expect["decision"]?.stringValue ?? "accepted"
+        switch outcome {
+        case .success:
+            self.outcomes.append(Outcome(step: index, decision: "accepted", reason: nil))
+            if wanted != "accepted" { self.fail(index, "\(audience) accepted grant \(name)") }
+        case .failure(let refusal):
+            self.visible.append(refusal.description)
+            self.outcomes.append(Outcome(step: index, decision: "refused", reason: refusal.error))
+            if wanted != "refused" { self.fail(index, "\(audience) refused grant \(name): \(refusal.description)") }
+            if let text = expect["message"]?.stringValue, !refusal.description.contains(text) {
+                self.fail(index, "refusal \"\(refusal.description)\" does not say \"\(text)\"")
             }
         }
     }
