@@ -9,7 +9,7 @@ import Testing
 struct ScenarioTests {
     static let files = Scenario.files
 
-    @Test("every scenario file names its source and its OWASP ASI risks, and parses")
+    @Test("every scenario file names its source and its OWASP ASI risks, has a benign path, and parses")
     func metadata() throws {
         #expect(Self.files.count >= 20, "\(Self.files)")
         for file in Self.files {
@@ -22,6 +22,7 @@ struct ScenarioTests {
                 #expect(risk.hasPrefix("ASI") && Int(risk.dropFirst(3)).map { (1...10).contains($0) } == true, "\(file): \(risk)")
             }
             #expect(!scenario.steps.isEmpty, "\(file) has no steps")
+            #expect(!scenario.benign.isEmpty, "\(file) has no benign path (I5)")
         }
     }
 
