@@ -134,6 +134,8 @@ final class ScenarioRun {
         } else if let text = step["policies"]?.stringValue {
             let policy = ToolCallPolicy(policies: try ScenarioHarness.policySet(text), attributes: ScenarioHarness.attributes(self.scenario))
             self.harness.gateway.update { $0.policy = policy }
+        } else if let find = step["find"]?.objectValue {
+            try await self.find(find, expect: expect, index: index)
         } else if let name = step["present"]?.stringValue {
             try self.present(name, audience: step["audience"]?.stringValue ?? "latch-gateway", expect: expect, index: index)
         } else if let name = step["list"]?.stringValue {
@@ -283,6 +285,24 @@ final class ScenarioRun {
             if let text = expect["message"]?.stringValue, !error.description.contains(text) {
                 self.fail(index, "refusal \"\(error.description)\" does not say \"\(text)\"")
             }
+        }
+    }
+
+    /// An investigator finds decision records by value, through their keyed hashes (as
+    /// `latch audit query --argument NAME=VALUE --prompt TEXT`): `argument` and `value`, and/or
+    /// `prompt: true` (the scenario's prompt).
+    private func find(_ find: [String: JSONValue], expect: [String: JSONValue], index: Int) async throws {
+        var matched = try await self.records().filter { $0.decisionID == nil }
+        if let name = find["argument"]?.stringValue, let value = find["value"]?.stringValue {
+            matched = matched.filter { self.harness.gateway.privacy.matches($0, argument: name, typed: value) }
+        }
+        if find["prompt"] == .bool(true) { matched = matched.filter { self.harness.gateway.privacy.matches($0, prompt: self.scenario.prompt) } }
+        let reasons = matched.map { $0.reason ?? "allowed" }.sorted()
+        self.outcomes.append(Outcome(step: index, decision: "found:\(matched.count)", reason: reasons.joined(separator: ",")))
+        if let count = expect["count"]?.intValue, matched.count != Int(count) { self.fail(index, "found \(matched.count) records, expected \(count)") }
+        if expect["count"] == .string("all"), matched.count != self.attempts { self.fail(index, "found \(matched.count) records of \(self.attempts) calls") }
+        if let wanted = expect["reasons"]?.arrayValue?.compactMap(\.stringValue), wanted.sorted() != reasons {
+            self.fail(index, "found records with \(reasons), expected \(wanted.sorted())")
         }
     }
 
