@@ -79,7 +79,8 @@ extension MCPGateway {
                     decision = .deny(
                         DenialReason.credentialUnavailable, "the credential upstream \(tool.upstream) needs is unavailable", destination: decision.destination)
                 }
-                let screened = self.screen(decision, tool: tool, grant: grant, taint: taint.sources, facts: &facts, now: now, approved: approved)
+                let screened = self.screen(
+                    decision, tool: tool, grant: grant, arguments: arguments, taint: taint.sources, facts: &facts, now: now, approved: approved)
                 if screened.decision.allowed { facts.recordAllowed(tool, now: now) } else { facts.recordDenied(now: now) }
                 return screened
             }

@@ -337,7 +337,7 @@ public final class MCPGateway: Sendable {
     /// The tools this grant's `tools/list` shows.
     func listTools(grant: TaskGrant, now: Int64) -> [JSONValue] {
         let snapshot = self.current
-        guard let policy = snapshot.policy else { return [] }
+        guard let policy = snapshot.policy, self.authority.quarantines.quarantine(of: grant) == nil else { return [] }
         let facts = self.facts.snapshot(task: grant.taskID)
         return snapshot.catalog.tools.filter { policy.mayList(grant: grant, tool: $0, facts: facts, now: now) }.map(\.definition)
     }

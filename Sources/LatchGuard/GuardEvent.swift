@@ -40,14 +40,21 @@ public struct GuardCall: Sendable {
     public var time: Int64
     /// Where the call's argument values came from (``ValueProvenance/origin(of:)`` of each).
     public var argumentSources: TaintSources
+    /// The numeric values of the arguments budget rules count (``GuardRules/budgetArguments``),
+    /// by argument name; an argument missing here is absent or not a number.
+    public var amounts: [String: Double]
 
-    public init(agent: String, task: String, tool: String, labels: GuardLabels, time: Int64, argumentSources: TaintSources = []) {
+    public init(
+        agent: String, task: String, tool: String, labels: GuardLabels, time: Int64, argumentSources: TaintSources = [],
+        amounts: [String: Double] = [:]
+    ) {
         self.agent = agent
         self.task = task
         self.tool = tool
         self.labels = labels
         self.time = time
         self.argumentSources = argumentSources
+        self.amounts = amounts
     }
 }
 

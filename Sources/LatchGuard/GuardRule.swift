@@ -8,7 +8,12 @@
 ///   `within`, or ever in the scope when nil): data flow such as a restricted read followed by egress;
 /// - ``Kind/novelty``: a tool this agent has never been allowed to use before;
 /// - ``Kind/taintedArgument(sources:)``: an argument whose value came from untrusted or sensitive
-///   output earlier in the task (``ValueProvenance``).
+///   output earlier in the task (``ValueProvenance``);
+/// - ``Kind/budget(argument:limit:)``: the sum of a numeric argument over the scope's allowed
+///   matching calls stays within `limit` (payments per task, say);
+/// - ``Kind/delegations(limit:)`` and ``Kind/delegationDepth(limit:)``: about token exchanges that
+///   hand a grant on, not calls: at most `limit` delegated grants in the scope (fan-out), none
+///   deeper than `limit` below the root.
 public struct GuardRule: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         case rate(limit: Int, window: Int64)
@@ -16,6 +21,17 @@ public struct GuardRule: Hashable, Sendable {
         case sequence(after: GuardMatch, within: Int64?)
         case novelty
         case taintedArgument(sources: TaintSources)
+        case budget(argument: String, limit: Double)
+        case delegations(limit: Int)
+        case delegationDepth(limit: Int)
+
+        /// Whether the rule is about delegations (token exchanges) rather than calls.
+        public var isDelegation: Bool {
+            switch self {
+            case .delegations, .delegationDepth: return true
+            default: return false
+            }
+        }
     }
 
     /// Whose history the rule reads: the task's, or the agent's across its tasks.

@@ -8,6 +8,10 @@ public struct GuardRules: Sendable {
     public let rules: [GuardRule]
     /// Most tools remembered per agent for ``GuardRule/Kind/novelty`` (later ones stay novel).
     public let maxToolsPerAgent: Int
+    /// The arguments budget rules count: the gateway reads their numeric values into ``GuardCall/amounts``.
+    public let budgetArguments: Set<String>
+    /// Whether any rule is about delegations.
+    public let screensDelegations: Bool
 
     /// The longest window a rule may have (366 days).
     public static let maxWindow: Int64 = 366 * 86_400_000
@@ -40,9 +44,23 @@ public struct GuardRules: Sendable {
                 guard rule.scope == .task, !sources.isEmpty else {
                     throw GuardError("guard rule \(rule.id): tainted arguments are per task and need untrusted and/or sensitive sources")
                 }
+            case .budget(let argument, let limit):
+                guard !argument.isEmpty, limit.isFinite, limit >= 0 else {
+                    throw GuardError("guard rule \(rule.id): a budget needs an argument name and a limit of at least 0")
+                }
+            case .delegations(let limit), .delegationDepth(let limit):
+                guard limit >= 0, limit <= 100_000 else { throw GuardError("guard rule \(rule.id): a delegation limit must be from 0 to 100000") }
+                guard rule.action != .hold else {
+                    throw GuardError("guard rule \(rule.id): a delegation rule denies or kills (a token exchange cannot wait for approval)")
+                }
+                guard rule.match == GuardMatch() else {
+                    throw GuardError("guard rule \(rule.id): a delegation rule is about token exchanges: it takes no tools or labels")
+                }
             }
         }
         self.rules = rules
+        self.budgetArguments = Set(rules.compactMap { if case .budget(let argument, _) = $0.kind { argument } else { nil } })
+        self.screensDelegations = rules.contains { $0.kind.isDelegation }
         self.maxToolsPerAgent = max(1, maxToolsPerAgent)
     }
 
@@ -55,12 +73,34 @@ public struct GuardRules: Sendable {
     /// hold), naming every rule that fired; ``GuardVerdict/none`` when none does.
     public func evaluate(_ call: GuardCall, task: GuardHistory, agent: GuardHistory) -> GuardVerdict {
         var verdict = GuardVerdict.none
-        for (index, rule) in self.rules.enumerated() where rule.match.matches(tool: call.tool, labels: call.labels, allowed: nil) {
+        for (index, rule) in self.rules.enumerated()
+        where !rule.kind.isDelegation && rule.match.matches(tool: call.tool, labels: call.labels, allowed: nil) {
             let history = rule.scope == .task ? task : agent
             guard Self.fires(rule, index: index, call: call, history: history) else { continue }
             verdict.add(rule)
         }
         return verdict
+    }
+
+    /// The verdict on handing a grant on, `depth` below its task's root, from the delegator's
+    /// task and agent histories: the strongest action of the delegation rules that fire.
+    public func evaluateDelegation(depth: Int, task: GuardHistory, agent: GuardHistory) -> GuardVerdict {
+        var verdict = GuardVerdict.none
+        for rule in self.rules {
+            let history = rule.scope == .task ? task : agent
+            switch rule.kind {
+            case .delegations(let limit) where history.delegations >= limit: verdict.add(rule)
+            case .delegationDepth(let limit) where depth > limit: verdict.add(rule)
+            default: continue
+            }
+        }
+        return verdict
+    }
+
+    /// Counts a delegation that went through.
+    public func recordDelegation(task: inout GuardHistory, agent: inout GuardHistory) {
+        task.delegations += 1
+        agent.delegations += 1
     }
 
     /// Folds a decided call into its task's and agent's histories.
@@ -96,6 +136,13 @@ public struct GuardRules: Sendable {
             return !history.toolsUsed.contains(call.tool)
         case .taintedArgument(let sources):
             return !call.argumentSources.isDisjoint(with: sources)
+        case .budget(let argument, let limit):
+            // A call that cannot be counted (no amount, or a negative one that would give
+            // budget back) fires: the budget is never guessed.
+            guard let amount = call.amounts[argument], amount.isFinite, amount >= 0 else { return true }
+            return history.spent[index] + amount > limit
+        case .delegations, .delegationDepth:
+            return false
         }
     }
 }
@@ -110,6 +157,10 @@ public struct GuardHistory: Sendable {
     var lastSeen: [Int64]
     var denialStreak = 0
     var toolsUsed = Set<String>()
+    /// Per budget rule, the sum counted so far (0 for other rules).
+    var spent: [Double]
+    /// Grants handed on in this scope.
+    var delegations = 0
     /// Calls recorded.
     public private(set) var events = 0
 
@@ -119,6 +170,7 @@ public struct GuardHistory: Sendable {
             return TimeRing(capacity: 0)
         }
         self.lastSeen = Array(repeating: Self.never, count: rules.count)
+        self.spent = Array(repeating: 0, count: rules.count)
     }
 
     mutating func record(_ event: GuardEvent, rules: [GuardRule], scope: GuardRule.Scope, maxTools: Int) {
@@ -138,7 +190,13 @@ public struct GuardHistory: Sendable {
                 if rule.match.matches(tool: event.call.tool, labels: event.call.labels, allowed: event.allowed) { self.rings[index].append(event.call.time) }
             case .sequence(let after, _):
                 if after.matches(tool: event.call.tool, labels: labels, allowed: event.allowed) { self.lastSeen[index] = event.call.time }
-            case .denialStreak, .novelty, .taintedArgument:
+            case .budget(let argument, _):
+                if event.allowed, rule.match.matches(tool: event.call.tool, labels: event.call.labels, allowed: true),
+                    let amount = event.call.amounts[argument], amount.isFinite, amount >= 0
+                {
+                    self.spent[index] += amount
+                }
+            case .denialStreak, .novelty, .taintedArgument, .delegations, .delegationDepth:
                 break
             }
         }

@@ -167,8 +167,9 @@ extension LatchServer {
             logger.info("federated issuers", metadata: ["issuers": "\(configuration.federation.map(\.issuerURL))"])
         }
         let authority = GrantAuthority(
-            settings: settings, repository: store, decider: decider, clock: clock, federatedSubject: federatedSubject)
+            settings: settings, repository: store, decider: decider, clock: clock, federatedSubject: federatedSubject, quarantineStore: store)
         try await authority.syncRevocations()
+        try await authority.syncQuarantines()
         return authority
     }
 }

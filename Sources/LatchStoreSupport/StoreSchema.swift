@@ -322,5 +322,29 @@ public enum StoreSchema {
                 "DROP INDEX grants_task_root",
             ]
         },
+        // Agents quarantined by the guard's kill switch or an operator: one row per agent (a
+        // release keeps the row, with who released it; quarantining again replaces it). Every
+        // node reads the rows in force (`released_at IS NULL`) on each poll: few, by design.
+        // `rules` is a canonical JSON array of strings.
+        Migration(version: 12, name: "quarantines") { d in
+            [
+                """
+                CREATE TABLE quarantines (
+                    agent \(d.key) NOT NULL PRIMARY KEY,
+                    reason TEXT NOT NULL,
+                    quarantined_by TEXT NOT NULL,
+                    quarantined_at \(d.int64) NOT NULL,
+                    task_id TEXT,
+                    grant_id TEXT,
+                    decision_id TEXT,
+                    rules TEXT NOT NULL,
+                    released_at \(d.int64),
+                    released_by TEXT,
+                    note TEXT,
+                    CHECK ((released_at IS NULL) = (released_by IS NULL))
+                )\(d.tableOptions)
+                """
+            ]
+        },
     ]
 }

@@ -31,6 +31,7 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
         var secretsRevision: Int64 = 0
         var toolPins: [ToolPinKey: ToolPin] = [:]
         var approvals: [String: Approval] = [:]
+        var quarantines: [SPIFFEID: AgentQuarantine] = [:]
         /// The ledger: entry `i` has index `i`.
         var ledger: [LedgerEntry] = []
         var checkpoints: [Int64: StoredCheckpoint] = [:]

@@ -8,7 +8,7 @@ public import Testing
 
 /// Every repository protocol a store implements: what the conformance checks exercise.
 public typealias ConformanceStore = ApprovalRepository & DecisionRecordQueryRepository & GrantRepository & IdentityStore & LedgerRepository
-    & SecretRepository & ToolPinRepository
+    & QuarantineRepository & SecretRepository & ToolPinRepository
 
 /// A store under test: fresh, empty storage, and a way to open handles on it.
 ///
@@ -53,11 +53,11 @@ public enum IdentityStoreConformance {
     }
 
     /// Every check, registrations first, then keys, join tokens, durability, grants, decision
-    /// records, secrets, tool pins and approvals.
+    /// records, secrets, tool pins, approvals and quarantines.
     public static var checks: [Check] {
         Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
             + Self.decisionRecordChecks + Self.decisionRecordQueryChecks + Self.ledgerChecks + Self.secretChecks + Self.toolPinChecks
-            + Self.approvalChecks
+            + Self.approvalChecks + Self.quarantineChecks
     }
 }
 

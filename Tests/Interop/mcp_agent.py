@@ -374,7 +374,8 @@ def credentials(args):
     status, body = server.exchange(key, server.svid(args.agent), args.scope, intent=args.intent)
     if status != 200 or not body or "access_token" not in body:
         error = body.get("error") if isinstance(body, dict) else None
-        raise HarnessError("token exchange answered %s (%s)" % (status, error))
+        description = body.get("error_description") if isinstance(body, dict) else None
+        raise HarnessError("token exchange answered %s (%s: %s)" % (status, error, description))
     grant = body["access_token"]
     if args.save_grant:
         write_private(args.save_grant, grant.encode())

@@ -30,15 +30,20 @@ struct GatewayInteropTests {
 
         /// Runs the scripted agent; one JSON object per step.
         func agent(_ steps: String, protocol version: String) throws -> [[String: Any]] {
+            let result = try self.runAgent(steps, protocol: version)
+            try #require(result.status == 0, "mcp_agent.py failed: \(result.stderr)\nserver log:\n\(self.server.log)")
+            return result.stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+
+        /// Runs the reference agent (which first gets a grant) over `steps`, whatever its exit status.
+        func runAgent(_ steps: String, protocol version: String) throws -> LatchProcess.Result {
             let script = try self.directory.write("steps-\(UUID().uuidString).json", steps)
-            let result = try LatchProcess.run(
+            return try LatchProcess.run(
                 [
                     InteropPython.script("mcp_agent.py"), "--mcp", self.server.http + "/mcp", "--protocol", version, "--socket", self.server.socket,
                     "--http", self.server.http, "--agent", GatewayInteropTests.agent, "--scope", GatewayInteropTests.scope, "--script", script,
                 ],
                 in: self.directory, executable: URL(fileURLWithPath: try InteropPython.interpreter()))
-            try #require(result.status == 0, "mcp_agent.py failed: \(result.stderr)\nserver log:\n\(self.server.log)")
-            return result.stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }
 
         /// The task's decision records, newest first.
@@ -211,6 +216,20 @@ struct GatewayInteropTests {
         #expect(told[0]["event"] as? String == "guard.kill" && told[0]["reason"] as? String == "chain_anomaly" && told[0]["revoked"] as? Bool == true)
         #expect(told[0]["rules"] as? [String] == ["exfil-after-confidential-read"] && told[0]["agent"] as? String == Self.agent)
         #expect(records.stdout.contains(told[0]["decision_id"] as? String ?? "none"), "the alert names the call's record")
+        #expect(told[0]["quarantined"] as? Bool == true)
+
+        // The agent is quarantined: a new task gets no grant until an operator releases it.
+        let quarantined = try gateway.latch(["quarantine", "list", "--json"])
+        #expect(quarantined.status == 0 && quarantined.stdout.contains(Self.agent) && quarantined.stdout.contains("chain_anomaly"), "\(quarantined.stdout)")
+        let refused = try gateway.runAgent(#"[{"op": "list_tools"}]"#, protocol: "2026-07-28")
+        #expect(refused.status != 0 && refused.stderr.contains("agent_quarantined"), "\(refused.stderr)")
+        let released = try gateway.latch(["quarantine", "release", Self.agent, "--as", "operator", "--note", "re-attested"])
+        #expect(released.status == 0, "\(released.stderr)")
+        let back = try await Polling.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+            let run = try gateway.runAgent(#"[{"op": "call", "tool": "files.whoami"}]"#, protocol: "2026-07-28")
+            return run.status == 0 ? run : nil
+        }
+        #expect(back?.stdout.contains("\"ok\": true") == true, "released: the server's next poll lets it back in: \(String(describing: back?.stdout))")
         #expect(gateway.server.stop() == 0)
     }
 

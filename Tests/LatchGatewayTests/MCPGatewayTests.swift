@@ -25,6 +25,8 @@ struct MCPGatewayTests {
     /// A gateway over `store`'s records, serving `files.echo` from the reference server.
     struct Fixture {
         let clock = TestWallClock()
+        /// Grants, revocations and quarantines.
+        let grants = InMemoryIdentityStore()
         let authority: GrantAuthority
         let gateway: MCPGateway
         let upstream: StdioMCPUpstream
@@ -39,7 +41,8 @@ struct MCPGatewayTests {
         ) async throws {
             self.clock.set(UnixTime(milliseconds: ProofBuilder.now))
             let key = TestKeys.jwtKey(now: ProofBuilder.now - 1000)
-            self.authority = GrantAuthority(settings: GrantSettings(), repository: InMemoryIdentityStore(), decider: AllowAll(), clock: self.clock)
+            self.authority = GrantAuthority(
+                settings: GrantSettings(), repository: self.grants, decider: AllowAll(), clock: self.clock, quarantineStore: self.grants)
             self.authority.setKeys(issuer: MCPGatewayTests.base, signingKey: key, svidValidator: JWTSVIDValidator(trustDomain: TestKeys.trustDomain, keys: [key.keyID: key.publicKey]))
             self.upstream = try StdioMCPUpstreamTests.upstream()
             self.counted = CountingUpstream(self.upstream)
@@ -187,7 +190,100 @@ struct MCPGatewayTests {
         #expect(tripped["error"]?["data"]?["reason"] == .string("chain_anomaly"), "\(tripped)")
         let after = await fixture.gateway.handle(try fixture.request(#"{"jsonrpc": "2.0", "id": 3, "method": "server/discover"}"#, grant: grant))
         #expect(after.status == 401, "the task's grant is revoked: \(String(decoding: after.body, as: UTF8.self))")
-        #expect(try await Self.echo(fixture, grant: other, text: "another task")["result"] != nil, "other tasks go on")
+        await fixture.upstream.shutdown()
+    }
+
+    @Test("the kill switch quarantines the agent: its other tasks' calls are denied agent_quarantined and recorded, it lists no tools; released, it goes on")
+    func killQuarantines() async throws {
+        let store = InMemoryIdentityStore()
+        let kill = GuardRule(id: "one-echo", kind: .rate(limit: 1, window: 60_000), action: .kill, reason: "chain_anomaly")
+        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey), guardRules: [kill])
+        let grant = try await fixture.grant()
+        let other = try await fixture.grant()
+        _ = try await Self.echo(fixture, grant: grant, text: "first")
+        let tripped = try await Self.echo(fixture, grant: grant, text: "second")
+        #expect(tripped["error"]?["data"]?["reason"] == .string("chain_anomaly"), "\(tripped)")
+        let quarantine = try #require(try await fixture.grants.quarantine(agent: Self.agent), "stored")
+        #expect(quarantine.by == "guard" && quarantine.reason == "chain_anomaly" && quarantine.rules == ["one-echo"] && quarantine.inForce)
+        let decisionID = try #require(tripped["error"]?["data"]?["decision_id"]?.stringValue)
+        #expect(quarantine.decisionID == decisionID)
+
+        let denied = try await Self.echo(fixture, grant: other, text: "another task")
+        #expect(denied["error"]?["data"]?["reason"] == .string("agent_quarantined"), "\(denied)")
+        #expect(fixture.counted.calls == 1, "nothing more reached the upstream")
+        let records = try await store.decisionRecords(taskID: nil, limit: 10)
+        #expect(records.filter { $0.reason == "agent_quarantined" }.count == 1, "recorded")
+        let list = await fixture.gateway.handle(
+            try fixture.request(
+                #"{"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}"#, grant: other, headers: ["mcp-protocol-version": ["2026-07-28"], "mcp-method": ["tools/list"]]))
+        #expect(Self.json(list)?["result"]?["tools"] == .array([]), "\(String(decoding: list.body, as: UTF8.self))")
+
+        #expect(try await fixture.grants.releaseAgent(Self.agent, by: "alice", note: "re-attested", now: ProofBuilder.now) != nil)
+        try await fixture.authority.syncQuarantines()
+        #expect(try await Self.echo(fixture, grant: other, text: "released")["result"] != nil, "its live tasks go on once released")
+        await fixture.upstream.shutdown()
+    }
+
+    @Test("a budget rule counts a numeric argument over the task's allowed calls and denies the call that would pass it")
+    func budget() async throws {
+        let store = InMemoryIdentityStore()
+        let budget = GuardRule(id: "spend", kind: .budget(argument: "amount", limit: 1_000), action: .deny, reason: "budget_exceeded")
+        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey), guardRules: [budget])
+        let grant = try await fixture.grant()
+        func pay(_ amount: JSONValue) async throws -> JSONValue {
+            let body: JSONValue = .object([
+                "jsonrpc": .string("2.0"), "id": .int(1), "method": .string("tools/call"),
+                "params": .object([
+                    "name": .string("files.echo"), "arguments": .object(["text": .string("pay"), "amount": amount]),
+                    "_meta": .object(["io.modelcontextprotocol/protocolVersion": .string("2026-07-28")]),
+                ]),
+            ])
+            let headers = ["mcp-protocol-version": ["2026-07-28"], "mcp-method": ["tools/call"], "mcp-name": ["files.echo"]]
+            return Self.json(await fixture.gateway.handle(try fixture.request(String(decoding: body.serializedBytes, as: UTF8.self), grant: grant, headers: headers))) ?? .null
+        }
+        #expect(try await pay(.int(400))["error"]?["data"]?["reason"] == nil)
+        #expect(try await pay(.double(400.5))["error"]?["data"]?["reason"] == nil)
+        #expect(try await pay(.int(200))["error"]?["data"]?["reason"] == .string("budget_exceeded"))
+        #expect(try await pay(.string("100"))["error"]?["data"]?["reason"] == .string("budget_exceeded"), "not a number: not counted, refused")
+        #expect(try await pay(.int(199))["error"]?["data"]?["reason"] == nil, "999.5 of 1000")
+        #expect(fixture.counted.calls == 3)
+        await fixture.upstream.shutdown()
+    }
+
+    @Test("the gateway screens delegations: fan-out past its cap is refused and recorded; a kill rule revokes the task and quarantines the delegator")
+    func delegations() async throws {
+        let store = InMemoryIdentityStore()
+        let rules = [
+            GuardRule(id: "fanout", kind: .delegations(limit: 2), action: .deny, reason: "fanout_cap"),
+            GuardRule(id: "too-deep", kind: .delegationDepth(limit: 1), action: .kill, reason: "depth_exceeded"),
+        ]
+        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey), guardRules: rules)
+        let token = try await fixture.grant()
+        let root = try #require(try fixture.authority.keys?.verifier.decode(token, now: ProofBuilder.now))
+        func child(_ index: Int, of parent: TaskGrant) throws -> TaskGrant {
+            TaskGrant(
+                id: "child-\(index)-\(parent.depth)", taskID: parent.taskID, subject: parent.subject,
+                actors: [try SPIFFEID(parsing: "spiffe://example.org/agents/executor-\(index)-\(parent.depth)")] + parent.actors,
+                audience: parent.audience, intent: parent.intent, scope: parent.scope, issuedAt: parent.issuedAt, expiresAt: parent.expiresAt,
+                ancestors: parent.ancestors + [parent.id], depth: parent.depth + 1, keyThumbprint: parent.keyThumbprint)
+        }
+        let first = try child(1, of: root)
+        #expect(await fixture.gateway.screen(delegation: first, parentID: root.id, now: ProofBuilder.now) == nil)
+        #expect(await fixture.gateway.screen(delegation: try child(2, of: root), parentID: root.id, now: ProofBuilder.now) == nil)
+        let third = await fixture.gateway.screen(delegation: try child(3, of: root), parentID: root.id, now: ProofBuilder.now)
+        #expect(third?.reason == "fanout_cap", "\(String(describing: third))")
+        let refused = try await store.decisionRecords(taskID: root.taskID, limit: 10)
+        #expect(refused.count == 1 && refused.first?.method == MCPGateway.delegateMethod && refused.first?.policies == ["guard/fanout"])
+        #expect(refused.first?.agent == Self.agent.description && refused.first?.grantID == root.id && refused.first?.allowed == false)
+        #expect(!fixture.authority.revocations.isRevoked(root))
+
+        // Depth 2 from the first executor's grant: the kill rule (and the spent fan-out) fire; the strongest acts.
+        let deep = await fixture.gateway.screen(delegation: try child(1, of: first), parentID: first.id, now: ProofBuilder.now)
+        #expect(deep?.reason == "depth_exceeded")
+        #expect(fixture.authority.revocations.isRevoked(root) && fixture.authority.revocations.isRevoked(first), "the whole task")
+        let executor = try SPIFFEID(parsing: "spiffe://example.org/agents/executor-1-0")
+        #expect(try await fixture.grants.quarantine(agent: executor)?.reason == "depth_exceeded", "the delegator, not the receiver")
+        #expect(try await fixture.grants.quarantine(agent: Self.agent) == nil)
         await fixture.upstream.shutdown()
     }
 

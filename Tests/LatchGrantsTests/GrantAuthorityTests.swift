@@ -52,10 +52,11 @@ struct GrantAuthorityTests {
         let key = GrantTokenTests.key
         let agentKey = P256.Signing.PrivateKey()
 
-        init(store: any GrantRepository = InMemoryIdentityStore(), decider: any GrantDecider = Decider()) {
+        init(store: any GrantRepository = InMemoryIdentityStore(), decider: any GrantDecider = Decider(), quarantines: (any QuarantineRepository)? = nil) {
             self.store = store
             self.clock.set(UnixTime(milliseconds: ProofBuilder.now))
-            self.authority = GrantAuthority(settings: GrantSettings(), repository: store, decider: decider, clock: self.clock)
+            self.authority = GrantAuthority(
+                settings: GrantSettings(), repository: store, decider: decider, clock: self.clock, quarantineStore: quarantines)
             self.authority.setKeys(
                 issuer: GrantAuthorityTests.issuer, signingKey: self.key,
                 svidValidator: JWTSVIDValidator(trustDomain: TrustDomain(unchecked: "latch.test"), keys: [self.key.keyID: self.key.publicKey]))
@@ -216,6 +217,90 @@ struct GrantAuthorityTests {
         } catch let error as TokenExchangeError {
             #expect(error.code == .invalidScope && error.description.contains("delete"))
         }
+    }
+
+    /// The exchange's refusal, or nil when it issued.
+    static func refusal(_ exchange: () async throws -> IssuedGrant) async -> TokenExchangeError? {
+        do {
+            _ = try await exchange()
+            return nil
+        } catch let error as TokenExchangeError {
+            return error
+        } catch {
+            Issue.record("not a TokenExchangeError: \(error)")
+            return nil
+        }
+    }
+
+    @Test("a quarantined agent gets no grant: not for itself, not as an actor, and none handed on from a grant it holds; released, it does again")
+    func quarantine() async throws {
+        let store = InMemoryIdentityStore()
+        let f = Fixture(store: store, quarantines: store)
+        let root = try await f.issue()
+        let actorKey = P256.Signing.PrivateKey()
+        #expect(f.authority.quarantines.quarantine(of: root.grant) == nil)
+
+        #expect(try await f.authority.quarantine(AgentQuarantine(agent: Self.researcher, reason: "chain_anomaly", by: "guard", since: ProofBuilder.now)))
+        let asActor = await Self.refusal { try await f.delegate(root, to: Self.researcher, actorKey: actorKey) }
+        #expect(asActor?.code == .unauthorizedClient && asActor?.description.contains("agent_quarantined") == true, "\(String(describing: asActor))")
+        #expect(try await store.quarantine(agent: Self.researcher)?.by == "guard", "written to the store")
+
+        _ = try await f.authority.quarantine(AgentQuarantine(agent: Self.planner, reason: "rate_limit", by: "alice", since: ProofBuilder.now))
+        let own = await Self.refusal { try await f.issue() }
+        #expect(own?.code == .unauthorizedClient && own?.description.contains("rate_limit") == true)
+        #expect(f.authority.quarantines.quarantine(of: root.grant)?.agent == Self.planner, "the grants it holds are marked for the gateway")
+        let other = try SPIFFEID(parsing: "spiffe://latch.test/agents/other")
+        let handedOn = await Self.refusal { try await f.delegate(root, to: other, actorKey: actorKey) }
+        #expect(handedOn?.description.contains("agent_quarantined") == true)
+        #expect(try await store.grants(taskID: root.grant.taskID).count == 1, "nothing was issued")
+
+        // Another node (or `latch quarantine release`) releases the planner in the store: the next sync lets it back in.
+        #expect(try await store.releaseAgent(Self.planner, by: "alice", note: nil, now: ProofBuilder.now + 1) != nil)
+        #expect(try await f.authority.syncQuarantines() == 1)
+        let again = try await f.issue()
+        #expect(f.authority.quarantines.quarantine(of: again.grant) == nil)
+        #expect(await Self.refusal { try await f.delegate(again, to: Self.researcher, actorKey: actorKey) }?.code == .unauthorizedClient)
+    }
+
+    @Test("a quarantine whose store write failed stays in force across syncs; one put in force while a sync read is never dropped by it")
+    func quarantineIndex() throws {
+        let index = QuarantineIndex()
+        let agent = try SPIFFEID(parsing: "spiffe://latch.test/agents/a")
+        let other = try SPIFFEID(parsing: "spiffe://latch.test/agents/b")
+        let stored = AgentQuarantine(agent: other, reason: "operator", by: "alice", since: 1)
+        index.quarantine(AgentQuarantine(agent: agent, reason: "chain_anomaly", by: "guard", since: 2), saved: false)
+        index.replace(with: [stored], readAt: index.generation)
+        #expect(index.quarantine(of: agent) != nil && index.quarantine(of: other) != nil, "unsaved: kept")
+        index.saved(agent)
+        index.replace(with: [], readAt: index.generation)
+        #expect(index.quarantine(of: agent) == nil && index.quarantine(of: other) == nil, "saved, then released in the store")
+        let before = index.generation
+        index.quarantine(AgentQuarantine(agent: agent, reason: "chain_anomaly", by: "guard", since: 3), saved: true)
+        index.replace(with: [stored], readAt: before)
+        #expect(index.quarantine(of: agent) != nil && index.quarantine(of: other) != nil, "the read may have missed it: only added to")
+    }
+
+    /// Refuses every delegation with `reason`, counting what it saw.
+    final class RefusingGuard: DelegationGuard, Sendable {
+        let seen = Mutex<[String]>([])
+        func screen(delegation: TaskGrant, parentID: String, now: Int64) async -> DelegationRefusal? {
+            self.seen.withLock { $0.append(parentID + ">" + delegation.holder.description) }
+            return DelegationRefusal(reason: "fanout_cap", message: "too many")
+        }
+    }
+
+    @Test("a delegation guard sees what policy allowed and its refusal refuses the exchange with its reason; nothing is issued")
+    func delegationGuard() async throws {
+        let f = Fixture()
+        let root = try await f.issue()
+        let screen = RefusingGuard()
+        f.authority.setDelegationGuard(screen)
+        let refused = await Self.refusal { try await f.delegate(root, to: Self.researcher, actorKey: P256.Signing.PrivateKey()) }
+        #expect(refused?.code == .invalidRequest && refused?.description == "fanout_cap: too many")
+        #expect(screen.seen.withLock { $0 } == [root.grant.id + ">" + Self.researcher.description])
+        #expect(try await f.store.grants(taskID: root.grant.taskID).count == 1)
+        f.authority.setDelegationGuard(nil)
+        #expect(try await f.delegate(root, to: Self.researcher, actorKey: P256.Signing.PrivateKey()).grant.depth == 1)
     }
 
     @Test("a policy that refuses delegation answers unauthorized_client")

@@ -20,9 +20,9 @@ struct GuardRulesTests {
         /// Decides the call; records it as allowed unless the guard (or `denied`) says otherwise.
         mutating func call(
             _ tool: String, at time: Int64, task: String = "t1", agent: String = "a1", labels: GuardLabels = GuardLabels(),
-            result: GuardLabels? = nil, denied: Bool = false, argumentSources: TaintSources = []
+            result: GuardLabels? = nil, denied: Bool = false, argumentSources: TaintSources = [], amounts: [String: Double] = [:]
         ) -> GuardVerdict {
-            let call = GuardCall(agent: agent, task: task, tool: tool, labels: labels, time: time, argumentSources: argumentSources)
+            let call = GuardCall(agent: agent, task: task, tool: tool, labels: labels, time: time, argumentSources: argumentSources, amounts: amounts)
             var taskHistory = self.tasks[task] ?? self.rules.makeHistory()
             var agentHistory = self.agents[agent] ?? self.rules.makeHistory()
             let verdict = self.rules.evaluate(call, task: taskHistory, agent: agentHistory)
@@ -170,6 +170,12 @@ struct GuardRulesTests {
             [GuardRule(id: "a", kind: .taintedArgument(sources: []), action: .deny, reason: "r")],
             [GuardRule(id: "a", kind: .taintedArgument(sources: .untrusted), scope: .agent, action: .deny, reason: "r")],
             [GuardRule(id: "a", kind: .novelty, scope: .agent, action: .hold, reason: "")],
+            [GuardRule(id: "a", kind: .budget(argument: "", limit: 10), action: .deny, reason: "r")],
+            [GuardRule(id: "a", kind: .budget(argument: "amount", limit: -1), action: .deny, reason: "r")],
+            [GuardRule(id: "a", kind: .budget(argument: "amount", limit: .infinity), action: .deny, reason: "r")],
+            [GuardRule(id: "a", kind: .delegations(limit: -1), action: .deny, reason: "r")],
+            [GuardRule(id: "a", kind: .delegations(limit: 3), action: .hold, reason: "r")],
+            [GuardRule(id: "a", kind: .delegationDepth(limit: 2), match: GuardMatch(tools: [Self.pattern("mail.*")]), action: .deny, reason: "r")],
         ])
     func malformed(_ rules: [GuardRule]) {
         #expect(throws: GuardError.self) { try GuardRules(rules) }
@@ -189,6 +195,54 @@ struct GuardRulesTests {
     @Test("malformed tool patterns are refused", arguments: ["", "a*b", "**", "*a*"])
     func badPatterns(_ pattern: String) {
         #expect(throws: GuardError.self) { try ToolPattern(parsing: pattern) }
+    }
+
+    @Test("a budget counts the argument over allowed matching calls; the call that would pass the limit fires; one it cannot count fires")
+    func budget() throws {
+        var session = try Session([
+            GuardRule(
+                id: "spend", kind: .budget(argument: "amount", limit: 1_000), match: GuardMatch(tools: [Self.pattern("pay.*")]), action: .deny,
+                reason: "budget_exceeded")
+        ])
+        #expect(session.call("pay.transfer", at: 0, amounts: ["amount": 400]).action == nil)
+        #expect(session.call("pay.transfer", at: 1, amounts: ["amount": 400]).action == nil)
+        #expect(session.call("mail.send", at: 2, amounts: ["amount": 900]).action == nil, "other tools neither fire nor count")
+        let over = session.call("pay.transfer", at: 3, amounts: ["amount": 400])
+        #expect(over.action == .deny && over.reason == "budget_exceeded" && over.rules == ["spend"])
+        #expect(session.call("pay.transfer", at: 4, amounts: ["amount": 200]).action == nil, "a refused call spent nothing: 800 + 200 fits")
+        #expect(session.call("pay.transfer", at: 5, amounts: ["amount": 0.5]).action == .deny, "the budget is spent")
+        #expect(session.call("pay.transfer", at: 6, task: "t2", amounts: ["amount": 1_000]).action == nil, "per task")
+        #expect(session.call("pay.transfer", at: 7, task: "t3").action == .deny, "no amount: cannot be counted")
+        #expect(session.call("pay.transfer", at: 8, task: "t3", amounts: ["amount": -50]).action == .deny, "a negative amount gives nothing back")
+        #expect(session.call("pay.transfer", at: 9, task: "t3", amounts: ["amount": 1_000]).action == nil, "refused calls counted nothing")
+        #expect(session.call("pay.transfer", at: 10, task: "t3", amounts: ["amount": 0]).action == nil, "exactly the limit is within it")
+        #expect(session.call("pay.transfer", at: 11, task: "t3", amounts: ["amount": 0.01]).action == .deny)
+    }
+
+    @Test("delegation rules: fan-out counts the delegations that went through, per task or per agent; depth bounds each; calls never fire them")
+    func delegations() throws {
+        let rules = try GuardRules([
+            GuardRule(id: "fanout", kind: .delegations(limit: 2), action: .deny, reason: "fanout_cap"),
+            GuardRule(id: "agent-fanout", kind: .delegations(limit: 3), scope: .agent, action: .kill, reason: "fanout_cap"),
+            GuardRule(id: "deep", kind: .delegationDepth(limit: 2), action: .deny, reason: "depth_exceeded"),
+        ])
+        #expect(rules.screensDelegations && rules.budgetArguments.isEmpty)
+        var first = rules.makeHistory()
+        var second = rules.makeHistory()
+        var agent = rules.makeHistory()
+        for _ in 0..<2 {
+            #expect(rules.evaluateDelegation(depth: 1, task: first, agent: agent) == .none)
+            rules.recordDelegation(task: &first, agent: &agent)
+        }
+        let third = rules.evaluateDelegation(depth: 1, task: first, agent: agent)
+        #expect(third.action == .deny && third.reason == "fanout_cap" && third.rules == ["fanout"])
+        #expect(rules.evaluateDelegation(depth: 2, task: second, agent: agent) == .none, "another task of the agent: its own count")
+        rules.recordDelegation(task: &second, agent: &agent)
+        let fourth = rules.evaluateDelegation(depth: 1, task: second, agent: agent)
+        #expect(fourth.action == .kill && fourth.rules == ["agent-fanout"], "the agent's fourth across its tasks")
+        let deep = rules.evaluateDelegation(depth: 3, task: rules.makeHistory(), agent: rules.makeHistory())
+        #expect(deep.action == .deny && deep.reason == "depth_exceeded")
+        #expect(rules.evaluate(GuardCall(agent: "a", task: "t", tool: "x", labels: GuardLabels(), time: 0), task: first, agent: agent) == .none)
     }
 
     @Test("a history stays the same size however many calls it records")

@@ -77,6 +77,17 @@ struct ServerConfigurationTests {
                     denial_streak: 5
                     scope: agent
                     action: kill
+                  - id: spend
+                    budget: {argument: amount, limit: 5000.5}
+                    tools: [payments.transfer]
+                    action: deny
+                  - id: fanout
+                    delegations: 10
+                    action: kill
+                  - id: deep
+                    delegation_depth: 2
+                    action: deny
+                    reason: too_deep
                   - id: payee
                     tainted_arguments: [untrusted, sensitive]
                     tools: [bank.send_money]
@@ -120,7 +131,7 @@ struct ServerConfigurationTests {
         #expect(configuration.upstreams.first?.tools["mail"]?.destinationArguments == ["to", "cc", "bcc"])
         #expect(configuration.upstreams.first?.tools["pay"]?.recordedArguments == ["iban", "amount", "to"])
         #expect(configuration.httpAPIs.map(\.name) == ["weather"])
-        #expect(configuration.guardRules.map(\.id) == ["mail-burst", "exfil", "new-tool", "streak", "payee"])
+        #expect(configuration.guardRules.map(\.id) == ["mail-burst", "exfil", "new-tool", "streak", "spend", "fanout", "deep", "payee"])
         #expect(configuration.guardWebhook == "https://alerts.example.com/latch")
         #expect(
             configuration.guardRules.first
@@ -134,7 +145,14 @@ struct ServerConfigurationTests {
                     match: GuardMatch(minEgress: .external), action: .kill, reason: "exfil"))
         #expect(configuration.guardRules[2].scope == .agent, "novelty is per agent by default")
         #expect(configuration.guardRules[3].scope == .agent && configuration.guardRules[3].kind == .denialStreak(limit: 5))
-        #expect(configuration.guardRules[4].kind == .taintedArgument(sources: [.untrusted, .sensitive]) && configuration.guardRules[4].match.untrusted == false)
+        #expect(
+            configuration.guardRules[4]
+                == GuardRule(
+                    id: "spend", kind: .budget(argument: "amount", limit: 5000.5), match: GuardMatch(tools: [try ToolPattern(parsing: "payments.transfer")]),
+                    action: .deny, reason: "budget_exceeded"))
+        #expect(configuration.guardRules[5] == GuardRule(id: "fanout", kind: .delegations(limit: 10), action: .kill, reason: "fanout_cap"))
+        #expect(configuration.guardRules[6] == GuardRule(id: "deep", kind: .delegationDepth(limit: 2), action: .deny, reason: "too_deep"))
+        #expect(configuration.guardRules[7].kind == .taintedArgument(sources: [.untrusted, .sensitive]) && configuration.guardRules[7].match.untrusted == false)
         #expect(configuration.approvalTTL == .seconds(120))
         #expect(configuration.approvalMaxPending == 3)
         #expect(ServerConfiguration.keys.count == 34)
@@ -217,6 +235,11 @@ struct ServerConfigurationTests {
             ("guard_rules: [{id: a, after: {}, tools: [\"a*b\"], action: deny}]", "tool pattern"),
             ("guard_rules: [{id: a, denial_streak: 3, action: deny}, {id: a, denial_streak: 4, action: deny}]", "unique"),
             ("guard_rules: [{id: a, tainted_arguments: [gossip], action: hold}]", "untrusted and/or sensitive"),
+            ("guard_rules: [{id: a, budget: {argument: amount}, action: deny}]", "budget must be"),
+            ("guard_rules: [{id: a, budget: {argument: amount, limit: lots}, action: deny}]", "budget must be"),
+            ("guard_rules: [{id: a, delegations: -1, action: deny}]", "delegations must be a number"),
+            ("guard_rules: [{id: a, delegations: 3, action: hold}]", "cannot wait for approval"),
+            ("guard_rules: [{id: a, delegation_depth: 2, tools: [x], action: deny}]", "takes no tools"),
             ("guard_rules: [{id: a, denial_streak: 3, action: deny, reason: Bad-Code}]", "reason must be"),
             ("guard_rules: [{id: a, denial_streak: 3, action: deny, colour: red}]", "unknown key"),
         ])

@@ -60,6 +60,9 @@ public struct DenialReason: Hashable, Sendable, CustomStringConvertible {
     public static let approvalRateLimit = "approval_rate_limit"
     /// The approvals store failed: the call is denied (fail closed).
     public static let approvalUnavailable = "approval_unavailable"
+    /// The agent (the grant's holder, subject or an actor in its chain) is quarantined: the
+    /// guard's kill switch tripped on it, or an operator quarantined it.
+    public static let agentQuarantined = "agent_quarantined"
     /// A guard rule stopped the call (when the rule names no reason of its own).
     public static let guardDenied = "guard_denied"
     /// The call's arguments cannot be shown to policies faithfully.

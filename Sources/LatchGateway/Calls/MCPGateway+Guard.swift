@@ -29,6 +29,8 @@ public struct GuardAlert: Hashable, Sendable {
     public var time: Int64
     /// Whether the task's grants were revoked in the store (always on this node).
     public var revoked: Bool
+    /// Whether the agent's quarantine was written to the store (always in force on this node).
+    public var quarantined: Bool = false
 }
 
 final class GuardAgentTable: Sendable {
@@ -125,16 +127,34 @@ extension MCPGateway {
     /// a hold is released: the call is allowed, and ``Screened/released`` says the approval
     /// must be consumed. A kill verdict is returned even for a call policy denied: the caller
     /// trips the kill switch either way.
+    ///
+    /// A call made with a grant of a quarantined agent (``QuarantineIndex/quarantine(of:)``) is
+    /// denied `agent_quarantined` whatever else was decided, and left out of the histories.
     func screen(
-        _ decision: CallDecision, tool: GatewayTool, grant: TaskGrant, taint: TaintSources, facts: inout SessionFacts, now: Int64,
-        approved: Bool = false
+        _ decision: CallDecision, tool: GatewayTool, grant: TaskGrant, arguments: [String: JSONValue] = [:], taint: TaintSources,
+        facts: inout SessionFacts, now: Int64, approved: Bool = false
     ) -> Screened {
+        if let quarantine = self.authority.quarantines.quarantine(of: grant) {
+            let denied = CallDecision.deny(
+                DenialReason.agentQuarantined, "\(quarantine.agent) is quarantined (\(quarantine.reason)) until an operator releases it",
+                destination: decision.destination)
+            return Screened(decision: denied, verdict: .none, call: nil)
+        }
         guard let rules = self.settings.guardRules else {
             let released = Self.release(decision, approved: approved)
             return Screened(decision: released.decision, verdict: .none, call: nil, released: released.released)
         }
+        var amounts: [String: Double] = [:]
+        for name in rules.budgetArguments {
+            switch arguments[name] {
+            case .int(let value)?: amounts[name] = Double(value)
+            case .double(let value)?: amounts[name] = value
+            default: continue
+            }
+        }
         let call = GuardCall(
-            agent: grant.holder.description, task: grant.taskID, tool: tool.name, labels: GuardLabels(tool.labels), time: now, argumentSources: taint)
+            agent: grant.holder.description, task: grant.taskID, tool: tool.name, labels: GuardLabels(tool.labels), time: now, argumentSources: taint,
+            amounts: amounts)
         var task = facts.guardHistory.take() ?? rules.makeHistory()  // taken out: no copy on write
         let (verdict, final) = self.agentHistories.withHistory(agent: call.agent, rules: rules, now: now) { agent in
             let verdict = rules.evaluate(call, task: task, agent: agent)
@@ -181,33 +201,63 @@ extension MCPGateway {
         facts.guardHistory = task
     }
 
-    /// The kill switch: the task's root grant is revoked (with it every grant of the task), on
-    /// this node at once and then in the store; the verdict is logged. A failure is logged: the
-    /// call that tripped it is denied either way.
+    /// The kill switch on a call made with `grant`: see ``tripKillSwitch(_:verdict:now:)``.
     func tripKillSwitch(grant: TaskGrant, verdict: GuardVerdict, decisionID: String, now: Int64) async {
-        let root = grant.ancestors.first ?? grant.id
+        await self.tripKillSwitch(
+            KillTarget(
+                root: grant.ancestors.first ?? grant.id, taskID: grant.taskID, agent: grant.holder, grantID: grant.id, expiresAt: grant.expiresAt,
+                decisionID: decisionID),
+            verdict: verdict, now: now)
+    }
+
+    /// What the kill switch stops: a task (through its root grant) and the agent that tripped it.
+    struct KillTarget {
+        var root: String
+        var taskID: String
+        var agent: SPIFFEID
+        /// The grant the agent used (for a delegation, the one it was handing on).
+        var grantID: String
+        var expiresAt: Int64
+        var decisionID: String
+    }
+
+    /// The kill switch: the task's root grant is revoked (with it every grant of the task), and
+    /// the agent is quarantined (no grant for it, no call from any grant it holds, until an
+    /// operator releases it), each on this node at once and then in the store; the verdict is
+    /// logged and, with a sink, told. A store failure is logged: the call or delegation that
+    /// tripped it is denied either way, and both stay in force on this node.
+    func tripKillSwitch(_ target: KillTarget, verdict: GuardVerdict, now: Int64) async {
         // The root may outlive this grant; the revocation is kept at least as long as any grant can live.
-        let keep = max(grant.expiresAt, now + self.authority.settings.maxLifetime)
+        let keep = max(target.expiresAt, now + self.authority.settings.maxLifetime)
+        let reason = verdict.reason ?? DenialReason.guardDenied
         var alert = GuardAlert(
-            taskID: grant.taskID, agent: grant.holder.description, grantID: grant.id, rules: verdict.rules, reason: verdict.reason ?? "",
-            decisionID: decisionID, time: now, revoked: false)
+            taskID: target.taskID, agent: target.agent.description, grantID: target.grantID, rules: verdict.rules, reason: reason,
+            decisionID: target.decisionID, time: now, revoked: false)
         defer {
             // Told in the background: a slow receiver never holds up an answer.
             if let sink = self.settings.guardAlerts { Task { [alert] in await sink.killSwitchTripped(alert) } }
         }
+        let metadata: Logger.Metadata = [
+            LogKey.taskID: "\(target.taskID)", LogKey.agentID: "\(target.agent)", LogKey.reason: "\(reason)", "guard.rules": "\(verdict.rules)",
+        ]
         do {
-            try await self.authority.revoke(grantID: root, expiresAt: keep, reason: .killed)
+            try await self.authority.revoke(grantID: target.root, expiresAt: keep, reason: .killed)
             alert.revoked = true
-            self.logger.warning(
-                "guard kill switch: the task's grants are revoked",
-                metadata: [
-                    LogKey.taskID: "\(grant.taskID)", LogKey.agentID: "\(grant.holder)", LogKey.reason: "\(verdict.reason ?? "")",
-                    "guard.rules": "\(verdict.rules)",
-                ])
         } catch {
             self.logger.error(
-                "guard kill switch: the task's grants could not be revoked in the store", metadata: [LogKey.taskID: "\(grant.taskID)", LogKey.error: "\(error)"])
+                "guard kill switch: the task's grants could not be revoked in the store", metadata: [LogKey.taskID: "\(target.taskID)", LogKey.error: "\(error)"])
         }
+        let quarantine = AgentQuarantine(
+            agent: target.agent, reason: reason, by: AgentQuarantine.byGuard, since: now, taskID: target.taskID, grantID: target.grantID,
+            decisionID: target.decisionID.isEmpty ? nil : target.decisionID, rules: verdict.rules)
+        do {
+            alert.quarantined = try await self.authority.quarantine(quarantine)
+        } catch {
+            self.logger.error(
+                "guard kill switch: the agent's quarantine could not be stored (in force on this node)",
+                metadata: [LogKey.agentID: "\(target.agent)", LogKey.error: "\(error)"])
+        }
+        self.logger.warning("guard kill switch: the task's grants are revoked and the agent is quarantined", metadata: metadata)
     }
 
     /// A result's text, for value provenance: the `text` of its content items and its

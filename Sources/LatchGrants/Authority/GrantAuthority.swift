@@ -68,6 +68,12 @@ public final class GrantAuthority: Sendable {
     public let clock: any WallClock
     /// Revoked grants, shared with every verifier this authority hands out.
     public let revocations: RevocationIndex
+    /// Agents quarantined (by the guard's kill switch or an operator): refused grants, and their
+    /// calls denied by the gateway.
+    public let quarantines = QuarantineIndex()
+    /// Where quarantines are kept, when anywhere (nil: on this node only).
+    public let quarantineStore: (any QuarantineRepository)?
+    private let delegationGuard = Mutex<(any DelegationGuard)?>(nil)
     public let replayCache: DPoPReplayCache
     private let dpop: DPoPVerifier
     private let current = Mutex<Keys?>(nil)
@@ -80,9 +86,10 @@ public final class GrantAuthority: Sendable {
     public init(
         settings: GrantSettings, repository: any GrantRepository, decider: any GrantDecider, clock: any WallClock,
         revocations: RevocationIndex = RevocationIndex(), replayCache: DPoPReplayCache = DPoPReplayCache(),
-        federatedSubject: (@Sendable (String, Int64) async throws -> SPIFFEID)? = nil
+        federatedSubject: (@Sendable (String, Int64) async throws -> SPIFFEID)? = nil, quarantineStore: (any QuarantineRepository)? = nil
     ) {
         self.federatedSubject = federatedSubject
+        self.quarantineStore = quarantineStore
         self.settings = settings
         self.repository = repository
         self.decider = decider
@@ -112,6 +119,11 @@ public final class GrantAuthority: Sendable {
 
     public var keys: Keys? { self.current.withLock { $0 } }
 
+    /// Installs what screens delegations after policy allowed them (the gateway's guard rules).
+    public func setDelegationGuard(_ delegationGuard: (any DelegationGuard)?) {
+        self.delegationGuard.withLock { $0 = delegationGuard }
+    }
+
     // MARK: Token exchange
 
     /// Performs the exchange `request`, sent with DPoP `proof` for `proofTarget` (the token
@@ -129,6 +141,7 @@ public final class GrantAuthority: Sendable {
             do { subject = try keys.svidValidator.validate(request.subjectToken.unredacted, audience: keys.issuer, now: now).spiffeID } catch {
                 throw TokenExchangeError(.invalidRequest, "subject_token: \(error.message)")
             }
+            try self.refuseQuarantined(subject)
             grant = try self.newTaskGrant(request, subject: subject, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
         case .federatedToken:
             guard let resolve = self.federatedSubject else {
@@ -140,8 +153,15 @@ public final class GrantAuthority: Sendable {
             } catch {
                 throw TokenExchangeError(.invalidRequest, "subject_token could not be verified")
             }
+            try self.refuseQuarantined(subject)
             grant = try self.newTaskGrant(request, subject: subject, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
-        case .grant: grant = try self.delegatedGrant(request, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
+        case .grant:
+            grant = try self.delegatedGrant(request, proof: proof, proofTarget: proofTarget, keys: keys, now: now)
+            if let screen = self.delegationGuard.withLock({ $0 }), let parentID = grant.parentID,
+                let refusal = await screen.screen(delegation: grant, parentID: parentID, now: now)
+            {
+                throw TokenExchangeError(.invalidRequest, "\(refusal.reason): \(refusal.message)")
+            }
         }
         return try await self.issue(grant, keys: keys)
     }
@@ -211,6 +231,7 @@ public final class GrantAuthority: Sendable {
             throw TokenExchangeError(.invalidRequest, "subject_token: \(error.message)")
         }
         guard !self.revocations.isRevoked(parent) else { throw TokenExchangeError(.invalidRequest, "subject_token: the grant is revoked") }
+        if let quarantine = self.quarantines.quarantine(of: parent) { throw Self.quarantined(quarantine) }
         guard let parentProof = request.subjectTokenProof else {
             throw TokenExchangeError(
                 .invalidRequest, "subject_token_dpop (a DPoP proof by the subject grant's key, over that grant) is required to delegate")
@@ -229,6 +250,7 @@ public final class GrantAuthority: Sendable {
         do { actor = try keys.svidValidator.validate(actorToken.unredacted, audience: keys.issuer, now: now).spiffeID } catch {
             throw TokenExchangeError(.invalidRequest, "actor_token: \(error.message)")
         }
+        try self.refuseQuarantined(actor)
         guard request.intent == nil || request.intent == parent.intent else {
             throw TokenExchangeError(.invalidRequest, "a delegated grant keeps its parent's intent")
         }
@@ -243,6 +265,16 @@ public final class GrantAuthority: Sendable {
             throw TokenExchangeError(.unauthorizedClient, "delegation to \(actor) denied by policy" + Self.describe(decision))
         }
         return child
+    }
+
+    private func refuseQuarantined(_ agent: SPIFFEID) throws(TokenExchangeError) {
+        if let quarantine = self.quarantines.quarantine(of: agent) { throw Self.quarantined(quarantine) }
+    }
+
+    static func quarantined(_ quarantine: AgentQuarantine) -> TokenExchangeError {
+        TokenExchangeError(
+            .unauthorizedClient,
+            "agent_quarantined: \(quarantine.agent) is quarantined (\(quarantine.reason)) until an operator releases it")
     }
 
     /// Verifies a token-endpoint proof (no access token) and returns its key's thumbprint.
@@ -305,6 +337,31 @@ public final class GrantAuthority: Sendable {
         // A caller the policy refuses learns nothing, not even that the grant is valid (RFC 7662 §4).
         guard self.decider.decide(.introspect(caller: caller, grant: grant)).allowed else { return .inactive }
         return .active(grant)
+    }
+
+    // MARK: Quarantine
+
+    /// Quarantines an agent: in force on this node at once, then written to the store (when
+    /// there is one). Returns whether the store holds it; a failed write leaves it in force here
+    /// (fail closed) and is the caller's to log.
+    @discardableResult
+    public func quarantine(_ quarantine: AgentQuarantine) async throws -> Bool {
+        self.quarantines.quarantine(quarantine, saved: false)
+        guard let store = self.quarantineStore else { return false }
+        _ = try await store.quarantineAgent(quarantine)
+        self.quarantines.saved(quarantine.agent)
+        return true
+    }
+
+    /// Loads the quarantines in force from the store (other nodes', `latch quarantine`'s, and
+    /// releases); returns how many are in force.
+    @discardableResult
+    public func syncQuarantines() async throws -> Int {
+        guard let store = self.quarantineStore else { return self.quarantines.inForce.count }
+        let generation = self.quarantines.generation
+        let inForce = try await store.quarantines(inForceOnly: true)
+        self.quarantines.replace(with: inForce, readAt: generation)
+        return inForce.count
     }
 
     // MARK: Store upkeep

@@ -31,3 +31,22 @@ public struct GrantDecision: Hashable, Sendable {
 public protocol GrantDecider: Sendable {
     func decide(_ question: GrantQuestion) -> GrantDecision
 }
+
+/// Screens a delegation that policy allowed against what its task did so far: the gateway's
+/// guard rules on delegation fan-out and depth.
+public protocol DelegationGuard: Sendable {
+    /// Nil lets `delegation` (a grant about to be issued from `parentID`) through; a refusal
+    /// names the reason code and the rules. A screen that lets it through has counted it.
+    func screen(delegation: TaskGrant, parentID: String, now: Int64) async -> DelegationRefusal?
+}
+
+/// Why a delegation was refused after policy allowed it.
+public struct DelegationRefusal: Hashable, Sendable {
+    public var reason: String
+    public var message: String
+
+    public init(reason: String, message: String) {
+        self.reason = reason
+        self.message = message
+    }
+}

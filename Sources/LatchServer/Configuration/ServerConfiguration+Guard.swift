@@ -10,10 +10,12 @@ extension ServerConfiguration {
     /// ```yaml
     /// - id: mail-burst
     ///   rate: {limit: 20, window: 1m}        # or: denial_streak: 5 | after: {…}, within: 10m | novelty: true | tainted_arguments: [untrusted, sensitive]
+    ///                                        #     | budget: {argument: amount, limit: 5000} | delegations: 10 | delegation_depth: 2
     ///   tools: ["mail.*"]                    # and/or sensitivity, egress, side_effects (each "at least"), content: untrusted
     ///   scope: task                          # task (default) | agent
     ///   action: deny                         # hold | deny | kill
-    ///   reason: rate_limit                   # the reason code of a denial (default: the id, with _ for anything but a-z0-9)
+    ///   reason: rate_limit                   # the reason code of a denial (default: budget_exceeded, fanout_cap and
+    ///                                        # depth_exceeded for those kinds, else the id, with _ for anything but a-z0-9)
     /// ```
     static func parseGuardRules(_ node: Node) throws(LatchError) -> [GuardRule] {
         guard let list = node.sequence else { throw LatchError(.configuration, "guard_rules must be a list of rules") }
@@ -27,7 +29,7 @@ extension ServerConfiguration {
         return rules
     }
 
-    private static let guardKinds = ["rate", "denial_streak", "after", "novelty", "tainted_arguments"]
+    private static let guardKinds = ["rate", "denial_streak", "after", "novelty", "tainted_arguments", "budget", "delegations", "delegation_depth"]
     private static let guardMatchKeys = ["tools", "sensitivity", "egress", "side_effects", "content"]
 
     private static func parseGuardRule(_ node: Node) throws(LatchError) -> GuardRule {
@@ -70,6 +72,14 @@ extension ServerConfiguration {
         case "novelty":
             guard fields["novelty"]?.string == "true" else { throw context("novelty must be true") }
             kind = .novelty
+        case "budget":
+            guard let budget = fields["budget"]?.mapping, budget.count == 2, let argument = budget["argument"]?.string, !argument.isEmpty,
+                let limitText = budget["limit"]?.string, let limit = Double(limitText), limit.isFinite, limit >= 0
+            else { throw context("budget must be {argument: NAME, limit: NUMBER}") }
+            kind = .budget(argument: argument, limit: limit)
+        case "delegations", "delegation_depth":
+            guard let text = fields[kindKey]?.string, let limit = Int(text), limit >= 0 else { throw context("\(kindKey) must be a number") }
+            kind = kindKey == "delegations" ? .delegations(limit: limit) : .delegationDepth(limit: limit)
         default:
             guard let list = fields["tainted_arguments"]?.sequence, !list.isEmpty else {
                 throw context("tainted_arguments must list untrusted and/or sensitive")
@@ -100,9 +110,16 @@ extension ServerConfiguration {
         case "kill": action = .kill
         default: throw context("action must be hold, deny or kill")
         }
-        // By default the ID, lowercased, with anything but letters, digits and _ as _.
+        // By default the kind's code, or the ID, lowercased, with anything but letters, digits and _ as _.
+        let byKind: String?
+        switch kind {
+        case .budget: byKind = "budget_exceeded"
+        case .delegations: byKind = "fanout_cap"
+        case .delegationDepth: byKind = "depth_exceeded"
+        default: byKind = nil
+        }
         let reason =
-            fields["reason"]?.string
+            fields["reason"]?.string ?? byKind
             ?? String(id.lowercased().unicodeScalars.prefix(64).map { ("a"..."z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "_" })
         guard Self.isReasonCode(reason) else { throw context("reason must be lowercase letters, digits and _") }
         return GuardRule(id: id, kind: kind, match: match, scope: scope, action: action, reason: reason)

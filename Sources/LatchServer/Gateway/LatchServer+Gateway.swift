@@ -31,6 +31,7 @@ extension LatchServer {
             settings: settings, baseURL: issuer, authority: authority,
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: [:], policy: policy),
             recorder: StoreDecisionRecorder(repository: store, ledgerKey: ledgerKey), valueKey: ledgerKey.valueKey, clock: clock, logger: logger, metrics: metrics)
+        if settings.guardRules?.screensDelegations == true { authority.setDelegationGuard(gateway) }
         return try GatewayService(
             gateway: gateway, upstreams: configuration.upstreams, inProcess: inProcess, httpAPIs: configuration.httpAPIs,
             secrets: SecretStore(repository: store, kek: kek, clock: clock), pins: store, pinning: configuration.toolPinning, clock: clock,

@@ -9,7 +9,7 @@ import NIOPosix
 
 /// `guard_webhook`: each kill switch the guard trips is POSTed as JSON to one URL:
 /// `{"event": "guard.kill", "task_id", "agent", "grant_id", "rules", "reason", "decision_id",
-/// "time" (Unix ms), "revoked"}`. One attempt, 5 seconds at most, redirects not followed; a
+/// "time" (Unix ms), "revoked", "quarantined"}`. One attempt, 5 seconds at most, redirects not followed; a
 /// failure is logged (the task is revoked whether or not anyone is told).
 struct WebhookGuardAlerts: GuardAlertSink {
     let url: String
@@ -20,6 +20,7 @@ struct WebhookGuardAlerts: GuardAlertSink {
             "event": .string("guard.kill"), "task_id": .string(alert.taskID), "agent": .string(alert.agent), "grant_id": .string(alert.grantID),
             "rules": .array(alert.rules.map(JSONValue.string)), "reason": .string(alert.reason), "decision_id": .string(alert.decisionID),
             "time": .int(alert.time), "revoked": .bool(alert.revoked),
+            "quarantined": .bool(alert.quarantined),
         ])
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: HTTPMCPUpstream.clientConfiguration(connectTimeout: .seconds(5)))
         do {

@@ -6,7 +6,8 @@ import Synchronization
 
 /// Keeps the ``GrantAuthority`` current: installs the identity snapshot's keys and the issuer
 /// (they change on rotation and once the listener is bound), loads revocations other nodes or
-/// `latch grant revoke` recorded whenever the store's revocation counter moves (every `pollInterval`),
+/// `latch grant revoke` recorded whenever the store's revocation counter moves, and the quarantines in
+/// force (other nodes' kill switches, `latch quarantine`) every `pollInterval`,
 /// and deletes expired grants, tasks and revocations every `sweepInterval`.
 ///
 /// Errors are logged and retried next round; revocations already loaded stay in force.
@@ -26,6 +27,7 @@ struct GrantWatcher: Service {
             do {
                 let loaded = try await self.authority.syncRevocations()
                 if loaded > 0 { self.logger.debug("revocations loaded", metadata: ["count": "\(loaded)"]) }
+                try await self.authority.syncQuarantines()
                 if clock.now >= nextSweep {
                     nextSweep = clock.now.advanced(by: self.sweepInterval)
                     let deleted = try await self.authority.sweep()

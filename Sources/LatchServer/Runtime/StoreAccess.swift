@@ -19,9 +19,9 @@ import Glibc
 /// `postgres://` or `postgresql://` URL means that database (migrated on open).
 /// Everything `latch serve` and the commands keep in the store: identity (entries, CA keys, join
 /// tokens), grants (grants, tasks, revocations), the gateway's decision records (queryable), tool
-/// pins and approvals, and sealed secrets. Both backends implement all of them.
+/// pins, approvals and quarantines, and sealed secrets. Both backends implement all of them.
 public typealias LatchStore = ApprovalRepository & DecisionRecordQueryRepository & GrantRepository & IdentityStore & LedgerRepository
-    & SecretRepository & ToolPinRepository
+    & QuarantineRepository & SecretRepository & ToolPinRepository
 
 public enum StoreAccess {
     public static func withStore<Result: Sendable>(
