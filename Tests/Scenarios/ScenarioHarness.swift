@@ -56,7 +56,7 @@ final class ScenarioHarness {
         if let depth = settings["grant_max_depth"]?.intValue { grantSettings.delegation = DelegationPolicy(maxDepth: Int(depth)) }
         let attributes = Self.attributes(scenario)
         let decider = CedarGrantDecider(authorizer: Authorizer(try Self.policySet(scenario.grantPolicies)), attributes: attributes)
-        self.authority = GrantAuthority(settings: grantSettings, repository: self.store, decider: decider, clock: self.clock)
+        self.authority = GrantAuthority(settings: grantSettings, repository: self.store, decider: decider, clock: self.clock, quarantineStore: self.store)
         self.authority.setKeys(
             issuer: Self.base, signingKey: self.signingKey,
             svidValidator: JWTSVIDValidator(trustDomain: TestKeys.trustDomain, keys: [self.signingKey.keyID: self.signingKey.publicKey]))
@@ -89,6 +89,8 @@ final class ScenarioHarness {
             snapshot: MCPGateway.Snapshot(catalog: ToolCatalog([]), upstreams: backends, policy: policy),
             recorder: StoreDecisionRecorder(repository: self.store, ledgerKey: TestKeys.ledgerKey), valueKey: TestKeys.ledgerKey.valueKey,
             clock: self.clock, logger: Logger(label: "scenario") { _ in SwiftLogNoOpLogHandler() })
+        // As `latch serve` wires it: the guard's delegation rules screen token exchanges.
+        if gatewaySettings.guardRules?.screensDelegations == true { self.authority.setDelegationGuard(self.gateway) }
         try await self.refreshTools()
     }
 

@@ -13,10 +13,17 @@ extension ScenarioRun {
     func checkInvariants() async throws {
         self.markInvariantsChecked()
         let records = try await self.records()
-        let decisions = records.filter { $0.decisionID == nil }
+        let decisions = records.filter { $0.decisionID == nil && $0.method == "tools/call" }
         let ids = Set(decisions.map(\.id))
-        // I1: one decision record per attempted call; every outcome record follows its decision.
+        // I1: one decision record per attempted call; every outcome record follows its decision;
+        // a delegation the guard refused is recorded too (method `delegate`), once.
         if decisions.count != self.attemptCount { self.fail(0, "I1: \(decisions.count) decision records for \(self.attemptCount) attempted calls") }
+        let delegations = records.filter { $0.method == MCPGateway.delegateMethod }
+        if delegations.count > self.refusedDelegations { self.fail(0, "I1: \(delegations.count) delegation records for \(self.refusedDelegations) refused delegations") }
+        if delegations.contains(where: { $0.allowed || $0.policies.isEmpty }) { self.fail(0, "I1: a delegation record that is not a guard refusal") }
+        for record in records where record.method != "tools/call" && record.method != MCPGateway.delegateMethod {
+            self.fail(0, "I1: a record of method \(record.method)")
+        }
         for outcome in records where outcome.decisionID != nil && !ids.contains(outcome.decisionID ?? "") {
             self.fail(0, "I1: outcome record \(outcome.id) follows no decision")
         }

@@ -34,6 +34,8 @@ final class ScenarioRun {
     private var visible: [String] = []
     /// Calls that passed authentication: each has exactly one decision record (I1).
     private var attempts = 0
+    /// Token exchanges refused (a refused delegation may have a record: the guard's).
+    private var refusedExchanges = 0
     private var lastApproval: String?
     private var lastProof: [String: String] = [:]
     private var invariantsChecked = false
@@ -134,6 +136,13 @@ final class ScenarioRun {
         } else if let text = step["policies"]?.stringValue {
             let policy = ToolCallPolicy(policies: try ScenarioHarness.policySet(text), attributes: ScenarioHarness.attributes(self.scenario))
             self.harness.gateway.update { $0.policy = policy }
+        } else if let agent = step["release"]?.stringValue {
+            // An operator releases the agent's quarantine (`latch quarantine release … --as NAME`); the node reloads.
+            let released = try await self.harness.store.releaseAgent(
+                ScenarioHarness.agentID(agent), by: step["by"]?.stringValue ?? "operator", note: step["note"]?.stringValue, now: self.harness.now)
+            try await self.harness.authority.syncQuarantines()
+            self.outcomes.append(Outcome(step: index, decision: released == nil ? "not_quarantined" : "released", reason: nil))
+            if (released != nil) != (expect["released"] ?? .bool(true) == .bool(true)) { self.fail(index, "release of \(agent): \(String(describing: released))") }
         } else if let find = step["find"]?.objectValue {
             try await self.find(find, expect: expect, index: index)
         } else if let name = step["present"]?.stringValue {
@@ -208,7 +217,7 @@ final class ScenarioRun {
         self.outcomes.append(Outcome(step: index, decision: decision, reason: reason))
 
         // I1: one decision record per attempt (none for a request refused before it was one), with its hashes.
-        let fresh = try await self.records().filter { !recordsBefore.contains($0.id) }
+        let fresh = try await self.records().filter { !recordsBefore.contains($0.id) && $0.method == "tools/call" }
         let decisions = fresh.filter { $0.decisionID == nil }
         if decision == "refused" {
             if !fresh.isEmpty { self.fail(index, "I1: a refused request left \(fresh.count) records") }
@@ -278,6 +287,7 @@ final class ScenarioRun {
                 self.fail(index, "the delegated grant outlives its parent")
             }
         } catch {
+            self.refusedExchanges += 1
             self.visible.append(error.description)
             self.outcomes.append(Outcome(step: index, decision: "refused", reason: error.code.rawValue))
             if wanted != "refused" { return self.fail(index, "grant \(name) refused (\(error.code.rawValue): \(error.description)), expected \(wanted)") }
@@ -292,7 +302,7 @@ final class ScenarioRun {
     /// `latch audit query --argument NAME=VALUE --prompt TEXT`): `argument` and `value`, and/or
     /// `prompt: true` (the scenario's prompt).
     private func find(_ find: [String: JSONValue], expect: [String: JSONValue], index: Int) async throws {
-        var matched = try await self.records().filter { $0.decisionID == nil }
+        var matched = try await self.records().filter { $0.decisionID == nil && $0.method == "tools/call" }
         if let name = find["argument"]?.stringValue, let value = find["value"]?.stringValue {
             matched = matched.filter { self.harness.gateway.privacy.matches($0, argument: name, typed: value) }
         }
@@ -346,6 +356,7 @@ final class ScenarioRun {
     func records() async throws -> [DecisionRecord] { try await self.harness.store.decisionRecords(taskID: nil, limit: 100_000) }
 
     var attemptCount: Int { self.attempts }
+    var refusedDelegations: Int { self.refusedExchanges }
     var visibleAnswers: [String] { self.visible }
     func markInvariantsChecked() { self.invariantsChecked = true }
 
