@@ -56,7 +56,8 @@ final class ScenarioHarness {
         if let depth = settings["grant_max_depth"]?.intValue { grantSettings.delegation = DelegationPolicy(maxDepth: Int(depth)) }
         let attributes = Self.attributes(scenario)
         let decider = CedarGrantDecider(authorizer: Authorizer(try Self.policySet(scenario.grantPolicies)), attributes: attributes)
-        self.authority = GrantAuthority(settings: grantSettings, repository: self.store, decider: decider, clock: self.clock, quarantineStore: self.store)
+        self.authority = GrantAuthority(
+            settings: grantSettings, repository: self.store, decider: decider, clock: self.clock, quarantineStore: self.store)
         self.authority.setKeys(
             issuer: Self.base, signingKey: self.signingKey,
             svidValidator: JWTSVIDValidator(trustDomain: TestKeys.trustDomain, keys: [self.signingKey.keyID: self.signingKey.publicKey]))
@@ -162,7 +163,8 @@ final class ScenarioHarness {
         for destination in step["destinations"]?.arrayValue ?? [] { items.append("destination:" + (destination.stringValue ?? "")) }
         // `internal` unless the step says otherwise (a scope without one allows only public data).
         items.append("sensitivity:" + (step["sensitivity"]?.stringValue ?? "internal"))
-        return step["tools"] == nil && step["sensitivity"] == nil && step["domains"] == nil && step["destinations"] == nil ? nil : items.joined(separator: " ")
+        return step["tools"] == nil && step["sensitivity"] == nil && step["domains"] == nil && step["destinations"] == nil
+            ? nil : items.joined(separator: " ")
     }
 
     /// A new task grant by token exchange: the agent's JWT-SVID and its DPoP proof.
@@ -207,7 +209,8 @@ final class ScenarioHarness {
         var disabled: [String: DisabledTool] = [:]
         for (name, backend) in self.backends.sorted(by: { $0.key < $1.key }) {
             let listed = try await backend.listTools().compactMap { definition in
-                GatewayTool(upstream: name, definition: definition, labels: self.labels[name + "." + (definition["name"]?.stringValue ?? "")] ?? ToolLabels())
+                GatewayTool(
+                    upstream: name, definition: definition, labels: self.labels[name + "." + (definition["name"]?.stringValue ?? "")] ?? ToolLabels())
             }
             let decision = ToolPinning.decide(
                 listed: listed, pins: try await self.store.toolPins(upstream: name), mode: self.pinning, now: self.now)
@@ -216,7 +219,8 @@ final class ScenarioHarness {
                 switch change {
                 case .pinFirst(let pin): if !(try await self.store.pinFirstDefinition(pin)) { lost.insert(pin.name) }
                 case .recordPending(let pin): _ = try await self.store.savePendingToolPin(pin)
-                case .dropPending(let upstream, let tool, let digest): _ = try await self.store.deletePendingToolPin(upstream: upstream, tool: tool, digest: digest)
+                case .dropPending(let upstream, let tool, let digest):
+                    _ = try await self.store.deletePendingToolPin(upstream: upstream, tool: tool, digest: digest)
                 }
             }
             served += decision.served.filter { !lost.contains($0.name) }
@@ -236,14 +240,17 @@ final class ScenarioHarness {
         guard let pending = try await self.store.toolPins(upstream: upstream).first(where: { $0.tool == name && $0.status == .pending }) else {
             return false
         }
-        let outcome = try await self.store.acceptToolPin(upstream: upstream, tool: name, digest: pending.digest, acceptedAt: self.now, acceptedBy: person)
+        let outcome = try await self.store.acceptToolPin(
+            upstream: upstream, tool: name, digest: pending.digest, acceptedAt: self.now, acceptedBy: person)
         try await self.refreshTools()
         if case .accepted = outcome { return true }
         return false
     }
 
     /// One request to `/mcp` as `held`'s agent (protocol 2026-07-28, stateless).
-    func request(_ body: JSONValue, method: String, name: String?, as held: Held, signer: P256.Signing.PrivateKey? = nil, proof: String? = nil)
+    func request(
+        _ body: JSONValue, method: String, name: String?, as held: Held, signer: P256.Signing.PrivateKey? = nil, proof: String? = nil
+    )
         throws -> (MCPHTTPRequest, String)
     {
         let proof = try proof ?? self.proof(signer ?? self.key(held.agent), uri: Self.base + "/mcp", token: held.token)

@@ -19,7 +19,9 @@ extension ScenarioRun {
         // a delegation the guard refused is recorded too (method `delegate`), once.
         if decisions.count != self.attemptCount { self.fail(0, "I1: \(decisions.count) decision records for \(self.attemptCount) attempted calls") }
         let delegations = records.filter { $0.method == MCPGateway.delegateMethod }
-        if delegations.count > self.refusedDelegations { self.fail(0, "I1: \(delegations.count) delegation records for \(self.refusedDelegations) refused delegations") }
+        if delegations.count > self.refusedDelegations {
+            self.fail(0, "I1: \(delegations.count) delegation records for \(self.refusedDelegations) refused delegations")
+        }
         if delegations.contains(where: { $0.allowed || $0.policies.isEmpty }) { self.fail(0, "I1: a delegation record that is not a guard refusal") }
         for record in records where record.method != "tools/call" && record.method != MCPGateway.delegateMethod {
             self.fail(0, "I1: a record of method \(record.method)")
@@ -46,8 +48,12 @@ extension ScenarioRun {
         for secret in self.scenario.secrets {
             let bytes = Array(secret.utf8)
             for (name, data) in files where Self.contains(data, bytes) { self.fail(0, "I4: a secret is in clear in \(name)") }
-            for record in records where Self.contains(record.json.serializedBytes, bytes) { self.fail(0, "I4: a secret is in clear in record \(record.id)") }
-            for text in self.visibleAnswers where text.contains(secret) { self.fail(0, "I4: a secret is in an answer to the agent: \(text.prefix(300))") }
+            for record in records where Self.contains(record.json.serializedBytes, bytes) {
+                self.fail(0, "I4: a secret is in clear in record \(record.id)")
+            }
+            for text in self.visibleAnswers where text.contains(secret) {
+                self.fail(0, "I4: a secret is in an answer to the agent: \(text.prefix(300))")
+            }
         }
     }
 
@@ -77,7 +83,8 @@ extension ScenarioRun {
             if kind == "flip_decision" {
                 // The first denial on the ledger.
                 let queue = try DatabaseQueue(path: copy + "/latch.sqlite")
-                target = try await queue.read { db in try Int64.fetchOne(db, sql: "SELECT min(leaf_index) FROM decision_records WHERE allowed = 0") } ?? -1
+                target =
+                    try await queue.read { db in try Int64.fetchOne(db, sql: "SELECT min(leaf_index) FROM decision_records WHERE allowed = 0") } ?? -1
                 try queue.close()
             }
             var statements: [String] = []
@@ -85,7 +92,9 @@ extension ScenarioRun {
             switch kind {
             case "flip_decision":
                 // A denial rewritten as an allow.
-                statements = ["UPDATE decision_records SET record = replace(record, '\"allowed\":false', '\"allowed\":true') WHERE leaf_index = \(target)"]
+                statements = [
+                    "UPDATE decision_records SET record = replace(record, '\"allowed\":false', '\"allowed\":true') WHERE leaf_index = \(target)"
+                ]
                 expected = (target, .modified)
             case "delete":
                 statements = ["DELETE FROM decision_records WHERE leaf_index = \(target)"]
@@ -113,14 +122,22 @@ extension ScenarioRun {
                 // A new record and a checkpoint over it signed with a key that is not the ledger's.
                 let foreign = try CheckpointSigner(keyName: "example.org/latch/ledger", privateKey: TestKeys.p256("not the ledger key"))
                 try await store.saveDecisionRecords(
-                    [DecisionRecord(id: "forged", time: self.harness.now + 1, taskID: "t", grantID: "g", agent: "a", subject: "s", actors: [], method: "tools/call", allowed: true)],
+                    [
+                        DecisionRecord(
+                            id: "forged", time: self.harness.now + 1, taskID: "t", grantID: "g", agent: "a", subject: "s", actors: [],
+                            method: "tools/call", allowed: true)
+                    ],
                     ledgerKey: TestKeys.ledgerKey)
                 _ = try await LedgerCheckpointer(repository: store, signer: foreign, clock: self.harness.clock).checkpoint()
             }
-            let verification = try await LedgerVerifier(repository: store, key: TestKeys.ledgerKey, checkpointVerifier: TestKeys.checkpointSigner.verifier).verify()
+            let verification = try await LedgerVerifier(
+                repository: store, key: TestKeys.ledgerKey, checkpointVerifier: TestKeys.checkpointSigner.verifier
+            ).verify()
             self.recordTamper(kind, verification: verification)
             if verification.isValid { self.fail(index, "\(kind): the ledger still verifies") }
-            if let at = expected.index, verification.firstBadIndex != at { self.fail(index, "\(kind): first bad index \(verification.firstBadIndex.map(String.init) ?? "none"), expected \(at)") }
+            if let at = expected.index, verification.firstBadIndex != at {
+                self.fail(index, "\(kind): first bad index \(verification.firstBadIndex.map(String.init) ?? "none"), expected \(at)")
+            }
             if !verification.problems.contains(where: { $0.kind == expected.kind }) {
                 self.fail(index, "\(kind): problems \(verification.problems), expected one of kind \(expected.kind)")
             }

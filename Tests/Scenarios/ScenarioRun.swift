@@ -1,13 +1,13 @@
 import Crypto
 import Foundation
 import GRDB
-import Logging
 import LatchAudit
 import LatchCore
 import LatchGrants
 import LatchIdentity
 import LatchSQLite
 import LatchTesting
+import Logging
 import Testing
 
 @testable import LatchGateway
@@ -91,12 +91,16 @@ final class ScenarioRun {
                 var wanted = expect
                 if let after = step["after"]?.intValue, attempt > Int(after) { wanted = step["expect_after"]?.objectValue ?? [:] }
                 if step["grant"] != nil {
-                    try await self.exchange(numbered("grant", ""), step: step, expect: wanted, index: index) { () async throws(TokenExchangeError) -> ScenarioHarness.Held in
+                    try await self.exchange(numbered("grant", ""), step: step, expect: wanted, index: index) {
+                        () async throws(TokenExchangeError) -> ScenarioHarness.Held in
                         try await self.harness.issue(agent: numbered("agent", ""), step: step)
                     }
                 } else {
-                    guard let parent = self.harness.grants[numbered("from", "main")] else { throw ScenarioError("\(self.label) step \(index): no parent grant") }
-                    try await self.exchange(numbered("delegate", ""), step: step, expect: wanted, index: index) { () async throws(TokenExchangeError) -> ScenarioHarness.Held in
+                    guard let parent = self.harness.grants[numbered("from", "main")] else {
+                        throw ScenarioError("\(self.label) step \(index): no parent grant")
+                    }
+                    try await self.exchange(numbered("delegate", ""), step: step, expect: wanted, index: index) {
+                        () async throws(TokenExchangeError) -> ScenarioHarness.Held in
                         try await self.harness.delegate(parent, to: numbered("to", ""), step: step)
                     }
                 }
@@ -119,7 +123,8 @@ final class ScenarioRun {
             if step["complete"] != nil {
                 let target = DPoPRequest(method: "POST", uri: ScenarioHarness.base + "/token/complete")
                 _ = try await self.harness.authority.complete(
-                    token: held.token, proof: try self.harness.proof(self.harness.key(held.agent), uri: target.uri, token: held.token), request: target)
+                    token: held.token, proof: try self.harness.proof(self.harness.key(held.agent), uri: target.uri, token: held.token),
+                    request: target)
             } else {
                 _ = try await self.harness.authority.revoke(token: held.token)
             }
@@ -128,7 +133,9 @@ final class ScenarioRun {
             guard let dot = tool.firstIndex(of: "."), let backend = self.harness.backends[String(tool[..<dot])] else {
                 throw ScenarioError("\(self.label) step \(index): no tool \(tool)")
             }
-            backend.define(tool: String(tool[tool.index(after: dot)...]), description: self.render(step["description"]?.stringValue ?? ""), schema: step["schema"])
+            backend.define(
+                tool: String(tool[tool.index(after: dot)...]), description: self.render(step["description"]?.stringValue ?? ""),
+                schema: step["schema"])
             try await self.harness.refreshTools()
         } else if let tool = step["accept"]?.stringValue {
             let accepted = try await self.harness.acceptDefinition(tool, by: step["by"]?.stringValue ?? "operator")
@@ -142,7 +149,9 @@ final class ScenarioRun {
                 ScenarioHarness.agentID(agent), by: step["by"]?.stringValue ?? "operator", note: step["note"]?.stringValue, now: self.harness.now)
             try await self.harness.authority.syncQuarantines()
             self.outcomes.append(Outcome(step: index, decision: released == nil ? "not_quarantined" : "released", reason: nil))
-            if (released != nil) != (expect["released"] ?? .bool(true) == .bool(true)) { self.fail(index, "release of \(agent): \(String(describing: released))") }
+            if (released != nil) != (expect["released"] ?? .bool(true) == .bool(true)) {
+                self.fail(index, "release of \(agent): \(String(describing: released))")
+            }
         } else if let find = step["find"]?.objectValue {
             try await self.find(find, expect: expect, index: index)
         } else if let name = step["present"]?.stringValue {
@@ -164,7 +173,9 @@ final class ScenarioRun {
         let upstream = tool.split(separator: ".").first.map(String.init) ?? tool
         let backend = self.harness.backends[upstream]
         let toolName = String(tool.dropFirst(upstream.count + 1))
-        if let output = step["output"]?.stringValue { backend?.prepare(tool: toolName, output: self.render(output), sensitivity: step["sensitivity"]?.stringValue) }
+        if let output = step["output"]?.stringValue {
+            backend?.prepare(tool: toolName, output: self.render(output), sensitivity: step["sensitivity"]?.stringValue)
+        }
         let reachedBefore = backend?.calls.count ?? 0
         let recordsBefore = Set(try await self.records().map(\.id))
         let revokedBefore = self.harness.authority.revocations.isRevoked(held.grant)
@@ -225,8 +236,12 @@ final class ScenarioRun {
             self.attempts += 1
             if decisions.count != 1 { self.fail(index, "I1: \(decisions.count) decision records for one attempt") }
             if let record = decisions.first {
-                if record.argumentsHMAC == nil || record.promptHMAC == nil { self.fail(index, "I1: the decision record lacks its prompt or arguments hash") }
-                if record.allowed != (decision == "allowed") { self.fail(index, "I1: the record says allowed=\(record.allowed), the agent got \(decision)") }
+                if record.argumentsHMAC == nil || record.promptHMAC == nil {
+                    self.fail(index, "I1: the decision record lacks its prompt or arguments hash")
+                }
+                if record.allowed != (decision == "allowed") {
+                    self.fail(index, "I1: the record says allowed=\(record.allowed), the agent got \(decision)")
+                }
                 if decision != "allowed", answer["error"]?["data"]?["decision_id"]?.stringValue != record.id {
                     self.fail(index, "I1: the denial names another record")
                 }
@@ -238,7 +253,10 @@ final class ScenarioRun {
         if reached != (decision == "allowed" ? 1 : 0) { self.fail(index, "I2: \(reached) calls reached the backend on \(decision)") }
 
         let wanted = expect["decision"]?.stringValue ?? "allowed"
-        if decision != wanted { self.fail(index, "\(tool): \(decision) (\(reason ?? "-")), expected \(wanted): \(String(decoding: response.body, as: UTF8.self).prefix(600))") }
+        if decision != wanted {
+            self.fail(
+                index, "\(tool): \(decision) (\(reason ?? "-")), expected \(wanted): \(String(decoding: response.body, as: UTF8.self).prefix(600))")
+        }
         if let code = expect["reason"]?.stringValue, reason != code { self.fail(index, "\(tool): reason \(reason ?? "none"), expected \(code)") }
         if let policies = expect["policies"]?.arrayValue?.compactMap(\.stringValue) {
             let named = answer["error"]?["data"]?["policies"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -274,7 +292,9 @@ final class ScenarioRun {
             self.harness.grants[name] = held
             self.outcomes.append(Outcome(step: index, decision: "issued", reason: nil))
             if wanted != "issued" { return self.fail(index, "grant \(name) was issued, expected \(wanted)") }
-            if let depth = expect["depth"]?.intValue, held.grant.depth != Int(depth) { self.fail(index, "depth \(held.grant.depth), expected \(depth)") }
+            if let depth = expect["depth"]?.intValue, held.grant.depth != Int(depth) {
+                self.fail(index, "depth \(held.grant.depth), expected \(depth)")
+            }
             if let actors = expect["actors"]?.arrayValue?.compactMap(\.stringValue),
                 held.grant.actors.map(\.description) != actors.map({ ScenarioHarness.agentID($0).description })
             {
@@ -283,15 +303,21 @@ final class ScenarioRun {
             if let subject = expect["subject"]?.stringValue, held.grant.subject != ScenarioHarness.agentID(subject) {
                 self.fail(index, "subject \(held.grant.subject), expected \(subject)")
             }
-            if let limit = expect["expires_by_parent"]?.stringValue, let parent = self.harness.grants[limit], held.grant.expiresAt > parent.grant.expiresAt {
+            if let limit = expect["expires_by_parent"]?.stringValue, let parent = self.harness.grants[limit],
+                held.grant.expiresAt > parent.grant.expiresAt
+            {
                 self.fail(index, "the delegated grant outlives its parent")
             }
         } catch {
             self.refusedExchanges += 1
             self.visible.append(error.description)
             self.outcomes.append(Outcome(step: index, decision: "refused", reason: error.code.rawValue))
-            if wanted != "refused" { return self.fail(index, "grant \(name) refused (\(error.code.rawValue): \(error.description)), expected \(wanted)") }
-            if let code = expect["reason"]?.stringValue, code != error.code.rawValue { self.fail(index, "refused \(error.code.rawValue), expected \(code)") }
+            if wanted != "refused" {
+                return self.fail(index, "grant \(name) refused (\(error.code.rawValue): \(error.description)), expected \(wanted)")
+            }
+            if let code = expect["reason"]?.stringValue, code != error.code.rawValue {
+                self.fail(index, "refused \(error.code.rawValue), expected \(code)")
+            }
             if let text = expect["message"]?.stringValue, !error.description.contains(text) {
                 self.fail(index, "refusal \"\(error.description)\" does not say \"\(text)\"")
             }
@@ -309,8 +335,12 @@ final class ScenarioRun {
         if find["prompt"] == .bool(true) { matched = matched.filter { self.harness.gateway.privacy.matches($0, prompt: self.scenario.prompt) } }
         let reasons = matched.map { $0.reason ?? "allowed" }.sorted()
         self.outcomes.append(Outcome(step: index, decision: "found:\(matched.count)", reason: reasons.joined(separator: ",")))
-        if let count = expect["count"]?.intValue, matched.count != Int(count) { self.fail(index, "found \(matched.count) records, expected \(count)") }
-        if expect["count"] == .string("all"), matched.count != self.attempts { self.fail(index, "found \(matched.count) records of \(self.attempts) calls") }
+        if let count = expect["count"]?.intValue, matched.count != Int(count) {
+            self.fail(index, "found \(matched.count) records, expected \(count)")
+        }
+        if expect["count"] == .string("all"), matched.count != self.attempts {
+            self.fail(index, "found \(matched.count) records of \(self.attempts) calls")
+        }
         if let wanted = expect["reasons"]?.arrayValue?.compactMap(\.stringValue), wanted.sorted() != reasons {
             self.fail(index, "found records with \(reasons), expected \(wanted.sorted())")
         }
@@ -320,9 +350,11 @@ final class ScenarioRun {
     private func present(_ name: String, audience: String, expect: [String: JSONValue], index: Int) throws {
         guard let held = self.harness.grants[name] else { throw ScenarioError("\(self.label) step \(index): no grant \(name)") }
         let uri = "https://\(audience).resource.test/api"
-        let authenticator = GrantAuthenticator(authority: self.harness.authority, audience: audience, logger: Logger(label: "scenario") { _ in SwiftLogNoOpLogHandler() })
+        let authenticator = GrantAuthenticator(
+            authority: self.harness.authority, audience: audience, logger: Logger(label: "scenario") { _ in SwiftLogNoOpLogHandler() })
         let outcome = authenticator.authenticate(
-            method: "POST", uri: uri, authorization: ["DPoP " + held.token], proof: [try self.harness.proof(self.harness.key(held.agent), uri: uri, token: held.token)],
+            method: "POST", uri: uri, authorization: ["DPoP " + held.token],
+            proof: [try self.harness.proof(self.harness.key(held.agent), uri: uri, token: held.token)],
             now: self.harness.now)
         let wanted = expect["decision"]?.stringValue ?? "accepted"
         switch outcome {
@@ -349,8 +381,12 @@ final class ScenarioRun {
         let answer = JSONValue(parsing: await self.harness.gateway.handle(request).body)
         let names = Set(answer?["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
         self.outcomes.append(Outcome(step: index, decision: "listed", reason: names.sorted().joined(separator: ",")))
-        for tool in expect["listed"]?.arrayValue?.compactMap(\.stringValue) ?? [] where !names.contains(tool) { self.fail(index, "\(tool) is not listed") }
-        for tool in expect["not_listed"]?.arrayValue?.compactMap(\.stringValue) ?? [] where names.contains(tool) { self.fail(index, "\(tool) is listed") }
+        for tool in expect["listed"]?.arrayValue?.compactMap(\.stringValue) ?? [] where !names.contains(tool) {
+            self.fail(index, "\(tool) is not listed")
+        }
+        for tool in expect["not_listed"]?.arrayValue?.compactMap(\.stringValue) ?? [] where names.contains(tool) {
+            self.fail(index, "\(tool) is listed")
+        }
     }
 
     func records() async throws -> [DecisionRecord] { try await self.harness.store.decisionRecords(taskID: nil, limit: 100_000) }

@@ -40,12 +40,16 @@ public enum ToolDefinitionScreen {
         ),
         (
             .sensitivePath,
-            ["~/.ssh", ".ssh/", "id_rsa", "id_ed25519", "mcp.json", "~/.cursor", "~/.aws", ".aws/credentials", "/etc/passwd", "/etc/shadow", ".netrc"]
+            [
+                "~/.ssh", ".ssh/", "id_rsa", "id_ed25519", "mcp.json", "~/.cursor", "~/.aws", ".aws/credentials", "/etc/passwd", "/etc/shadow",
+                ".netrc",
+            ]
         ),
         (
             .concealment,
             [
-                "do not mention", "don't mention", "do not tell the user", "don't tell the user", "without telling the user", "without informing the user",
+                "do not mention", "don't mention", "do not tell the user", "don't tell the user", "without telling the user",
+                "without informing the user",
                 "do not reveal", "don't reveal", "not visible to the user", "the user must not know", "keep this secret", "hide this from",
             ]
         ),
