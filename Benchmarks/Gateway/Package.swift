@@ -29,6 +29,7 @@ let package = Package(
                 .product(name: "LatchIdentity", package: "Latch"),
                 .product(name: "LatchGrants", package: "Latch"),
                 .product(name: "LatchGateway", package: "Latch"),
+                .product(name: "LatchGuard", package: "Latch"),
                 .product(name: "LatchServer", package: "Latch"),
                 .product(name: "LatchWorkloadProto", package: "Latch"),
                 .product(name: "CedarPolicy", package: "CedarPolicy"),

@@ -46,8 +46,17 @@ extension MCPGateway {
         }
         // A retry of a held call names its approval: read before deciding (only then), consumed
         // after, if the decision leans on it. The call's digest is computed only for approvals:
-        // a call naming one, or one being held.
-        let presented = await self.presentedApproval(meta[Approval.metaKey])
+        // a call naming one, or one being held. At 2026-07-28 the retry of an input-required
+        // answer names it in the `requestState` it echoes (opened only if this gateway sealed it
+        // for this grant); otherwise in `_meta`.
+        var named = meta[Approval.metaKey]
+        if modern, let echoed = message.params["requestState"] {
+            guard case .string(let text) = echoed, let state = ApprovalRequestState.open(text, with: self.privacy.key, grantID: grant.id) else {
+                return await self.malformed(record, grant: grant, now: now, started: started, "requestState is not one this gateway issued for this grant")
+            }
+            named = .string(state.approvalID)
+        }
+        let presented = await self.presentedApproval(named)
         var approvalDigest: String?
         var approved = false
         switch presented {
@@ -100,10 +109,10 @@ extension MCPGateway {
         }
         var approvalExpiry: Int64?
         if released || decision.approvable != nil {
+            let digest = approvalDigest ?? Approval.digest(tool: name, arguments: forwardedArguments, grantID: grant.id)
+            approvalDigest = digest
             let held = await self.settleApproval(
-                decision, released: released, presented: presented,
-                digest: approvalDigest ?? Approval.digest(tool: name, arguments: forwardedArguments, grantID: grant.id), grant: grant, record: record,
-                now: now)
+                decision, released: released, presented: presented, digest: digest, grant: grant, record: record, now: now)
             decision = held.decision
             record.approvalID = held.approvalID ?? record.approvalID
             approvalExpiry = held.expiresAt
@@ -127,8 +136,18 @@ extension MCPGateway {
 
         guard let tool, decision.allowed else {
             let reason = decision.reason ?? DenialReason(DenialReason.policyDenied, "denied")
-            let failure = self.denial(reason, policies: decision.policies, errors: decision.errors, record: record, approvalExpiry: approvalExpiry)
-            return await self.finish(record, started: started, .failure(failure))
+            let data = Self.denialData(reason, policies: decision.policies, errors: decision.errors, record: record, approvalExpiry: approvalExpiry)
+            // 2026-07-28: a call waiting for a person gets the multi round-trip answer instead of an error.
+            if modern, reason.code == DenialReason.approvalRequired || reason.code == DenialReason.approvalPending, let id = record.approvalID,
+                let expiresAt = approvalExpiry, let digest = approvalDigest
+            {
+                let state = ApprovalRequestState(approvalID: id, digest: digest, expiresAt: expiresAt)
+                guard let sealed = self.sealed({ () throws(LatchError) in try state.sealed(with: self.privacy.key, grantID: grant.id) }) else {
+                    return .failure(Self.unrecordable)
+                }
+                return await self.finish(record, started: started, .success(Self.inputRequired(requestState: sealed, data: data)))
+            }
+            return await self.finish(record, started: started, .failure(Self.denial(reason, data: data)))
         }
         // Nothing goes upstream that is not on record: the decision is stored first.
         record.upstreamOutcome = "forwarded"
@@ -219,7 +238,7 @@ extension MCPGateway {
             outcome.allowed = false
             outcome.reason = reason.code
             outcome.message = reason.message
-            return (.failure(self.denial(reason, policies: [], errors: [], record: outcome)), nil)
+            return (.failure(Self.denial(reason, policies: [], errors: [], record: outcome)), nil)
         }
         guard modern, case .object(var object) = result else { return (.success(result), label) }
         object["resultType"] = .string("complete")
@@ -241,11 +260,11 @@ extension MCPGateway {
         return await self.finish(record, started: started, .failure(failure))
     }
 
-    /// The JSON-RPC error of a denial: `data` carries the reason code, the determining
-    /// policies, the ones that failed, and the record's ID; for a held call (or a retry naming
-    /// an approval) also `approval_id` and, when known, `approval_expires_at` (Unix ms).
-    private func denial(_ reason: DenialReason, policies: [String], errors: [String], record: DecisionRecord, approvalExpiry: Int64? = nil)
-        -> JSONRPC.Failure
+    /// What a denial tells the agent (the JSON-RPC error's `data`): the reason code, the
+    /// determining policies, the ones that failed, and the record's ID; for a held call (or a
+    /// retry naming an approval) also `approval_id` and, when known, `approval_expires_at` (Unix ms).
+    static func denialData(_ reason: DenialReason, policies: [String], errors: [String], record: DecisionRecord, approvalExpiry: Int64? = nil)
+        -> [String: JSONValue]
     {
         var data: [String: JSONValue] = [
             "reason": .string(reason.code), "policies": .array(policies.map(JSONValue.string)), "errors": .array(errors.map(JSONValue.string)),
@@ -253,7 +272,25 @@ extension MCPGateway {
         ]
         if let approvalID = record.approvalID { data["approval_id"] = .string(approvalID) }
         if let approvalExpiry { data["approval_expires_at"] = .int(approvalExpiry) }
-        return JSONRPC.Failure(code: JSONRPC.callDenied, message: "denied: \(reason.message)", data: .object(data))
+        return data
+    }
+
+    /// The JSON-RPC error of a denial (`-32010`), `data` as ``denialData(_:policies:errors:record:approvalExpiry:)``.
+    static func denial(_ reason: DenialReason, policies: [String], errors: [String], record: DecisionRecord) -> JSONRPC.Failure {
+        Self.denial(reason, data: Self.denialData(reason, policies: policies, errors: errors, record: record))
+    }
+
+    static func denial(_ reason: DenialReason, data: [String: JSONValue]) -> JSONRPC.Failure {
+        JSONRPC.Failure(code: JSONRPC.callDenied, message: "denied: \(reason.message)", data: .object(data))
+    }
+
+    /// The 2026-07-28 answer to a call held for a person (`approval_required`, or a retry while
+    /// still `approval_pending`): an `InputRequiredResult` with no input requests (the person is
+    /// an operator, not the client's user) and the sealed ``ApprovalRequestState``, which the
+    /// client echoes when it retries; `_meta["dev.latch/approval"]` says what the error would
+    /// have (``denialData(_:policies:errors:record:approvalExpiry:)``). Nothing was forwarded.
+    static func inputRequired(requestState: String, data: [String: JSONValue]) -> JSONValue {
+        .object(["resultType": .string("input_required"), "requestState": .string(requestState), "_meta": .object([Approval.metaKey: .object(data)])])
     }
 
     private func unavailable(_ reason: String, record: DecisionRecord) -> JSONRPC.Failure {

@@ -31,7 +31,10 @@ STEPS.json is a JSON list; step objects (optional keys in brackets):
       "validate": false sends tools/call alone; by default the SDK's session.call_tool also lists
       tools once per tool to check structured output against the outputSchema.
       ["approval_from": i] sets _meta["dev.latch/approval"] to the approval_id in step i's error data
-      (the retry of a call Latch held for approval).
+      (the retry of a call Latch held for approval), or in its input-required result's _meta.
+      ["state_from": i] echoes the requestState of step i's input-required result (2026-07-28: the
+      multi round-trip retry). A call answered input_required reports ok false and the
+      InputRequiredResult as its result (the SDK's session is asked to return it, not to raise).
   {"op": "call_without_proof", ...}       "call" with "auth": "no_proof"
   {"op": "wait_file", "path": PATH, ["timeout": 60]}   waits until PATH exists (a test's signal); result: its text
   {"op": "raw", ["method": "POST"], ["url" | "path"], ["headers": {...}], ["body": TEXT | JSON], ["session": false]}
@@ -261,11 +264,17 @@ class Agent:
         callback = on_progress if step.get("progress") else None
         meta = step.get("meta")
         if "approval_from" in step:
-            held = self.reported[step["approval_from"]].get("error") or {}
-            meta = dict(meta or {}, **{"dev.latch/approval": (held.get("data") or {}).get("approval_id")})
+            earlier = self.reported[step["approval_from"]]
+            held = (earlier.get("error") or {}).get("data") or ((earlier.get("result") or {}).get("_meta") or {}).get("dev.latch/approval") or {}
+            meta = dict(meta or {}, **{"dev.latch/approval": held.get("approval_id")})
+        state = (self.reported[step["state_from"]].get("result") or {}).get("requestState") if "state_from" in step else None
         step = dict(step, meta=meta)
         if step.get("validate", True):
-            result = await session.call_tool(step["tool"], step.get("arguments"), progress_callback=callback, meta=step.get("meta"))
+            result = await session.call_tool(
+                step["tool"], step.get("arguments"), progress_callback=callback, meta=step.get("meta"), request_state=state,
+                allow_input_required=True)
+            if isinstance(result, types.InputRequiredResult):
+                return False, dump(result), None, "tools/call"
         else:
             request = types.CallToolRequest(params=types.CallToolRequestParams(name=step["tool"], arguments=step.get("arguments"), _meta=step.get("meta")))
             result = await session.send_request(request, types.CallToolResult, progress_callback=callback)
@@ -320,7 +329,7 @@ class Agent:
                     status = exchanges[-1]["status"]
                 line = json.dumps({"step": index, "op": step["op"], "ok": ok, "result": result, "error": error,
                                    "http_status": status, "http": exchanges}, default=str)
-                self.reported.append({"error": error})
+                self.reported.append({"error": error, "result": result if isinstance(result, dict) else None})
                 print(line.replace(self.auth.grant, "[grant]"), flush=True)
         finally:
             self.auth.mode = "dpop"

@@ -234,9 +234,10 @@ struct GatewayInteropTests {
     }
 
     @Test(
-        "approvals through latch serve: the reference client gets the approval ID in the error, latch approvals approve runs, the retry succeeds once, a second is approval_consumed"
+        "approvals through latch serve: the reference client is held (2025-11-25: an error naming the approval; 2026-07-28: input_required with a requestState), latch approvals approve runs, the retry succeeds once, a second is approval_consumed",
+        arguments: ["2025-11-25", "2026-07-28"]
     )
-    func approvals() async throws {
+    func approvals(_ version: String) async throws {
         let gateway = try await Self.start(
             morePolicies: """
                 @id("invoice-mail")
@@ -246,11 +247,13 @@ struct GatewayInteropTests {
                 """)
         let signal = gateway.directory.url.appendingPathComponent("approved").path
         let mail = #"{"tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "invoice", "body": "pay 42"}}"#
+        // The retry names the approval: at 2025-11-25 in _meta, from the error; at 2026-07-28 by echoing the requestState.
+        let retry = version == "2026-07-28" ? #""state_from": 0"# : #""approval_from": 0"#
         let steps = """
             [\(mail.dropLast()), "op": "call"},
              {"op": "wait_file", "path": "\(signal)", "timeout": 120},
-             \(mail.dropLast()), "op": "call", "approval_from": 0},
-             \(mail.dropLast()), "op": "call", "approval_from": 0}]
+             \(mail.dropLast()), "op": "call", \(retry)},
+             \(mail.dropLast()), "op": "call", \(retry)}]
             """
         // The agent runs in the background: it holds, waits for the operator, then retries twice.
         let script = try gateway.directory.write("steps-approvals.json", steps)
@@ -259,7 +262,7 @@ struct GatewayInteropTests {
         let agent = Process()
         agent.executableURL = URL(fileURLWithPath: try InteropPython.interpreter())
         agent.arguments = [
-            InteropPython.script("mcp_agent.py"), "--mcp", gateway.server.http + "/mcp", "--protocol", "2026-07-28", "--socket", gateway.server.socket,
+            InteropPython.script("mcp_agent.py"), "--mcp", gateway.server.http + "/mcp", "--protocol", version, "--socket", gateway.server.socket,
             "--http", gateway.server.http, "--agent", Self.agent, "--scope", Self.scope, "--script", gateway.directory.url.appendingPathComponent(script).path,
         ]
         agent.standardOutput = try FileHandle(forWritingTo: output)
@@ -288,8 +291,14 @@ struct GatewayInteropTests {
         let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
         let results = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         try #require(results.count == 4, "\(lines)\n\(gateway.server.log)")
-        let held = (results[0]["error"] as? [String: Any])?["data"] as? [String: Any]
+        let held = Self.data(results[0])
         #expect(Self.reason(results[0]) == "approval_required" && held?["approval_id"] as? String == id, "\(results[0])")
+        if version == "2026-07-28" {
+            let result = results[0]["result"] as? [String: Any]
+            #expect(result?["resultType"] as? String == "input_required" && (result?["requestState"] as? String)?.isEmpty == false, "\(results[0])")
+        } else {
+            #expect((results[0]["error"] as? [String: Any])?["code"] as? Int == -32010, "\(results[0])")
+        }
         #expect(held?["approval_expires_at"] is Int)
         #expect(results[2]["ok"] as? Bool == true, "the approved retry is sent: \(results[2])")
         #expect(Self.reason(results[3]) == "approval_consumed", "\(results[3])")
@@ -302,9 +311,13 @@ struct GatewayInteropTests {
         #expect(gateway.server.stop() == 0)
     }
 
-    static func reason(_ step: [String: Any]) -> String? {
-        ((step["error"] as? [String: Any])?["data"] as? [String: Any])?["reason"] as? String
+    /// A denial's error `data`, or a held call's input-required `_meta["dev.latch/approval"]`.
+    static func data(_ step: [String: Any]) -> [String: Any]? {
+        ((step["error"] as? [String: Any])?["data"] as? [String: Any])
+            ?? (((step["result"] as? [String: Any])?["_meta"] as? [String: Any])?["dev.latch/approval"] as? [String: Any])
     }
+
+    static func reason(_ step: [String: Any]) -> String? { Self.data(step)?["reason"] as? String }
 
     static func text(_ step: [String: Any]) -> String {
         (((step["result"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String) ?? ""

@@ -58,26 +58,33 @@ struct MCPGatewayApprovalTests {
     }
 
     /// A tools/call of files.echo in protocol 2026-07-28, naming `approval` when given.
-    static func echo(_ fixture: Fixture, grant: String, text: String, approval: String? = nil) async throws -> JSONValue {
+    static func echo(_ fixture: Fixture, grant: String, text: String, approval: String? = nil, requestState: String? = nil) async throws -> JSONValue {
         let headers = ["mcp-protocol-version": ["2026-07-28"], "mcp-method": ["tools/call"], "mcp-name": ["files.echo"]]
         var meta: [String: JSONValue] = ["io.modelcontextprotocol/protocolVersion": .string("2026-07-28")]
         if let approval { meta[Approval.metaKey] = .string(approval) }
         let body: JSONValue = .object([
             "jsonrpc": .string("2.0"), "id": .int(1), "method": .string("tools/call"),
-            "params": .object(["name": .string("files.echo"), "arguments": .object(["text": .string(text)]), "_meta": .object(meta)]),
+            "params": .object(
+                ["name": .string("files.echo"), "arguments": .object(["text": .string(text)]), "_meta": .object(meta)].merging(
+                    requestState.map { ["requestState": JSONValue.string($0)] } ?? [:]
+                ) { $1 }),
         ])
         let answer = await fixture.gateway.handle(
             try fixture.request(String(decoding: body.serializedBytes, as: UTF8.self), grant: grant, headers: headers))
         return MCPGatewayTests.json(answer) ?? .object(["status": .int(Int64(answer.status))])
     }
 
-    static func reason(_ answer: JSONValue) -> String? { answer["error"]?["data"]?["reason"]?.stringValue }
+    /// What a denial's error says (`data`), or, for a call waiting for a person at 2026-07-28
+    /// (an input-required result), what its `_meta["dev.latch/approval"]` says.
+    static func data(_ answer: JSONValue) -> JSONValue? { answer["error"]?["data"] ?? answer["result"]?["_meta"]?[Approval.metaKey] }
 
-    /// Holds a call of "pay bob" and returns the approval ID the error names.
+    static func reason(_ answer: JSONValue) -> String? { Self.data(answer)?["reason"]?.stringValue }
+
+    /// Holds a call of "pay bob" and returns the approval ID the answer names.
     static func hold(_ fixture: Fixture, grant: String, text: String = "pay bob") async throws -> String {
         let held = try await Self.echo(fixture, grant: grant, text: text)
         #expect(Self.reason(held) == "approval_required", "\(held)")
-        return try #require(held["error"]?["data"]?["approval_id"]?.stringValue)
+        return try #require(Self.data(held)?["approval_id"]?.stringValue)
     }
 
     @Test("a call an @approvable forbid denies is held: approval_required naming a pending approval bound to the call, recorded, nothing forwarded")
@@ -86,8 +93,9 @@ struct MCPGatewayApprovalTests {
         let fixture = try await Self.fixture(store)
         let grant = try await fixture.grant()
         let held = try await Self.echo(fixture, grant: grant, text: "pay bob")
-        #expect(held["error"]?["code"] == .int(JSONRPC.callDenied), "\(held)")
-        let data = try #require(held["error"]?["data"])
+        #expect(held["result"]?["resultType"] == .string("input_required"), "2026-07-28: the multi round-trip answer: \(held)")
+        #expect(held["result"]?["inputRequests"] == nil && held["result"]?["requestState"]?.stringValue?.isEmpty == false)
+        let data = try #require(Self.data(held))
         #expect(data["reason"] == .string("approval_required"))
         #expect(data["policies"] == .array([.string("new-payee")]))
         #expect(data["approval_expires_at"] == .int(ProofBuilder.now + 600_000))
@@ -102,6 +110,48 @@ struct MCPGatewayApprovalTests {
         #expect(records[0].argumentsHMAC == approval.argumentsHMAC)
         #expect(fixture.counted.calls == 0)
         #expect(try await Self.echo(fixture, grant: grant, text: "hello")["result"] != nil, "calls the forbid does not match go through")
+        await fixture.upstream.shutdown()
+    }
+
+    @Test(
+        "2026-07-28 round trip: a held call answers input_required with a sealed requestState; echoed while pending it answers so again; once approved it releases the call once; altered or from another grant it is refused"
+    )
+    func inputRequiredRoundTrip() async throws {
+        let store = InMemoryIdentityStore()
+        let fixture = try await Self.fixture(store)
+        let grant = try await fixture.grant()
+        let held = try await Self.echo(fixture, grant: grant, text: "pay bob")
+        let state = try #require(held["result"]?["requestState"]?.stringValue, "\(held)")
+        let id = try #require(Self.data(held)?["approval_id"]?.stringValue)
+        #expect(!state.contains(id) && !state.contains("pay bob"), "opaque: sealed, not just signed")
+
+        fixture.clock.advance(milliseconds: 10)
+        let waiting = try await Self.echo(fixture, grant: grant, text: "pay bob", requestState: state)
+        #expect(waiting["result"]?["resultType"] == .string("input_required") && Self.reason(waiting) == "approval_pending", "\(waiting)")
+        #expect(Self.data(waiting)?["approval_id"] == .string(id), "the same approval, no new one")
+        #expect(try await store.approvals(taskID: nil, status: nil, limit: 10).count == 1)
+
+        // Altered, or echoed with another grant of the same agent: not one this gateway issued for it.
+        var altered = Array(state.utf8)
+        altered[altered.count / 2] = altered[altered.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        let tampered = try await Self.echo(fixture, grant: grant, text: "pay bob", requestState: String(decoding: altered, as: UTF8.self))
+        #expect(tampered["error"]?["code"] == .int(JSONRPC.invalidParams) && Self.reason(tampered) == "invalid_arguments", "\(tampered)")
+        let other = try await fixture.grant()
+        let elsewhere = try await Self.echo(fixture, grant: other, text: "pay bob", requestState: state)
+        #expect(elsewhere["error"]?["code"] == .int(JSONRPC.invalidParams), "\(elsewhere)")
+
+        _ = try await store.decideApproval(id: id, approve: true, by: "alice", note: nil, now: ProofBuilder.now + 20)
+        fixture.clock.advance(milliseconds: 10)
+        let changed = try await Self.echo(fixture, grant: grant, text: "pay mallory", requestState: state)
+        #expect(Self.reason(changed) == "approval_mismatch", "the state names the approval; the call must still be the held one: \(changed)")
+        let released = try await Self.echo(fixture, grant: grant, text: "pay bob", requestState: state)
+        #expect(released["result"]?["resultType"] == .string("complete"), "\(released)")
+        #expect(released["result"]?["content"]?.arrayValue?.first?["text"] == .string("pay bob"))
+        let again = try await Self.echo(fixture, grant: grant, text: "pay bob", requestState: state)
+        #expect(Self.reason(again) == "approval_consumed" && again["error"]?["code"] == .int(JSONRPC.callDenied), "\(again)")
+        #expect(fixture.counted.calls == 1, "only the released call reached the upstream")
+        let records = try await store.decisionRecords(taskID: nil, limit: 20)
+        #expect(records.count == 8, "one per attempt, and the released call's outcome: \(records.map { $0.reason ?? "allowed" })")
         await fixture.upstream.shutdown()
     }
 
@@ -140,8 +190,8 @@ struct MCPGatewayApprovalTests {
         let grant = try await fixture.grant()
         let id = try await Self.hold(fixture, grant: grant)
         let pending = try await Self.echo(fixture, grant: grant, text: "pay bob", approval: id)
-        #expect(Self.reason(pending) == "approval_pending" && pending["error"]?["data"]?["approval_id"] == .string(id), "\(pending)")
-        #expect(pending["error"]?["data"]?["approval_expires_at"] == .int(ProofBuilder.now + 2_000))
+        #expect(Self.reason(pending) == "approval_pending" && Self.data(pending)?["approval_id"] == .string(id), "\(pending)")
+        #expect(Self.data(pending)?["approval_expires_at"] == .int(ProofBuilder.now + 2_000))
         #expect(Self.reason(try await Self.echo(fixture, grant: grant, text: "pay mallory", approval: id)) == "approval_mismatch", "other arguments")
         #expect(Self.reason(try await Self.echo(fixture, grant: grant, text: "pay bob", approval: "no-such-approval")) == "approval_mismatch")
         let otherGrant = try await fixture.grant()
@@ -233,8 +283,8 @@ struct MCPGatewayApprovalTests {
         let grant = try await fixture.grant()
         #expect(try await Self.echo(fixture, grant: grant, text: "one")["result"] != nil)
         let held = try await Self.echo(fixture, grant: grant, text: "two")
-        #expect(Self.reason(held) == "approval_required" && held["error"]?["data"]?["policies"] == .array([.string("guard/echo-twice")]), "\(held)")
-        let id = try #require(held["error"]?["data"]?["approval_id"]?.stringValue)
+        #expect(Self.reason(held) == "approval_required" && Self.data(held)?["policies"] == .array([.string("guard/echo-twice")]), "\(held)")
+        let id = try #require(Self.data(held)?["approval_id"]?.stringValue)
         #expect(try await store.approval(id: id)?.reason == "burst")
         _ = try await store.decideApproval(id: id, approve: true, by: "alice", note: nil, now: ProofBuilder.now + 10)
         #expect(try await Self.echo(fixture, grant: grant, text: "two", approval: id)["result"] != nil)

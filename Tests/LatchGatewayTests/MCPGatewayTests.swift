@@ -224,6 +224,48 @@ struct MCPGatewayTests {
         await fixture.upstream.shutdown()
     }
 
+    @Test("the kill switch on one call revokes a task tree of 1,000 grants: the next call with any of them is refused")
+    func killTree() async throws {
+        let kill = GuardRule(id: "one-echo", kind: .rate(limit: 1, window: 60_000), action: .kill, reason: "chain_anomaly")
+        let fixture = try await Fixture(recorder: StoreDecisionRecorder(repository: InMemoryIdentityStore(), ledgerKey: TestKeys.ledgerKey), guardRules: [kill])
+        let rootToken = try await fixture.grant()
+        let root = try #require(try fixture.authority.keys?.verifier.decode(rootToken, now: ProofBuilder.now))
+        // Root, 9 children, 81 grandchildren, 909 at depth 3: 1,000 grants in one task, all held with the agent's key.
+        var tokens = [rootToken]
+        var level = [root]
+        var depth = 0
+        while tokens.count < 1_000 {
+            depth += 1
+            var next: [TaskGrant] = []
+            for (index, parent) in level.enumerated() {
+                let children = depth < 3 ? 9 : min(12, 1_000 - tokens.count)
+                for child in 0..<children where tokens.count < 1_000 {
+                    let grant = TaskGrant(
+                        id: "\(parent.id)-\(child)", taskID: root.taskID, subject: root.subject,
+                        actors: [try SPIFFEID(parsing: "spiffe://example.org/agents/worker-\(depth)-\(index)-\(child)")] + parent.actors,
+                        audience: root.audience, intent: root.intent, scope: root.scope, issuedAt: root.issuedAt, expiresAt: root.expiresAt,
+                        ancestors: parent.ancestors + [parent.id], depth: depth, keyThumbprint: root.keyThumbprint)
+                    tokens.append(try await fixture.authority.issue(grant).token)
+                    next.append(grant)
+                }
+            }
+            level = next
+        }
+        #expect(tokens.count == 1_000 && depth == 3)
+        let leaf = try #require(tokens.last)
+        #expect(try await Self.echo(fixture, grant: leaf, text: "first")["result"] != nil)
+        let tripped = try await Self.echo(fixture, grant: leaf, text: "second")
+        #expect(tripped["error"]?["data"]?["reason"] == .string("chain_anomaly"), "\(tripped)")
+        var refused = 0
+        for token in tokens {
+            let answer = await fixture.gateway.handle(try fixture.request(Self.call, grant: token, headers: ["mcp-protocol-version": ["2026-07-28"], "mcp-method": ["tools/call"], "mcp-name": ["files.echo"]]))
+            if answer.status == 401 { refused += 1 }
+        }
+        #expect(refused == 1_000, "every grant of the task is revoked")
+        #expect(fixture.counted.calls == 1)
+        await fixture.upstream.shutdown()
+    }
+
     @Test("a budget rule counts a numeric argument over the task's allowed calls and denies the call that would pass it")
     func budget() async throws {
         let store = InMemoryIdentityStore()

@@ -49,6 +49,19 @@ let policyFile = environment["BENCH_POLICIES"] ?? repoRoot.appendingPathComponen
 var logger = Logger(label: "bench")
 logger.logLevel = environment["BENCH_LOG"] == nil ? .warning : .debug
 
+// `GatewayBench killswitch`: the kill switch on a task of 1,000 grants (KillSwitch.swift).
+if CommandLine.arguments.dropFirst().first == "killswitch" {
+    let results = try await KillSwitch.run(rounds: rounds, logger: logger)
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    print("kill switch on a task of \(KillSwitch.grants) grants, \(results.count) rounds (median; µs):")
+    print("  the tripping call (decide, revoke and quarantine in the store, record): \(Int(median(results.map(\.trip))))")
+    print("  from its answer to the next call's refusal (another grant of the tree): \(Int(median(results.map(\.tripToDenial))))")
+    print("  a call with each of the \(KillSwitch.grants) grants, refused, mean: \(Int(median(results.map(\.denialMean))))")
+    print("  an allowed call on a live task: \(Int(median(results.map(\.allowed))))")
+    print("  ratios to the allowed call: trip \(String(format: "%.2f", median(results.map { $0.trip / $0.allowed })))x, refusal \(String(format: "%.2f", median(results.map { $0.tripToDenial / $0.allowed })))x")
+    exit(0)
+}
+
 // `GatewayBench inprocess`: only the in-process figures (for profiling, e.g. under callgrind).
 if CommandLine.arguments.dropFirst().first == "inprocess" {
     let result = try await InProcess.run(calls: inProcessCalls, policyFile: policyFile, logger: logger)
