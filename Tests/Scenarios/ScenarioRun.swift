@@ -37,6 +37,7 @@ final class ScenarioRun {
     /// Token exchanges refused (a refused delegation may have a record: the guard's).
     private var refusedExchanges = 0
     private var lastApproval: String?
+    private var lastRequestState: String?
     private var lastProof: [String: String] = [:]
     private var invariantsChecked = false
 
@@ -183,7 +184,14 @@ final class ScenarioRun {
         var meta: [String: JSONValue] = [
             "io.modelcontextprotocol/protocolVersion": .string(MCPGateway.modernVersion), MCPGateway.promptMetaKey: .string(self.scenario.prompt),
         ]
-        if step["approval"]?.stringValue == "last", let id = self.lastApproval { meta[Approval.metaKey] = .string(id) }
+        // The retry of a held call: `approval: last` echoes the input-required answer's
+        // `requestState` (the 2026-07-28 round trip), `approval: last_id` names the approval in `_meta`.
+        var requestState: String?
+        switch step["approval"]?.stringValue {
+        case "last"?: requestState = self.lastRequestState
+        case "last_id"?: if let id = self.lastApproval { meta[Approval.metaKey] = .string(id) }
+        default: break
+        }
         var arguments = step["arguments"] ?? .object([:])
         if case .object(var members) = arguments {
             for (key, value) in members {
@@ -195,7 +203,12 @@ final class ScenarioRun {
         }
         let body: JSONValue = .object([
             "jsonrpc": .string("2.0"), "id": .int(Int64(index)), "method": .string("tools/call"),
-            "params": .object(["name": .string(tool), "arguments": arguments, "_meta": .object(meta)]),
+            "params": .object(
+                ["name": .string(tool), "arguments": arguments, "_meta": .object(meta)].merging(
+                    requestState.map { ["requestState": .string($0)] } ?? [:]
+                ) {
+                    $1
+                }),
         ])
         var signer: P256.Signing.PrivateKey?
         var proof: String?
@@ -210,21 +223,25 @@ final class ScenarioRun {
         let answer = JSONValue(parsing: response.body) ?? .null
 
         let decision: String
-        var reason = answer["error"]?["data"]?["reason"]?.stringValue
+        // A denial's data; for a call held at 2026-07-28 (an input-required result), the same under `_meta`.
+        let inputRequired = answer["result"]?["resultType"] == .string("input_required")
+        let data = inputRequired ? answer["result"]?["_meta"]?[Approval.metaKey] : answer["error"]?["data"]
+        var reason = data?["reason"]?.stringValue
         if response.status == 401 {
             decision = "refused"
             reason = answer["error"]?["data"]?.stringValue
-        } else if answer["result"] != nil {
-            decision = "allowed"
-        } else if reason == DenialReason.approvalRequired, let id = answer["error"]?["data"]?["approval_id"]?.stringValue {
+        } else if inputRequired, let id = data?["approval_id"]?.stringValue, let state = answer["result"]?["requestState"]?.stringValue {
             decision = "held"
             self.lastApproval = id
+            self.lastRequestState = state
+        } else if answer["result"] != nil {
+            decision = "allowed"
         } else if !revokedBefore, self.harness.authority.revocations.isRevoked(held.grant) {
             decision = "killed"
         } else {
             decision = "denied"
         }
-        if answer["result"] == nil { self.visible.append(String(decoding: response.body, as: UTF8.self)) }
+        if decision != "allowed" { self.visible.append(String(decoding: response.body, as: UTF8.self)) }
         self.outcomes.append(Outcome(step: index, decision: decision, reason: reason))
 
         // I1: one decision record per attempt (none for a request refused before it was one), with its hashes.
@@ -242,7 +259,7 @@ final class ScenarioRun {
                 if record.allowed != (decision == "allowed") {
                     self.fail(index, "I1: the record says allowed=\(record.allowed), the agent got \(decision)")
                 }
-                if decision != "allowed", answer["error"]?["data"]?["decision_id"]?.stringValue != record.id {
+                if decision != "allowed", data?["decision_id"]?.stringValue != record.id {
                     self.fail(index, "I1: the denial names another record")
                 }
                 self.check(record: record, expect: expect, index: index)
@@ -259,7 +276,7 @@ final class ScenarioRun {
         }
         if let code = expect["reason"]?.stringValue, reason != code { self.fail(index, "\(tool): reason \(reason ?? "none"), expected \(code)") }
         if let policies = expect["policies"]?.arrayValue?.compactMap(\.stringValue) {
-            let named = answer["error"]?["data"]?["policies"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let named = data?["policies"]?.arrayValue?.compactMap(\.stringValue) ?? []
             if !Set(policies).isSubset(of: named) { self.fail(index, "\(tool): policies \(named), expected to include \(policies)") }
         }
         if let text = expect["message"]?.stringValue, !(answer["error"]?["message"]?.stringValue ?? "").contains(text) {
