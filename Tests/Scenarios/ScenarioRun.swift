@@ -268,6 +268,10 @@ final class ScenarioRun {
         // I2: nothing reached the backend unless the call was allowed.
         let reached = (backend?.calls.count ?? 0) - reachedBefore
         if reached != (decision == "allowed" ? 1 : 0) { self.fail(index, "I2: \(reached) calls reached the backend on \(decision)") }
+        // What did reach it is the call as decided: that tool, those arguments.
+        if decision == "allowed", reached == 1, let last = backend?.calls.last, last.tool != toolName || last.arguments != arguments {
+            self.fail(index, "the backend received \(last.tool) with other arguments than were decided")
+        }
 
         let wanted = expect["decision"]?.stringValue ?? "allowed"
         if decision != wanted {
