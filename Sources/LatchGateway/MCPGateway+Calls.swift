@@ -8,14 +8,17 @@ import Logging
 extension MCPGateway {
     /// `tools/call`: scope → decision over the session's facts → decision record (durable
     /// before anything is sent) → forward → label → outcome record → answer.
-    func callTool(_ message: JSONRPC.Message, modern: Bool, grant: TaskGrant, now: Int64, started: ContinuousClock.Instant) async
+    func callTool(
+        _ message: JSONRPC.Message, modern: Bool, grant: TaskGrant, now: Int64, started: ContinuousClock.Instant
+    ) async
         -> Result<JSONValue, JSONRPC.Failure>
     {
         var record = DecisionRecord(
             id: Self.randomID(), time: now, taskID: grant.taskID, grantID: grant.id, agent: grant.holder.description,
             subject: grant.subject.description, actors: grant.actors.map(\.description), method: message.method, allowed: false)
         let meta = message.params["_meta"]?.objectValue ?? [:]
-        if case .string(let prompt)? = meta[Self.promptMetaKey] {
+        let prompt = meta[Self.promptMetaKey]?.stringValue
+        if let prompt {
             record.promptHMAC = self.privacy.promptHMAC(prompt)
             if self.settings.keepPrompts {
                 guard let sealed = self.sealed({ () throws(LatchError) in try self.privacy.sealPrompt(prompt, recordID: record.id) }) else {
@@ -86,7 +89,8 @@ extension MCPGateway {
                     ?? .deny(DenialReason.policyDenied, "no gateway policies are configured")
                 if decision.allowed, snapshot.credentialProblems[tool.upstream] != nil {
                     decision = .deny(
-                        DenialReason.credentialUnavailable, "the credential upstream \(tool.upstream) needs is unavailable", destination: decision.destination)
+                        DenialReason.credentialUnavailable, "the credential upstream \(tool.upstream) needs is unavailable",
+                        destination: decision.destination)
                 }
                 let screened = self.screen(
                     decision, tool: tool, grant: grant, arguments: arguments, taint: taint.sources, facts: &facts, now: now, approved: approved)
@@ -112,7 +116,10 @@ extension MCPGateway {
             let digest = approvalDigest ?? Approval.digest(tool: name, arguments: forwardedArguments, grantID: grant.id)
             approvalDigest = digest
             let held = await self.settleApproval(
-                decision, released: released, presented: presented, digest: digest, grant: grant, record: record, now: now)
+                decision, released: released, presented: presented, digest: digest, grant: grant, record: record,
+                held: HeldCall(
+                    arguments: forwardedArguments, prompt: prompt, labels: tool?.labels, taintedArguments: record.facts?.taintedArguments ?? []),
+                now: now)
             decision = held.decision
             record.approvalID = held.approvalID ?? record.approvalID
             approvalExpiry = held.expiresAt
@@ -215,7 +222,10 @@ extension MCPGateway {
                 outcome.upstreamOutcome = "rpc_error"
                 let failure = JSONRPC.Failure(
                     code: JSONRPC.upstreamError, message: "the upstream answered an error",
-                    data: .object(["upstream": .object(["code": .int(code), "message": .string(String(message.prefix(512)))]), "decision_id": .string(outcome.decisionID ?? "")]))
+                    data: .object([
+                        "upstream": .object(["code": .int(code), "message": .string(String(message.prefix(512)))]),
+                        "decision_id": .string(outcome.decisionID ?? ""),
+                    ]))
                 return (.failure(failure), nil)
             case .unavailable:
                 upstreamMetrics.countError(.unavailable)
@@ -234,7 +244,8 @@ extension MCPGateway {
         guard label <= grant.scope.maxSensitivity else {
             // Withheld: the data never reaches the agent, so the session does not hold it.
             let reason = DenialReason(
-                DenialReason.sensitivityAboveGrant, "the result is labelled \(label.rawValue); the grant allows at most \(grant.scope.maxSensitivity.rawValue)")
+                DenialReason.sensitivityAboveGrant,
+                "the result is labelled \(label.rawValue); the grant allows at most \(grant.scope.maxSensitivity.rawValue)")
             outcome.allowed = false
             outcome.reason = reason.code
             outcome.message = reason.message
@@ -247,7 +258,9 @@ extension MCPGateway {
 
     /// A `tools/call` whose params are malformed is refused (-32602) and, like every attempt,
     /// recorded as a denial (`invalid_arguments`) and counted in the session's denials.
-    private func malformed(_ record: DecisionRecord, grant: TaskGrant, now: Int64, started: ContinuousClock.Instant, _ message: String) async
+    private func malformed(
+        _ record: DecisionRecord, grant: TaskGrant, now: Int64, started: ContinuousClock.Instant, _ message: String
+    ) async
         -> Result<JSONValue, JSONRPC.Failure>
     {
         var record = record
@@ -301,7 +314,9 @@ extension MCPGateway {
 
     /// Records the call, then answers. A record that cannot be stored turns the answer into an
     /// error: nothing is acknowledged that is not on record.
-    private func finish(_ record: DecisionRecord, started: ContinuousClock.Instant, _ outcome: Result<JSONValue, JSONRPC.Failure>) async
+    private func finish(
+        _ record: DecisionRecord, started: ContinuousClock.Instant, _ outcome: Result<JSONValue, JSONRPC.Failure>
+    ) async
         -> Result<JSONValue, JSONRPC.Failure>
     {
         guard await self.store(record, started: started) else {
@@ -376,7 +391,9 @@ struct TraceContext {
     static func parse(_ value: String) -> (traceID: String, flags: String)? {
         let parts = value.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2 else { return nil }
-        guard parts.dropFirst().allSatisfy({ $0.allSatisfy(Self.hexDigits.contains) }), parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }) else {
+        guard parts.dropFirst().allSatisfy({ $0.allSatisfy(Self.hexDigits.contains) }), parts[1].contains(where: { $0 != "0" }),
+            parts[2].contains(where: { $0 != "0" })
+        else {
             return nil
         }
         return (String(parts[1]), String(parts[3]))

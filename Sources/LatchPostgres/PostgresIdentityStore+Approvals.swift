@@ -17,7 +17,8 @@ extension PostgresIdentityStore: ApprovalRepository {
                 INSERT INTO approvals (\(unescaped: ApprovalRows.columns))
                 SELECT \(approval.id), \(approval.taskID), \(approval.grantID), \(approval.agent), \(approval.tool), \(approval.digest),
                        \(approval.reason), \(ApprovalRows.policiesText(approval)), \(approval.promptHMAC)::text, \(approval.argumentsHMAC)::text,
-                       'pending', \(approval.createdAt), \(approval.expiresAt), NULL, NULL, NULL
+                       'pending', \(approval.createdAt), \(approval.expiresAt), NULL, NULL, NULL,
+                       \(approval.argumentsSealed)::text, \(approval.promptSealed)::text, \(ApprovalRows.riskText(approval))::text
                 WHERE (SELECT COUNT(*) FROM approvals WHERE task_id = \(approval.taskID) AND status = 'pending' AND expires_at > \(now)) < \(Int64(maxPending))
                 RETURNING 1
                 """, logger: self.logger
@@ -99,12 +100,15 @@ extension PostgresIdentityStore: ApprovalRepository {
         var approvals: [Approval] = []
         for try await row in rows {
             let c = try row.decode(
-                (String, String, String, String, String, String, String, String, String?, String?, String, Int64, Int64, String?, Int64?, String?)
-                    .self)
+                (
+                    String, String, String, String, String, String, String, String, String?, String?, String, Int64, Int64, String?, Int64?, String?,
+                    String?, String?, String?
+                ).self)
             approvals.append(
                 Approval(
                     id: c.0, taskID: c.1, grantID: c.2, agent: c.3, tool: c.4, digest: c.5, reason: c.6,
                     policies: try ApprovalRows.policies(c.7, id: c.0), promptHMAC: c.8, argumentsHMAC: c.9,
+                    argumentsSealed: c.16, promptSealed: c.17, risk: try ApprovalRows.risk(c.18, id: c.0),
                     status: try ApprovalRows.status(c.10, id: c.0), createdAt: c.11, expiresAt: c.12, decidedBy: c.13, decidedAt: c.14,
                     note: c.15))
         }

@@ -11,13 +11,13 @@ extension SQLiteIdentityStore: ApprovalRepository {
             try db.execute(
                 sql: """
                     INSERT INTO approvals (\(ApprovalRows.columns))
-                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, NULL, NULL, NULL
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, NULL, NULL, NULL, ?, ?, ?
                     WHERE (SELECT COUNT(*) FROM approvals WHERE task_id = ? AND status = 'pending' AND expires_at > ?) < ?
                     """,
                 arguments: [
                     approval.id, approval.taskID, approval.grantID, approval.agent, approval.tool, approval.digest, approval.reason,
                     ApprovalRows.policiesText(approval), approval.promptHMAC, approval.argumentsHMAC, approval.createdAt, approval.expiresAt,
-                    approval.taskID, now, maxPending,
+                    approval.argumentsSealed, approval.promptSealed, ApprovalRows.riskText(approval), approval.taskID, now, maxPending,
                 ])
             return db.changesCount > 0
         }
@@ -91,6 +91,7 @@ extension SQLiteIdentityStore: ApprovalRepository {
         return Approval(
             id: id, taskID: row[1], grantID: row[2], agent: row[3], tool: row[4], digest: row[5], reason: row[6],
             policies: try ApprovalRows.policies(row[7], id: id), promptHMAC: row[8], argumentsHMAC: row[9],
+            argumentsSealed: row[16], promptSealed: row[17], risk: try ApprovalRows.risk(row[18], id: id),
             status: try ApprovalRows.status(row[10], id: id), createdAt: row[11], expiresAt: row[12], decidedBy: row[13], decidedAt: row[14],
             note: row[15])
     }

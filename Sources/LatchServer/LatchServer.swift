@@ -16,7 +16,7 @@ import UnixSignals
 /// SIGINT, as one ServiceLifecycle group:
 /// - ``WorkloadAPIServer``: the SPIFFE Workload API on a unix socket;
 /// - the HTTP endpoints (``IdentityHTTPRoutes``, ``GrantHTTPRoutes``, ``GatewayHTTPRoutes`` for the
-///   MCP gateway and HTTP egress, ``MetricsHTTPRoutes``) on `listen`;
+///   MCP gateway and HTTP egress, ``MetricsHTTPRoutes``, ``AdminHTTPRoutes`` for operators) on `listen`;
 /// - ``IdentityWatcher``: CA rotation and registration changes, pushed to open streams;
 /// - ``GatewayService``: the gateway's upstreams and tool catalog;
 /// - ``LedgerCheckpointService``: signed checkpoints of the audit ledger (at most one a second, and on shutdown).
@@ -95,6 +95,7 @@ public enum LatchServer {
             GatewayHTTPRoutes.add(to: router, egress: gatewayService.egress)
             MetricsHTTPRoutes.add(to: router, metrics: metrics)
             LedgerHTTPRoutes.add(to: router, verifier: ledgerKeys.signer.verifier, store: store)
+            AdminHTTPRoutes.add(to: router, store: store, ledgerKey: ledgerKeys.mac, clock: clock, logger: logger)
             let http = Application(
                 router: router,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),

@@ -1,6 +1,6 @@
 public import LatchCore
 public import LatchGateway
-import LatchIdentity
+public import LatchIdentity
 
 /// Turning `approvals` rows back into values, and the SQL both stores share.
 ///
@@ -9,11 +9,24 @@ import LatchIdentity
 public enum ApprovalRows {
     /// Columns selected by every query, in the order the stores decode them.
     public static let columns =
-        "id, task_id, grant_id, agent, tool, digest, reason, policies, prompt_hmac, arguments_hmac, status, created_at, expires_at, decided_by, decided_at, note"
+        "id, task_id, grant_id, agent, tool, digest, reason, policies, prompt_hmac, arguments_hmac, status, created_at, expires_at, decided_by, decided_at, note, "
+        + "arguments_sealed, prompt_sealed, risk"
 
     /// The `policies` column: a canonical JSON array of strings.
     public static func policiesText(_ approval: Approval) -> String {
         JSONValue.array(approval.policies.map(JSONValue.string)).serialized
+    }
+
+    /// The `risk` column: canonical JSON of the object, or nil.
+    public static func riskText(_ approval: Approval) -> String? { approval.risk?.serialized }
+
+    /// The `risk` column of approval `id` as a value.
+    public static func risk(_ text: String?, id: String) throws(LatchError) -> JSONValue? {
+        guard let text else { return nil }
+        guard let risk = JSONValue(parsing: text.utf8), risk.objectValue != nil else {
+            throw LatchError(.internalError, "stored approval \(id.prefix(64)) has a risk that is not a JSON object")
+        }
+        return risk
     }
 
     /// The `status` column of approval `id` as a value.

@@ -322,6 +322,24 @@ public enum StoreSchema {
                 "DROP INDEX grants_task_root",
             ]
         },
+        // What the person deciding a held call reads (`ApprovalPrivacy`, `ApprovalRisk`): the
+        // call's arguments and prompt sealed under the ledger's approval subkey, and the risk as
+        // canonical JSON. And the operators who decide through the admin API: a name and the
+        // SHA-256 of their random bearer token (the token itself is never stored).
+        Migration(version: 11, name: "approval contents and operators") { d in
+            [
+                "ALTER TABLE approvals ADD COLUMN arguments_sealed TEXT",
+                "ALTER TABLE approvals ADD COLUMN prompt_sealed TEXT",
+                "ALTER TABLE approvals ADD COLUMN risk TEXT",
+                """
+                CREATE TABLE operators (
+                    name \(d.key) NOT NULL PRIMARY KEY,
+                    token_sha256 \(d.blob) NOT NULL UNIQUE,
+                    created_at \(d.int64) NOT NULL
+                )\(d.tableOptions)
+                """,
+            ]
+        },
         // Agents quarantined by the guard's kill switch or an operator: one row per agent (a
         // release keeps the row, with who released it; quarantining again replaces it). Every
         // node reads the rows in force (`released_at IS NULL`) on each poll: few, by design.

@@ -32,6 +32,7 @@ public final class InMemoryIdentityStore: IdentityStore, GrantRepository, Decisi
         var toolPins: [ToolPinKey: ToolPin] = [:]
         var approvals: [String: Approval] = [:]
         var quarantines: [SPIFFEID: AgentQuarantine] = [:]
+        var operators: [String: Operator] = [:]
         /// The ledger: entry `i` has index `i`.
         var ledger: [LedgerEntry] = []
         var checkpoints: [Int64: StoredCheckpoint] = [:]

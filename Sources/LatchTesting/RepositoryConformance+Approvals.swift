@@ -10,8 +10,13 @@ extension ConformanceValues {
         Approval(
             id: id, taskID: task, grantID: "grant-" + task, agent: "spiffe://example.org/agents/a", tool: "payments.pay",
             digest: Self.approvalDigest(task: task, variant: variant), reason: "payments to a new payee", policies: ["new-payee", "guard/payee"],
-            promptHMAC: String(repeating: "a", count: 64), argumentsHMAC: String(repeating: "b", count: 64), createdAt: createdAt,
-            expiresAt: createdAt + ttl)
+            promptHMAC: String(repeating: "a", count: 64), argumentsHMAC: String(repeating: "b", count: 64),
+            argumentsSealed: "c2VhbGVkLWFyZ3VtZW50cw-_", promptSealed: "c2VhbGVkLXByb21wdA",
+            risk: .object([
+                "labels": .object(["sensitivity": .string("confidential"), "egress": .string("external")]),
+                "destination": .string("bob@example.com"), "tainted_arguments": .array([.string("iban")]), "reason": .string("Résumé \u{0}"),
+            ]),
+            createdAt: createdAt, expiresAt: createdAt + ttl)
     }
 
     /// The digest ``approval(_:task:variant:createdAt:ttl:)`` binds.
@@ -30,6 +35,9 @@ extension IdentityStoreConformance {
                 odd.policies = []
                 odd.promptHMAC = nil
                 odd.argumentsHMAC = nil
+                odd.argumentsSealed = nil
+                odd.promptSealed = nil
+                odd.risk = nil
                 return odd
             }()
             try await fixture.withStore { writer async throws in
@@ -204,5 +212,32 @@ extension IdentityStoreConformance {
                 await #expect(throws: (any Error).self) { try await store.createApproval(V.approval("x", variant: 1), maxPending: 5, now: 1_000) }
             }
         },
+    ]
+}
+
+extension IdentityStoreConformance {
+    static let operatorChecks: [Check] = [
+        Check("operators: added once per name, listed by name with their token digest, from another handle and after a restart; removed once") {
+            fixture in
+            let alice = Operator(name: "alice", tokenSHA256: Operator.digest("token-a"), createdAt: 1_000)
+            let bob = Operator(name: "Bob Ünïcode", tokenSHA256: Operator.digest("token-b"), createdAt: 2_000)
+            try await fixture.withStore { writer async throws in
+                try await fixture.withStore { reader async throws in
+                    #expect(try await writer.addOperator(bob))
+                    #expect(try await writer.addOperator(alice))
+                    #expect(try await writer.addOperator(Operator(name: "alice", tokenSHA256: Operator.digest("other"), createdAt: 3_000)) == false)
+                    #expect(try await reader.operators() == [bob, alice], "by name, bytewise")
+                }
+            }
+            try await fixture.withStore { store async throws in
+                #expect(try await store.operators() == [bob, alice], "after a restart")
+                #expect(Operator.authenticate("token-a", among: try await store.operators()) == alice)
+                #expect(Operator.authenticate("token-c", among: try await store.operators()) == nil)
+                #expect(try await store.removeOperator(name: "alice"))
+                #expect(try await store.removeOperator(name: "alice") == false)
+                #expect(try await store.operators() == [bob])
+                await #expect(throws: LatchError.self) { try await store.addOperator(Operator(name: "", tokenSHA256: [1], createdAt: 1)) }
+            }
+        }
     ]
 }

@@ -8,7 +8,7 @@ public import Testing
 
 /// Every repository protocol a store implements: what the conformance checks exercise.
 public typealias ConformanceStore = ApprovalRepository & DecisionRecordQueryRepository & GrantRepository & IdentityStore & LedgerRepository
-    & QuarantineRepository & SecretRepository & ToolPinRepository
+    & OperatorRepository & QuarantineRepository & SecretRepository & ToolPinRepository
 
 /// A store under test: fresh, empty storage, and a way to open handles on it.
 ///
@@ -57,7 +57,7 @@ public enum IdentityStoreConformance {
     public static var checks: [Check] {
         Self.registrationChecks + Self.keyChecks + Self.joinTokenChecks + Self.durabilityChecks + Self.grantChecks
             + Self.decisionRecordChecks + Self.decisionRecordQueryChecks + Self.ledgerChecks + Self.secretChecks + Self.toolPinChecks
-            + Self.approvalChecks + Self.quarantineChecks
+            + Self.approvalChecks + Self.operatorChecks + Self.quarantineChecks
     }
 }
 

@@ -9,7 +9,7 @@ struct Latch: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, DemoCommand.self, EntryCommand.self, GrantCommand.self, SecretCommand.self, AuditCommand.self, ToolCommand.self,
-            ApprovalsCommand.self, QuarantineCommand.self, APICommand.self, PolicyCommand.self,
+            ApprovalsCommand.self, OperatorCommand.self, QuarantineCommand.self, APICommand.self, PolicyCommand.self,
         ]
     )
 }

@@ -305,9 +305,15 @@ struct GatewayInteropTests {
 
         let shown = try gateway.latch(["approvals", "show", id])
         #expect(shown.status == 0 && shown.stdout.contains("\"consumed\""), "\(shown.stdout)")
+        let opened = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any], "\(shown.stdout)\(shown.stderr)")
+        let arguments = opened["arguments"] as? [String: Any]
+        #expect(arguments?["body"] as? String == "pay 42" && arguments?["to"] as? String == "ops@example.com", "opened with the KEK: \(shown.stdout)")
+        #expect((opened["risk"] as? [String: Any])?["reason"] as? String == "mail about an invoice", "\(shown.stdout)")
         let records = try gateway.latch(["audit", "list", "--json"])
         let all = (try? JSONSerialization.jsonObject(with: Data(records.stdout.utf8)) as? [[String: Any]]) ?? []
-        #expect(all.filter { $0["approval_id"] as? String == id }.count == 4, "held, released (decision and outcome), consumed: \(records.stdout)")
+        #expect(
+            all.filter { $0["approval_id"] as? String == id }.count == 5, "held, approved (latch/approval), released (decision and outcome), consumed: \(records.stdout)")
+        #expect(all.contains { $0["method"] as? String == "latch/approval" && $0["subject"] as? String == "operator:operator" }, "the CLI's decision is in the ledger")
         #expect(gateway.server.stop() == 0)
     }
 

@@ -1,5 +1,7 @@
 import Foundation
+import LatchAudit
 import LatchCore
+import LatchGrants
 import LatchGuard
 import LatchIdentity
 import LatchSQLite
@@ -46,10 +48,12 @@ struct MCPGatewayApprovalTests {
 
     /// A fixture over `store` (records and approvals), with `policies`.
     static func fixture(
-        _ store: InMemoryIdentityStore, policies: String = Self.policies, guardRules: [GuardRule] = [], ttl: Int64 = 600_000, maxPending: Int = 5
+        _ store: some ApprovalRepository & DecisionRecordRepository, labels: ToolLabels = ToolLabels(), policies: String = Self.policies,
+        guardRules: [GuardRule] = [], ttl: Int64 = 600_000, maxPending: Int = 5
     ) async throws -> Fixture {
         try await Fixture(
-            recorder: StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey), guardRules: guardRules, policies: policies
+            recorder: StoreDecisionRecorder(repository: store, ledgerKey: TestKeys.ledgerKey), labels: labels, guardRules: guardRules,
+            policies: policies
         ) {
             $0.approvals = store
             $0.approvalTTL = ttl
@@ -58,10 +62,13 @@ struct MCPGatewayApprovalTests {
     }
 
     /// A tools/call of files.echo in protocol 2026-07-28, naming `approval` when given.
-    static func echo(_ fixture: Fixture, grant: String, text: String, approval: String? = nil, requestState: String? = nil) async throws -> JSONValue {
+    static func echo(
+        _ fixture: Fixture, grant: String, text: String, approval: String? = nil, prompt: String? = nil, requestState: String? = nil
+    ) async throws -> JSONValue {
         let headers = ["mcp-protocol-version": ["2026-07-28"], "mcp-method": ["tools/call"], "mcp-name": ["files.echo"]]
         var meta: [String: JSONValue] = ["io.modelcontextprotocol/protocolVersion": .string("2026-07-28")]
         if let approval { meta[Approval.metaKey] = .string(approval) }
+        if let prompt { meta[MCPGateway.promptMetaKey] = .string(prompt) }
         let body: JSONValue = .object([
             "jsonrpc": .string("2.0"), "id": .int(1), "method": .string("tools/call"),
             "params": .object(
@@ -153,6 +160,78 @@ struct MCPGatewayApprovalTests {
         let records = try await store.decisionRecords(taskID: nil, limit: 20)
         #expect(records.count == 8, "one per attempt, and the released call's outcome: \(records.map { $0.reason ?? "allowed" })")
         await fixture.upstream.shutdown()
+    }
+
+    @Test(
+        "a held call's approval keeps what the person deciding reads: arguments and prompt sealed (opening only for that approval and field), and its risk"
+    )
+    func heldCallContents() async throws {
+        let store = InMemoryIdentityStore()
+        let labels = ToolLabels(sensitivity: .public, egress: .external, sideEffects: .write)
+        let fixture = try await Self.fixture(store, labels: labels)
+        let grant = try await fixture.grant()
+        let held = try await Self.echo(fixture, grant: grant, text: "pay bob <img src=x>", prompt: "settle the invoice")
+        let id = try #require(Self.data(held)?["approval_id"]?.stringValue, "\(held)")
+        let approval = try #require(try await store.approval(id: id))
+        let privacy = ApprovalPrivacy(ledgerKey: TestKeys.ledgerKey)
+        #expect(try privacy.openArguments(of: approval) == .object(["text": .string("pay bob <img src=x>")]))
+        #expect(try privacy.openPrompt(of: approval) == "settle the invoice")
+        let risk = try #require(approval.risk)
+        #expect(
+            risk["labels"]
+                == .object([
+                    "sensitivity": .string("public"), "egress": .string("external"),
+                    "side_effects": .string("write"), "untrusted": .bool(false),
+                ]))
+        #expect(risk["reason"] == .string("payments to a new payee") && risk["policies"] == .array([.string("new-payee")]))
+        #expect(risk["tainted_arguments"] == .array([]))
+
+        // A blob moved to another approval, or to the other field, or opened under another key, does not open.
+        var moved = approval
+        moved.id = "another"
+        #expect(throws: LatchError.self) { try privacy.openArguments(of: moved) }
+        var swapped = approval
+        swapped.promptSealed = approval.argumentsSealed
+        #expect(throws: LatchError.self) { try privacy.openPrompt(of: swapped) }
+        #expect(throws: LatchError.self) {
+            try ApprovalPrivacy(ledgerKey: try LedgerKey(bytes: [UInt8](repeating: 9, count: 32))).openArguments(of: approval)
+        }
+        #expect(throws: LatchError.self, "a record's key does not open an approval's blob") {
+            try RecordPrivacy(ledgerKey: TestKeys.ledgerKey).openArguments(
+                of: DecisionRecord(
+                    id: id, time: 0, taskID: "t", grantID: "g", agent: "a", subject: "s", actors: [], method: "tools/call",
+                    argumentsSealed: approval.argumentsSealed, allowed: false))
+        }
+
+        // Without a prompt, none is kept.
+        let plain = try await Self.hold(fixture, grant: grant, text: "pay carol")
+        #expect(try await store.approval(id: plain)?.promptSealed == nil)
+        await fixture.upstream.shutdown()
+    }
+
+    @Test("the SQLite store holding a held call keeps none of its argument or prompt text in clear")
+    func heldCallNotInClear() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("approvals-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteIdentityStore(dataDirectory: directory)
+        let fixture = try await Self.fixture(store)
+        let grant = try await fixture.grant()
+        let id = try await Self.hold(fixture, grant: grant, text: "pay DE89370400440532013000")
+        #expect(try await store.approval(id: id)?.argumentsSealed != nil)
+        _ = try await Self.echo(fixture, grant: grant, text: "pay again", prompt: "secret-prompt-Qx7")
+        try store.close()
+        await fixture.upstream.shutdown()
+        var bytes: [UInt8] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+            bytes += (FileManager.default.contents(atPath: directory + "/" + name).map(Array.init)) ?? []
+        }
+        #expect(!bytes.isEmpty)
+        for secret in ["DE89370400440532013000", "secret-prompt-Qx7", "pay again"] {
+            let needle = Array(secret.utf8)
+            let found =
+                bytes.count >= needle.count && (0...(bytes.count - needle.count)).contains { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }
+            #expect(!found, "\(secret) is in the store's files")
+        }
     }
 
     @Test("an approved retry of the same call is allowed once and forwarded; a second retry is approval_consumed; both recorded with the approval")

@@ -18,7 +18,9 @@ public import LatchIdentity
 /// - `id`, `taskID`, `grantID`, `agent` and `tool` are 1-255 UTF-8 bytes without U+0000;
 /// - `digest` is 64 lowercase hex digits, and so are the prompt and argument digests when present;
 /// - `createdAt < expiresAt`;
-/// - a decided approval (`approved`, `denied`, `consumed`) has `decidedBy` and `decidedAt`.
+/// - a decided approval (`approved`, `denied`, `consumed`) has `decidedBy` and `decidedAt`;
+/// - the sealed arguments and prompt, when present, are base64url (no padding) of at most
+///   ``maximumSealedBytes`` characters; ``risk``, when present, is a JSON object.
 public struct Approval: Hashable, Sendable {
     public enum Status: String, Hashable, Sendable, CaseIterable {
         /// Waiting for a person.
@@ -51,6 +53,13 @@ public struct Approval: Hashable, Sendable {
     /// As the call's decision record has them.
     public var promptHMAC: String?
     public var argumentsHMAC: String?
+    /// What the person deciding reads, sealed (``ApprovalPrivacy``): the call's arguments (always
+    /// kept for a held call), and its prompt when the call carried one.
+    public var argumentsSealed: String?
+    public var promptSealed: String?
+    /// Why the call is risky, for the person deciding (``ApprovalRisk``): the tool's labels, the
+    /// destination, the tainted arguments, and what held it. No argument value.
+    public var risk: JSONValue?
     public var status: Status
     /// Unix milliseconds.
     public var createdAt: Int64
@@ -63,8 +72,8 @@ public struct Approval: Hashable, Sendable {
 
     public init(
         id: String, taskID: String, grantID: String, agent: String, tool: String, digest: String, reason: String, policies: [String],
-        promptHMAC: String? = nil, argumentsHMAC: String? = nil, status: Status = .pending, createdAt: Int64, expiresAt: Int64,
-        decidedBy: String? = nil, decidedAt: Int64? = nil, note: String? = nil
+        promptHMAC: String? = nil, argumentsHMAC: String? = nil, argumentsSealed: String? = nil, promptSealed: String? = nil, risk: JSONValue? = nil,
+        status: Status = .pending, createdAt: Int64, expiresAt: Int64, decidedBy: String? = nil, decidedAt: Int64? = nil, note: String? = nil
     ) {
         self.id = id
         self.taskID = taskID
@@ -76,6 +85,9 @@ public struct Approval: Hashable, Sendable {
         self.policies = policies
         self.promptHMAC = promptHMAC
         self.argumentsHMAC = argumentsHMAC
+        self.argumentsSealed = argumentsSealed
+        self.promptSealed = promptSealed
+        self.risk = risk
         self.status = status
         self.createdAt = createdAt
         self.expiresAt = expiresAt
@@ -86,14 +98,29 @@ public struct Approval: Hashable, Sendable {
 
     /// The `_meta` key under which an agent names the approval it retries a held call with.
     public static let metaKey = "dev.latch/approval"
+    /// The header with which an agent names the approval it retries a held HTTP egress request with.
+    public static let egressHeader = "Latch-Approval"
     /// Longest name of who decides, and longest note, in UTF-8 bytes.
     public static let maximumNameBytes = 255
     public static let maximumNoteBytes = 4096
+    /// Longest sealed value (base64url characters): a 1 MiB call's arguments, sealed.
+    public static let maximumSealedBytes = 1_500_000
 
     /// The SHA-256 a held call is bound to: canonical JSON (RFC 8785) of the tool, the
     /// arguments exactly as forwarded, and the grant ID.
     public static func digest(tool: String, arguments: JSONValue, grantID: String) -> String {
         let bound = JSONValue.object(["tool": .string(tool), "arguments": arguments, "grant_id": .string(grantID)])
+        return hexString(SHA256.hash(data: bound.serializedBytes))
+    }
+
+    /// The SHA-256 a held HTTP egress request is bound to: canonical JSON (RFC 8785) of
+    /// `{"api", "body_sha256", "grant_id", "method", "path"}`, where `path` is the path below the
+    /// API with `?query` when the request has one, and `body_sha256` the body's SHA-256 (hex).
+    public static func egressDigest(method: String, api: String, pathAndQuery: String, bodySHA256: String, grantID: String) -> String {
+        let bound = JSONValue.object([
+            "method": .string(method), "api": .string(api), "path": .string(pathAndQuery), "body_sha256": .string(bodySHA256),
+            "grant_id": .string(grantID),
+        ])
         return hexString(SHA256.hash(data: bound.serializedBytes))
     }
 
@@ -133,6 +160,11 @@ public struct Approval: Hashable, Sendable {
         for digest in [self.promptHMAC, self.argumentsHMAC].compactMap(\.self) where !Self.isDigest(digest) {
             throw LatchError(.invalidInput, "an approval's prompt and argument digests must be 64 lowercase hex digits")
         }
+        for sealed in [self.argumentsSealed, self.promptSealed].compactMap(\.self) where !Self.isSealed(sealed) {
+            throw LatchError(
+                .invalidInput, "an approval's sealed arguments and prompt must be base64url of at most \(Self.maximumSealedBytes) characters")
+        }
+        if let risk = self.risk, risk.objectValue == nil { throw LatchError(.invalidInput, "an approval's risk must be a JSON object") }
         guard self.createdAt < self.expiresAt else { throw LatchError(.invalidInput, "an approval must expire after it was created") }
         if [.approved, .denied, .consumed].contains(self.status), self.decidedBy == nil || self.decidedAt == nil {
             throw LatchError(.invalidInput, "a decided approval names who decided and when")
@@ -152,6 +184,14 @@ public struct Approval: Hashable, Sendable {
 
     public static func isName(_ value: String) -> Bool {
         !value.isEmpty && value.utf8.count <= Self.maximumNameBytes && !value.utf8.contains(0)
+    }
+
+    static func isSealed(_ value: String) -> Bool {
+        !value.isEmpty && value.utf8.count <= Self.maximumSealedBytes
+            && value.utf8.allSatisfy { byte in
+                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            }
     }
 
     public static func isDigest(_ value: String) -> Bool {

@@ -35,6 +35,18 @@ extension MCPGateway {
         }
     }
 
+    /// What the person deciding a held call is shown besides its tool and why it was held.
+    struct HeldCall {
+        /// As forwarded (sealed into the approval).
+        var arguments: JSONValue
+        /// The call's prompt, if it carried one (sealed into the approval).
+        var prompt: String?
+        var labels: ToolLabels?
+        var taintedArguments: [String]
+        /// For HTTP egress: the method and the path without its query.
+        var http: (method: String, path: String)?
+    }
+
     /// What a hold came to.
     struct Settled {
         var decision: CallDecision
@@ -58,7 +70,8 @@ extension MCPGateway {
     ///
     /// Any store failure denies (`approval_unavailable`).
     func settleApproval(
-        _ decision: CallDecision, released: Bool, presented: PresentedApproval, digest: String, grant: TaskGrant, record: DecisionRecord, now: Int64
+        _ decision: CallDecision, released: Bool, presented: PresentedApproval, digest: String, grant: TaskGrant, record: DecisionRecord,
+        held call: HeldCall, now: Int64
     ) async -> Settled {
         func deny(_ code: String, _ message: String, id: String? = nil, expiresAt: Int64? = nil) -> Settled {
             var denial = CallDecision.deny(code, message, policies: decision.policies, errors: decision.errors, destination: decision.destination)
@@ -101,10 +114,20 @@ extension MCPGateway {
             return deny(
                 DenialReason.approvalRequired, "held for approval (\(Self.holdText(hold))), but approvals are not configured, so the call is denied")
         }
-        let approval = Approval(
+        var approval = Approval(
             id: Self.randomID(), taskID: grant.taskID, grantID: grant.id, agent: grant.holder.description, tool: record.tool ?? "", digest: digest,
             reason: hold.reason, policies: hold.policies, promptHMAC: record.promptHMAC, argumentsHMAC: record.argumentsHMAC,
+            risk: ApprovalRisk.json(
+                labels: call.labels, destination: decision.destination, taintedArguments: call.taintedArguments, hold: hold, http: call.http),
             createdAt: now, expiresAt: now + max(1, self.settings.approvalTTL))
+        do {
+            let privacy = ApprovalPrivacy(key: self.privacy.key)
+            approval.argumentsSealed = try privacy.sealArguments(call.arguments, approvalID: approval.id)
+            approval.promptSealed = try call.prompt.map { prompt throws(LatchError) in try privacy.sealPrompt(prompt, approvalID: approval.id) }
+        } catch {
+            self.logger.error("approval not sealed", metadata: [LogKey.decisionID: "\(record.id)", LogKey.error: "\(error)"])
+            return deny(DenialReason.approvalUnavailable, "held for approval, but the approval could not be stored, so the call is denied")
+        }
         do {
             guard try await store.createApproval(approval, maxPending: self.settings.approvalMaxPending, now: now) else {
                 return deny(

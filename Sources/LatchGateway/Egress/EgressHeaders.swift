@@ -3,7 +3,8 @@
 /// Dropped: hop-by-hop headers (RFC 9110 §7.6.1: `Connection` and every header it names,
 /// `Keep-Alive`, `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`), what the HTTP
 /// client sets itself (`Host`, `Content-Length`, `Expect`), the agent's own credentials
-/// (`Authorization`, `DPoP`, `Cookie`: they are for Latch, never for the API), `Accept-Encoding`
+/// (`Authorization`, `DPoP`, `Cookie`: they are for Latch, never for the API), `Latch-Approval`
+/// (the approval a retry of a held request names, also for Latch), `Accept-Encoding`
 /// (the API answers unencoded, so the body Latch passes back is what it says it is), trace
 /// context (Latch sends a child `traceparent` of its own) and every header Latch injects (an agent
 /// cannot supply or shadow the API's credential).
@@ -12,6 +13,7 @@ public enum EgressHeaders {
     public static let dropped: Set<String> = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding",
         "upgrade", "host", "content-length", "expect", "authorization", "dpop", "cookie", "accept-encoding", "traceparent", "tracestate",
+        "latch-approval",
     ]
 
     /// The headers to send: the agent's that may go, then `injected` (the rendered credential

@@ -161,8 +161,32 @@ public final class HTTPEgress: Sendable {
         record.argumentHMACs = self.gateway.privacy.argumentHMACs(selected, selected: selected.keys)
         if self.gateway.settings.keepArguments {
             guard let sealed = self.gateway.sealed({ () throws(LatchError) in try self.gateway.privacy.sealArguments(digested, recordID: record.id) })
-            else { return Self.json(500, ["error": .string("server_error"), "message": .string("the request could not be recorded, so it was not sent")]) }
+            else {
+                return Self.json(
+                    500, ["error": .string("server_error"), "message": .string("the request could not be recorded, so it was not sent")])
+            }
             record.argumentsSealed = sealed
+        }
+
+        // A retry of a held request names its approval in `Latch-Approval`: read before deciding
+        // (only then), consumed after, if the decision leans on it.
+        let named = request.values(Approval.egressHeader.lowercased())
+        let presented: MCPGateway.PresentedApproval
+        if named.count > 1 {
+            presented = .unusable(DenialReason(DenialReason.approvalMismatch, "name one approval in \(Approval.egressHeader)"), id: nil)
+        } else {
+            presented = await self.gateway.presentedApproval(named.first.map(JSONValue.string))
+        }
+        var approvalDigest: String?
+        var approved = false
+        switch presented {
+        case .found(let approval):
+            record.approvalID = approval.id
+            let digest = Self.approvalDigest(request, api: target.api, rest: target.rest, bodyDigest: bodyDigest, grant: grant)
+            approvalDigest = digest
+            approved = approval.releases(digest: digest, now: now)
+        case .unusable(_, let id): record.approvalID = id
+        case .none: break
         }
 
         // Malformed requests and unknown APIs: denied and recorded, never forwarded.
@@ -218,24 +242,57 @@ public final class HTTPEgress: Sendable {
                     policies: decision.policies,
                     destination: decision.destination)
             }
-            let screened = self.gateway.screen(decision, tool: tool, grant: grant, taint: taint.sources, facts: &facts, now: now)
+            let screened = self.gateway.screen(decision, tool: tool, grant: grant, taint: taint.sources, facts: &facts, now: now, approved: approved)
             if screened.decision.allowed { facts.recordAllowed(tool, now: now) } else { facts.recordDenied(now: now) }
             return screened
         }
-        let decision = screened.decision
+        var decision = screened.decision
         if screened.verdict.action == .kill {
             await self.gateway.tripKillSwitch(grant: grant, verdict: screened.verdict, decisionID: record.id, now: now)
         }
+        // Holds as for tool calls: a new approval, or the named one consumed (see MCPGateway.settleApproval).
+        var approvalExpiry: Int64?
+        if screened.released || decision.approvable != nil {
+            var shown: [String: JSONValue] = [
+                "method": .string(request.method), "path": .string(target.rest.isEmpty ? "/" : target.rest),
+                "query": request.query.map(JSONValue.string) ?? .null,
+            ]
+            if let text = String(validating: body, as: UTF8.self) {
+                if !text.isEmpty { shown["body"] = .string(text) }
+            } else {
+                shown["body_sha256"] = .string(bodyDigest ?? "")
+            }
+            let held = await self.gateway.settleApproval(
+                decision, released: screened.released, presented: presented,
+                digest: approvalDigest ?? Self.approvalDigest(request, api: target.api, rest: target.rest, bodyDigest: bodyDigest, grant: grant),
+                grant: grant, record: record,
+                held: MCPGateway.HeldCall(
+                    arguments: .object(shown), prompt: nil, labels: labels, taintedArguments: record.facts?.taintedArguments ?? [],
+                    http: (request.method, target.rest.isEmpty ? "/" : target.rest)),
+                now: now)
+            decision = held.decision
+            record.approvalID = held.approvalID ?? record.approvalID
+            approvalExpiry = held.expiresAt
+            if let note = held.note { record.message = note }
+            if screened.released, !decision.allowed {
+                // Counted as allowed while deciding; the approval was lost meanwhile: a denial.
+                self.gateway.facts.withFacts(task: grant.taskID, expiresAt: grant.expiresAt, now: now) { facts in
+                    facts.recordResult(nil)
+                    facts.recordDenied(now: now)
+                }
+            }
+        }
         record.allowed = decision.allowed
         record.reason = decision.reason?.code
-        record.message = decision.reason?.message
+        record.message = decision.reason?.message ?? record.message
         record.policies = decision.policies
         record.policyErrors = decision.errors
         record.destination = decision.destination ?? configuration.host
         guard decision.allowed, let credential = api.credential else {
             let reason = decision.reason ?? DenialReason(DenialReason.policyDenied, "denied")
             return await self.finish(
-                record, started: started, self.denial(403, reason, policies: decision.policies, errors: decision.errors, record: record))
+                record, started: started,
+                self.denial(403, reason, policies: decision.policies, errors: decision.errors, record: record, approvalExpiry: approvalExpiry))
         }
         // Nothing goes out that is not on record: the decision is stored first.
         record.upstreamOutcome = "forwarded"
@@ -313,19 +370,28 @@ public final class HTTPEgress: Sendable {
         return response
     }
 
-    /// A denial: `{"error": "denied", "reason", "message", "policies", "errors", "decision_id"}`.
+    /// A denial: `{"error": "denied", "reason", "message", "policies", "errors", "decision_id"}`,
+    /// plus `approval_id` (and `approval_expires_at`) when the request was held or named an approval.
     private func denial(
-        _ status: Int, _ reason: DenialReason, policies: [String] = [], errors: [String] = [], record: DecisionRecord
+        _ status: Int, _ reason: DenialReason, policies: [String] = [], errors: [String] = [], record: DecisionRecord, approvalExpiry: Int64? = nil
     )
         -> HTTPEgressResponse
     {
-        Self.json(
-            status,
-            [
-                "error": .string("denied"), "reason": .string(reason.code), "message": .string(reason.message),
-                "policies": .array(policies.map(JSONValue.string)), "errors": .array(errors.map(JSONValue.string)),
-                "decision_id": .string(record.decisionID ?? record.id),
-            ])
+        var members: [String: JSONValue] = [
+            "error": .string("denied"), "reason": .string(reason.code), "message": .string(reason.message),
+            "policies": .array(policies.map(JSONValue.string)), "errors": .array(errors.map(JSONValue.string)),
+            "decision_id": .string(record.decisionID ?? record.id),
+        ]
+        if let approvalID = record.approvalID { members["approval_id"] = .string(approvalID) }
+        if let approvalExpiry { members["approval_expires_at"] = .int(approvalExpiry) }
+        return Self.json(status, members)
+    }
+
+    /// The digest a held request is bound to (``Approval/egressDigest(method:api:pathAndQuery:bodySHA256:grantID:)``).
+    static func approvalDigest(_ request: HTTPEgressRequest, api: String, rest: String, bodyDigest: String?, grant: TaskGrant) -> String {
+        Approval.egressDigest(
+            method: request.method, api: api, pathAndQuery: rest + (request.query.map { "?" + $0 } ?? ""),
+            bodySHA256: bodyDigest ?? hexString(SHA256.hash(data: [UInt8]())), grantID: grant.id)
     }
 
     private func unavailable(_ status: Int, _ message: String, record: DecisionRecord) -> HTTPEgressResponse {

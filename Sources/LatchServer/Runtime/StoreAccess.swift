@@ -21,7 +21,7 @@ import Glibc
 /// tokens), grants (grants, tasks, revocations), the gateway's decision records (queryable), tool
 /// pins, approvals and quarantines, and sealed secrets. Both backends implement all of them.
 public typealias LatchStore = ApprovalRepository & DecisionRecordQueryRepository & GrantRepository & IdentityStore & LedgerRepository
-    & QuarantineRepository & SecretRepository & ToolPinRepository
+    & OperatorRepository & QuarantineRepository & SecretRepository & ToolPinRepository
 
 public enum StoreAccess {
     public static func withStore<Result: Sendable>(

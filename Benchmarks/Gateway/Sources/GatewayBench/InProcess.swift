@@ -55,6 +55,31 @@ struct Sample {
     var mean: Double { self.latencies.reduce(0, +) / Double(self.latencies.count) }
 }
 
+extension InProcess {
+    static let base = "http://127.0.0.1:1"
+
+    /// A fresh SQLite store in a temporary directory (removed after), and a grant authority on it
+    /// (issuer ``base``, a new signing key, every grant allowed, quarantines kept in the store).
+    static func withStore<Result: Sendable>(
+        named name: String, logger: Logger, _ body: @Sendable (any LatchStore, GrantAuthority, SystemWallClock) async throws -> Result
+    ) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latch-gw-\(name)-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory: directory, logger: logger) { store in
+            let clock = SystemWallClock()
+            let trustDomain = try TrustDomain(parsing: "bench.test")
+            var key = try CAKey.generate(purpose: .jwtSigning, trustDomain: trustDomain, now: clock.now().milliseconds - 1000, lifetime: 86_400_000)
+            key.state = .active
+            let authority = GrantAuthority(
+                settings: GrantSettings(), repository: store, decider: AllowGrants(), clock: clock, quarantineStore: store)
+            authority.setKeys(
+                issuer: Self.base, signingKey: key,
+                svidValidator: TrustBundle(trustDomain: trustDomain, keys: [key], sequence: 1, refreshHint: 300).jwtValidator())
+            return try await body(store, authority, clock)
+        }
+    }
+}
+
 /// `MCPGateway.handle` over an instant upstream, called in this process (no HTTP): with the
 /// SQLite decision recorder (the whole of Latch's work: authenticate, parse, decide, record,
 /// answer), without a recorder, and the grant + DPoP verification alone.
@@ -69,19 +94,9 @@ enum InProcess {
     }
 
     static func run(calls: Int, policyFile: String, logger: Logger) async throws -> Result {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latch-gw-inproc-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory: directory, logger: logger) { store in
-            let clock = SystemWallClock()
-            let base = "http://127.0.0.1:1"
+        try await Self.withStore(named: "inproc", logger: logger) { store, authority, clock in
+            let base = Self.base
             let uri = base + MCPGateway.path
-            let trustDomain = try TrustDomain(parsing: "bench.test")
-            var key = try CAKey.generate(purpose: .jwtSigning, trustDomain: trustDomain, now: clock.now().milliseconds - 1000, lifetime: 86_400_000)
-            key.state = .active
-            let authority = GrantAuthority(settings: GrantSettings(), repository: store, decider: AllowGrants(), clock: clock)
-            authority.setKeys(
-                issuer: base, signingKey: key,
-                svidValidator: TrustBundle(trustDomain: trustDomain, keys: [key], sequence: 1, refreshHint: 300).jwtValidator())
             let agent = DPoPKey()
             let now = clock.now().milliseconds
             let grant = TaskGrant(

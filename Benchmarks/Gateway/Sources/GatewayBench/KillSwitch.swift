@@ -34,20 +34,9 @@ enum KillSwitch {
     static let grants = 1_000
 
     static func run(rounds: Int, logger: Logger) async throws -> [Round] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latch-gw-kill-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory: directory, logger: logger) { store in
-            let clock = SystemWallClock()
-            let base = "http://127.0.0.1:1"
+        try await InProcess.withStore(named: "kill", logger: logger) { store, authority, clock in
+            let base = InProcess.base
             let uri = base + MCPGateway.path
-            let trustDomain = try TrustDomain(parsing: "bench.test")
-            var key = try CAKey.generate(purpose: .jwtSigning, trustDomain: trustDomain, now: clock.now().milliseconds - 1000, lifetime: 86_400_000)
-            key.state = .active
-            let authority = GrantAuthority(
-                settings: GrantSettings(), repository: store, decider: AllowGrants(), clock: clock, quarantineStore: store)
-            authority.setKeys(
-                issuer: base, signingKey: key,
-                svidValidator: TrustBundle(trustDomain: trustDomain, keys: [key], sequence: 1, refreshHint: 300).jwtValidator())
             guard let tool = GatewayTool(upstream: "bench", definition: InstantUpstream.definition, labels: ToolLabels(sensitivity: .public)) else {
                 throw BenchFailure(description: "bad tool")
             }

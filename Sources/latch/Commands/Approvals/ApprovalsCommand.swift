@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import LatchAudit
 import LatchCore
 import LatchGateway
+import LatchServer
 
 /// `latch approvals …`: held tool calls waiting for a person, in the store the configuration
 /// names (see the README's "Approvals").
@@ -33,13 +35,19 @@ struct ApprovalDecisionOptions: ParsableArguments {
     @Option(help: "A note kept with the decision.")
     var note: String?
 
-    /// Decides once; a second decision, or one on an expired approval, exits 1 saying why.
+    /// Decides once; a second decision, or one on an expired approval, exits 1 saying why. The
+    /// decision is recorded in the ledger (``ApprovalDecisions``), which needs the KEK once the
+    /// ledger has keys.
     func decide(approve: Bool, server: ServerOptions) async throws {
         let id = try ApprovalsCommand.id(self.id)
         do { try Approval.validateDecider(self.name, note: self.note) } catch { throw ValidationError(error.message) }
         let now = ApprovalsCommand.now()
         let (name, note) = (self.name, self.note)
-        let outcome = try await server.withStore { store in try await store.decideApproval(id: id, approve: approve, by: name, note: note, now: now) }
+        let configuration = try server.configuration()
+        let outcome = try await server.withStore { store in
+            let ledgerKey = try await store.ledgerKeys() == nil ? nil : try await AuditKeys.ledgerKey(store: store, configuration: configuration)
+            return try await ApprovalDecisions.decide(store: store, id: id, approve: approve, by: name, note: note, now: now, ledgerKey: ledgerKey)
+        }
         let shown = AuditOutput.printable(id)
         switch outcome {
         case .decided(let approval):

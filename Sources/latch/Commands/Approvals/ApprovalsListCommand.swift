@@ -1,6 +1,8 @@
 import ArgumentParser
+import LatchCore
 import LatchGateway
 import LatchIdentity
+import LatchServer
 
 /// `latch approvals list [--task ID] [--status STATUS] [--limit N] [--json]`
 struct ApprovalsListCommand: AsyncParsableCommand {
@@ -51,8 +53,12 @@ struct ApprovalsListCommand: AsyncParsableCommand {
 struct ApprovalsShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one approval as JSON: the held call's task, grant, agent, tool, digests, why, and its decision.",
-        discussion: "Exit 1 if there is no such approval."
+        abstract: "Show one approval as JSON: the held call's task, grant, agent, tool, arguments, prompt, risk, why, and its decision.",
+        discussion: """
+            The arguments and prompt are kept sealed under the ledger's key: opening them needs the key-encryption key \
+            (LATCH_KEK, kek_file or the data directory's kek), as latch audit show --reveal does. Without it they are left out, \
+            with a warning. Exit 1 if there is no such approval.
+            """
     )
 
     @OptionGroup var server: ServerOptions
@@ -63,27 +69,32 @@ struct ApprovalsShowCommand: AsyncParsableCommand {
     func run() async throws {
         let id = try ApprovalsCommand.id(self.id)
         let now = ApprovalsCommand.now()
-        guard let approval = try await self.server.withStore({ store in try await store.approval(id: id) }) else {
+        let configuration = try self.server.configuration()
+        let found = try await self.server.withStore { store -> (Approval, ApprovalJSON.Opened?)? in
+            guard let approval = try await store.approval(id: id) else { return nil }
+            guard approval.argumentsSealed != nil || approval.promptSealed != nil else { return (approval, nil) }
+            do {
+                let privacy = ApprovalPrivacy(ledgerKey: try await AuditKeys.ledgerKey(store: store, configuration: configuration))
+                return (approval, try ApprovalJSON.Opened(approval, privacy: privacy))
+            } catch {
+                PolicyCommand.writeError(
+                    "warning: the arguments and prompt are not shown: \((error as? LatchError)?.message ?? "the ledger key is unavailable")")
+                return (approval, nil)
+            }
+        }
+        guard let (approval, opened) = found else {
             PolicyCommand.writeError("error: no approval \(AuditOutput.printable(id)) (see latch approvals list)")
             throw ExitCode(1)
         }
-        print(ToolOutput.reviewable(ApprovalOutput.json(approval, now: now)))
+        print(ToolOutput.reviewable(ApprovalOutput.json(approval, now: now, opened: opened)))
     }
 }
 
 /// How `latch approvals` prints approvals.
 enum ApprovalOutput {
-    /// Every field; `status` as of `now`, `stored_status` as stored.
-    static func json(_ approval: Approval, now: Int64) -> JSONValue {
-        func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        return .object([
-            "id": .string(approval.id), "task_id": .string(approval.taskID), "grant_id": .string(approval.grantID), "agent": .string(approval.agent),
-            "tool": .string(approval.tool), "digest": .string(approval.digest), "reason": .string(approval.reason),
-            "policies": .array(approval.policies.map(JSONValue.string)), "prompt_hmac": optional(approval.promptHMAC),
-            "arguments_hmac": optional(approval.argumentsHMAC), "status": .string(approval.effectiveStatus(now: now).rawValue),
-            "stored_status": .string(approval.status.rawValue), "created_at": .int(approval.createdAt), "expires_at": .int(approval.expiresAt),
-            "decided_by": optional(approval.decidedBy), "decided_at": approval.decidedAt.map(JSONValue.int) ?? .null, "note": optional(approval.note),
-        ])
+    /// Every field; `status` as of `now`, `stored_status` as stored (``ApprovalJSON``).
+    static func json(_ approval: Approval, now: Int64, opened: ApprovalJSON.Opened? = nil) -> JSONValue {
+        ApprovalJSON.json(approval, now: now, opened: opened)
     }
 
     /// One line per approval, columns aligned; control characters escaped.

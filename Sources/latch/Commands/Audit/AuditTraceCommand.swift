@@ -126,7 +126,8 @@ struct TaskStory: Sendable {
     var text: String {
         var lines: [String] = []
         if let task = self.task {
-            var head = "task \(task.taskID)  subject \(task.subject)  intent \(Self.quoted(task.intent))  expires \(AuditOutput.iso8601(milliseconds: task.expiresAt))"
+            var head =
+                "task \(task.taskID)  subject \(task.subject)  intent \(Self.quoted(task.intent))  expires \(AuditOutput.iso8601(milliseconds: task.expiresAt))"
             if let ended = task.endedAt, let reason = task.endReason {
                 head += "  ended \(reason.rawValue) \(AuditOutput.iso8601(milliseconds: ended))"
             }
@@ -166,6 +167,11 @@ struct TaskStory: Sendable {
 
     /// `tools/call mail.send by AGENT  prompt hmac ab12…  args hmac cd34…  denied policy_denied  policies p1, p2  guard guard/x  trace T  [decision ID, ledger N]`
     static func describe(_ record: DecisionRecord) -> String {
+        if record.method == ApprovalDecisions.recordMethod {
+            // `approval ID of mail.send approved by operator:alice  [record ID]`
+            let verdict = record.allowed ? "approved" : "denied"
+            return "approval \(record.approvalID ?? "-") of \(record.tool ?? "-") \(verdict) by \(record.subject)  [\(record.id)]"
+        }
         var parts = ["\(record.method)\(record.tool.map { " " + $0 } ?? "") by \(record.agent)"]
         for (label, digest) in [("prompt", record.promptHMAC), ("args", record.argumentsHMAC)] {
             if let digest { parts.append("\(label) hmac \(digest.prefix(16))") }
@@ -183,7 +189,8 @@ struct TaskStory: Sendable {
 
     static func scope(_ scope: GrantScope) -> String {
         func list(_ values: Set<String>) -> String { "[" + values.sorted().joined(separator: ",") + "]" }
-        return "tools=\(list(scope.tools)) data=\(list(scope.dataDomains)) destinations=\(list(scope.destinations)) max=\(scope.maxSensitivity.rawValue)"
+        return
+            "tools=\(list(scope.tools)) data=\(list(scope.dataDomains)) destinations=\(list(scope.destinations)) max=\(scope.maxSensitivity.rawValue)"
     }
 
     static func quoted(_ text: String) -> String {
