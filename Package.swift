@@ -278,6 +278,20 @@ let package = Package(
             dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings
         ),
+        // The attack scenarios of issue 7 (Tests/Scenarios/Data, one YAML file each) replayed through
+        // the real gateway, grants, guard and ledger on SQLite; only the upstream is canned.
+        .testTarget(
+            name: "LatchScenarioTests",
+            dependencies: [
+                "LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchGuard", "LatchServer", "LatchSQLite", "LatchTesting", "LatchAudit",
+                .product(name: "CedarPolicy", package: "CedarPolicy"), .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/Scenarios",
+            exclude: ["Data", "README.md"],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "LatchServerTests",
             dependencies: [

@@ -152,6 +152,25 @@ struct DestinationTests {
         #expect(Destination.normalize(input) == nil)
     }
 
+    @Test("a tool with several destination arguments (to, cc, bcc): every value of each is a destination the grant must allow; at least one is needed")
+    func severalDestinationArguments() throws {
+        let policy = try ToolCallPolicyTests.policy(ToolCallPolicyTests.taint)
+        let mail = ToolCallPolicyTests.tool("mail.send_email", ToolLabels(sensitivity: .public, egress: .external, sideEffects: .write, destinationArguments: ["to", "cc", "bcc"]))
+        #expect(mail.labels.destinationArgument == "to" && mail.labels.recordedArguments == ["to", "cc", "bcc"])
+        let inside = policy.decide(
+            grant: ToolCallPolicyTests.grant(), tool: mail, arguments: ["to": .string("bob@example.com"), "cc": .array([.string("carol@example.com")])], facts: SessionFacts(), now: ToolCallPolicyTests.now)
+        #expect(inside.allowed && inside.destination == "example.com,example.com", "\(inside)")
+        let bcc = policy.decide(
+            grant: ToolCallPolicyTests.grant(), tool: mail, arguments: ["to": .string("bob@example.com"), "bcc": .array([.string("audit@evil.test")])], facts: SessionFacts(), now: ToolCallPolicyTests.now)
+        #expect(bcc.reason?.code == DenialReason.destinationNotInGrant && bcc.destination == "example.com,evil.test", "\(bcc)")
+        let onlyCc = policy.decide(grant: ToolCallPolicyTests.grant(), tool: mail, arguments: ["cc": .string("carol@example.com")], facts: SessionFacts(), now: ToolCallPolicyTests.now)
+        #expect(onlyCc.allowed, "any one of them names a destination")
+        let none = policy.decide(grant: ToolCallPolicyTests.grant(), tool: mail, arguments: ["to": .array([]), "cc": .null], facts: SessionFacts(), now: ToolCallPolicyTests.now)
+        #expect(none.reason?.code == DenialReason.destinationMissing && none.reason?.message.contains("\"to\", \"cc\", \"bcc\"") == true, "\(none)")
+        let smuggled = policy.decide(grant: ToolCallPolicyTests.grant(), tool: mail, arguments: ["to": .string("bob@example.com"), "bcc": .int(7)], facts: SessionFacts(), now: ToolCallPolicyTests.now)
+        #expect(smuggled.reason?.code == DenialReason.destinationInvalid)
+    }
+
     @Test("a destination is allowed when named exactly or under a *. entry")
     func allowed() {
         #expect(Destination.isAllowed("mail.example.com", by: ["*.example.com"]))

@@ -47,6 +47,7 @@ struct ServerConfigurationTests {
                     command: files-server
                     tools:
                       pay: {destination_argument: to, audit_arguments: [iban, amount]}
+                      mail: {destination_argument: [to, cc, bcc]}
                 upstream_refresh_interval: 5s
                 tool_pinning: strict
                 gateway_audience: tools
@@ -126,6 +127,8 @@ struct ServerConfigurationTests {
         #expect(configuration.gatewayAudience == "tools")
         #expect(configuration.gatewayKeepPrompts && configuration.gatewayKeepArguments)
         #expect(configuration.upstreams.first?.tools["pay"]?.auditArguments == ["iban", "amount"])
+        #expect(configuration.upstreams.first?.tools["pay"]?.destinationArguments == ["to"])
+        #expect(configuration.upstreams.first?.tools["mail"]?.destinationArguments == ["to", "cc", "bcc"])
         #expect(configuration.upstreams.first?.tools["pay"]?.recordedArguments == ["iban", "amount", "to"])
         #expect(configuration.httpAPIs.map(\.name) == ["weather"])
         #expect(configuration.guardRules.map(\.id) == ["mail-burst", "exfil", "new-tool", "streak", "spend", "fanout", "deep", "payee"])
@@ -202,6 +205,7 @@ struct ServerConfigurationTests {
             ("gateway_keep_prompts: maybe", "gateway_keep_prompts must be true or false"),
             ("gateway_keep_arguments: yes please", "gateway_keep_arguments must be true or false"),
             ("upstreams: [{name: a, command: x, tools: {t: {audit_arguments: iban}}}]", "audit_arguments must be a list of strings"),
+            ("upstreams: [{name: a, command: x, tools: {t: {destination_argument: [to, to]}}}]", "list of distinct argument names"),
             ("http_apis: {name: a}", "http_apis must be a list"),
             ("http_apis: [{name: A, base_url: https://h}]", "lowercase letters"),
             ("http_apis: [{name: a}]", "base_url is required"),

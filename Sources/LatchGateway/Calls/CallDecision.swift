@@ -39,6 +39,9 @@ public struct DenialReason: Hashable, Sendable, CustomStringConvertible {
     /// The upstream lists the tool, but no definition of it has been accepted yet
     /// (`tool_pinning: strict`, or a definition that cannot be pinned).
     public static let toolDefinitionNotAccepted = "tool_definition_not_accepted"
+    /// The upstream lists the tool with a definition no operator has accepted that carries the
+    /// marks of tool poisoning (``ToolDefinitionScreen``): not trusted on first use, held for review.
+    public static let toolDefinitionSuspicious = "tool_definition_suspicious"
     /// The call is held for a person's approval: Cedar forbids annotated `@approvable`, or a
     /// guard rule that holds. The denial names the approval to retry with (`data.approval_id`).
     public static let approvalRequired = "approval_required"

@@ -35,8 +35,10 @@ public struct DisabledTool: Hashable, Sendable {
 ///   (``DenialReason/toolDefinitionChanged``), and this definition is recorded as pending
 ///   (replacing an older pending one);
 /// - it has no pin at all: under ``ToolPinningMode/tofu`` this definition is pinned as accepted
-///   and served; under ``ToolPinningMode/strict`` it is pinned as pending and the tool disabled
-///   (``DenialReason/toolDefinitionNotAccepted``);
+///   and served, unless it carries the marks of tool poisoning (``ToolDefinitionScreen``): then it
+///   is pinned as pending and the tool disabled (``DenialReason/toolDefinitionSuspicious``); under
+///   ``ToolPinningMode/strict`` it is pinned as pending and the tool disabled
+///   (``DenialReason/toolDefinitionNotAccepted``, or suspicious as above);
 /// - it has only a pending definition (nobody accepted one yet, whatever the mode now): disabled
 ///   (``DenialReason/toolDefinitionNotAccepted``), the pending definition kept current.
 ///
@@ -108,13 +110,15 @@ public enum ToolPinning {
                 if let waiting { decision.changes.append(.dropPending(upstream: key.upstream, tool: key.tool, digest: waiting.digest)) }
                 continue
             }
+            // Not accepted yet: a definition with the marks of poisoning says so.
+            let findings = current == nil ? ToolDefinitionScreen.findings(in: tool.upstreamDefinition) : []
             if current == nil && waiting == nil {
                 switch mode {
-                case .tofu:
+                case .tofu where findings.isEmpty:
                     decision.served.append(tool)
                     decision.changes.append(.pinFirst(ToolPin(tool, status: .accepted, now: now)))
-                case .strict:
-                    decision.disabled.append(Self.notAccepted(tool))
+                case .tofu, .strict:
+                    decision.disabled.append(findings.isEmpty ? Self.notAccepted(tool) : Self.suspicious(tool, findings))
                     decision.changes.append(.pinFirst(ToolPin(tool, status: .pending, now: now)))
                 }
                 continue
@@ -128,7 +132,7 @@ public enum ToolPinning {
                             "the upstream changed the definition of \(tool.name) since it was accepted (\(Self.shortDigest(current.digest)) → \(Self.shortDigest(tool.digest))); it is disabled until an operator accepts the new definition"
                         ), acceptedDigest: current.digest))
             } else {
-                decision.disabled.append(Self.notAccepted(tool))
+                decision.disabled.append(findings.isEmpty ? Self.notAccepted(tool) : Self.suspicious(tool, findings))
             }
             if waiting?.digest != tool.digest { decision.changes.append(.recordPending(ToolPin(tool, status: .pending, now: now))) }
         }
@@ -137,6 +141,17 @@ public enum ToolPinning {
 
     /// The first 12 hex digits of a digest, as logs and `latch tool list` show it.
     public static func shortDigest(_ digest: String) -> String { String(digest.prefix(12)) }
+
+    private static func suspicious(_ tool: GatewayTool, _ findings: [ToolDefinitionScreen.Finding]) -> DisabledTool {
+        let kinds = ToolDefinitionScreen.Finding.Kind.allCases.filter { kind in findings.contains { $0.kind == kind } }.map(\.rawValue)
+        return DisabledTool(
+            tool: tool,
+            reason: DenialReason(
+                DenialReason.toolDefinitionSuspicious,
+                "the definition of \(tool.name) carries marks of tool poisoning (\(kinds.joined(separator: ", "))); it is held for an operator's review and disabled until accepted"
+            ),
+            acceptedDigest: nil)
+    }
 
     private static func notAccepted(_ tool: GatewayTool) -> DisabledTool {
         DisabledTool(

@@ -84,19 +84,28 @@ public struct ToolCallPolicy: Sendable {
     ) -> CallDecision {
         if let denial = Self.scopeDenial(grant: grant, tool: tool, destinations: []) { return denial }
         var destinations: [String] = []
-        if tool.labels.destinationArgument == nil, let fixedDestination { destinations = [fixedDestination] }
-        if let argument = tool.labels.destinationArgument {
-            let values: [LatchIdentity.JSONValue] = arguments[argument]?.arrayValue ?? arguments[argument].map { [$0] } ?? []
-            guard !values.isEmpty else {
-                return .deny(DenialReason.destinationMissing, "\(tool.name) sends data to its \"\(argument)\" argument, which the call does not give")
-            }
-            for value in values {
-                guard let text = value.stringValue, let destination = Destination.normalize(text) else {
-                    return .deny(
-                        DenialReason.destinationInvalid,
-                        "\(tool.name)'s \"\(argument)\" must be one URL, email address or host per entry, written unambiguously")
+        let destinationArguments = tool.labels.destinationArguments
+        if destinationArguments.isEmpty, let fixedDestination { destinations = [fixedDestination] }
+        if let first = destinationArguments.first {
+            // Every value of every destination argument (`to`, and `cc`/`bcc` when labelled so).
+            for argument in destinationArguments {
+                switch arguments[argument] {
+                case nil, .null?: continue
+                default: break
                 }
-                destinations.append(destination)
+                let values: [LatchIdentity.JSONValue] = arguments[argument]?.arrayValue ?? arguments[argument].map { [$0] } ?? []
+                for value in values {
+                    guard let text = value.stringValue, let destination = Destination.normalize(text) else {
+                        return .deny(
+                            DenialReason.destinationInvalid,
+                            "\(tool.name)'s \"\(argument)\" must be one URL, email address or host per entry, written unambiguously")
+                    }
+                    destinations.append(destination)
+                }
+            }
+            guard !destinations.isEmpty else {
+                let named = destinationArguments.count == 1 ? "its \"\(first)\" argument" : "its \(destinationArguments.map { "\"\($0)\"" }.joined(separator: ", ")) arguments"
+                return .deny(DenialReason.destinationMissing, "\(tool.name) sends data to \(named), which the call does not give")
             }
             if let denial = Self.scopeDenial(grant: grant, tool: tool, destinations: destinations) { return denial }
         }

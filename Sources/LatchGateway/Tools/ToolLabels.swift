@@ -30,9 +30,17 @@ public struct ToolLabels: Hashable, Sendable {
     public var dataDomain: String?
     public var egress: Egress
     public var sideEffects: SideEffects
-    /// The argument holding where data goes (an email address, a URL, a host), if any: its value
-    /// becomes the call's destination, which must be within the grant's destinations.
-    public var destinationArgument: String?
+    /// The arguments holding where data goes (an email address, a URL, a host; each a value or a
+    /// list), in order: every value of every one of them is a destination of the call and must be
+    /// within the grant's destinations, and a call must give at least one (label
+    /// `destination_argument: to`, or `destination_argument: [to, cc, bcc]` for a tool that sends
+    /// to several). Empty: the tool sends nowhere an agent chooses.
+    public var destinationArguments: [String]
+    /// The first of ``destinationArguments`` (setting it replaces them all).
+    public var destinationArgument: String? {
+        get { self.destinationArguments.first }
+        set { self.destinationArguments = newValue.map { [$0] } ?? [] }
+    }
     /// The tool returns content nobody vouches for (web pages, e-mail, uploaded files): text an
     /// attacker may have written (label `content: untrusted`; default trusted).
     public var untrusted: Bool
@@ -43,21 +51,17 @@ public struct ToolLabels: Hashable, Sendable {
 
     public init(
         sensitivity: Sensitivity = .internal, dataDomain: String? = nil, egress: Egress = .none, sideEffects: SideEffects = .none,
-        destinationArgument: String? = nil, untrusted: Bool = false, auditArguments: [String] = []
+        destinationArgument: String? = nil, untrusted: Bool = false, auditArguments: [String] = [], destinationArguments: [String] = []
     ) {
         self.sensitivity = sensitivity
         self.dataDomain = dataDomain
         self.egress = egress
         self.sideEffects = sideEffects
-        self.destinationArgument = destinationArgument
+        self.destinationArguments = (destinationArgument.map { [$0] } ?? []) + destinationArguments.filter { $0 != destinationArgument }
         self.untrusted = untrusted
         self.auditArguments = auditArguments
     }
 
-    /// The arguments a record keeps keyed hashes of: the destination argument and ``auditArguments``.
-    public var recordedArguments: Set<String> {
-        var names = Set(self.auditArguments)
-        if let destination = self.destinationArgument { names.insert(destination) }
-        return names
-    }
+    /// The arguments a record keeps keyed hashes of: the destination arguments and ``auditArguments``.
+    public var recordedArguments: Set<String> { Set(self.auditArguments).union(self.destinationArguments) }
 }

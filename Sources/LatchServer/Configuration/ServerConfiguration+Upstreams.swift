@@ -96,6 +96,14 @@ extension ServerConfiguration {
         for (keyNode, field) in mapping {
             let key = keyNode.string ?? ""
             guard allowed.contains(key) else { throw context("unknown label \"\(key)\" (\(allowed.joined(separator: ", ")))") }
+            if key == "destination_argument", field.sequence != nil {
+                let names = try Self.strings(field, what: "destination_argument", context)
+                guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty }), Set(names).count == names.count else {
+                    throw context("destination_argument must be an argument name or a list of distinct argument names")
+                }
+                labels.destinationArguments = names
+                continue
+            }
             if key == "audit_arguments" {
                 let names = try Self.strings(field, what: "audit_arguments", context)
                 guard names.allSatisfy({ !$0.isEmpty }) else { throw context("audit_arguments must be a list of argument names") }
