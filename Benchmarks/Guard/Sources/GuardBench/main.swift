@@ -48,7 +48,8 @@ func measure(_ name: String, _ body: (Int) -> Int) -> (wall: Double, cpu: Double
 }
 
 /// 50 rules of every kind, matching what a deployment would write: rates per task and agent over
-/// tool families, denial streaks, data-flow sequences, novelty, tainted arguments.
+/// tool families, denial streaks, data-flow sequences, novelty, tainted arguments, budgets, and
+/// delegation fan-out and depth (skipped for calls: they are about token exchanges).
 func rules(count: Int) throws -> [GuardRule] {
     let families = ["files", "mail", "crm", "web", "bank", "db", "shell", "calendar", "tickets", "payments"]
     var rules: [GuardRule] = []
@@ -56,7 +57,7 @@ func rules(count: Int) throws -> [GuardRule] {
     while rules.count < count {
         let family = families[index % families.count]
         let pattern = try ToolPattern(parsing: family + ".*")
-        switch index % 5 {
+        switch index % 6 {
         case 0:
             rules.append(
                 GuardRule(
@@ -74,6 +75,13 @@ func rules(count: Int) throws -> [GuardRule] {
                 GuardRule(
                     id: "untrusted-\(index)", kind: .sequence(after: GuardMatch(untrusted: true), within: nil),
                     match: GuardMatch(tools: [pattern], minSideEffects: .destructive), action: .hold, reason: "untrusted_then_privileged"))
+        case 5:
+            rules.append(
+                index % 2 == 0
+                    ? GuardRule(
+                        id: "budget-\(index)", kind: .budget(argument: "amount", limit: 1_000_000), match: GuardMatch(tools: [pattern]),
+                        action: .deny, reason: "budget_exceeded")
+                    : GuardRule(id: "fanout-\(index)", kind: .delegations(limit: 10), action: .deny, reason: "fanout_cap"))
         default:
             rules.append(
                 index % 2 == 0
@@ -125,10 +133,11 @@ do {
     let families = ["files", "mail", "crm", "web", "bank", "db", "shell", "calendar", "tickets", "payments"]
     for index in 0..<historyEvents {
         let labels = GuardLabels(sensitivity: index % 4 == 0 ? 2 : 1, egress: index % 7 == 0 ? .internal : .none, untrusted: index % 11 == 0)
-        let call = GuardCall(agent: "agent", task: "task", tool: "\(families[index % families.count]).tool\(index % 13)", labels: labels, time: now - 3_600_000 + Int64(index) * 300)
+        let call = GuardCall(agent: "agent", task: "task", tool: "\(families[index % families.count]).tool\(index % 13)", labels: labels, time: now - 3_600_000 + Int64(index) * 300,
+            amounts: ["amount": 1])
         guardRules.record(GuardEvent(call: call, allowed: index % 9 != 0, result: labels), task: &task, agent: &agent)
     }
-    let call = GuardCall(agent: "agent", task: "task", tool: "crm.crm_lookup", labels: GuardLabels(sensitivity: 1), time: now)
+    let call = GuardCall(agent: "agent", task: "task", tool: "crm.crm_lookup", labels: GuardLabels(sensitivity: 1), time: now, amounts: ["amount": 25])
     let verdict = guardRules.evaluate(call, task: task, agent: agent)
     let evaluate = measure("guard") { count in
         var fired = 0
