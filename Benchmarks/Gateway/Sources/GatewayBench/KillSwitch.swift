@@ -126,6 +126,8 @@ enum KillSwitch {
             id: UUID().uuidString, taskID: UUID().uuidString, subject: agent, audience: ["latch-gateway"], intent: "benchmark the kill switch",
             scope: scope, issuedAt: now, expiresAt: now + 3_600_000, keyThumbprint: key.thumbprint)
         var tokens = [try await authority.issue(root).token]
+        // Workers are new in every tree: the kill quarantines the leaf's holder.
+        let workers = "spiffe://bench.test/agents/worker-" + root.taskID.prefix(8) + "-"
         var level = [root]
         var depth = 0
         while tokens.count < size {
@@ -135,7 +137,7 @@ enum KillSwitch {
                 for _ in 0..<(depth < 3 ? 9 : 12) where tokens.count < size {
                     let grant = TaskGrant(
                         id: UUID().uuidString, taskID: root.taskID, subject: agent,
-                        actors: [try SPIFFEID(parsing: "spiffe://bench.test/agents/worker-\(tokens.count)")] + parent.actors, audience: root.audience,
+                        actors: [try SPIFFEID(parsing: workers + String(tokens.count))] + parent.actors, audience: root.audience,
                         intent: root.intent, scope: scope, issuedAt: now, expiresAt: root.expiresAt, ancestors: parent.ancestors + [parent.id],
                         depth: depth, keyThumbprint: key.thumbprint)
                     tokens.append(try await authority.issue(grant).token)
