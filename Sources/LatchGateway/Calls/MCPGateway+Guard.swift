@@ -257,7 +257,10 @@ extension MCPGateway {
                 "guard kill switch: the agent's quarantine could not be stored (in force on this node)",
                 metadata: [LogKey.agentID: "\(target.agent)", LogKey.error: "\(error)"])
         }
-        self.logger.warning("guard kill switch: the task's grants are revoked and the agent is quarantined", metadata: metadata)
+        // On this node both hold whatever the store said; `revoked` and `quarantined` say what the store took.
+        var logged = metadata
+        logged["guard.stored"] = "revoked=\(alert.revoked) quarantined=\(alert.quarantined)"
+        self.logger.warning("guard kill switch: the task's grants are revoked and the agent is quarantined on this node", metadata: logged)
     }
 
     /// A result's text, for value provenance: the `text` of its content items and its

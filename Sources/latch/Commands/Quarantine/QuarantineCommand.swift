@@ -69,6 +69,26 @@ struct QuarantineListCommand: AsyncParsableCommand {
     }
 }
 
+/// The agent, who acts and their note: what `add` and `release` both take.
+struct QuarantineSubject: ParsableArguments {
+    @Argument(help: "The agent's SPIFFE ID.")
+    var agent: String
+
+    @Option(name: .customLong("as"), help: "Who acts: your name, kept with the quarantine.")
+    var name: String
+
+    @Option(help: "A note kept with it (e.g. why, or how the agent was re-attested).")
+    var note: String?
+
+    /// The agent as a SPIFFE ID, once every field is checked (a usage error otherwise).
+    func validated() throws -> SPIFFEID {
+        let agent = try QuarantineCommand.agent(self.agent)
+        try QuarantineCommand.check(self.name, "--as")
+        try QuarantineCommand.check(self.note, "--note", max: 4096)
+        return agent
+    }
+}
+
 /// `latch quarantine add SPIFFE_ID --as NAME [--reason CODE] [--note TEXT]`
 struct QuarantineAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,25 +98,16 @@ struct QuarantineAddCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var server: ServerOptions
-
-    @Argument(help: "The agent's SPIFFE ID.")
-    var agent: String
-
-    @Option(name: .customLong("as"), help: "Who quarantines it: your name.")
-    var name: String
+    @OptionGroup var subject: QuarantineSubject
 
     @Option(help: "A reason code (default: operator).")
     var reason = "operator"
 
-    @Option(help: "A note kept with it.")
-    var note: String?
-
     func run() async throws {
-        try QuarantineCommand.check(self.name, "--as")
+        let agent = try self.subject.validated()
         try QuarantineCommand.check(self.reason, "--reason")
-        try QuarantineCommand.check(self.note, "--note", max: 4096)
         let quarantine = AgentQuarantine(
-            agent: try QuarantineCommand.agent(self.agent), reason: self.reason, by: self.name, since: ApprovalsCommand.now(), note: self.note)
+            agent: agent, reason: self.reason, by: self.subject.name, since: ApprovalsCommand.now(), note: self.subject.note)
         let stored = try await self.server.withStore { store in try await store.quarantineAgent(quarantine) }
         guard stored else {
             PolicyCommand.writeError("error: \(quarantine.agent) is already quarantined; nothing was changed")
@@ -115,21 +126,11 @@ struct QuarantineReleaseCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var server: ServerOptions
-
-    @Argument(help: "The agent's SPIFFE ID.")
-    var agent: String
-
-    @Option(name: .customLong("as"), help: "Who releases it: your name, kept with the release.")
-    var name: String
-
-    @Option(help: "A note kept with the release (e.g. how it was re-attested).")
-    var note: String?
+    @OptionGroup var subject: QuarantineSubject
 
     func run() async throws {
-        let agent = try QuarantineCommand.agent(self.agent)
-        try QuarantineCommand.check(self.name, "--as")
-        try QuarantineCommand.check(self.note, "--note", max: 4096)
-        let (name, note, now) = (self.name, self.note, ApprovalsCommand.now())
+        let agent = try self.subject.validated()
+        let (name, note, now) = (self.subject.name, self.subject.note, ApprovalsCommand.now())
         let released = try await self.server.withStore { store in try await store.releaseAgent(agent, by: name, note: note, now: now) }
         guard released != nil else {
             PolicyCommand.writeError("error: \(agent) is not quarantined (see latch quarantine list)")
