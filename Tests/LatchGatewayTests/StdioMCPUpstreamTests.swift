@@ -116,12 +116,15 @@ struct StdioMCPUpstreamTests {
     #if os(Linux)
     @Test("the process inherits only stdin, stdout and stderr, not descriptors Latch opened without close-on-exec")
     func onlyStandardDescriptorsInherited() async throws {
-        // A descriptor number the child's own opens will not reach.
+        // A descriptor number the child's own opens will not reach: the lowest free one from
+        // 4096 up. Not dup2 onto a fixed number: this process runs every suite at once (over a
+        // thousand descriptors open), and dup2 would silently replace another test's descriptor,
+        // such as a SQLite store's file (seen in CI as "disk I/O error" on a commit).
         let opened = open("/dev/null", O_RDONLY)
         try #require(opened >= 0)
-        let leaked: Int32 = 900
-        try #require(dup2(opened, leaked) == leaked)
+        let leaked = fcntl(opened, F_DUPFD, 4096)
         close(opened)
+        try #require(leaked >= 4096)
         defer { close(leaked) }
         #expect(fcntl(leaked, F_GETFD) & FD_CLOEXEC == 0, "the test descriptor must be inheritable")
         let upstream = try Self.upstream()
