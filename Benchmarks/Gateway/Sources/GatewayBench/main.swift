@@ -137,6 +137,8 @@ let latchURL = issuer + "/mcp"
 var clientConfiguration = HTTPClient.Configuration()
 clientConfiguration.connectionPool = .init(idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+// The third side: a bare HTTP forwarder to the upstream (BareForwarder.swift), the ceiling of any gateway here.
+let bare = try await BareForwarder.start(upstreamURL: upstreamURL, logger: logger)
 
 /// A JWT-SVID for the agent from the Workload API (audience: the issuer, for the token exchange).
 @MainActor func fetchSVID() async throws -> String {
@@ -173,12 +175,12 @@ let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clien
     return token
 }
 
-/// `count` direct sessions to the upstream, calling `tool`.
-@MainActor func directSessions(_ count: Int, tool: String = "echo") async throws -> [BenchSession] {
+/// `count` sessions without authorization to `url` (the upstream, or the bare forwarder), calling `tool`.
+@MainActor func directSessions(_ count: Int, tool: String = "echo", url: String = upstreamURL) async throws -> [BenchSession] {
     var sessions: [BenchSession] = []
     for _ in 0..<count {
-        let id = try await LoadGenerator.open(client, url: upstreamURL, authorization: nil, proofs: nil)
-        sessions.append(BenchSession(url: upstreamURL, tool: tool, sessionID: id, authorization: nil, proofs: []))
+        let id = try await LoadGenerator.open(client, url: url, authorization: nil, proofs: nil)
+        sessions.append(BenchSession(url: url, tool: tool, sessionID: id, authorization: nil, proofs: []))
     }
     return sessions
 }
@@ -271,8 +273,9 @@ do {
     _ = try await LoadGenerator.run(client, sessions: try await directSessions(16), calls: warmUp)
     _ = try await LoadGenerator.run(client, sessions: try await latchSessions(16, calls: warmUp), calls: warmUp)
 
-    /// Per tool delay and level: the rounds directly and through Latch, and the load average when the delay's runs began.
-    var results: [Int: [Int: (direct: [RoundResult], latch: [RoundResult])]] = [:]
+    /// Per tool delay and level: the rounds directly, through Latch and through the bare forwarder, and the load
+    /// average when the delay's runs began.
+    var results: [Int: [Int: (direct: [RoundResult], latch: [RoundResult], bare: [RoundResult])]] = [:]
     var loadAtStart: [Int: String] = [:]
     for delay in measuredDelays {
         let tool = EchoUpstream.toolName(milliseconds: delay)
@@ -280,18 +283,25 @@ do {
         for round in 0..<rounds {
             for level in levels {
                 let calls = max(1, (level == 1 ? callsSingle : callsPerRound / level) / (1 + delay))
-                // Alternate which goes first so drift in the machine's load hits both sides alike.
-                for latchFirst in round % 2 == 0 ? [false, true] : [true, false] {
-                    if latchFirst {
-                        let result = try await timedRound(try await latchSessions(level, calls: calls, tool: tool), calls: calls)
-                        results[delay, default: [:]][level, default: ([], [])].latch.append(result)
-                    } else {
+                // Rotate which goes first so drift in the machine's load hits every side alike.
+                let order = [0, 1, 2].map { ($0 + round) % 3 }
+                for side in order {
+                    switch side {
+                    case 0:
                         let result = try await timedRound(try await directSessions(level, tool: tool), calls: calls)
-                        results[delay, default: [:]][level, default: ([], [])].direct.append(result)
+                        results[delay, default: [:]][level, default: ([], [], [])].direct.append(result)
+                    case 1:
+                        let result = try await timedRound(try await latchSessions(level, calls: calls, tool: tool), calls: calls)
+                        results[delay, default: [:]][level, default: ([], [], [])].latch.append(result)
+                    default:
+                        let result = try await timedRound(try await directSessions(level, tool: tool, url: bare.url), calls: calls)
+                        results[delay, default: [:]][level, default: ([], [], [])].bare.append(result)
                     }
                 }
-                if let last = results[delay]?[level], let direct = last.direct.last, let latch = last.latch.last {
-                    print("tool \(tool), round \(round + 1), \(level) sessions: direct \(fmt(direct.rate))/s, through Latch \(fmt(latch.rate))/s")
+                if let last = results[delay]?[level], let direct = last.direct.last, let latch = last.latch.last, let forwarded = last.bare.last {
+                    print(
+                        "tool \(tool), round \(round + 1), \(level) sessions: direct \(fmt(direct.rate))/s, "
+                            + "through Latch \(fmt(latch.rate))/s, through the bare forwarder \(fmt(forwarded.rate))/s")
                 }
             }
         }
@@ -344,9 +354,26 @@ do {
                     + "\(pad(fmt(median(result.direct.map(\.upstreamCPUPerCall))), 6)) µs | "
                     + "\(pad(fmt(median(result.latch.map(\.upstreamCPUPerCall))), 6)) µs")
         }
+        // The ceiling: the same rounds through a forwarder that does nothing but the second hop.
+        print("  the bare forwarder (no authentication, decision or record): calls/s | / direct | Latch / bare | p50 | p50 / direct | CPU per call over direct")
+        for level in levels {
+            guard let result = byLevel[level], !result.bare.isEmpty else { continue }
+            let bareRatios = zip(result.bare, result.direct).map { $0.rate / $1.rate }
+            let latchToBare = zip(result.latch, result.bare).map { $0.rate / $1.rate }
+            let p50Ratios = zip(result.bare, result.direct).map { $0.percentile(0.5) / $1.percentile(0.5) }
+            print(
+                "  \(pad(String(level), 3)) sessions: \(pad(fmt(median(result.bare.map(\.rate))), 7))/s | "
+                    + "\(pad("\(pct(median(bareRatios))) (\(range(bareRatios, pct)))", 13)) | \(pad(pct(median(latchToBare)), 5)) | "
+                    + "\(pad(fmt(median(result.bare.map { $0.percentile(0.5) })), 6)) µs | \(pad(times(median(p50Ratios)), 6)) | "
+                    + "\(pad(fmt(median(result.bare.map(\.cpuPerCall)) - median(result.direct.map(\.cpuPerCall))), 5)) µs")
+        }
         let allRatios = levels.compactMap { byLevel[$0] }.map { result in median(zip(result.latch, result.direct).map { $0.rate / $1.rate }) }
         let lowest = allRatios.min() ?? .nan
-        print("through Latch / direct, lowest median over the levels: \(pct(lowest))   (target >= 80%)   \(lowest >= 0.8 ? "MET" : "MISSED")")
+        let bareLowest = levels.compactMap { byLevel[$0] }.filter { !$0.bare.isEmpty }
+            .map { result in median(zip(result.bare, result.direct).map { $0.rate / $1.rate }) }.min() ?? .nan
+        print(
+            "through Latch / direct, lowest median over the levels: \(pct(lowest))   (target >= 80%)   \(lowest >= 0.8 ? "MET" : "MISSED")"
+                + "; the bare forwarder's: \(pct(bareLowest))")
     }
 
     let rtt = loopback.percentile(0.5)
@@ -370,6 +397,8 @@ do {
         "Latch's work / loopback round trip: \(pct(ratio)) wall (p50), \(pct(inProcess.full.cpuMicros / rtt)) CPU; without the record "
             + "\(pct(inProcess.noRecord.p50 / rtt)) wall, \(pct(inProcess.noRecord.cpuMicros / rtt)) CPU   "
             + "(target < 5%)   \(ratio < 0.05 ? "MET" : "MISSED")")
+    print(
+        "  the floor: the one P-256 verification RFC 9449 requires per request is \(pct(inProcess.signature.p50 / rtt)) of the round trip by itself")
 } catch {
     print("benchmark failed: \(error)")
     failed = true
@@ -378,6 +407,8 @@ do {
 fflush(nil)
 server.cancel()
 _ = try? await server.value
+bare.task.cancel()
+_ = try? await bare.task.value
 try? await client.shutdown()
 upstreamProcess.terminate()
 try? FileManager.default.removeItem(atPath: directory)
