@@ -50,7 +50,7 @@ struct AdminInteropTests {
         GatewayInteropTests.Gateway, token: String
     ) {
         let gateway = try await GatewayInteropTests.start(extra: extra, morePolicies: Self.policy)
-        let added = try gateway.latch(["operator", "add", "alice"])
+        let added = try await gateway.latch(["operator", "add", "alice"])
         try #require(added.status == 0, "\(added.stderr)")
         let token = added.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.hasPrefix("latch_op_") && token.count == 52, "\(token)")
@@ -62,7 +62,7 @@ struct AdminInteropTests {
     )
     func adminAPI() async throws {
         let (gateway, token) = try await Self.operatorGateway()
-        let held = try gateway.agent(
+        let held = try await gateway.agent(
             #"[{"op": "call", "tool": "mail.send_email", "arguments": {"to": "ops@example.com", "subject": "invoice", "body": "pay 42"}, "meta": {"dev.latch/prompt": "settle it"}}]"#,
             protocol: "2026-07-28")
         #expect(GatewayInteropTests.reason(held[0]) == "approval_required", "\(held)")
@@ -107,16 +107,16 @@ struct AdminInteropTests {
 
         // The decision is in the ledger: audit trace shows who approved what.
         let task = try #require(approvals[0]["task_id"] as? String)
-        let trace = try gateway.latch(["audit", "trace", task])
+        let trace = try await gateway.latch(["audit", "trace", task])
         #expect(trace.status == 0 && trace.stdout.contains("approval \(id) of mail.send_email approved by operator:alice"), "\(trace.stdout)")
-        #expect(try gateway.latch(["audit", "verify"]).status == 0)
+        await #expect(try gateway.latch(["audit", "verify"]).status == 0)
 
-        let operators = try gateway.latch(["operator", "list"])
+        let operators = try await gateway.latch(["operator", "list"])
         #expect(operators.status == 0 && operators.stdout.hasPrefix("alice  "), "\(operators.stdout)")
-        #expect(try gateway.latch(["operator", "add", "alice"]).status == 1, "a name is added once")
-        #expect(try gateway.latch(["operator", "remove", "alice"]).status == 0)
+        await #expect(try gateway.latch(["operator", "add", "alice"]).status == 1, "a name is added once")
+        await #expect(try gateway.latch(["operator", "remove", "alice"]).status == 0)
         #expect(try await Self.http("GET", base + "/approvals", token: token).status == 401, "a removed operator's token stops working")
-        #expect(try gateway.latch(["operator", "remove", "alice"]).status == 1)
+        await #expect(try gateway.latch(["operator", "remove", "alice"]).status == 1)
 
         let page = try await Self.http("GET", base + "/")
         #expect(page.status == 200 && page.headers["content-type"]?.hasPrefix("text/html") == true)
@@ -178,7 +178,7 @@ struct AdminInteropTests {
         let heldID = try #require(held["id"] as? String)
         let leftExpiry = try #require(left["expires_at"] as? Int)
 
-        let driven = try LatchProcess.run(
+        let driven = try await LatchProcess.run(
             [InteropPython.script("admin_page.py"), "--base", gateway.server.http, "--token", token, "--approve", heldID], in: gateway.directory,
             executable: URL(fileURLWithPath: try InteropPython.interpreter()))
         try #require(driven.status == 0, "\(driven.stderr)")
@@ -211,7 +211,7 @@ struct AdminInteropTests {
         #expect(results[3]["ok"] as? Bool == true, "the call approved on the page is released: \(results[3])")
         #expect(GatewayInteropTests.reason(results[4]) == "approval_consumed", "\(results[4])")
         #expect(GatewayInteropTests.reason(results[6]) == "approval_timeout", "\(results[6])")
-        let trace = try gateway.latch(["audit", "trace", try #require(held["task_id"] as? String)])
+        let trace = try await gateway.latch(["audit", "trace", try #require(held["task_id"] as? String)])
         #expect(trace.stdout.contains("approval \(heldID) of mail.send_email approved by operator:alice"), "\(trace.stdout)")
         #expect(gateway.server.stop() == 0)
     }

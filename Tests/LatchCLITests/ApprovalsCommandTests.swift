@@ -28,7 +28,7 @@ struct ApprovalsCommandTests {
     func list() async throws {
         let directory = try TemporaryDirectory()
         let written = try await Self.writeApprovals(in: directory)
-        let all = try LatchProcess.run(["approvals", "list", "--data-dir", "d"], in: directory)
+        let all = try await LatchProcess.run(["approvals", "list", "--data-dir", "d"], in: directory)
         try #require(all.status == 0, "\(all.stderr)")
         try #require(all.stdoutLines.count == 4, "\(all.stdout)")
         #expect(all.stdoutLines[0].hasPrefix("ID "))
@@ -37,13 +37,13 @@ struct ApprovalsCommandTests {
         #expect(all.stdoutLines[2].hasPrefix("appr-2    pending  task-2"))
         #expect(all.stdoutLines[3].hasPrefix("appr-old  expired  task-1"), "past its expiry, though stored pending")
 
-        let task = try LatchProcess.run(["approvals", "list", "--data-dir", "d", "--task", "task-2", "--json"], in: directory)
+        let task = try await LatchProcess.run(["approvals", "list", "--data-dir", "d", "--task", "task-2", "--json"], in: directory)
         #expect(task.status == 0)
         let listed = try #require(JSONValue(parsing: task.stdout.utf8)?.arrayValue)
         #expect(listed.count == 1 && listed.first?["id"] == .string("appr-2") && listed.first?["digest"] == .string(written.other.digest))
         #expect(listed.first?["expires_at"] == .int(written.other.expiresAt) && listed.first?["decided_by"] == .null)
 
-        let bad = try LatchProcess.run(["approvals", "list", "--data-dir", "d", "--status", "waiting"], in: directory)
+        let bad = try await LatchProcess.run(["approvals", "list", "--data-dir", "d", "--status", "waiting"], in: directory)
         #expect(bad.status != 0 && bad.stderr.contains("--status must be one of pending, approved, denied, consumed, expired"))
     }
 
@@ -51,24 +51,24 @@ struct ApprovalsCommandTests {
     func approve() async throws {
         let directory = try TemporaryDirectory()
         _ = try await Self.writeApprovals(in: directory)
-        let approved = try LatchProcess.run(["approvals", "approve", "appr-1", "--as", "alice", "--note", "known payee", "--data-dir", "d"], in: directory)
+        let approved = try await LatchProcess.run(["approvals", "approve", "appr-1", "--as", "alice", "--note", "known payee", "--data-dir", "d"], in: directory)
         try #require(approved.status == 0, "\(approved.stderr)")
         #expect(approved.stdout.hasPrefix("approved appr-1"))
 
-        let again = try LatchProcess.run(["approvals", "approve", "appr-1", "--as", "bob", "--data-dir", "d"], in: directory)
+        let again = try await LatchProcess.run(["approvals", "approve", "appr-1", "--as", "bob", "--data-dir", "d"], in: directory)
         #expect(again.status == 1)
         #expect(again.stderr.contains("approval appr-1 was already approved by alice"), "\(again.stderr)")
-        let deny = try LatchProcess.run(["approvals", "deny", "appr-1", "--as", "bob", "--data-dir", "d"], in: directory)
+        let deny = try await LatchProcess.run(["approvals", "deny", "appr-1", "--as", "bob", "--data-dir", "d"], in: directory)
         #expect(deny.status == 1 && deny.stderr.contains("already approved"))
 
-        let expired = try LatchProcess.run(["approvals", "approve", "appr-old", "--as", "alice", "--data-dir", "d"], in: directory)
+        let expired = try await LatchProcess.run(["approvals", "approve", "appr-old", "--as", "alice", "--data-dir", "d"], in: directory)
         #expect(expired.status == 1 && expired.stderr.contains("approval appr-old expired at"), "\(expired.stderr)")
-        let unknown = try LatchProcess.run(["approvals", "approve", "nope", "--as", "alice", "--data-dir", "d"], in: directory)
+        let unknown = try await LatchProcess.run(["approvals", "approve", "nope", "--as", "alice", "--data-dir", "d"], in: directory)
         #expect(unknown.status == 1 && unknown.stderr.contains("no approval nope"))
-        let nameless = try LatchProcess.run(["approvals", "approve", "appr-2", "--data-dir", "d"], in: directory)
+        let nameless = try await LatchProcess.run(["approvals", "approve", "appr-2", "--data-dir", "d"], in: directory)
         #expect(nameless.status != 0 && nameless.stderr.contains("--as"), "who decides is required")
 
-        let shown = try LatchProcess.run(["approvals", "show", "appr-1", "--data-dir", "d"], in: directory)
+        let shown = try await LatchProcess.run(["approvals", "show", "appr-1", "--data-dir", "d"], in: directory)
         try #require(shown.status == 0, "\(shown.stderr)")
         let approval = try #require(JSONValue(parsing: shown.stdout.utf8))
         #expect(approval["status"] == .string("approved") && approval["decided_by"] == .string("alice") && approval["note"] == .string("known payee"))
@@ -82,10 +82,10 @@ struct ApprovalsCommandTests {
     func deny() async throws {
         let directory = try TemporaryDirectory()
         let written = try await Self.writeApprovals(in: directory)
-        let denied = try LatchProcess.run(["approvals", "deny", "appr-2", "--as", "carol", "--data-dir", "d"], in: directory)
+        let denied = try await LatchProcess.run(["approvals", "deny", "appr-2", "--as", "carol", "--data-dir", "d"], in: directory)
         try #require(denied.status == 0, "\(denied.stderr)")
         #expect(denied.stdout.hasPrefix("denied appr-2"))
-        let approve = try LatchProcess.run(["approvals", "approve", "appr-2", "--as", "carol", "--data-dir", "d"], in: directory)
+        let approve = try await LatchProcess.run(["approvals", "approve", "appr-2", "--as", "carol", "--data-dir", "d"], in: directory)
         #expect(approve.status == 1 && approve.stderr.contains("was already denied by carol"))
         let store = try SQLiteIdentityStore(dataDirectory: directory.url.appendingPathComponent("d").path)
         defer { try? store.close() }
@@ -94,7 +94,7 @@ struct ApprovalsCommandTests {
             return
         }
         #expect(current.status == .denied && current.decidedBy == "carol")
-        let missing = try LatchProcess.run(["approvals", "show", "missing", "--data-dir", "d"], in: directory)
+        let missing = try await LatchProcess.run(["approvals", "show", "missing", "--data-dir", "d"], in: directory)
         #expect(missing.status == 1 && missing.stderr.contains("no approval missing"))
     }
 }

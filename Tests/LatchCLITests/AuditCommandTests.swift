@@ -35,7 +35,7 @@ struct AuditCommandTests {
         let directory = try TemporaryDirectory()
         _ = try await Self.writeRecords(in: directory)
 
-        let all = try LatchProcess.run(["audit", "list", "--data-dir", "d"], in: directory)
+        let all = try await LatchProcess.run(["audit", "list", "--data-dir", "d"], in: directory)
         try #require(all.status == 0, "\(all.stderr)")
         #expect(
             all.stdoutLines == [
@@ -44,20 +44,20 @@ struct AuditCommandTests {
                 "1999-12-31T23:59:59.999Z  denied   unknown_tool   spiffe://latch.local/agents/c  evil\\u{a}tool  task-2  dec-other",
             ])
 
-        let task = try LatchProcess.run(["audit", "list", "--data-dir", "d", "--task", "task-2"], in: directory)
+        let task = try await LatchProcess.run(["audit", "list", "--data-dir", "d", "--task", "task-2"], in: directory)
         #expect(task.status == 0)
         #expect(task.stdoutLines.count == 1)
         #expect(task.stdout.hasSuffix("task-2  dec-other\n"))
 
-        let limited = try LatchProcess.run(["audit", "list", "--data-dir", "d", "--limit", "1"], in: directory)
+        let limited = try await LatchProcess.run(["audit", "list", "--data-dir", "d", "--limit", "1"], in: directory)
         #expect(limited.stdoutLines.count == 1)
         #expect(limited.stdout.hasSuffix("dec-allowed\n"))
 
-        let none = try LatchProcess.run(["audit", "list", "--data-dir", "d", "--task", "task-9"], in: directory)
+        let none = try await LatchProcess.run(["audit", "list", "--data-dir", "d", "--task", "task-9"], in: directory)
         #expect(none.status == 0)
         #expect(none.stdout.isEmpty)
 
-        let bad = try LatchProcess.run(["audit", "list", "--data-dir", "d", "--limit", "0"], in: directory)
+        let bad = try await LatchProcess.run(["audit", "list", "--data-dir", "d", "--limit", "0"], in: directory)
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("--limit must be positive"))
     }
@@ -67,19 +67,19 @@ struct AuditCommandTests {
         let directory = try TemporaryDirectory()
         let records = try await Self.writeRecords(in: directory)
 
-        let all = try LatchProcess.run(["audit", "list", "--data-dir", "d", "--json"], in: directory)
+        let all = try await LatchProcess.run(["audit", "list", "--data-dir", "d", "--json"], in: directory)
         try #require(all.status == 0, "\(all.stderr)")
         #expect(all.stdoutLines.count == 1)
         #expect(all.stdout == JSONValue.array(records.map(\.json)).serialized + "\n", "canonical JSON, byte for byte")
         let parsed = try #require(JSONValue(parsing: all.stdout.utf8)?.arrayValue)
         #expect(try parsed.map { try DecisionRecord(json: $0) } == records)
 
-        let task = try LatchProcess.run(["audit", "list", "--data-dir", "d", "--json", "--task", "task-1"], in: directory)
+        let task = try await LatchProcess.run(["audit", "list", "--data-dir", "d", "--json", "--task", "task-1"], in: directory)
         #expect(task.status == 0)
         let taskRecords = try #require(JSONValue(parsing: task.stdout.utf8)?.arrayValue)
         #expect(try taskRecords.map { try DecisionRecord(json: $0) } == Array(records.prefix(2)))
 
-        let none = try LatchProcess.run(["audit", "list", "--data-dir", "d", "--json", "--task", "task-9"], in: directory)
+        let none = try await LatchProcess.run(["audit", "list", "--data-dir", "d", "--json", "--task", "task-9"], in: directory)
         #expect(none.stdout == "[]\n")
     }
 }

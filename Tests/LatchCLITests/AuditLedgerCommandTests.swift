@@ -37,8 +37,8 @@ struct AuditLedgerCommandTests {
         }
     }
 
-    static func verify(_ directory: TemporaryDirectory, _ extra: [String] = []) throws -> (LatchProcess.Result, JSONValue?) {
-        let result = try LatchProcess.run(["audit", "verify", "--data-dir", "d", "--json"] + extra, in: directory)
+    static func verify(_ directory: TemporaryDirectory, _ extra: [String] = []) async throws -> (LatchProcess.Result, JSONValue?) {
+        let result = try await LatchProcess.run(["audit", "verify", "--data-dir", "d", "--json"] + extra, in: directory)
         return (result, JSONValue(parsing: result.stdout.utf8))
     }
 
@@ -47,18 +47,18 @@ struct AuditLedgerCommandTests {
         let directory = try TemporaryDirectory()
         let checkpoints = try await Self.writeLedger(in: directory)
         #expect(checkpoints.map(\.size) == [3, 4, 10])
-        let (result, json) = try Self.verify(directory)
+        let (result, json) = try await Self.verify(directory)
         try #require(result.status == 0, "\(result.stdout) \(result.stderr)")
         #expect(json?["valid"] == .bool(true) && json?["leaves"] == .int(10) && json?["checkpoints_checked"] == .int(3))
         let trusted = try directory.write("trusted.note", checkpoints[0].note)
-        let from = try Self.verify(directory, ["--from", trusted])
+        let from = try await Self.verify(directory, ["--from", trusted])
         #expect(from.0.status == 0 && from.1?["checkpoints_checked"] == .int(4))
-        let text = try LatchProcess.run(["audit", "verify", "--data-dir", "d"], in: directory)
+        let text = try await LatchProcess.run(["audit", "verify", "--data-dir", "d"], in: directory)
         #expect(text.status == 0 && text.stdout.hasPrefix("ledger ok: 10 leaves, root "))
 
         // Without its KEK the MAC key does not open, and verify creates no KEK of its own.
         try FileManager.default.removeItem(at: directory.url.appendingPathComponent("d/kek"))
-        let noKEK = try LatchProcess.run(["audit", "verify", "--data-dir", "d"], in: directory)
+        let noKEK = try await LatchProcess.run(["audit", "verify", "--data-dir", "d"], in: directory)
         #expect(noKEK.status == 1 && noKEK.stderr.contains("no key-encryption key"), "\(noKEK.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("d/kek").path))
     }
@@ -71,12 +71,12 @@ struct AuditLedgerCommandTests {
         let run = try InteropScripts.run(
             "sqlite_tamper.py", [directory.url.appendingPathComponent("d/latch.sqlite").path], input: statements.serializedBytes)
         try #require(run.status == 0)
-        let (result, json) = try Self.verify(directory)
+        let (result, json) = try await Self.verify(directory)
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
         #expect(json?["valid"] == .bool(false))
         #expect(json?["first_bad_index"] == .int(tampering.firstBadIndex), "\(result.stdout)")
         #expect(json?["problems"]?.arrayValue?.first?["kind"] == .string(tampering.kind.rawValue), "\(result.stdout)")
-        let text = try LatchProcess.run(["audit", "verify", "--data-dir", "d"], in: directory)
+        let text = try await LatchProcess.run(["audit", "verify", "--data-dir", "d"], in: directory)
         #expect(text.status == 1 && text.stdout.hasPrefix("ledger damaged: first bad index \(tampering.firstBadIndex)\n"))
     }
 
@@ -88,7 +88,7 @@ struct AuditLedgerCommandTests {
             var arguments = ["audit", "prove", String(index), "--data-dir", "d"]
             if let size { arguments += ["--size", String(size)] }
             if let fromSize { arguments += ["--from-size", String(fromSize)] }
-            let proved = try LatchProcess.run(arguments, in: directory)
+            let proved = try await LatchProcess.run(arguments, in: directory)
             try #require(proved.status == 0, "\(proved.stderr)")
             let output = try #require(JSONValue(parsing: proved.stdout.utf8))
             let leaf = try #require(output["inclusion"]?["leaf"]?.stringValue.flatMap { Base64URL.decodeStandard($0) })
@@ -100,7 +100,7 @@ struct AuditLedgerCommandTests {
             #expect(answer["size"] == .int(Int64(size ?? 10)))
             if fromSize != nil { #expect(answer["consistency"] == .bool(true)) }
         }
-        let outside = try LatchProcess.run(["audit", "prove", "3", "--size", "3", "--data-dir", "d"], in: directory)
+        let outside = try await LatchProcess.run(["audit", "prove", "3", "--size", "3", "--data-dir", "d"], in: directory)
         #expect(outside.status == 1 && outside.stderr.contains("index 3 is not in the checkpoint of size 3"))
     }
 
@@ -116,14 +116,14 @@ struct AuditLedgerCommandTests {
         let checkpoints = try await Self.writeLedger(in: directory, databaseURL: url, kekFile: kek)
         #expect(checkpoints.last?.size == 10)
         let config = try directory.write("latch.yaml", "kek_file: \(kek)\n")
-        let verified = try LatchProcess.run(["audit", "verify", "--config", config, "--database-url", url, "--json"], in: directory)
+        let verified = try await LatchProcess.run(["audit", "verify", "--config", config, "--database-url", url, "--json"], in: directory)
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         #expect(JSONValue(parsing: verified.stdout.utf8)?["leaves"] == .int(10))
-        let proved = try LatchProcess.run(["audit", "prove", "6", "--database-url", url, "--from-size", "4"], in: directory)
+        let proved = try await LatchProcess.run(["audit", "prove", "6", "--database-url", url, "--from-size", "4"], in: directory)
         try #require(proved.status == 0, "\(proved.stderr)")
         let checked = try InteropScripts.run("ledger_verify.py", input: Array(proved.stdout.utf8))
         #expect(checked.status == 0, "\(String(decoding: checked.output, as: UTF8.self))")
-        let unsealed = try LatchProcess.run(["audit", "verify", "--database-url", url], in: directory)
+        let unsealed = try await LatchProcess.run(["audit", "verify", "--database-url", url], in: directory)
         #expect(unsealed.status != 0, "without the KEK the MAC key cannot be opened")
     }
 }

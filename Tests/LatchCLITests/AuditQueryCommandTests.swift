@@ -65,8 +65,8 @@ struct AuditQueryCommandTests {
         _ = try await store.revoke([GrantRevocation(grantID: "grant-b", reason: .revoked, revokedAt: Self.base + 5_000, expiresAt: delegated.expiresAt)])
     }
 
-    static func ids(_ arguments: [String], in directory: TemporaryDirectory) throws -> [String] {
-        let result = try LatchProcess.run(["audit", "query", "--data-dir", "d", "--json"] + arguments, in: directory)
+    static func ids(_ arguments: [String], in directory: TemporaryDirectory) async throws -> [String] {
+        let result = try await LatchProcess.run(["audit", "query", "--data-dir", "d", "--json"] + arguments, in: directory)
         try #require(result.status == 0, "\(arguments): \(result.stderr)")
         let array = try #require(JSONValue(parsing: result.stdout.utf8)?.arrayValue)
         return array.compactMap { $0["record"]?["id"]?.stringValue }
@@ -77,28 +77,28 @@ struct AuditQueryCommandTests {
         let directory = try TemporaryDirectory()
         try await Self.writeTask(in: directory)
         let all = ["other-task", "call-guarded", "call-mail", "call-read-outcome", "call-read"]
-        #expect(try Self.ids([], in: directory) == all)
-        #expect(try Self.ids(["--oldest-first"], in: directory) == all.reversed())
-        #expect(try Self.ids(["--agent", Self.agentB], in: directory) == ["call-guarded", "call-read-outcome", "call-read"])
-        #expect(try Self.ids(["--task", "task-2"], in: directory) == ["other-task"])
-        #expect(try Self.ids(["--grant", "grant-root"], in: directory) == ["call-mail"])
-        #expect(try Self.ids(["--tool", "reports.read"], in: directory) == ["call-guarded", "call-read-outcome", "call-read"])
-        #expect(try Self.ids(["--decision", "denied"], in: directory) == ["call-guarded", "call-mail"])
-        #expect(try Self.ids(["--decision", "allowed", "--task", "task-1"], in: directory) == ["call-read-outcome", "call-read"])
-        #expect(try Self.ids(["--reason", "guard_denied"], in: directory) == ["call-guarded"])
-        #expect(try Self.ids(["--trace", Self.trace], in: directory) == ["call-read-outcome", "call-read"])
-        #expect(try Self.ids(["--since", "2026-01-01T00:00:03Z", "--until", "2026-01-01T00:00:04.000Z"], in: directory) == ["call-mail"])
-        #expect(try Self.ids(["--since", "2026-01-01T01:00:00+01:00", "--until", "2026-01-02"], in: directory) == all)
-        #expect(try Self.ids(["--since", "1h"], in: directory) == [], "relative: the records are from 2026-01-01, long before now")
-        #expect(try Self.ids(["--until", "1h", "--limit", "2"], in: directory) == ["other-task", "call-guarded"])
+        await #expect(try Self.ids([], in: directory) == all)
+        await #expect(try Self.ids(["--oldest-first"], in: directory) == all.reversed())
+        await #expect(try Self.ids(["--agent", Self.agentB], in: directory) == ["call-guarded", "call-read-outcome", "call-read"])
+        await #expect(try Self.ids(["--task", "task-2"], in: directory) == ["other-task"])
+        await #expect(try Self.ids(["--grant", "grant-root"], in: directory) == ["call-mail"])
+        await #expect(try Self.ids(["--tool", "reports.read"], in: directory) == ["call-guarded", "call-read-outcome", "call-read"])
+        await #expect(try Self.ids(["--decision", "denied"], in: directory) == ["call-guarded", "call-mail"])
+        await #expect(try Self.ids(["--decision", "allowed", "--task", "task-1"], in: directory) == ["call-read-outcome", "call-read"])
+        await #expect(try Self.ids(["--reason", "guard_denied"], in: directory) == ["call-guarded"])
+        await #expect(try Self.ids(["--trace", Self.trace], in: directory) == ["call-read-outcome", "call-read"])
+        await #expect(try Self.ids(["--since", "2026-01-01T00:00:03Z", "--until", "2026-01-01T00:00:04.000Z"], in: directory) == ["call-mail"])
+        await #expect(try Self.ids(["--since", "2026-01-01T01:00:00+01:00", "--until", "2026-01-02"], in: directory) == all)
+        await #expect(try Self.ids(["--since", "1h"], in: directory) == [], "relative: the records are from 2026-01-01, long before now")
+        await #expect(try Self.ids(["--until", "1h", "--limit", "2"], in: directory) == ["other-task", "call-guarded"])
 
         // JSON carries each record's ledger index.
-        let json = try LatchProcess.run(["audit", "query", "--data-dir", "d", "--json", "--task", "task-2"], in: directory)
+        let json = try await LatchProcess.run(["audit", "query", "--data-dir", "d", "--json", "--task", "task-2"], in: directory)
         let first = try #require(JSONValue(parsing: json.stdout.utf8)?.arrayValue?.first)
         #expect(first["ledger_index"] == .int(4))
         #expect(try DecisionRecord(json: try #require(first["record"])).id == "other-task")
 
-        let text = try LatchProcess.run(["audit", "query", "--data-dir", "d", "--decision", "denied"], in: directory)
+        let text = try await LatchProcess.run(["audit", "query", "--data-dir", "d", "--decision", "denied"], in: directory)
         #expect(text.status == 0)
         #expect(
             text.stdoutLines == [
@@ -110,7 +110,7 @@ struct AuditQueryCommandTests {
             (["--decision", "maybe"], "--decision must be allowed or denied"), (["--since", "yesterday"], "--since"),
             (["--until", "12x"], "--until"), (["--limit", "0"], "--limit must be positive"),
         ] {
-            let bad = try LatchProcess.run(["audit", "query", "--data-dir", "d"] + arguments, in: directory)
+            let bad = try await LatchProcess.run(["audit", "query", "--data-dir", "d"] + arguments, in: directory)
             #expect(bad.status != 0 && bad.stderr.contains(message), "\(arguments): \(bad.stderr)")
         }
     }
@@ -119,7 +119,7 @@ struct AuditQueryCommandTests {
     func trace() async throws {
         let directory = try TemporaryDirectory()
         try await Self.writeTask(in: directory)
-        let text = try LatchProcess.run(["audit", "trace", "task-1", "--data-dir", "d"], in: directory)
+        let text = try await LatchProcess.run(["audit", "trace", "task-1", "--data-dir", "d"], in: directory)
         try #require(text.status == 0, "\(text.stderr)")
         let lines = text.stdoutLines
         #expect(lines.count == 8, "\(text.stdout)")
@@ -140,7 +140,7 @@ struct AuditQueryCommandTests {
             #expect(parts.allSatisfy { line.contains($0) }, "\(line) should contain \(parts)")
         }
 
-        let json = try LatchProcess.run(["audit", "trace", "task-1", "--data-dir", "d", "--json"], in: directory)
+        let json = try await LatchProcess.run(["audit", "trace", "task-1", "--data-dir", "d", "--json"], in: directory)
         try #require(json.status == 0, "\(json.stderr)")
         let story = try #require(JSONValue(parsing: json.stdout.utf8))
         #expect(story["task"]?["root_grant_id"] == .string("grant-root"))
@@ -155,18 +155,18 @@ struct AuditQueryCommandTests {
         #expect(events[4]["guard"] == .array([.string("guard/rate")]))
         #expect(events[5]["reason"] == .string("revoked") && events[5]["grant_id"] == .string("grant-b"))
 
-        let missing = try LatchProcess.run(["audit", "trace", "task-9", "--data-dir", "d"], in: directory)
+        let missing = try await LatchProcess.run(["audit", "trace", "task-9", "--data-dir", "d"], in: directory)
         #expect(missing.status == 1 && missing.stderr.contains("no task task-9"))
     }
 
     @Test("the demo's completed task traces to its end; export of its data directory is valid JSONL and OCSF")
     func demoTraceAndExport() async throws {
         let directory = try TemporaryDirectory()
-        let demo = try LatchProcess.run(["demo", "--data-dir", "kept"], in: directory)
+        let demo = try await LatchProcess.run(["demo", "--data-dir", "kept"], in: directory)
         try #require(demo.status == 0, "\(demo.stdout)\(demo.stderr)")
-        let listed = try LatchProcess.run(["audit", "query", "--data-dir", "kept", "--json", "--limit", "1"], in: directory)
+        let listed = try await LatchProcess.run(["audit", "query", "--data-dir", "kept", "--json", "--limit", "1"], in: directory)
         let task = try #require(JSONValue(parsing: listed.stdout.utf8)?.arrayValue?.first?["record"]?["task_id"]?.stringValue)
-        let traced = try LatchProcess.run(["audit", "trace", task, "--data-dir", "kept"], in: directory)
+        let traced = try await LatchProcess.run(["audit", "trace", task, "--data-dir", "kept"], in: directory)
         try #require(traced.status == 0, "\(traced.stderr)")
         #expect(traced.stdoutLines.first?.contains("ended completed") == true, "\(traced.stdout)")
         #expect(traced.stdoutLines.last?.contains("completed (and every grant delegated from it)") == true, "\(traced.stdout)")
@@ -174,7 +174,7 @@ struct AuditQueryCommandTests {
 
         // JSONL: every line parses; its record is the stored leaf, byte for byte, and its leaf hash
         // is SHA-256(0x00 ‖ record bytes) (RFC 9162), computed here with swift-crypto alone.
-        let jsonl = try LatchProcess.run(["audit", "export", "--data-dir", "kept", "--format", "jsonl"], in: directory)
+        let jsonl = try await LatchProcess.run(["audit", "export", "--data-dir", "kept", "--format", "jsonl"], in: directory)
         try #require(jsonl.status == 0, "\(jsonl.stderr)")
         #expect(jsonl.stdoutLines.count == 10)
         for (number, line) in jsonl.stdoutLines.enumerated() {
@@ -188,15 +188,15 @@ struct AuditQueryCommandTests {
             #expect(JSONValue(parsing: recordBytes)?.serializedBytes == recordBytes, "the record is canonical JSON")
             _ = try DecisionRecord(json: try #require(parsed["record"]))
         }
-        let file = try LatchProcess.run(["audit", "export", "--data-dir", "kept", "--output", "out.jsonl"], in: directory)
+        let file = try await LatchProcess.run(["audit", "export", "--data-dir", "kept", "--output", "out.jsonl"], in: directory)
         #expect(file.status == 0 && file.stdout.isEmpty && file.stderr.contains("exported 10 records"), "\(file.stderr)")
         let written = try String(contentsOf: directory.url.appendingPathComponent("out.jsonl"), encoding: .utf8)
         #expect(written == jsonl.stdout)
-        let none = try LatchProcess.run(["audit", "export", "--data-dir", "kept", "--since", "1h", "--until", "30m"], in: directory)
+        let none = try await LatchProcess.run(["audit", "export", "--data-dir", "kept", "--since", "1h", "--until", "30m"], in: directory)
         #expect(none.status == 0 && none.stdout.isEmpty, "the demo's records are from now, not an hour ago")
 
         // OCSF: API Activity events with every attribute the class and its objects require.
-        let ocsf = try LatchProcess.run(["audit", "export", "--data-dir", "kept", "--format", "ocsf"], in: directory)
+        let ocsf = try await LatchProcess.run(["audit", "export", "--data-dir", "kept", "--format", "ocsf"], in: directory)
         try #require(ocsf.status == 0, "\(ocsf.stderr)")
         #expect(ocsf.stdoutLines.count == 10)
         var denied = 0

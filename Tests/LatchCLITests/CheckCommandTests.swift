@@ -18,20 +18,20 @@ struct CheckCommandTests {
         """
 
     @Test("a file that parses is OK and exits 0")
-    func okFile() throws {
+    func okFile() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("good.cedar", Self.goodPolicies)
-        let result = try LatchProcess.run(["policy", "check", "good.cedar"], in: dir)
+        let result = try await LatchProcess.run(["policy", "check", "good.cedar"], in: dir)
         #expect(result.status == 0)
         #expect(result.stdout.contains("good.cedar: OK (2 policies)"))
         #expect(result.stderr.isEmpty)
     }
 
     @Test("a syntax error exits 1 with file:line:col, the source line and a caret")
-    func syntaxError() throws {
+    func syntaxError() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("bad.cedar", "permit (principal, action, resource)\nwhen { principal.level > };\n")
-        let result = try LatchProcess.run(["policy", "check", "bad.cedar"], in: dir)
+        let result = try await LatchProcess.run(["policy", "check", "bad.cedar"], in: dir)
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n").map(String.init)
         let first = try #require(lines.first)
@@ -42,12 +42,12 @@ struct CheckCommandTests {
     }
 
     @Test("every file is checked: good ones are OK, bad ones are reported, and the exit code is 1")
-    func mixedFiles() throws {
+    func mixedFiles() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("good.cedar", Self.goodPolicies)
         try dir.write("bad1.cedar", "permit (principal, action, resource) when { 1 + };")
         try dir.write("bad2.cedar", "\n\nforbid (principal resource);")
-        let result = try LatchProcess.run(["policy", "check", "good.cedar", "bad1.cedar", "bad2.cedar"], in: dir)
+        let result = try await LatchProcess.run(["policy", "check", "good.cedar", "bad1.cedar", "bad2.cedar"], in: dir)
         #expect(result.status == 1)
         #expect(result.stdout.contains("good.cedar: OK"))
         #expect(result.stderr.range(of: #"(?m)^bad1\.cedar:1:\d+: "#, options: .regularExpression) != nil)
@@ -55,17 +55,17 @@ struct CheckCommandTests {
     }
 
     @Test("with a schema, policies that validate are OK")
-    func validatesAgainstSchema() throws {
+    func validatesAgainstSchema() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("schema.cedarschema", Self.schema)
         try dir.write("good.cedar", Self.goodPolicies)
-        let result = try LatchProcess.run(["policy", "check", "good.cedar", "--schema", "schema.cedarschema"], in: dir)
+        let result = try await LatchProcess.run(["policy", "check", "good.cedar", "--schema", "schema.cedarschema"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("valid against schema.cedarschema"))
     }
 
     @Test("with a schema, a type error exits 1 with file:line:col and the policy ID")
-    func validationError() throws {
+    func validationError() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("schema.cedarschema", Self.schema)
         try dir.write(
@@ -77,18 +77,18 @@ struct CheckCommandTests {
             when { principal.levle > 3 };
             """
         )
-        let result = try LatchProcess.run(["policy", "check", "typo.cedar", "--schema", "schema.cedarschema"], in: dir)
+        let result = try await LatchProcess.run(["policy", "check", "typo.cedar", "--schema", "schema.cedarschema"], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.range(of: #"(?m)^typo\.cedar:[34]:\d+: .*policy1"#, options: .regularExpression) != nil, "\(result.stderr)")
         #expect(!result.stderr.contains("policy0"))
     }
 
     @Test("--json prints a machine-readable result with positions")
-    func jsonOutput() throws {
+    func jsonOutput() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("good.cedar", Self.goodPolicies)
         try dir.write("bad.cedar", "permit (principal, action, resource)\nwhen { principal.level > };\n")
-        let result = try LatchProcess.run(["policy", "check", "--json", "good.cedar", "bad.cedar"], in: dir)
+        let result = try await LatchProcess.run(["policy", "check", "--json", "good.cedar", "bad.cedar"], in: dir)
         #expect(result.status == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["ok"] as? Bool == false)
@@ -104,7 +104,7 @@ struct CheckCommandTests {
     }
 
     @Test("a policy set in JSON form is checked too")
-    func jsonPolicySet() throws {
+    func jsonPolicySet() async throws {
         let dir = try TemporaryDirectory()
         try dir.write(
             "set.json",
@@ -113,29 +113,29 @@ struct CheckCommandTests {
             "resource":{"op":"All"},"conditions":[]}},"templates":{},"templateLinks":[]}
             """
         )
-        let result = try LatchProcess.run(["policy", "check", "set.json"], in: dir)
+        let result = try await LatchProcess.run(["policy", "check", "set.json"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("set.json: OK (1 policy)"))
     }
 
     @Test("a missing file or a bad schema exits 1 with a clear message naming the file")
-    func unreadableInputs() throws {
+    func unreadableInputs() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("good.cedar", Self.goodPolicies)
-        let missing = try LatchProcess.run(["policy", "check", "nope.cedar"], in: dir)
+        let missing = try await LatchProcess.run(["policy", "check", "nope.cedar"], in: dir)
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("nope.cedar: cannot read"))
 
         try dir.write("broken.cedarschema", "entity User {\n  level: ;\n};")
-        let badSchema = try LatchProcess.run(["policy", "check", "good.cedar", "--schema", "broken.cedarschema"], in: dir)
+        let badSchema = try await LatchProcess.run(["policy", "check", "good.cedar", "--schema", "broken.cedarschema"], in: dir)
         #expect(badSchema.status == 1)
         #expect(badSchema.stderr.hasPrefix("broken.cedarschema:"))
     }
 
     @Test("no file at all is a usage error")
-    func usage() throws {
+    func usage() async throws {
         let dir = try TemporaryDirectory()
-        let result = try LatchProcess.run(["policy", "check"], in: dir)
+        let result = try await LatchProcess.run(["policy", "check"], in: dir)
         #expect(result.status != 0)
         #expect(result.stderr.contains("Usage"))
     }

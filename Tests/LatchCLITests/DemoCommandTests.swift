@@ -58,9 +58,9 @@ struct DemoCommandTests {
     }
 
     @Test("runs the scripted agent against a live Latch, prints each step, verifies the records, exits 0 and removes its data")
-    func demo() throws {
+    func demo() async throws {
         let directory = try TemporaryDirectory()
-        let result = try LatchProcess.run(["demo"], in: directory)
+        let result = try await LatchProcess.run(["demo"], in: directory)
         #expect(result.status == 0, "stdout:\n\(result.stdout)\nstderr:\n\(result.stderr)")
         Self.expectSteps(result.stdout)
         #expect(result.stdout.hasSuffix("records verified: 6 decisions (4 forwarded, each with its outcome)\n"))
@@ -75,9 +75,9 @@ struct DemoCommandTests {
     }
 
     @Test("--data-dir keeps the store: latch audit list shows the records, and a second run works on it")
-    func keptDataDirectory() throws {
+    func keptDataDirectory() async throws {
         let directory = try TemporaryDirectory()
-        let first = try LatchProcess.run(["demo", "--data-dir", "kept"], in: directory)
+        let first = try await LatchProcess.run(["demo", "--data-dir", "kept"], in: directory)
         #expect(first.status == 0, "stdout:\n\(first.stdout)\nstderr:\n\(first.stderr)")
         Self.expectSteps(first.stdout)
         #expect(Self.line(first.stdout, "data in kept (SQLite), kept") != nil, "\(first.stdout)")
@@ -85,7 +85,7 @@ struct DemoCommandTests {
         #expect(FileManager.default.fileExists(atPath: data + "/latch.sqlite"))
         #expect(FileManager.default.fileExists(atPath: data + "/demo-policies.cedar"))
 
-        let listed = try LatchProcess.run(["audit", "list", "--data-dir", "kept"], in: directory)
+        let listed = try await LatchProcess.run(["audit", "list", "--data-dir", "kept"], in: directory)
         #expect(listed.status == 0, "\(listed.stderr)")
         let lines = listed.stdoutLines
         // Six decisions and the outcomes of the four forwarded calls: eight lines allowed, the
@@ -98,25 +98,25 @@ struct DemoCommandTests {
         #expect(lines.allSatisfy { $0.contains("spiffe://latch.local/agents/demo-agent") })
 
         // The ten records are the ledger, and the checkpoint signed on shutdown covers them all.
-        let verified = try LatchProcess.run(["audit", "verify", "--data-dir", "kept", "--json"], in: directory)
+        let verified = try await LatchProcess.run(["audit", "verify", "--data-dir", "kept", "--json"], in: directory)
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         let verification = JSONValue(parsing: verified.stdout.utf8)
         #expect(verification?["leaves"] == .int(10) && verification?["valid"] == .bool(true), "\(verified.stdout)")
-        let proved = try LatchProcess.run(["audit", "prove", "9", "--data-dir", "kept"], in: directory)
+        let proved = try await LatchProcess.run(["audit", "prove", "9", "--data-dir", "kept"], in: directory)
         #expect(proved.status == 0, "\(proved.stderr)")
         #expect(proved.stdout.contains("\\n10\\n"), "the latest checkpoint has size 10: \(proved.stdout)")
 
-        let second = try LatchProcess.run(["demo", "--data-dir", "kept"], in: directory)
+        let second = try await LatchProcess.run(["demo", "--data-dir", "kept"], in: directory)
         #expect(second.status == 0, "stdout:\n\(second.stdout)\nstderr:\n\(second.stderr)")
         #expect(second.stdout.hasSuffix("records verified: 6 decisions (4 forwarded, each with its outcome)\n"))
-        let again = try LatchProcess.run(["audit", "list", "--data-dir", "kept", "--limit", "100"], in: directory)
+        let again = try await LatchProcess.run(["audit", "list", "--data-dir", "kept", "--limit", "100"], in: directory)
         #expect(again.stdoutLines.count == 20, "\(again.stdout)")
-        let entries = try LatchProcess.run(["entry", "list", "--data-dir", "kept", "--json"], in: directory)
+        let entries = try await LatchProcess.run(["entry", "list", "--data-dir", "kept", "--json"], in: directory)
         #expect(entries.stdoutLines.count == 1, "the demo's entry is replaced, not added again: \(entries.stdout)")
     }
 
     @Test("--serve keeps Latch running after the script, prints how to connect, and stops on SIGINT")
-    func serve() throws {
+    func serve() async throws {
         let directory = try TemporaryDirectory()
         let stdout = directory.url.appendingPathComponent("demo.out")
         let stderr = directory.url.appendingPathComponent("demo.err")
@@ -141,7 +141,7 @@ struct DemoCommandTests {
             try #require(
                 process.isRunning && ContinuousClock.now < deadline,
                 "no instructions:\n\(output)\n\((try? String(contentsOf: stderr, encoding: .utf8)) ?? "")")
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
             output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
         }
         Self.expectSteps(output)
@@ -153,7 +153,7 @@ struct DemoCommandTests {
 
         // While it runs, its store answers the printed audit command.
         let data = try #require(Self.dataDirectory(output))
-        let listed = try LatchProcess.run(["audit", "list", "--data-dir", data], in: directory)
+        let listed = try await LatchProcess.run(["audit", "list", "--data-dir", data], in: directory)
         #expect(listed.stdoutLines.count == 10, "\(listed.stdout)\(listed.stderr)")
         #expect(process.isRunning, "still serving after the script")
 

@@ -23,14 +23,14 @@ struct EgressInteropTests {
         let data: String
         let config: String
 
-        func latch(_ arguments: [String], stdin: String? = nil) throws -> LatchProcess.Result {
-            try LatchProcess.run(arguments + ["--config", self.config, "--data-dir", self.data], in: self.directory, stdin: stdin)
+        func latch(_ arguments: [String], stdin: String? = nil) async throws -> LatchProcess.Result {
+            try await LatchProcess.run(arguments + ["--config", self.config, "--data-dir", self.data], in: self.directory, stdin: stdin)
         }
 
         /// Runs the scripted agent with a fresh grant of `scope`; one JSON object per step.
-        func agent(_ steps: String, scope: String) throws -> [[String: Any]] {
+        func agent(_ steps: String, scope: String) async throws -> [[String: Any]] {
             let script = try self.directory.write("steps-\(UUID().uuidString).json", steps)
-            let result = try LatchProcess.run(
+            let result = try await LatchProcess.run(
                 [
                     InteropPython.script("mcp_agent.py"), "--mcp", self.server.http + "/mcp", "--protocol", "2026-07-28", "--socket",
                     self.server.socket,
@@ -42,8 +42,8 @@ struct EgressInteropTests {
         }
 
         /// Every decision record, newest first.
-        func records() throws -> [[String: Any]] {
-            let listed = try self.latch(["audit", "list", "--json", "--limit", "1000"])
+        func records() async throws -> [[String: Any]] {
+            let listed = try await self.latch(["audit", "list", "--json", "--limit", "1000"])
             try #require(listed.status == 0, "\(listed.stderr)")
             return try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         }
@@ -83,16 +83,16 @@ struct EgressInteropTests {
                 labels: {sensitivity: public, data_domain: weather}
             """)
         let config = directory.url.appendingPathComponent("latch.yaml").path
-        let created = try LatchProcess.run(
+        let created = try await LatchProcess.run(
             [
                 "entry", "create", "--config", config, "--data-dir", data, "--spiffe-id", Self.agent, "--selector", "unix:uid:\(getuid())",
                 "--attribute", "team=interop",
             ],
             in: directory)
         try #require(created.status == 0, "entry create failed: \(created.stderr)")
-        let set = try LatchProcess.run(["secret", "set", "weather_key", "--config", config, "--data-dir", data], in: directory, stdin: Self.apiKey)
+        let set = try await LatchProcess.run(["secret", "set", "weather_key", "--config", config, "--data-dir", data], in: directory, stdin: Self.apiKey)
         try #require(set.status == 0, "secret set failed: \(set.stderr)")
-        let server = try ServerProcess(
+        let server = try await ServerProcess(
             ["--config", config, "--data-dir", data, "--workload-api-socket", directory.url.appendingPathComponent("run/api.sock").path],
             in: directory)
         let gateway = Gateway(directory: directory, server: server, api: api, data: data, config: config)
@@ -112,7 +112,7 @@ struct EgressInteropTests {
     func endToEnd() async throws {
         let gateway = try await Self.start()
         let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        let steps = try gateway.agent(
+        let steps = try await gateway.agent(
             """
             [{"op": "raw", "method": "GET", "path": "/egress/weather/v1/forecast?city=Paris&days=2",
               "headers": {"Cookie": "agent-session=1", "X-API-Key": "agent-guess", "traceparent": "\(parent)", "X-Request-Note": "hello"}},
@@ -181,7 +181,7 @@ struct EgressInteropTests {
         // Every authenticated request is decided on record (not the five refused before a
         // decision); a forwarded one has a second record, its outcome, naming its decision.
         // (Sorted: two records of one millisecond are ordered by their random IDs.)
-        let records = try gateway.records()
+        let records = try await gateway.records()
         let decisions = records.filter { $0["decision_id"] == nil }
         let outcomes = records.filter { $0["decision_id"] != nil }
         #expect(
@@ -207,7 +207,7 @@ struct EgressInteropTests {
         // Replayed under the live policies nothing changes; under one forbidding forecasts, the
         // allowed forecast reads would have been denied.
         let since = ["--since", "1970-01-01T00:00:00Z", "--json"]
-        let same = try gateway.latch(["policy", "replay", "--policies", gateway.directory.url.appendingPathComponent("policies").path] + since)
+        let same = try await gateway.latch(["policy", "replay", "--policies", gateway.directory.url.appendingPathComponent("policies").path] + since)
         try #require(same.status == 0, "\(same.stderr)")
         let sameSummary = try #require(JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])["summary"] as? [String: Int]
         #expect(sameSummary?["replayed"] == policyDecisions.count && sameSummary?["changed"] == 0 && sameSummary?["undecidable"] == 0, "\(same.stdout)")
@@ -218,7 +218,7 @@ struct EgressInteropTests {
             @id("admin") forbid (principal, action, resource == Latch::Tool::"weather.read") when { context.http.path like "/admin*" };
             @id("no-forecasts") forbid (principal, action, resource == Latch::Tool::"weather.read") when { context.http.path like "/v1/forecast*" };
             """)
-        let strict = try gateway.latch(["policy", "replay", "--policies", strictPolicies] + since)
+        let strict = try await gateway.latch(["policy", "replay", "--policies", strictPolicies] + since)
         try #require(strict.status == 0, "\(strict.stderr)")
         let changes = try #require(JSONSerialization.jsonObject(with: Data(strict.stdout.utf8)) as? [String: Any])["changes"] as? [[String: Any]]
         #expect(changes?.isEmpty == false, "\(strict.stdout)")
@@ -235,7 +235,7 @@ struct EgressInteropTests {
 
         // A grant with writes: the body goes through; an oversized one is refused on record.
         let big = String(repeating: "x", count: 1_100_000)
-        let writes = try gateway.agent(
+        let writes = try await gateway.agent(
             """
             [{"op": "raw", "method": "POST", "path": "/egress/weather/v1/reports?draft=1", "body": {"city": "Paris", "rain": true}},
              {"op": "raw", "method": "PUT", "path": "/egress/weather/v1/reports/7", "body": "\(big)"}]
@@ -245,17 +245,17 @@ struct EgressInteropTests {
         #expect(writes[1]["http_status"] as? Int == 413 && Self.reason(writes[1]) == "invalid_arguments", "\(writes[1])")
 
         // The key deleted from the secret store: calls are denied, and recorded.
-        let deleted = try gateway.latch(["secret", "delete", "weather_key"])
+        let deleted = try await gateway.latch(["secret", "delete", "weather_key"])
         try #require(deleted.status == 0, "\(deleted.stderr)")
         var denied: [String: Any]?
         for _ in 0..<40 where denied == nil {
-            let step = try gateway.agent(
+            let step = try await gateway.agent(
                 #"[{"op": "raw", "method": "GET", "path": "/egress/weather/v1/forecast"}]"#, scope: "tool:weather.read domain:weather")
             if Self.reason(step[0]) == "credential_unavailable" { denied = step[0] } else { try await Task.sleep(for: .milliseconds(250)) }
         }
         let deniedDecision = try #require(denied.flatMap { Self.body($0)["decision_id"] as? String }, "no credential_unavailable denial")
         #expect(denied?["http_status"] as? Int == 403)
-        #expect(try gateway.records().contains { $0["id"] as? String == deniedDecision && $0["reason"] as? String == "credential_unavailable" })
+        await #expect(try gateway.records().contains { $0["id"] as? String == deniedDecision && $0["reason"] as? String == "credential_unavailable" })
 
         #expect(gateway.server.stop() == 0)
         #expect(!gateway.server.log.contains(Self.apiKey), "no credential may be logged")

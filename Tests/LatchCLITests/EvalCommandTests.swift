@@ -37,10 +37,10 @@ struct EvalCommandTests {
     }
 
     @Test("the committed demo gives the reference engine's answers, and an error line for its truncated last line")
-    func demo() throws {
+    func demo() async throws {
         let dir = try TemporaryDirectory()
         let demo = Examples.demo.path
-        let result = try LatchProcess.run(
+        let result = try await LatchProcess.run(
             [
                 "policy", "eval", "--policies", "\(demo)/policies.cedar", "--entities", "\(demo)/entities.json",
                 "--schema", "\(demo)/schema.cedarschema", "--requests", "\(demo)/requests.jsonl",
@@ -55,7 +55,7 @@ struct EvalCommandTests {
     }
 
     @Test("malformed lines get an error line in place and the stream goes on")
-    func malformedLines() throws {
+    func malformedLines() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("p.cedar", Self.policies)
         try dir.write("e.json", Self.entities)
@@ -70,7 +70,7 @@ struct EvalCommandTests {
             Self.request("bob", "write", "open", context: #"{"n":"x"}"#),
         ]
         try dir.write("r.jsonl", input.joined(separator: "\n") + "\n")
-        let result = try LatchProcess.run(["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "r.jsonl"], in: dir)
+        let result = try await LatchProcess.run(["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "r.jsonl"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdoutLines.map(String.init)
         #expect(lines.count == input.count)
@@ -89,12 +89,12 @@ struct EvalCommandTests {
     }
 
     @Test("requests can come from standard input, and a last line without a newline counts")
-    func standardInput() throws {
+    func standardInput() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("p.cedar", Self.policies)
         try dir.write("e.json", Self.entities)
         let input = Self.request("alice", "read", "shut") + "\r\n" + Self.request("bob", "read", "open")
-        let result = try LatchProcess.run(
+        let result = try await LatchProcess.run(
             ["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "-"], in: dir, stdin: input)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
@@ -106,7 +106,7 @@ struct EvalCommandTests {
     }
 
     @Test("a policy set in JSON form answers with its own policy IDs")
-    func jsonPolicies() throws {
+    func jsonPolicies() async throws {
         let dir = try TemporaryDirectory()
         try dir.write(
             "p.json",
@@ -118,7 +118,7 @@ struct EvalCommandTests {
         )
         try dir.write("e.json", Self.entities)
         try dir.write("r.jsonl", Self.request("alice", "read", "open") + "\n" + Self.request("bob", "read", "open") + "\n")
-        let result = try LatchProcess.run(["policy", "eval", "--policies", "p.json", "--entities", "e.json", "--requests", "r.jsonl"], in: dir)
+        let result = try await LatchProcess.run(["policy", "eval", "--policies", "p.json", "--entities", "e.json", "--requests", "r.jsonl"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
             result.stdoutLines.map(String.init) == [
@@ -129,7 +129,7 @@ struct EvalCommandTests {
     }
 
     @Test("unreadable policies or entities exit 1 with a message naming the file")
-    func badFiles() throws {
+    func badFiles() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("p.cedar", Self.policies)
         try dir.write("bad.cedar", "permit (principal, action, resource) when {")
@@ -137,25 +137,25 @@ struct EvalCommandTests {
         try dir.write("bad.json", "[{\"uid\": }]")
         try dir.write("r.jsonl", Self.request("alice", "read", "open") + "\n")
 
-        let badPolicies = try LatchProcess.run(
+        let badPolicies = try await LatchProcess.run(
             ["policy", "eval", "--policies", "bad.cedar", "--entities", "e.json", "--requests", "r.jsonl"], in: dir)
         #expect(badPolicies.status == 1)
         #expect(badPolicies.stderr.hasPrefix("bad.cedar:1:"))
         #expect(badPolicies.stdout.isEmpty)
 
-        let badEntities = try LatchProcess.run(
+        let badEntities = try await LatchProcess.run(
             ["policy", "eval", "--policies", "p.cedar", "--entities", "bad.json", "--requests", "r.jsonl"], in: dir)
         #expect(badEntities.status == 1)
         #expect(badEntities.stderr.hasPrefix("bad.json"))
 
-        let noRequests = try LatchProcess.run(
+        let noRequests = try await LatchProcess.run(
             ["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "missing.jsonl"], in: dir)
         #expect(noRequests.status == 1)
         #expect(noRequests.stderr.contains("missing.jsonl: cannot read"))
     }
 
     @Test("100,000 requests stream through one process, one answer each, in order")
-    func hundredThousand() throws {
+    func hundredThousand() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("p.cedar", Self.policies)
         try dir.write("e.json", Self.entities)
@@ -170,7 +170,7 @@ struct EvalCommandTests {
         input.reserveCapacity(count * 200)
         for i in 0..<count { input += shapes[i % shapes.count].0 + "\n" }
         try dir.write("r.jsonl", input)
-        let result = try LatchProcess.run(["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "r.jsonl"], in: dir)
+        let result = try await LatchProcess.run(["policy", "eval", "--policies", "p.cedar", "--entities", "e.json", "--requests", "r.jsonl"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdoutLines
         #expect(lines.count == count)

@@ -24,21 +24,21 @@ struct GatewayInteropTests {
         let data: String
         let config: String
 
-        func latch(_ arguments: [String], stdin: String? = nil) throws -> LatchProcess.Result {
-            try LatchProcess.run(arguments + ["--config", self.config, "--data-dir", self.data], in: self.directory, stdin: stdin)
+        func latch(_ arguments: [String], stdin: String? = nil) async throws -> LatchProcess.Result {
+            try await LatchProcess.run(arguments + ["--config", self.config, "--data-dir", self.data], in: self.directory, stdin: stdin)
         }
 
         /// Runs the scripted agent; one JSON object per step.
-        func agent(_ steps: String, protocol version: String) throws -> [[String: Any]] {
-            let result = try self.runAgent(steps, protocol: version)
+        func agent(_ steps: String, protocol version: String) async throws -> [[String: Any]] {
+            let result = try await self.runAgent(steps, protocol: version)
             try #require(result.status == 0, "mcp_agent.py failed: \(result.stderr)\nserver log:\n\(self.server.log)")
             return result.stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }
 
         /// Runs the reference agent (which first gets a grant) over `steps`, whatever its exit status.
-        func runAgent(_ steps: String, protocol version: String) throws -> LatchProcess.Result {
+        func runAgent(_ steps: String, protocol version: String) async throws -> LatchProcess.Result {
             let script = try self.directory.write("steps-\(UUID().uuidString).json", steps)
-            return try LatchProcess.run(
+            return try await LatchProcess.run(
                 [
                     InteropPython.script("mcp_agent.py"), "--mcp", self.server.http + "/mcp", "--protocol", version, "--socket", self.server.socket,
                     "--http", self.server.http, "--agent", GatewayInteropTests.agent, "--scope", GatewayInteropTests.scope, "--script", script,
@@ -47,8 +47,8 @@ struct GatewayInteropTests {
         }
 
         /// The task's decision records, newest first.
-        func records(task: String) throws -> [[String: Any]] {
-            let listed = try self.latch(["audit", "list", "--json", "--task", task, "--limit", "1000"])
+        func records(task: String) async throws -> [[String: Any]] {
+            let listed = try await self.latch(["audit", "list", "--json", "--task", task, "--limit", "1000"])
             try #require(listed.status == 0, "\(listed.stderr)")
             return try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         }
@@ -104,31 +104,30 @@ struct GatewayInteropTests {
                   whoami: {sensitivity: public}
             """ + extra)
         let config = directory.url.appendingPathComponent("latch.yaml").path
-        let created = try LatchProcess.run(
+        let created = try await LatchProcess.run(
             ["entry", "create", "--config", config, "--data-dir", data, "--spiffe-id", Self.agent, "--selector", "unix:uid:\(getuid())",
              "--attribute", "team=interop"],
             in: directory)
         try #require(created.status == 0, "entry create failed: \(created.stderr)")
         for (name, value) in [("files_key", "files-credential-3"), ("crm_token", "crm-credential-7")] {
             // Sealed under the data directory's KEK, which the server then uses too.
-            let set = try LatchProcess.run(["secret", "set", name, "--config", config, "--data-dir", data], in: directory, stdin: value)
+            let set = try await LatchProcess.run(["secret", "set", name, "--config", config, "--data-dir", data], in: directory, stdin: value)
             try #require(set.status == 0, "secret set failed: \(set.stderr)")
         }
-        let server = try ServerProcess(
+        let server = try await ServerProcess(
             ["--config", config, "--data-dir", data, "--workload-api-socket", directory.url.appendingPathComponent("run/api.sock").path],
             in: directory)
         let gateway = Gateway(directory: directory, server: server, crm: crm, data: data, config: config)
-        try Self.waitForTools(gateway, count: 3)
+        try await Self.waitForTools(gateway, count: 3)
         return gateway
     }
 
     /// Waits until the server has listed its upstreams (its log names the served tools).
-    static func waitForTools(_ gateway: Gateway, count: Int) throws {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-        while gateway.server.log.components(separatedBy: "upstream tools listed").count - 1 < count {
-            guard ContinuousClock.now < deadline else { throw ServerProcess.ServerFailed(description: "upstreams not listed:\n\(gateway.server.log)") }
-            Thread.sleep(forTimeInterval: 0.1)
+    static func waitForTools(_ gateway: Gateway, count: Int) async throws {
+        let listed = try await Polling.eventually(timeout: .seconds(60), every: .milliseconds(100)) {
+            gateway.server.log.components(separatedBy: "upstream tools listed").count - 1 >= count ? true : nil
         }
+        guard listed != nil else { throw ServerProcess.ServerFailed(description: "upstreams not listed:\n\(gateway.server.log)") }
     }
 
     @Test(
@@ -184,7 +183,7 @@ struct GatewayInteropTests {
                     action: kill
                     reason: chain_anomaly
                 """)
-        let steps = try gateway.agent(
+        let steps = try await gateway.agent(
             """
             [{"op": "call", "tool": "crm.whoami"},
              {"op": "call", "tool": "files.whoami"},
@@ -203,7 +202,7 @@ struct GatewayInteropTests {
         #expect(policies == ["guard/exfil-after-confidential-read"])
         #expect(steps[5]["http_status"] as? Int == 401, "the kill switch revoked the task: \(steps[5])")
         #expect(gateway.server.log.contains("guard kill switch"), "the kill is logged")
-        let records = try gateway.latch(["audit", "list", "--json"])
+        let records = try await gateway.latch(["audit", "list", "--json"])
         #expect(records.status == 0 && records.stdout.contains("chain_anomaly") && records.stdout.contains("rate_limit"), "\(records.stdout)")
         // The webhook was told, in the background, of the one kill.
         let told: [[String: Any]] = try await Polling.eventually(timeout: .seconds(60)) {
@@ -219,14 +218,14 @@ struct GatewayInteropTests {
         #expect(told[0]["quarantined"] as? Bool == true)
 
         // The agent is quarantined: a new task gets no grant until an operator releases it.
-        let quarantined = try gateway.latch(["quarantine", "list", "--json"])
+        let quarantined = try await gateway.latch(["quarantine", "list", "--json"])
         #expect(quarantined.status == 0 && quarantined.stdout.contains(Self.agent) && quarantined.stdout.contains("chain_anomaly"), "\(quarantined.stdout)")
-        let refused = try gateway.runAgent(#"[{"op": "list_tools"}]"#, protocol: "2026-07-28")
+        let refused = try await gateway.runAgent(#"[{"op": "list_tools"}]"#, protocol: "2026-07-28")
         #expect(refused.status != 0 && refused.stderr.contains("agent_quarantined"), "\(refused.stderr)")
-        let released = try gateway.latch(["quarantine", "release", Self.agent, "--as", "operator", "--note", "re-attested"])
+        let released = try await gateway.latch(["quarantine", "release", Self.agent, "--as", "operator", "--note", "re-attested"])
         #expect(released.status == 0, "\(released.stderr)")
         let back = try await Polling.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-            let run = try gateway.runAgent(#"[{"op": "call", "tool": "files.whoami"}]"#, protocol: "2026-07-28")
+            let run = try await gateway.runAgent(#"[{"op": "call", "tool": "files.whoami"}]"#, protocol: "2026-07-28")
             return run.status == 0 ? run : nil
         }
         #expect(back?.stdout.contains("\"ok\": true") == true, "released: the server's next poll lets it back in: \(String(describing: back?.stdout))")
@@ -272,7 +271,7 @@ struct GatewayInteropTests {
 
         // The operator finds the pending approval and approves it.
         let pending: [[String: Any]] = try await Polling.eventually(timeout: .seconds(120), every: .milliseconds(100)) {
-            let listed = try gateway.latch(["approvals", "list", "--status", "pending", "--json"])
+            let listed = try await gateway.latch(["approvals", "list", "--status", "pending", "--json"])
             try #require(listed.status == 0, "\(listed.stderr)")
             let found = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
             return found.isEmpty ? nil : found
@@ -280,9 +279,9 @@ struct GatewayInteropTests {
         try #require(pending.count == 1, "\(gateway.server.log)")
         let id = try #require(pending[0]["id"] as? String)
         #expect(pending[0]["tool"] as? String == "mail.send_email" && pending[0]["reason"] as? String == "mail about an invoice")
-        let approved = try gateway.latch(["approvals", "approve", id, "--as", "operator", "--note", "expected invoice"])
+        let approved = try await gateway.latch(["approvals", "approve", id, "--as", "operator", "--note", "expected invoice"])
         #expect(approved.status == 0, "\(approved.stderr)")
-        let twice = try gateway.latch(["approvals", "approve", id, "--as", "operator"])
+        let twice = try await gateway.latch(["approvals", "approve", id, "--as", "operator"])
         #expect(twice.status == 1 && twice.stderr.contains("already approved"))
         _ = try gateway.directory.write("approved", "go")
         _ = try await Polling.eventually(timeout: .seconds(120)) { agent.isRunning ? nil : true }
@@ -303,13 +302,13 @@ struct GatewayInteropTests {
         #expect(results[2]["ok"] as? Bool == true, "the approved retry is sent: \(results[2])")
         #expect(Self.reason(results[3]) == "approval_consumed", "\(results[3])")
 
-        let shown = try gateway.latch(["approvals", "show", id])
+        let shown = try await gateway.latch(["approvals", "show", id])
         #expect(shown.status == 0 && shown.stdout.contains("\"consumed\""), "\(shown.stdout)")
         let opened = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any], "\(shown.stdout)\(shown.stderr)")
         let arguments = opened["arguments"] as? [String: Any]
         #expect(arguments?["body"] as? String == "pay 42" && arguments?["to"] as? String == "ops@example.com", "opened with the KEK: \(shown.stdout)")
         #expect((opened["risk"] as? [String: Any])?["reason"] as? String == "mail about an invoice", "\(shown.stdout)")
-        let records = try gateway.latch(["audit", "list", "--json"])
+        let records = try await gateway.latch(["audit", "list", "--json"])
         let all = (try? JSONSerialization.jsonObject(with: Data(records.stdout.utf8)) as? [[String: Any]]) ?? []
         #expect(
             all.filter { $0["approval_id"] as? String == id }.count == 5, "held, approved (latch/approval), released (decision and outcome), consumed: \(records.stdout)")
@@ -334,7 +333,7 @@ struct GatewayInteropTests {
         arguments: ["2025-11-25", "2026-07-28"])
     func endToEnd(_ version: String) async throws {
         let gateway = try await Self.start()
-        let steps = try gateway.agent(
+        let steps = try await gateway.agent(
             """
             [{"op": "list_tools"},
              {"op": "call", "tool": "files.read_file", "arguments": {"path": "public/readme.txt"}},
@@ -375,7 +374,7 @@ struct GatewayInteropTests {
         // One record per call, allowed or denied, joined to the task; the denials name their reason.
         let task = try #require((steps[11]["result"] as? [String: Any])?["task_id"] as? String)
         // A forwarded call has a decision record (stored before it was sent) and an outcome.
-        let all = try gateway.records(task: task)
+        let all = try await gateway.records(task: task)
         let records = all.filter { $0["decision_id"] == nil }
         let outcomes = all.filter { $0["decision_id"] != nil }
         #expect(records.count == 10 && outcomes.count == 6, "\(all)")
@@ -412,7 +411,7 @@ extension GatewayInteropTests {
     func badInputAndFailClosed() async throws {
         let gateway = try await Self.start()
         let big = String(repeating: "x", count: 1_200_000)
-        let steps = try gateway.agent(
+        let steps = try await gateway.agent(
             """
             [{"op": "list_tools"},
              {"op": "raw", "headers": {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"}, "body": "{not json"},
@@ -450,7 +449,7 @@ extension GatewayInteropTests {
         #expect(steps[15]["ok"] as? Bool == true, "the gateway keeps serving: \(steps[15])")
         // Only the three authenticated, well-formed calls were decided (and recorded); everything
         // refused before a decision reached no upstream and is no record.
-        let listedFirst = try gateway.latch(["audit", "list", "--json", "--limit", "1000"])
+        let listedFirst = try await gateway.latch(["audit", "list", "--json", "--limit", "1000"])
         let first = try #require(try JSONSerialization.jsonObject(with: Data(listedFirst.stdout.utf8)) as? [[String: Any]])
         let decisions = first.filter { $0["decision_id"] == nil }
         #expect(decisions.map { $0["tool"] as? String ?? "" }.reversed() == ["files.read_file", "files.list_files", "files.crash"], "\(first)")
@@ -459,22 +458,22 @@ extension GatewayInteropTests {
         // The upstream restarts: the next call works again.
         var restarted = false
         for _ in 0..<20 where !restarted {
-            let again = try gateway.agent(#"[{"op": "call", "tool": "files.read_file", "arguments": {"path": "public/readme.txt"}, "validate": false}]"#, protocol: "2026-07-28")
+            let again = try await gateway.agent(#"[{"op": "call", "tool": "files.read_file", "arguments": {"path": "public/readme.txt"}, "validate": false}]"#, protocol: "2026-07-28")
             restarted = again.first?["ok"] as? Bool == true
             if !restarted { try await Task.sleep(for: .milliseconds(500)) }
         }
         #expect(restarted, "the crashed upstream was not restarted:\n\(gateway.server.log)")
 
         // A credential deleted from the secret store: the upstream's calls are denied, and recorded.
-        let deleted = try gateway.latch(["secret", "delete", "crm_token"])
+        let deleted = try await gateway.latch(["secret", "delete", "crm_token"])
         try #require(deleted.status == 0, "\(deleted.stderr)")
         var denied: [String: Any]?
         for _ in 0..<40 where denied == nil {
-            let step = try gateway.agent(#"[{"op": "call", "tool": "crm.crm_lookup", "arguments": {"customer": "acme"}, "validate": false}]"#, protocol: "2026-07-28")
+            let step = try await gateway.agent(#"[{"op": "call", "tool": "crm.crm_lookup", "arguments": {"customer": "acme"}, "validate": false}]"#, protocol: "2026-07-28")
             if Self.reason(step[0]) == "credential_unavailable" { denied = step[0] } else { try await Task.sleep(for: .milliseconds(250)) }
         }
         let decision = try #require(((denied?["error"] as? [String: Any])?["data"] as? [String: Any])?["decision_id"] as? String, "no credential_unavailable denial")
-        let listed = try gateway.latch(["audit", "list", "--json", "--limit", "1000"])
+        let listed = try await gateway.latch(["audit", "list", "--json", "--limit", "1000"])
         let all = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(all.contains { $0["id"] as? String == decision && $0["reason"] as? String == "credential_unavailable" && $0["allowed"] as? Bool == false })
         #expect(gateway.server.stop() == 0)

@@ -19,7 +19,7 @@ struct GrantInteropTests {
     static let policies = InteropPython.repoRoot.appendingPathComponent("Examples/grants/policies.cedar").path
 
     /// A data directory with the policies and both agents registered for this uid.
-    static func prepare(_ directory: TemporaryDirectory, databaseURL: String = "sqlite") throws -> (data: String, config: String) {
+    static func prepare(_ directory: TemporaryDirectory, databaseURL: String = "sqlite") async throws -> (data: String, config: String) {
         let data = directory.url.appendingPathComponent("data").path
         try directory.write(
             "latch.yaml",
@@ -30,7 +30,7 @@ struct GrantInteropTests {
             database_url: "\(databaseURL)"
             """)
         for (id, team) in [(Self.agent, "interop"), (Self.helper, "helpers")] {
-            let created = try LatchProcess.run(
+            let created = try await LatchProcess.run(
                 ["entry", "create", "--config", "latch.yaml", "--data-dir", data, "--spiffe-id", id, "--selector", "unix:uid:\(getuid())",
                  "--attribute", "team=\(team)"],
                 in: directory)
@@ -41,19 +41,19 @@ struct GrantInteropTests {
 
     /// Starts the server; `listen` pins the address (the issuer, when not configured, is the
     /// bound address, and grants name their issuer: a restarted server must keep it).
-    static func serve(_ directory: TemporaryDirectory, data: String, config: String, listen: String? = nil) throws -> ServerProcess {
-        try ServerProcess(
+    static func serve(_ directory: TemporaryDirectory, data: String, config: String, listen: String? = nil) async throws -> ServerProcess {
+        try await ServerProcess(
             ["--config", config, "--data-dir", data, "--workload-api-socket", directory.url.appendingPathComponent("run/api.sock").path]
                 + (listen.map { ["--listen", $0] } ?? []),
             in: directory, environment: ["LATCH_KEK": ServeInteropTests.kek])
     }
 
     @Test("reference clients exchange, verify, delegate, introspect, complete and revoke grants; latch grant shows the tree")
-    func referenceClients() throws {
+    func referenceClients() async throws {
         let directory = try TemporaryDirectory()
-        let (data, config) = try Self.prepare(directory)
-        let server = try Self.serve(directory, data: data, config: config)
-        let checks = try InteropPython.run(
+        let (data, config) = try await Self.prepare(directory)
+        let server = try await Self.serve(directory, data: data, config: config)
+        let checks = try await InteropPython.run(
             ["exchange", "--socket", server.socket, "--http", server.http, "--agent", Self.agent, "--helper", Self.helper],
             script: InteropPython.script("grant_client.py"), in: directory)
         let expected = [
@@ -66,14 +66,14 @@ struct GrantInteropTests {
         }
 
         // The store has what the endpoints did: the completed task's tree, the revoked grant.
-        let listed = try LatchProcess.run(["grant", "list", "--all", "--json", "--config", config, "--data-dir", data], in: directory)
+        let listed = try await LatchProcess.run(["grant", "list", "--all", "--json", "--config", config, "--data-dir", data], in: directory)
         try #require(listed.status == 0, "\(listed.stderr)")
         let grants = listed.stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let delegated = try #require(grants.first { ($0["latch_depth"] as? Int) == 1 }, "\(listed.stdout)")
         #expect((delegated["status"] as? String)?.hasPrefix("completed (ancestor ") == true, "\(delegated)")
         #expect(grants.contains { ($0["status"] as? String) == "revoked" })
         let rootID = try #require((delegated["latch_ancestors"] as? [String])?.first)
-        let shown = try LatchProcess.run(["grant", "show", rootID, "--config", config, "--data-dir", data], in: directory)
+        let shown = try await LatchProcess.run(["grant", "show", rootID, "--config", config, "--data-dir", data], in: directory)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any], "\(shown.stderr)")
         #expect(object["status"] as? String == "completed")
         #expect((object["task"] as? [String: Any])?["end_reason"] as? String == "completed")
@@ -85,10 +85,10 @@ struct GrantInteropTests {
     }
 
     @Test("latch grant revoke reaches the running server; completing by task ID ends the task")
-    func commandsReachServer() throws {
+    func commandsReachServer() async throws {
         let directory = try TemporaryDirectory()
-        let (data, config) = try Self.prepare(directory)
-        let server = try Self.serve(directory, data: data, config: config)
+        let (data, config) = try await Self.prepare(directory)
+        let server = try await Self.serve(directory, data: data, config: config)
         let out = directory.url.appendingPathComponent("grants.txt").path
         let load = try Self.startLoad(server: server, out: out, threads: 1, count: 3, in: directory)
         load.waitUntilExit()
@@ -96,20 +96,20 @@ struct GrantInteropTests {
         let issued = lines.filter { $0.hasPrefix("grant ") }.map { $0.split(separator: " ") }
         let (firstID, secondID) = (String(issued[0][1]), String(issued[1][1]))
 
-        let revoked = try LatchProcess.run(["grant", "revoke", firstID, "--config", config, "--data-dir", data], in: directory)
+        let revoked = try await LatchProcess.run(["grant", "revoke", firstID, "--config", config, "--data-dir", data], in: directory)
         #expect(revoked.status == 0 && revoked.stdout.contains(#""reason":"revoked""#), "\(revoked.stderr)")
-        let again = try LatchProcess.run(["grant", "revoke", firstID, "--config", config, "--data-dir", data], in: directory)
+        let again = try await LatchProcess.run(["grant", "revoke", firstID, "--config", config, "--data-dir", data], in: directory)
         #expect(again.stdout.contains(#""already_revoked":true"#))
-        let unknown = try LatchProcess.run(["grant", "revoke", "no-such-grant", "--config", config, "--data-dir", data], in: directory)
+        let unknown = try await LatchProcess.run(["grant", "revoke", "no-such-grant", "--config", config, "--data-dir", data], in: directory)
         #expect(unknown.status == 1 && unknown.stderr.contains("no grant no-such-grant"))
-        let shown = try LatchProcess.run(["grant", "show", secondID, "--config", config, "--data-dir", data], in: directory)
+        let shown = try await LatchProcess.run(["grant", "show", secondID, "--config", config, "--data-dir", data], in: directory)
         let task = try #require(
             ((try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])?["task_id"]) as? String, "\(shown.stderr)")
-        let completed = try LatchProcess.run(["grant", "complete", task, "--config", config, "--data-dir", data], in: directory)
+        let completed = try await LatchProcess.run(["grant", "complete", task, "--config", config, "--data-dir", data], in: directory)
         #expect(completed.status == 0 && completed.stdout.contains(#""reason":"completed""#), "\(completed.stderr)")
-        Thread.sleep(forTimeInterval: 2.5)  // the server polls the revocation counter every second
+        try await Task.sleep(for: .milliseconds(2500))  // the server polls the revocation counter every second
 
-        let results = try Self.introspect(server: server, file: out, in: directory)
+        let results = try await Self.introspect(server: server, file: out, in: directory)
         #expect(results[firstID] == false, "a grant revoked with latch grant must be inactive on the server")
         #expect(results[secondID] == false, "a grant of a task completed with latch grant must be inactive on the server")
         #expect(results.values.contains(true), "the other grants stay active: \(results)")
@@ -125,15 +125,15 @@ struct GrantInteropTests {
     @Test(
         "kill -9 during issuance: every grant returned to a client exists after restart, every acknowledged revocation holds",
         arguments: Self.stores)
-    func crashDuringIssuance(_ databaseURL: String) throws {
+    func crashDuringIssuance(_ databaseURL: String) async throws {
         let directory = try TemporaryDirectory()
         var databaseURL = databaseURL
         if databaseURL != "sqlite" { databaseURL += "_\(UInt32.random(in: 0..<UInt32.max))" }
-        let (data, config) = try Self.prepare(directory, databaseURL: databaseURL)
-        let server = try Self.serve(directory, data: data, config: config)
+        let (data, config) = try await Self.prepare(directory, databaseURL: databaseURL)
+        let server = try await Self.serve(directory, data: data, config: config)
         let out = directory.url.appendingPathComponent("grants.txt").path
         let load = try Self.startLoad(server: server, out: out, threads: 8, in: directory)
-        try Self.waitForLines(out, prefix: "revoked ", count: 20)
+        try await Self.waitForLines(out, prefix: "revoked ", count: 20)
         server.kill()
         load.waitUntilExit()
 
@@ -144,8 +144,8 @@ struct GrantInteropTests {
         let attempted = Set(lines.filter { $0.first == "revoking" && $0.count == 2 }.map { String($0[1]) })
         #expect(returned.count >= 100, "load too light to mean anything: \(returned.count) grants")
 
-        let restarted = try Self.serve(directory, data: data, config: config, listen: String(server.http.dropFirst("http://".count)))
-        let listed = try LatchProcess.run(
+        let restarted = try await Self.serve(directory, data: data, config: config, listen: String(server.http.dropFirst("http://".count)))
+        let listed = try await LatchProcess.run(
             ["grant", "list", "--all", "--json", "--limit", "1000000", "--config", config, "--data-dir", data], in: directory)
         try #require(listed.status == 0, "\(listed.stderr)")
         var status: [String: String] = [:]
@@ -161,7 +161,7 @@ struct GrantInteropTests {
         #expect(unrevoked.isEmpty, "\(unrevoked.count) of \(acknowledged.count) acknowledged revocations were lost")
 
         // And the restarted server enforces them: acknowledged revocations are inactive, the rest active.
-        let results = try Self.introspect(server: restarted, file: out, in: directory)
+        let results = try await Self.introspect(server: restarted, file: out, in: directory)
         #expect(acknowledged.allSatisfy { results[$0] == false })
         let inactive = returned.subtracting(attempted).filter { results[$0] != true }
         #expect(inactive.isEmpty, "\(inactive.count) unrevoked grants are not active: \(inactive.prefix(3).map { ($0, results[$0] as Any, status[$0] as Any) })")
@@ -170,7 +170,7 @@ struct GrantInteropTests {
     }
 
     @Test("a federated OIDC token is exchanged for a task grant of the entry it matches; unmatched, forged or misdirected ones are refused")
-    func federatedSubject() throws {
+    func federatedSubject() async throws {
         let directory = try TemporaryDirectory()
         let python = URL(fileURLWithPath: try InteropPython.interpreter())
         // The issuer: a JWKS served by the reference client, its key in a file for signing tokens.
@@ -187,11 +187,11 @@ struct GrantInteropTests {
             kill(issuer.processIdentifier, SIGKILL)
             issuer.waitUntilExit()
         }
-        try Self.waitForLines(portFile.path, prefix: "", count: 1, timeout: .seconds(30))
+        try await Self.waitForLines(portFile.path, prefix: "", count: 1, timeout: .seconds(30))
         let port = try String(contentsOf: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let issuerURL = "http://127.0.0.1:\(port)"
 
-        let (data, config) = try Self.prepare(directory)
+        let (data, config) = try await Self.prepare(directory)
         let yaml = try String(contentsOfFile: config, encoding: .utf8)
         try (yaml + """
 
@@ -203,13 +203,13 @@ struct GrantInteropTests {
 
             """).write(toFile: config, atomically: true, encoding: .utf8)
         let runner = "spiffe://grants.test/agents/ci-runner"
-        let created = try LatchProcess.run(
+        let created = try await LatchProcess.run(
             ["entry", "create", "--config", config, "--data-dir", data, "--spiffe-id", runner, "--selector", "oidc:ci:sub:repo:acme/agent",
              "--attribute", "team=interop"],
             in: directory)
         try #require(created.status == 0, "\(created.stderr)")
-        let server = try Self.serve(directory, data: data, config: config)
-        let checks = try InteropPython.run(
+        let server = try await Self.serve(directory, data: data, config: config)
+        let checks = try await InteropPython.run(
             ["federated", "--socket", server.socket, "--http", server.http, "--agent", runner, "--issuer", issuerURL, "--key-file", keyFile],
             script: InteropPython.script("grant_client.py"), in: directory)
         for name in ["federated-exchange", "federated-unmatched-subject", "federated-wrong-key", "federated-wrong-audience"] {
@@ -231,21 +231,19 @@ struct GrantInteropTests {
         return process
     }
 
-    static func waitForLines(_ path: String, prefix: String, count: Int, timeout: Duration = .seconds(120)) throws {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while true {
-            let past = ContinuousClock.now >= deadline
+    static func waitForLines(_ path: String, prefix: String, count: Int, timeout: Duration = .seconds(120)) async throws {
+        let found = try await Polling.eventually(timeout: timeout, every: .milliseconds(100)) {
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            if text.split(separator: "\n").filter({ $0.hasPrefix(prefix) }).count >= count { return }
-            if past { break }
-            Thread.sleep(forTimeInterval: 0.1)
+            return text.split(separator: "\n").filter({ $0.hasPrefix(prefix) }).count >= count ? true : nil
         }
-        throw ServerProcess.ServerFailed(description: "fewer than \(count) '\(prefix)' lines in \(path) after \(timeout)")
+        guard found != nil else {
+            throw ServerProcess.ServerFailed(description: "fewer than \(count) '\(prefix)' lines in \(path) after \(timeout)")
+        }
     }
 
     /// Introspects every grant in `file` (as the agent); jti → active.
-    static func introspect(server: ServerProcess, file: String, in directory: TemporaryDirectory) throws -> [String: Bool] {
-        let result = try LatchProcess.run(
+    static func introspect(server: ServerProcess, file: String, in directory: TemporaryDirectory) async throws -> [String: Bool] {
+        let result = try await LatchProcess.run(
             [InteropPython.script("grant_client.py"), "introspect", "--socket", server.socket, "--http", server.http, "--agent", Self.agent,
              "--in", file],
             in: directory, executable: URL(fileURLWithPath: try InteropPython.interpreter()))

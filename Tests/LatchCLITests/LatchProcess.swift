@@ -31,9 +31,13 @@ struct LatchProcess {
     }()
 
     /// Runs `latch arguments…` in `directory`, feeding `stdin` (empty input when nil).
+    ///
+    /// Async: the wait for the process is a termination handler, not `waitUntilExit`, which
+    /// would hold one of the cooperative pool's threads (two on a 2-core machine) for the whole
+    /// run and stall every other test's tasks meanwhile.
     static func run(
         _ arguments: [String], in directory: TemporaryDirectory, stdin: String? = nil, executable: URL = Self.binary
-    ) throws -> Result {
+    ) async throws -> Result {
         let id = UUID().uuidString
         let outURL = directory.url.appendingPathComponent(".stdout-\(id)")
         let errURL = directory.url.appendingPathComponent(".stderr-\(id)")
@@ -57,8 +61,15 @@ struct LatchProcess {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input
-        try process.run()
-        process.waitUntilExit()
+        try await withCheckedThrowingContinuation { (exited: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in exited.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                exited.resume(throwing: error)
+            }
+        }
         return Result(
             status: process.terminationStatus,
             stdout: try String(contentsOf: outURL, encoding: .utf8),

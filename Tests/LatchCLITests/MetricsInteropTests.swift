@@ -25,8 +25,8 @@ struct MetricsInteropTests {
         subscript(_ name: String) -> Double? { self.series[name] }
     }
 
-    static func scrape(_ gateway: GatewayInteropTests.Gateway) throws -> Scrape {
-        let fetched = try LatchProcess.run(
+    static func scrape(_ gateway: GatewayInteropTests.Gateway) async throws -> Scrape {
+        let fetched = try await LatchProcess.run(
             [
                 "-c",
                 "import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1]); print(r.headers['Content-Type']); print(r.read().decode())",
@@ -42,7 +42,7 @@ struct MetricsInteropTests {
     @Test("decisions by outcome and reason, decision, record and upstream latency, upstream errors by kind, and grants are counted")
     func countsCallsThroughTheGateway() async throws {
         let gateway = try await GatewayInteropTests.start()
-        let before = try Self.scrape(gateway)
+        let before = try await Self.scrape(gateway)
         // Every configured series is there at zero before the first call.
         #expect(before[#"latch_gateway_decisions_total{outcome="allowed",reason="none"}"#] == 0, "\(before.text)")
         #expect(before[#"latch_gateway_decisions_total{outcome="denied",reason="policy_denied"}"#] == 0)
@@ -50,7 +50,7 @@ struct MetricsInteropTests {
         #expect(before[#"latch_gateway_upstream_seconds_count{upstream="crm"}"#] == 0)
         #expect(before[#"latch_grants_issued_total{kind="task"}"#] == 0)
 
-        let steps = try gateway.agent(
+        let steps = try await gateway.agent(
             """
             [{"op": "call", "tool": "files.read_file", "arguments": {"path": "public/readme.txt"}},
              {"op": "call", "tool": "files.read_file", "arguments": {"path": "public/missing.txt"}, "validate": false},
@@ -66,7 +66,7 @@ struct MetricsInteropTests {
         #expect(GatewayInteropTests.reason(steps[4]) == "unknown_tool", "\(steps[4])")
         #expect(GatewayInteropTests.reason(steps[5]) == "policy_error", "\(steps[5])")
 
-        let after = try Self.scrape(gateway)
+        let after = try await Self.scrape(gateway)
         let expected: [String: Double] = [
             // read_file twice, crm_lookup and crash were allowed (what the upstream then did is its own count).
             #"latch_gateway_decisions_total{outcome="allowed",reason="none"}"#: 4,

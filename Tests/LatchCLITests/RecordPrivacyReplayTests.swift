@@ -142,10 +142,10 @@ struct RecordPrivacyReplayTests {
         }
     }
 
-    static func run(_ arguments: [String], _ recorded: Recorded, in directory: TemporaryDirectory) throws -> LatchProcess.Result {
+    static func run(_ arguments: [String], _ recorded: Recorded, in directory: TemporaryDirectory) async throws -> LatchProcess.Result {
         var store = ["--config", recorded.config]
         if recorded.databaseURL == "sqlite" { store += ["--data-dir", "d"] }
-        return try LatchProcess.run(arguments + store, in: directory)
+        return try await LatchProcess.run(arguments + store, in: directory)
     }
 
     /// Every byte the store holds for the records, as the ledger reads them back, and for SQLite
@@ -181,7 +181,7 @@ struct RecordPrivacyReplayTests {
         for secret in [Self.iban, Self.prompt, Self.noteText, "landlord"] {
             #expect(!Self.contains(stored, secret), "\(secret) is stored in clear")
         }
-        let list = try Self.run(["audit", "list", "--json"], recorded, in: directory)
+        let list = try await Self.run(["audit", "list", "--json"], recorded, in: directory)
         try #require(list.status == 0, "\(list.stderr)")
         for secret in [Self.iban, Self.prompt, Self.noteText] { #expect(!list.stdout.contains(secret)) }
         let records = try #require(JSONValue(parsing: list.stdout.utf8)?.arrayValue)
@@ -205,18 +205,18 @@ struct RecordPrivacyReplayTests {
         let directory = try TemporaryDirectory()
         let recorded = try await Self.record(in: directory, databaseURL: "sqlite", keepArguments: true, keepPrompts: true)
         let id = try #require(recorded.ids["big"])
-        let plain = try Self.run(["audit", "show", id], recorded, in: directory)
+        let plain = try await Self.run(["audit", "show", id], recorded, in: directory)
         try #require(plain.status == 0, "\(plain.stderr)")
         let record = try #require(JSONValue(parsing: plain.stdout.utf8))
         #expect(record["record"]?["id"] == .string(id) && record["revealed"] == nil && !plain.stdout.contains(Self.iban))
 
-        let revealed = try Self.run(["audit", "show", id, "--reveal"], recorded, in: directory)
+        let revealed = try await Self.run(["audit", "show", id, "--reveal"], recorded, in: directory)
         try #require(revealed.status == 0, "\(revealed.stderr)")
         let answer = try #require(JSONValue(parsing: revealed.stdout.utf8))
         #expect(answer["revealed"]?["prompt"] == .string(Self.prompt))
         #expect(answer["revealed"]?["arguments"] == .object(["iban": .string(Self.iban), "amount": .int(5000)]))
 
-        let matched = try Self.run(
+        let matched = try await Self.run(
             [
                 "audit", "show", id, "--argument", "iban=\(Self.iban)", "--argument", "amount=5000", "--argument", "amount=50", "--prompt",
                 Self.prompt,
@@ -229,19 +229,19 @@ struct RecordPrivacyReplayTests {
         #expect(matches?["prompt"] == .bool(true))
 
         // audit query keeps the records whose keyed hashes match: the big call's decision and outcome.
-        let queried = try Self.run(
+        let queried = try await Self.run(
             ["audit", "query", "--argument", "iban=\(Self.iban)", "--argument", "amount=5000", "--json"], recorded, in: directory)
         try #require(queried.status == 0, "\(queried.stderr)")
         let found = try #require(JSONValue(parsing: queried.stdout.utf8)?.arrayValue).compactMap { $0["record"] }
         #expect(found.count == 2 && found.allSatisfy { $0["id"] == .string(id) || $0["decision_id"] == .string(id) }, "\(found)")
-        let none = try Self.run(["audit", "query", "--argument", "amount=1", "--prompt", Self.prompt, "--json"], recorded, in: directory)
+        let none = try await Self.run(["audit", "query", "--argument", "amount=1", "--prompt", Self.prompt, "--json"], recorded, in: directory)
         #expect(none.status == 0 && JSONValue(parsing: none.stdout.utf8) == .array([]), "\(none.stdout)")
 
-        let missing = try Self.run(["audit", "show", "no-such-record"], recorded, in: directory)
+        let missing = try await Self.run(["audit", "show", "no-such-record"], recorded, in: directory)
         #expect(missing.status == 1 && missing.stderr.contains("no decision record no-such-record"))
         // Without the KEK nothing is revealed, and no KEK is created.
         try FileManager.default.removeItem(at: directory.url.appendingPathComponent("d/kek"))
-        let locked = try Self.run(["audit", "show", id, "--reveal"], recorded, in: directory)
+        let locked = try await Self.run(["audit", "show", id, "--reveal"], recorded, in: directory)
         #expect(locked.status == 1 && locked.stderr.contains("no key-encryption key") && !locked.stdout.contains(Self.iban))
     }
 
@@ -250,7 +250,7 @@ struct RecordPrivacyReplayTests {
         let directory = try TemporaryDirectory()
         let recorded = try await Self.record(in: directory, databaseURL: "sqlite", keepArguments: true, keepPrompts: false)
         let same = try directory.write("same.cedar", Self.livePolicies)
-        let unchanged = try Self.run(["policy", "replay", "--policies", same, "--since", "1970-01-01T00:00:00Z", "--json"], recorded, in: directory)
+        let unchanged = try await Self.run(["policy", "replay", "--policies", same, "--since", "1970-01-01T00:00:00Z", "--json"], recorded, in: directory)
         try #require(unchanged.status == 0, "\(unchanged.stderr)")
         let summary = JSONValue(parsing: unchanged.stdout.utf8)?["summary"]
         #expect(summary == .object(["replayed": .int(3), "changed": .int(0), "unchanged": .int(3), "skipped": .int(1), "undecidable": .int(0)]))
@@ -260,7 +260,7 @@ struct RecordPrivacyReplayTests {
             Self.livePolicies + "\n"
                 + #"@id("no-big-transfers") forbid (principal, action, resource == Latch::Tool::"pay.transfer") when { context.arguments.amount > 1000 };"#
         )
-        let changed = try Self.run(["policy", "replay", "--policies", strict, "--since", "1970-01-01T00:00:00Z", "--json"], recorded, in: directory)
+        let changed = try await Self.run(["policy", "replay", "--policies", strict, "--since", "1970-01-01T00:00:00Z", "--json"], recorded, in: directory)
         try #require(changed.status == 0, "\(changed.stderr)")
         let report = try #require(JSONValue(parsing: changed.stdout.utf8))
         #expect(report["summary"]?["changed"] == .int(1) && report["summary"]?["unchanged"] == .int(2) && report["summary"]?["skipped"] == .int(1))
@@ -269,13 +269,13 @@ struct RecordPrivacyReplayTests {
         #expect(change["old"] == .string("allow") && change["new"] == .string("deny") && change["policies"] == .array([.string("no-big-transfers")]))
         #expect(change["agent"] == .string(Harness.agent.description))
 
-        let text = try Self.run(["policy", "replay", "--policies", strict, "--since", "1970-01-01T00:00:00Z"], recorded, in: directory)
+        let text = try await Self.run(["policy", "replay", "--policies", strict, "--since", "1970-01-01T00:00:00Z"], recorded, in: directory)
         #expect(text.status == 0)
         #expect(text.stdoutLines.first?.contains("allow -> deny  no-big-transfers") == true, "\(text.stdout)")
         #expect(text.stdoutLines.last == "replayed 3, changed 1, unchanged 2, skipped 1, undecidable 0")
 
         // A range that holds nothing replays nothing.
-        let later = try Self.run(["policy", "replay", "--policies", strict, "--since", "2100-01-01T00:00:00Z"], recorded, in: directory)
+        let later = try await Self.run(["policy", "replay", "--policies", strict, "--since", "2100-01-01T00:00:00Z"], recorded, in: directory)
         #expect(later.stdoutLines.last == "replayed 0, changed 0, unchanged 0, skipped 0, undecidable 0")
     }
 
@@ -288,7 +288,7 @@ struct RecordPrivacyReplayTests {
             Self.livePolicies + "\n"
                 + #"@id("no-big-transfers") forbid (principal, action, resource == Latch::Tool::"pay.transfer") when { context.arguments.amount > 1000 };"#
                 + "\n" + #"@id("no-notes") forbid (principal, action, resource == Latch::Tool::"pay.note");"#)
-        let result = try Self.run(["policy", "replay", "--policies", strict, "--since", "1970-01-01T00:00:00Z", "--json"], recorded, in: directory)
+        let result = try await Self.run(["policy", "replay", "--policies", strict, "--since", "1970-01-01T00:00:00Z", "--json"], recorded, in: directory)
         try #require(result.status == 0, "\(result.stderr)")
         let report = try #require(JSONValue(parsing: result.stdout.utf8))
         #expect(
@@ -322,11 +322,11 @@ struct RecordPrivacyReplayTests {
         let directory = try TemporaryDirectory()
         let recorded = try await Self.record(in: directory, databaseURL: "sqlite", keepArguments: false, keepPrompts: false)
         let bad = try directory.write("bad.cedar", "permit (principal, action, resource) when { context.")
-        let result = try Self.run(["policy", "replay", "--policies", bad, "--since", "1h"], recorded, in: directory)
+        let result = try await Self.run(["policy", "replay", "--policies", bad, "--since", "1h"], recorded, in: directory)
         #expect(result.status != 0 && result.stderr.contains("bad.cedar") && result.stdout.isEmpty, "\(result.stderr)")
-        let missing = try Self.run(["policy", "replay", "--policies", "nowhere.cedar", "--since", "1h"], recorded, in: directory)
+        let missing = try await Self.run(["policy", "replay", "--policies", "nowhere.cedar", "--since", "1h"], recorded, in: directory)
         #expect(missing.status != 0 && missing.stdout.isEmpty)
-        let time = try Self.run(["policy", "replay", "--policies", bad, "--since", "yesterday"], recorded, in: directory)
+        let time = try await Self.run(["policy", "replay", "--policies", bad, "--since", "yesterday"], recorded, in: directory)
         #expect(time.status != 0 && time.stderr.contains("--since"))
     }
 }

@@ -7,24 +7,24 @@ import Testing
 @Suite("latch serve with reference clients", .serialized)
 struct ServeInteropTests {
     @Test("py-spiffe, cryptography and pyjwt accept what latch serve issues; errors carry the specified codes")
-    func referenceClients() throws {
+    func referenceClients() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.url.appendingPathComponent("data").path
         let socket = directory.url.appendingPathComponent("run/workload.sock").path
-        let server = try ServerProcess(
+        let server = try await ServerProcess(
             ["--data-dir", data, "--trust-domain", "interop.test", "--listen", "127.0.0.1:0", "--workload-api-socket", socket],
             in: directory, environment: ["LATCH_KEK": Self.kek])
         #expect(server.socket == socket)
 
         // No entry matches this process yet: PERMISSION_DENIED on the SVID calls.
-        let denied = try InteropPython.run(["denied", "--socket", socket], in: directory)
+        let denied = try await InteropPython.run(["denied", "--socket", socket], in: directory)
         for name in ["no-entry-jwt", "no-entry-x509"] {
             #expect(denied[name]?.ok == true, "\(name): \(denied[name]?.detail ?? "not reported")")
         }
 
         // Register this uid while the server runs; it picks the entry up without a restart.
         let spiffeID = "spiffe://interop.test/agents/reference-client"
-        let created = try LatchProcess.run(
+        let created = try await LatchProcess.run(
             [
                 "entry", "create", "--data-dir", data, "--trust-domain", "interop.test", "--spiffe-id", spiffeID,
                 "--selector", "unix:uid:\(getuid())", "--attribute", "team=interop", "--x509-svid-ttl", "600",
@@ -32,9 +32,9 @@ struct ServeInteropTests {
             in: directory)
         try #require(created.status == 0, "entry create failed: \(created.stderr)")
         #expect(created.stdout.contains(#""spiffe_id":"\#(spiffeID)""#))
-        Thread.sleep(forTimeInterval: 2.5)  // entry_poll_interval is 1 s
+        try await Task.sleep(for: .milliseconds(2500))  // entry_poll_interval is 1 s
 
-        let checks = try InteropPython.run(
+        let checks = try await InteropPython.run(
             ["full", "--socket", socket, "--http", server.http, "--spiffe-id", spiffeID, "--trust-domain", "interop.test"],
             in: directory)
         let expected = [
@@ -50,10 +50,10 @@ struct ServeInteropTests {
     }
 
     @Test("a bad configuration file exits 1 naming the key, and starts nothing")
-    func badConfiguration() throws {
+    func badConfiguration() async throws {
         let directory = try TemporaryDirectory()
         try directory.write("latch.yaml", "trust_domain: interop.test\nlisten_adress: 127.0.0.1:0\n")
-        let result = try LatchProcess.run(["serve", "--config", "latch.yaml", "--data-dir", "data"], in: directory)
+        let result = try await LatchProcess.run(["serve", "--config", "latch.yaml", "--data-dir", "data"], in: directory)
         #expect(result.status != 0)
         #expect(result.stderr.contains("listen_adress"))
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("data").path))
@@ -69,7 +69,7 @@ struct ServeInteropTests {
 @Suite("Workload API callers of other uids", .serialized)
 struct ServeOtherUIDTests {
     @Test("each uid gets its own entry, an unregistered uid PERMISSION_DENIED", .enabled(if: getuid() == 0, "switching uid needs root"))
-    func otherUIDs() throws {
+    func otherUIDs() async throws {
         let directory = try TemporaryDirectory()
         // Everything the other uids touch must be reachable by them: a world-readable copy of the
         // binary and the socket under the (0755) temporary directory.
@@ -78,29 +78,29 @@ struct ServeOtherUIDTests {
         try FileManager.default.copyItem(atPath: LatchProcess.binary.path, toPath: binary)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary)
         let data = directory.url.appendingPathComponent("data").path
-        let server = try ServerProcess(
+        let server = try await ServerProcess(
             ["--data-dir", data, "--listen", "127.0.0.1:0"], in: directory, environment: ["LATCH_KEK": ServeInteropTests.kek])
         for (uid, name) in [(65534, "nobody"), (0, "root")] {
-            let created = try LatchProcess.run(
+            let created = try await LatchProcess.run(
                 ["entry", "create", "--data-dir", data, "--spiffe-id", "spiffe://latch.local/users/\(name)", "--selector", "unix:uid:\(uid)"],
                 in: directory)
             try #require(created.status == 0, "\(created.stderr)")
         }
-        Thread.sleep(forTimeInterval: 2.5)
+        try await Task.sleep(for: .milliseconds(2500))
 
-        func fetch(asUID uid: Int) throws -> LatchProcess.Result {
-            try LatchProcess.run(
+        func fetch(asUID uid: Int) async throws -> LatchProcess.Result {
+            try await LatchProcess.run(
                 ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", binary, "api", "fetch-jwt", "--socket", server.socket, "--audience", "a"],
                 in: directory, executable: URL(fileURLWithPath: "/usr/bin/setpriv"))
         }
-        let nobody = try fetch(asUID: 65534)
+        let nobody = try await fetch(asUID: 65534)
         #expect(nobody.status == 0, "\(nobody.stderr)")
         #expect(nobody.stdout.contains(#""spiffe_id":"spiffe://latch.local/users/nobody""#))
         #expect(!nobody.stdout.contains("users/root"))
-        let stranger = try fetch(asUID: 4321)
+        let stranger = try await fetch(asUID: 4321)
         #expect(stranger.status == 1)
         #expect(stranger.stderr.contains("PERMISSION_DENIED"), "\(stranger.stderr)")
-        let root = try LatchProcess.run(["api", "fetch-x509", "--socket", server.socket, "--write", "out"], in: directory)
+        let root = try await LatchProcess.run(["api", "fetch-x509", "--socket", server.socket, "--write", "out"], in: directory)
         #expect(root.stdout.contains(#""spiffe_id":"spiffe://latch.local/users/root""#), "\(root.stderr)")
         #expect(FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("out/svid.0.key").path))
         #expect(server.stop() == 0)

@@ -13,8 +13,9 @@ final class ServerProcess: @unchecked Sendable {
     let http: String
     private let logURL: URL
 
-    /// Starts the server and waits (up to `timeout`) for its ready line.
-    init(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:], timeout: Duration = .seconds(60)) throws {
+    /// Starts the server and waits (up to `timeout`) for its ready line, asleep between looks (a
+    /// blocked thread would be one of the cooperative pool's few, stalling other tests).
+    init(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws {
         let stdoutURL = directory.url.appendingPathComponent(".serve-stdout-\(UUID().uuidString)")
         self.logURL = directory.url.appendingPathComponent(".serve-stderr-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
@@ -47,7 +48,7 @@ final class ServerProcess: @unchecked Sendable {
                 }
                 throw ServerFailed(description: "latch serve did not become ready; its log:\n\(log)")
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
@@ -92,8 +93,8 @@ enum InteropPython {
     /// Runs a client script (default: the Workload API one); returns check name → (ok, detail).
     static func run(
         _ arguments: [String], script: String = Self.script, in directory: TemporaryDirectory
-    ) throws -> [String: (ok: Bool, detail: String)] {
-        let result = try LatchProcess.run([script] + arguments, in: directory, executable: URL(fileURLWithPath: try interpreter()))
+    ) async throws -> [String: (ok: Bool, detail: String)] {
+        let result = try await LatchProcess.run([script] + arguments, in: directory, executable: URL(fileURLWithPath: try interpreter()))
         var checks: [String: (ok: Bool, detail: String)] = [:]
         for line in result.stdoutLines {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],

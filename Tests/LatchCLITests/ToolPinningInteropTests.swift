@@ -15,7 +15,7 @@ struct ToolPinningInteropTests {
     typealias Gateway = GatewayInteropTests.Gateway
 
     /// Starts `latch serve` (refreshing every second, `tool_pinning` as given) in front of `crm`.
-    static func start(crm: HTTPUpstreamServer, pinning: String?) throws -> Gateway {
+    static func start(crm: HTTPUpstreamServer, pinning: String?) async throws -> Gateway {
         let directory = try TemporaryDirectory()
         let data = directory.url.appendingPathComponent("data").path
         let policies = directory.url.appendingPathComponent("policies.cedar").path
@@ -37,7 +37,7 @@ struct ToolPinningInteropTests {
                   whoami: {sensitivity: public}
             """)
         let config = directory.url.appendingPathComponent("latch.yaml").path
-        let created = try LatchProcess.run(
+        let created = try await LatchProcess.run(
             [
                 "entry", "create", "--config", config, "--data-dir", data, "--spiffe-id", GatewayInteropTests.agent, "--selector",
                 "unix:uid:\(getuid())",
@@ -45,34 +45,34 @@ struct ToolPinningInteropTests {
             ],
             in: directory)
         try #require(created.status == 0, "entry create failed: \(created.stderr)")
-        let server = try ServerProcess(
+        let server = try await ServerProcess(
             ["--config", config, "--data-dir", data, "--workload-api-socket", directory.url.appendingPathComponent("run/api.sock").path],
             in: directory)
         return Gateway(directory: directory, server: server, crm: crm, data: data, config: config)
     }
 
     /// `latch tool list --json`.
-    static func pins(_ gateway: Gateway) throws -> [[String: Any]] {
-        let listed = try gateway.latch(["tool", "list", "--json"])
+    static func pins(_ gateway: Gateway) async throws -> [[String: Any]] {
+        let listed = try await gateway.latch(["tool", "list", "--json"])
         try #require(listed.status == 0, "\(listed.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
     }
 
     /// Polls `body` (every 250 ms, for at most 60 s) until it returns a value.
-    static func eventually<Value>(_ what: String, _ gateway: Gateway, _ body: () throws -> Value?) async throws -> Value {
+    static func eventually<Value>(_ what: String, _ gateway: Gateway, _ body: () async throws -> Value?) async throws -> Value {
         guard let value = try await Polling.eventually(timeout: .seconds(60), every: .milliseconds(250), body) else {
             throw ServerProcess.ServerFailed(description: "timed out waiting for \(what):\n\(gateway.server.log)")
         }
         return value
     }
 
-    static func listed(_ gateway: Gateway) throws -> Set<String> {
-        Set(try gateway.agent(#"[{"op": "list_tools"}]"#, protocol: "2026-07-28").first?["result"] as? [String] ?? [])
+    static func listed(_ gateway: Gateway) async throws -> Set<String> {
+        await Set(try gateway.agent(#"[{"op": "list_tools"}]"#, protocol: "2026-07-28").first?["result"] as? [String] ?? [])
     }
 
-    static func call(_ gateway: Gateway, _ tool: String) throws -> [String: Any] {
+    static func call(_ gateway: Gateway, _ tool: String) async throws -> [String: Any] {
         let arguments = tool == "crm.crm_lookup" ? #"{"customer": "acme"}"# : "{}"
-        return try gateway.agent(#"[{"op": "call", "tool": "\#(tool)", "arguments": \#(arguments), "validate": false}]"#, protocol: "2026-07-28")[0]
+        return try await gateway.agent(#"[{"op": "call", "tool": "\#(tool)", "arguments": \#(arguments), "validate": false}]"#, protocol: "2026-07-28")[0]
     }
 
     @Test(
@@ -80,32 +80,32 @@ struct ToolPinningInteropTests {
     )
     func changedDefinition() async throws {
         let first = try await HTTPUpstreamServer.start()
-        let gateway = try Self.start(crm: first, pinning: nil)
+        let gateway = try await Self.start(crm: first, pinning: nil)
         // Pinned on first use: both tools accepted, by nobody (Latch), and served.
-        let initial = try await Self.eventually("the first pins", gateway) { try Self.pins(gateway).count == 2 ? try Self.pins(gateway) : nil }
+        let initial = try await Self.eventually("the first pins", gateway) { try await Self.pins(gateway).count == 2 ? try Self.pins(gateway) : nil }
         #expect(initial.map { $0["status"] as? String } == ["accepted", "accepted"])
         #expect(initial.map { $0["tool"] as? String } == ["crm_lookup", "whoami"])
         #expect(initial.allSatisfy { $0["accepted_by"] is NSNull && ($0["digest"] as? String)?.count == 64 })
         let original = try #require(initial.first?["digest"] as? String)
-        _ = try await Self.eventually("the tools served", gateway) { try Self.listed(gateway).contains("crm.crm_lookup") ? true : nil }
-        let before = try Self.call(gateway, "crm.crm_lookup")
+        _ = try await Self.eventually("the tools served", gateway) { try await Self.listed(gateway).contains("crm.crm_lookup") ? true : nil }
+        let before = try await Self.call(gateway, "crm.crm_lookup")
         #expect(before["ok"] as? Bool == true && GatewayInteropTests.text(before).contains("gold"), "\(before)")
 
         // The upstream restarts on the same port with crm_lookup's description changed.
         first.stop()
         let changed = try await HTTPUpstreamServer.start(options: ["--port", "\(first.port)", "--tools-variant", "1"])
         let denied = try await Self.eventually("the changed tool's calls denied", gateway) { () -> [String: Any]? in
-            let step = try Self.call(gateway, "crm.crm_lookup")
+            let step = try await Self.call(gateway, "crm.crm_lookup")
             return GatewayInteropTests.reason(step) == "tool_definition_changed" ? step : nil
         }
         let data = try #require((denied["error"] as? [String: Any])?["data"] as? [String: Any])
         #expect((denied["error"] as? [String: Any])?["code"] as? Int == -32010)
         let decision = try #require(data["decision_id"] as? String)
-        let listed = try Self.listed(gateway)
+        let listed = try await Self.listed(gateway)
         #expect(!listed.contains("crm.crm_lookup") && listed.contains("crm.whoami"), "only the changed tool disappears: \(listed)")
-        let whoami = try Self.call(gateway, "crm.whoami")
+        let whoami = try await Self.call(gateway, "crm.whoami")
         #expect(whoami["ok"] as? Bool == true, "the unchanged tool is still served: \(whoami)")
-        let records = try #require(
+        let records = try await #require(
             try JSONSerialization.jsonObject(with: Data(try gateway.latch(["audit", "list", "--json", "--limit", "1000"]).stdout.utf8))
                 as? [[String: Any]])
         #expect(
@@ -115,13 +115,13 @@ struct ToolPinningInteropTests {
             }, "the denial is recorded like every other")
 
         // `latch tool list` shows the pending definition; `show` has both, to diff.
-        let pending = try Self.pins(gateway)
+        let pending = try await Self.pins(gateway)
         #expect(pending.map { "\($0["tool"] ?? "") \($0["status"] ?? "")" } == ["crm_lookup accepted", "crm_lookup pending", "whoami accepted"])
         let newDigest = try #require(pending[1]["digest"] as? String)
         #expect(newDigest != original)
-        let table = try gateway.latch(["tool", "list"])
+        let table = try await gateway.latch(["tool", "list"])
         #expect(table.status == 0 && table.stdout.contains("pending") && table.stdout.contains(String(newDigest.prefix(12))), "\(table.stdout)")
-        let shown = try gateway.latch(["tool", "show", "crm.crm_lookup"])
+        let shown = try await gateway.latch(["tool", "show", "crm.crm_lookup"])
         try #require(shown.status == 0, "\(shown.stderr)")
         let detail = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
         let pendingDefinition = try #require((detail["pending"] as? [String: Any])?["definition"] as? [String: Any])
@@ -134,23 +134,23 @@ struct ToolPinningInteropTests {
         #expect(gateway.server.log.contains(String(original.prefix(12))) && gateway.server.log.contains(String(newDigest.prefix(12))))
 
         // Accepting another digest than the pending one is refused, and changes nothing.
-        let wrong = try gateway.latch(["tool", "accept", "crm.crm_lookup", "--digest", original])
+        let wrong = try await gateway.latch(["tool", "accept", "crm.crm_lookup", "--digest", original])
         #expect(wrong.status == 1 && wrong.stderr.contains("nothing was accepted"), "\(wrong.stderr)")
-        let short = try gateway.latch(["tool", "accept", "crm.crm_lookup", "--digest", String(newDigest.prefix(12))])
+        let short = try await gateway.latch(["tool", "accept", "crm.crm_lookup", "--digest", String(newDigest.prefix(12))])
         #expect(short.status == 64, "a digest prefix is a usage error: \(short.stderr)")
-        #expect(try Self.pins(gateway).count == 3)
-        #expect(GatewayInteropTests.reason(try Self.call(gateway, "crm.crm_lookup")) == "tool_definition_changed")
+        await #expect(try Self.pins(gateway).count == 3)
+        await #expect(GatewayInteropTests.reason(try Self.call(gateway, "crm.crm_lookup")) == "tool_definition_changed")
 
         // The reviewed digest: accepted, and served again within a refresh.
-        let accepted = try gateway.latch(["tool", "accept", "crm.crm_lookup", "--digest", newDigest.uppercased()])
+        let accepted = try await gateway.latch(["tool", "accept", "crm.crm_lookup", "--digest", newDigest.uppercased()])
         #expect(accepted.status == 0, "\(accepted.stderr)")
-        let pins = try Self.pins(gateway)
+        let pins = try await Self.pins(gateway)
         #expect(pins.map { "\($0["tool"] ?? "") \($0["status"] ?? "")" } == ["crm_lookup accepted", "whoami accepted"])
         #expect(pins.first?["digest"] as? String == newDigest && (pins.first?["accepted_by"] as? String)?.isEmpty == false)
-        _ = try await Self.eventually("the accepted tool served again", gateway) { try Self.listed(gateway).contains("crm.crm_lookup") ? true : nil }
-        let after = try Self.call(gateway, "crm.crm_lookup")
+        _ = try await Self.eventually("the accepted tool served again", gateway) { try await Self.listed(gateway).contains("crm.crm_lookup") ? true : nil }
+        let after = try await Self.call(gateway, "crm.crm_lookup")
         #expect(after["ok"] as? Bool == true && GatewayInteropTests.text(after).contains("gold"), "\(after)")
-        let again = try gateway.latch(["tool", "accept", "crm.crm_lookup"])
+        let again = try await gateway.latch(["tool", "accept", "crm.crm_lookup"])
         #expect(again.status == 1 && again.stderr.contains("no pending definition"), "\(again.stderr)")
 
         #expect(gateway.server.stop() == 0)
@@ -160,27 +160,27 @@ struct ToolPinningInteropTests {
     @Test("strict: nothing is served until an operator accepts it, and then only what was accepted")
     func strict() async throws {
         let crm = try await HTTPUpstreamServer.start()
-        let gateway = try Self.start(crm: crm, pinning: "strict")
-        let pins = try await Self.eventually("the pending pins", gateway) { try Self.pins(gateway).count == 2 ? try Self.pins(gateway) : nil }
+        let gateway = try await Self.start(crm: crm, pinning: "strict")
+        let pins = try await Self.eventually("the pending pins", gateway) { try await Self.pins(gateway).count == 2 ? try Self.pins(gateway) : nil }
         #expect(pins.map { $0["status"] as? String } == ["pending", "pending"])
         let denied = try await Self.eventually("calls denied", gateway) { () -> [String: Any]? in
-            let step = try Self.call(gateway, "crm.crm_lookup")
+            let step = try await Self.call(gateway, "crm.crm_lookup")
             return GatewayInteropTests.reason(step) == "tool_definition_not_accepted" ? step : nil
         }
         #expect(denied["ok"] as? Bool == false)
-        #expect(try Self.listed(gateway).isEmpty, "nothing is listed before an operator accepts it")
-        #expect(GatewayInteropTests.reason(try Self.call(gateway, "crm.whoami")) == "tool_definition_not_accepted")
-        #expect(GatewayInteropTests.reason(try Self.call(gateway, "crm.nothing")) == "unknown_tool", "a tool never listed is still unknown")
+        await #expect(try Self.listed(gateway).isEmpty, "nothing is listed before an operator accepts it")
+        await #expect(GatewayInteropTests.reason(try Self.call(gateway, "crm.whoami")) == "tool_definition_not_accepted")
+        await #expect(GatewayInteropTests.reason(try Self.call(gateway, "crm.nothing")) == "unknown_tool", "a tool never listed is still unknown")
 
-        let accepted = try gateway.latch(["tool", "accept", "crm.crm_lookup"])
+        let accepted = try await gateway.latch(["tool", "accept", "crm.crm_lookup"])
         #expect(accepted.status == 0, "\(accepted.stderr)")
-        _ = try await Self.eventually("the accepted tool served", gateway) { try Self.listed(gateway).contains("crm.crm_lookup") ? true : nil }
-        #expect(try Self.listed(gateway) == ["crm.crm_lookup"], "whoami is still not accepted")
-        #expect(try Self.call(gateway, "crm.crm_lookup")["ok"] as? Bool == true)
-        #expect(GatewayInteropTests.reason(try Self.call(gateway, "crm.whoami")) == "tool_definition_not_accepted")
-        let missing = try gateway.latch(["tool", "show", "crm.unknown"])
+        _ = try await Self.eventually("the accepted tool served", gateway) { try await Self.listed(gateway).contains("crm.crm_lookup") ? true : nil }
+        await #expect(try Self.listed(gateway) == ["crm.crm_lookup"], "whoami is still not accepted")
+        await #expect(try Self.call(gateway, "crm.crm_lookup")["ok"] as? Bool == true)
+        await #expect(GatewayInteropTests.reason(try Self.call(gateway, "crm.whoami")) == "tool_definition_not_accepted")
+        let missing = try await gateway.latch(["tool", "show", "crm.unknown"])
         #expect(missing.status == 1 && missing.stderr.contains("no definition"), "\(missing.stderr)")
-        let malformed = try gateway.latch(["tool", "show", "crm_lookup"])
+        let malformed = try await gateway.latch(["tool", "show", "crm_lookup"])
         #expect(malformed.status == 64, "\(malformed.stderr)")
         #expect(gateway.server.stop() == 0)
     }
