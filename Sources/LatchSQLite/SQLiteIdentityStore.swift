@@ -163,13 +163,18 @@ public final class SQLiteIdentityStore: IdentityStore {
     }
 
     /// Creates the file with 0600 if asked and missing; sets 0600 on an existing file.
+    ///
+    /// An existing file is never opened here: closing any descriptor of a file releases every
+    /// POSIX lock this process holds on it, so opening and closing a database another handle in
+    /// this process has open would silently drop that handle's SQLite locks.
     private static func restrictPermissions(_ path: String, create: Bool) throws {
         if create {
-            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
+            let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 {
+                _ = closeDescriptor(fd)
+            } else if errno != EEXIST {
                 throw LatchError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
             }
-            _ = closeDescriptor(fd)
         }
         if chmod(path, 0o600) != 0, errno != ENOENT {
             throw LatchError(.io, "cannot set mode 0600 on \(path): \(String(cString: strerror(errno)))")

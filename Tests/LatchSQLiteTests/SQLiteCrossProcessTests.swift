@@ -33,6 +33,25 @@ struct SQLiteCrossProcessTests {
         #expect(try await store.entry(id: "after-lock") != nil)
     }
 
+    @Test("a second handle opened in this process leaves the first one's locks in place: another process cannot take the file out of WAL")
+    func secondHandleKeepsLocks() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let first = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? first.close() }
+        _ = try await first.entriesRevision()
+        // Opening the file again must not open and close it outside SQLite: closing any
+        // descriptor of a file drops every POSIX lock the process holds on it.
+        let second = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? second.close() }
+        let other = try SQLiteShell.start(first.path, script: "PRAGMA journal_mode = DELETE;")
+        let status = try other.finish()
+        let said = String(decoding: other.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(status != 0 && said.contains("database is locked"), "the other process changed the journal mode: \(said)")
+        try await first.createEntry(try ConformanceValues.entry("still-wal", selectors: ["unix:uid:5"]))
+        #expect(try await second.entry(id: "still-wal") != nil)
+    }
+
     @Test("an entry written by another process is matched without reopening the store")
     func seesForeignEntry() async throws {
         let fixture = SQLiteFixture()
