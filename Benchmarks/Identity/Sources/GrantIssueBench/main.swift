@@ -67,13 +67,15 @@ func throughput(_ count: Int, _ operation: @escaping @Sendable (Int) async throw
     return Measured(perSecond: Double(count) / (wallSeconds() - start), cpuMicroseconds: cpu * 1e6 / Double(count))
 }
 
+/// A grant as the token endpoint makes one: IDs and times from the clock when it is made (so each
+/// expiry is its own index key, as in production, not one key shared by a whole run).
 func grant() -> TaskGrant {
     let made = SystemWallClock().now().milliseconds
     return TaskGrant(
         id: TaskGrant.newID(now: made), taskID: TaskGrant.newID(now: made), subject: agent, audience: ["latch-gateway"],
         intent: "summarize the pipeline",
         scope: GrantScope(tools: ["crm.lookup", "files.read"], dataDomains: ["sales"], destinations: ["internal"], maxSensitivity: .confidential),
-        issuedAt: now / 1000 * 1000, expiresAt: now / 1000 * 1000 + 300_000, keyThumbprint: agentThumbprint)
+        issuedAt: made, expiresAt: made + 300_000, keyThumbprint: agentThumbprint)
 }
 
 func authority(_ store: any LatchStore, concurrentCommits: Int = 1) -> GrantAuthority {
