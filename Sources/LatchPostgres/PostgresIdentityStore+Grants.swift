@@ -44,12 +44,12 @@ extension PostgresIdentityStore: GrantRepository {
     public func task(id: String) async throws -> GrantTask? {
         let rows = try await self.client.query(
             "SELECT \(unescaped: GrantRows.taskColumns) FROM grant_tasks WHERE task_id = \(id)", logger: self.logger)
-        for try await (taskID, subject, intent, rootGrantID, createdAt, expiresAt, endedAt, endReason) in rows.decode(
-            (String, String, String, String, Int64, Int64, Int64?, String?).self)
+        for try await (taskID, claims, rootGrantID, createdAt, expiresAt, endedAt, endReason) in rows.decode(
+            (String, String, String, Int64, Int64, Int64?, String?).self)
         {
             return try GrantRows.task(
-                taskID: taskID, subject: subject, intent: intent, rootGrantID: rootGrantID, createdAt: createdAt, expiresAt: expiresAt,
-                endedAt: endedAt, endReason: endReason)
+                taskID: taskID, claims: claims, rootGrantID: rootGrantID, createdAt: createdAt, expiresAt: expiresAt, endedAt: endedAt,
+                endReason: endReason)
         }
         return nil
     }
@@ -154,10 +154,10 @@ extension PostgresIdentityStore: GrantRepository {
 /// as one array per column.
 private struct InsertGrants: PostgresPreparedStatement {
     static let sql = """
-        INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
-        SELECT id, task_id, NULLIF(parent_id, ''), subject, holder, depth, intent, claims, issued_at, expires_at
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
-            AS g(id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
+        INSERT INTO grants (id, task_id, parent_id, depth, claims, issued_at, expires_at)
+        SELECT id, task_id, NULLIF(parent_id, ''), depth, claims, issued_at, expires_at
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[])
+            AS g(id, task_id, parent_id, depth, claims, issued_at, expires_at)
         """
     typealias Row = Void
 
@@ -165,24 +165,25 @@ private struct InsertGrants: PostgresPreparedStatement {
     var taskIDs: [String] = []
     /// '' stands for NULL (a root grant has no parent; grant IDs are never empty).
     var parentIDs: [String] = []
-    var subjects: [String] = []
-    var holders: [String] = []
     var depths: [Int64] = []
-    var intents: [String] = []
     var claims: [String] = []
     var issuedAt: [Int64] = []
     var expiresAt: [Int64] = []
 
     init(_ records: [GrantRecord]) {
+        self.ids.reserveCapacity(records.count)
+        self.taskIDs.reserveCapacity(records.count)
+        self.parentIDs.reserveCapacity(records.count)
+        self.depths.reserveCapacity(records.count)
+        self.claims.reserveCapacity(records.count)
+        self.issuedAt.reserveCapacity(records.count)
+        self.expiresAt.reserveCapacity(records.count)
         for record in records {
             let grant = record.grant
             self.ids.append(grant.id)
             self.taskIDs.append(grant.taskID)
             self.parentIDs.append(grant.parentID ?? "")
-            self.subjects.append(grant.subject.description)
-            self.holders.append(grant.holder.description)
             self.depths.append(Int64(grant.depth))
-            self.intents.append(grant.intent)
             self.claims.append(String(decoding: record.claims, as: UTF8.self))
             self.issuedAt.append(grant.issuedAt)
             self.expiresAt.append(grant.expiresAt)
@@ -190,14 +191,11 @@ private struct InsertGrants: PostgresPreparedStatement {
     }
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 10)
+        var bindings = PostgresBindings(capacity: 7)
         bindings.append(self.ids)
         bindings.append(self.taskIDs)
         bindings.append(self.parentIDs)
-        bindings.append(self.subjects)
-        bindings.append(self.holders)
         bindings.append(self.depths)
-        bindings.append(self.intents)
         bindings.append(self.claims)
         bindings.append(self.issuedAt)
         bindings.append(self.expiresAt)

@@ -15,8 +15,8 @@ extension SQLiteIdentityStore: GrantRepository {
         try await self.pool.write { db in
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO grants (id, task_id, parent_id, depth, claims, issued_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """)
             for record in records { try Self.insert(record, with: insert, db) }
         }
@@ -39,13 +39,10 @@ extension SQLiteIdentityStore: GrantRepository {
         try text(1, grant.id)
         try text(2, grant.taskID)
         if let parentID = grant.parentID { try text(3, parentID) } else { try check(sqlite3_bind_null(handle, 3)) }
-        try text(4, grant.subject.description)
-        try text(5, grant.holder.description)
-        try check(sqlite3_bind_int64(handle, 6, Int64(grant.depth)))
-        try text(7, grant.intent)
-        try check(record.claims.withUnsafeBufferPointer { sqlite3_bind_text(handle, 8, $0.baseAddress, Int32($0.count), sqliteTransient) })
-        try check(sqlite3_bind_int64(handle, 9, grant.issuedAt))
-        try check(sqlite3_bind_int64(handle, 10, grant.expiresAt))
+        try check(sqlite3_bind_int64(handle, 4, Int64(grant.depth)))
+        try check(record.claims.withUnsafeBufferPointer { sqlite3_bind_text(handle, 5, $0.baseAddress, Int32($0.count), sqliteTransient) })
+        try check(sqlite3_bind_int64(handle, 6, grant.issuedAt))
+        try check(sqlite3_bind_int64(handle, 7, grant.expiresAt))
         guard sqlite3_step(handle) != SQLITE_DONE else { return }
         let error = Self.error(sqlite3_extended_errcode(db.sqliteConnection), db)
         switch error.extendedResultCode {
@@ -83,8 +80,8 @@ extension SQLiteIdentityStore: GrantRepository {
         try await self.pool.read { db in
             try Row.fetchOne(db, sql: "SELECT \(GrantRows.taskColumns) FROM grant_tasks WHERE task_id = ?", arguments: [id]).map { row in
                 try GrantRows.task(
-                    taskID: row[0], subject: row[1], intent: row[2], rootGrantID: row[3], createdAt: row[4], expiresAt: row[5],
-                    endedAt: row[6], endReason: row[7])
+                    taskID: row[0], claims: row[1], rootGrantID: row[2], createdAt: row[3], expiresAt: row[4], endedAt: row[5],
+                    endReason: row[6])
             }
         }
     }

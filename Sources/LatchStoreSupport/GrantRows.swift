@@ -10,8 +10,8 @@ import LatchIdentity
 public enum GrantRows {
     /// Columns selected by every grant query, in ``grant(id:claims:issuedAt:expiresAt:)`` order.
     public static let columns = "id, claims, issued_at, expires_at"
-    /// Columns selected by every task query, in ``task(taskID:subject:intent:rootGrantID:createdAt:expiresAt:endedAt:endReason:)`` order.
-    public static let taskColumns = "task_id, subject, intent, root_grant_id, created_at, expires_at, ended_at, end_reason"
+    /// Columns selected by every task query, in ``task(taskID:claims:rootGrantID:createdAt:expiresAt:endedAt:endReason:)`` order.
+    public static let taskColumns = "task_id, claims, root_grant_id, created_at, expires_at, ended_at, end_reason"
     /// Columns selected by every revocation query, in ``revocation(grantID:reason:revokedAt:expiresAt:)`` order.
     public static let revocationColumns = "grant_id, reason, revoked_at, expires_at"
 
@@ -43,15 +43,14 @@ public enum GrantRows {
         return grant
     }
 
+    /// A task from its root grant's row: subject and intent from the grant's claims (checked as
+    /// ``grant(id:claims:issuedAt:expiresAt:)`` checks them), the end from its revocation.
     public static func task(
-        taskID: String, subject: String, intent: String, rootGrantID: String, createdAt: Int64, expiresAt: Int64, endedAt: Int64?,
-        endReason: String?
+        taskID: String, claims: String, rootGrantID: String, createdAt: Int64, expiresAt: Int64, endedAt: Int64?, endReason: String?
     ) throws(LatchError) -> GrantTask {
-        let subjectID: SPIFFEID
-        do {
-            subjectID = try SPIFFEID(parsing: subject)
-        } catch {
-            throw LatchError(.internalError, "stored task \(taskID) has an invalid subject: \(error.message)")
+        let root = try Self.grant(id: rootGrantID, claims: claims, issuedAt: createdAt, expiresAt: expiresAt)
+        guard root.taskID == taskID else {
+            throw LatchError(.internalError, "stored task \(taskID) has a root grant of another task (\(root.taskID))")
         }
         var reason: RevocationReason?
         if let endReason {
@@ -61,8 +60,8 @@ public enum GrantRows {
             reason = known
         }
         return GrantTask(
-            taskID: taskID, subject: subjectID, intent: intent, rootGrantID: rootGrantID, createdAt: createdAt, expiresAt: expiresAt,
-            endedAt: endedAt, endReason: reason)
+            taskID: taskID, subject: root.subject, intent: root.intent, rootGrantID: rootGrantID, createdAt: createdAt,
+            expiresAt: expiresAt, endedAt: endedAt, endReason: reason)
     }
 
     public static func revocation(grantID: String, reason: String, revokedAt: Int64, expiresAt: Int64) throws(LatchError) -> GrantRevocation {

@@ -122,6 +122,59 @@ struct PostgresIdentityStoreTests {
         await fixture.remove()
     }
 
+    @Test("migration 14 drops the grant columns the claims repeat: grants and tasks stored before it read back the same")
+    func grantColumnsDropped() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        let chain = try ConformanceValues.grantChain()
+        let oldView = try #require(StoreSchema.migrations.first { $0.version == 3 }?.statements(.postgres).first { $0.hasPrefix("CREATE VIEW") })
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            // Back to the schema before migration 14, with rows as a version-13 node stored them.
+            for statement in [
+                "DROP VIEW grant_tasks", "ALTER TABLE grants ADD COLUMN subject TEXT NOT NULL", "ALTER TABLE grants ADD COLUMN holder TEXT NOT NULL",
+                "ALTER TABLE grants ADD COLUMN intent TEXT NOT NULL", oldView, "DELETE FROM latch_migrations WHERE version = 14",
+            ] {
+                try await store.client.query(PostgresQuery(unsafeSQL: statement))
+            }
+            for grant in chain {
+                let claims = String(decoding: GrantRecord(grant).claims, as: UTF8.self)
+                try await store.client.query(
+                    """
+                    INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
+                    VALUES (\(grant.id), \(grant.taskID), \(grant.parentID), \(grant.subject.description), \(grant.holder.description),
+                            \(Int64(grant.depth)), \(grant.intent), \(claims), \(grant.issuedAt), \(grant.expiresAt))
+                    """)
+            }
+            try await store.client.query(
+                """
+                INSERT INTO grant_revocations (grant_id, reason, revoked_at, expires_at, revision)
+                VALUES ('root', 'completed', \(ConformanceValues.grantTime + 1_000), \(ConformanceValues.grantTime + 600_000), 1)
+                """)
+        }
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            #expect(try await store.appliedMigrations().last == 14)
+            var columns: [String] = []
+            let rows = try await store.client.query(
+                """
+                SELECT attname FROM pg_attribute WHERE attrelid = 'grants'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
+                """)
+            for try await name in rows.decode(String.self) { columns.append(name) }
+            #expect(columns == ["id", "task_id", "parent_id", "depth", "claims", "issued_at", "expires_at"])
+            #expect(try await store.grants(taskID: "task-1") == chain)
+            let task = GrantTask(
+                taskID: "task-1", subject: try ConformanceValues.spiffeID("/agent/a"), intent: "summarize the quarterly report",
+                rootGrantID: "root", createdAt: ConformanceValues.grantTime, expiresAt: ConformanceValues.grantTime + 600_000,
+                endedAt: ConformanceValues.grantTime + 1_000, endReason: .completed)
+            #expect(try await store.task(id: "task-1") == task)
+            // New rows go in without the dropped columns.
+            try await store.saveGrants([try ConformanceValues.grant("root-2", task: "task-2")])
+            #expect(try await store.task(id: "task-2")?.rootGrantID == "root-2")
+        }
+        await fixture.remove()
+    }
+
     @Test("a database migrated by a newer Latch is refused with a configuration error")
     func refusesNewerSchema() async throws {
         let fixture = PostgresFixture()

@@ -80,7 +80,7 @@ struct SQLiteIdentityStoreTests {
         #expect(synchronous == 2, "2 is FULL")
     }
 
-    static let allMigrations = ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger", "8 decision record queries", "9 approvals", "10 one task index for grants", "11 approval contents and operators", "12 quarantines"]
+    static let allMigrations = ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger", "8 decision record queries", "9 approvals", "10 one task index for grants", "11 approval contents and operators", "12 quarantines", "14 grant columns from claims"]
 
     @Test("migrations are recorded once and not re-applied on reopen")
     func migrationsRecorded() async throws {
@@ -149,6 +149,47 @@ struct SQLiteIdentityStoreTests {
         let found = try await store.decisionRecords(matching: DecisionRecordQuery(traceID: "0af7651916cd43dd8448eb211c80319c"))
         #expect(found == [IndexedDecisionRecord(record: traced, ledgerIndex: 0)])
         #expect(try await store.decisionRecords(matching: DecisionRecordQuery(limit: 10)).map(\.record) == [untraced, traced].sorted { $0.id > $1.id })
+    }
+
+    @Test("migration 14 drops the grant columns the claims repeat: grants and tasks stored before it read back the same")
+    func grantColumnsDropped() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(atPath: fixture.dataDirectory, withIntermediateDirectories: true)
+        let old = try DatabasePool(path: fixture.dataDirectory + "/" + SQLiteIdentityStore.fileName)
+        try SQLiteIdentityStore.migrator.migrate(old, upTo: "12 quarantines")
+        let chain = try ConformanceValues.grantChain()
+        try await old.write { db in
+            for grant in chain {
+                try db.execute(
+                    sql: """
+                        INSERT INTO grants (id, task_id, parent_id, subject, holder, depth, intent, claims, issued_at, expires_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        grant.id, grant.taskID, grant.parentID, grant.subject.description, grant.holder.description, grant.depth, grant.intent,
+                        String(decoding: GrantRecord(grant).claims, as: UTF8.self), grant.issuedAt, grant.expiresAt,
+                    ])
+            }
+            try db.execute(
+                sql: "INSERT INTO grant_revocations (grant_id, reason, revoked_at, expires_at, revision) VALUES ('root', 'completed', ?, ?, 1)",
+                arguments: [ConformanceValues.grantTime + 1_000, ConformanceValues.grantTime + 600_000])
+        }
+        try old.close()
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        #expect(try await store.appliedMigrations() == Self.allMigrations)
+        let columns = try await store.pool.read { db in try db.columns(in: "grants").map(\.name) }
+        #expect(columns == ["id", "task_id", "parent_id", "depth", "claims", "issued_at", "expires_at"])
+        #expect(try await store.grants(taskID: "task-1") == chain)
+        let task = GrantTask(
+            taskID: "task-1", subject: try ConformanceValues.spiffeID("/agent/a"), intent: "summarize the quarterly report",
+            rootGrantID: "root", createdAt: ConformanceValues.grantTime, expiresAt: ConformanceValues.grantTime + 600_000,
+            endedAt: ConformanceValues.grantTime + 1_000, endReason: .completed)
+        #expect(try await store.task(id: "task-1") == task)
+        // New rows go in without the dropped columns.
+        try await store.saveGrants([try ConformanceValues.grant("root-2", task: "task-2")])
+        #expect(try await store.task(id: "task-2")?.rootGrantID == "root-2")
     }
 
     @Test("a file migrated by a newer Latch is refused with a configuration error")

@@ -27,6 +27,9 @@ let postgresCommits = Int(ProcessInfo.processInfo.environment["BENCH_POSTGRES_CO
 /// the server's CPU time (the postmaster and its children) is read from `/proc` around each
 /// PostgreSQL round.
 let postgresPID = ProcessInfo.processInfo.environment["BENCH_POSTGRES_PID"].flatMap { Int32($0) }
+/// `BENCH_ONLY_POSTGRES=1`: only the PostgreSQL rounds (no raw signing, SQLite or exchange), for
+/// profiling that phase alone (`perf record`); prints the PostgreSQL line only.
+let onlyPostgres = ProcessInfo.processInfo.environment["BENCH_ONLY_POSTGRES"] == "1"
 let now = SystemWallClock().now().milliseconds
 let trustDomain = TrustDomain(unchecked: "bench.test")
 var signingKey = try CAKey.generate(purpose: .jwtSigning, trustDomain: trustDomain, now: now - 1000, lifetime: 86_400_000)
@@ -67,13 +70,15 @@ func throughput(_ count: Int, _ operation: @escaping @Sendable (Int) async throw
     return Measured(perSecond: Double(count) / (wallSeconds() - start), cpuMicroseconds: cpu * 1e6 / Double(count))
 }
 
+/// A grant as the token endpoint makes one: IDs and times from the clock when it is made (so each
+/// expiry is its own index key, as in production, not one key shared by a whole run).
 func grant() -> TaskGrant {
     let made = SystemWallClock().now().milliseconds
     return TaskGrant(
         id: TaskGrant.newID(now: made), taskID: TaskGrant.newID(now: made), subject: agent, audience: ["latch-gateway"],
         intent: "summarize the pipeline",
         scope: GrantScope(tools: ["crm.lookup", "files.read"], dataDomains: ["sales"], destinations: ["internal"], maxSensitivity: .confidential),
-        issuedAt: now / 1000 * 1000, expiresAt: now / 1000 * 1000 + 300_000, keyThumbprint: agentThumbprint)
+        issuedAt: made, expiresAt: made + 300_000, keyThumbprint: agentThumbprint)
 }
 
 func authority(_ store: any LatchStore, concurrentCommits: Int = 1) -> GrantAuthority {
@@ -136,6 +141,11 @@ let rates = try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory
         var rates = Rates()
         let sqliteAuthority = authority(sqliteStore)
         for round in 0..<rounds {
+            if onlyPostgres, let postgresAuthority {
+                let postgresGrants = (0..<perRound).map { _ in grant() }
+                rates.postgres.append(try await throughput(perRound) { i in _ = try await postgresAuthority.issue(postgresGrants[i]) })
+                continue
+            }
             rates.raw.append(try await throughput(perRound) { _ in _ = try rawKey.signature(for: message) })
             let sqliteGrants = (0..<perRound).map { _ in grant() }
             rates.sqlite.append(try await throughput(perRound) { i in _ = try await sqliteAuthority.issue(sqliteGrants[i]) })
@@ -197,6 +207,10 @@ let rates = try await StoreAccess.withStore(databaseURL: "sqlite", dataDirectory
 }
 let (raw, sqlite, postgres, exchange, rawExchangeFloor) = (rates.raw, rates.sqlite, rates.postgres, rates.exchange, rates.rawExchangeFloor)
 let (mintOnly, storeOnly) = (rates.mintOnly, rates.storeOnly)
+if onlyPostgres {
+    print(line("issue + commit, PostgreSQL (CPU: client)", postgres, nil, ""))
+    exit(0)
+}
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 func rate(_ values: [Measured]) -> Double { median(values.map(\.perSecond)) }
