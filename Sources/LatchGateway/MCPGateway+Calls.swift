@@ -14,7 +14,7 @@ extension MCPGateway {
         -> Result<JSONValue, JSONRPC.Failure>
     {
         var record = DecisionRecord(
-            id: Self.randomID(), time: now, taskID: grant.taskID, grantID: grant.id, agent: grant.holder.description,
+            id: Self.recordID(now: now), time: now, taskID: grant.taskID, grantID: grant.id, agent: grant.holder.description,
             subject: grant.subject.description, actors: grant.actors.map(\.description), method: message.method, allowed: false)
         let meta = message.params["_meta"]?.objectValue ?? [:]
         let prompt = meta[Self.promptMetaKey]?.stringValue
@@ -27,7 +27,7 @@ extension MCPGateway {
                 record.promptSealed = sealed
             }
         }
-        let trace = TraceContext(meta: meta)
+        let trace = TraceContext(meta: meta, now: now)
         record.traceID = trace.traceID
 
         guard case .string(let name)? = message.params["name"] else {
@@ -163,7 +163,7 @@ extension MCPGateway {
             return .failure(JSONRPC.Failure(code: JSONRPC.internalError, message: "the call could not be recorded, so it was not sent"))
         }
         var outcome = record
-        outcome.id = Self.randomID()
+        outcome.id = Self.recordID(now: now)
         outcome.decisionID = record.id
         // The sealed values open only under their decision's ID, and the facts are the decision's.
         outcome.argumentsSealed = nil
@@ -351,25 +351,34 @@ extension MCPGateway {
         return true
     }
 
+    /// A new approval ID: 128 random bits in hex.
     static func randomID() -> String { hexString(SymmetricKey(size: .bits128).withUnsafeBytes { Array($0) }) }
+
+    /// A new decision record ID made at `now` (milliseconds): a `TimeOrderedID`, so the records'
+    /// primary key grows at one end and a batch of appends rewrites a few of its pages rather than
+    /// one per record (Benchmarks/Ledger). A record ID is no capability: it names a record to
+    /// read (by those who may read the ledger anyway) and binds sealed values to their record.
+    static func recordID(now: Int64) -> String { TimeOrderedID.make(now: now) }
 }
 
 /// W3C trace context (`traceparent`, `tracestate`) carried in a request's `_meta`, or a new trace
 /// when it carries none; the upstream gets a child span of it.
+///
+/// A new trace's ID is `TimeOrderedID.traceID`, so the records' trace index grows at one end for
+/// calls that bring no trace (one random page per record otherwise: Benchmarks/Ledger).
 struct TraceContext {
     let traceID: String
     let traceState: String?
     let childParent: String
 
-    init(meta: [String: JSONValue]) {
+    init(meta: [String: JSONValue], now: Int64) {
         var random = SystemRandomNumberGenerator()
-        let ids = (random.next() as UInt64, random.next() as UInt64, random.next() as UInt64)
-        let span = Self.hex(ids.2)
+        let span = TimeOrderedID.hex(random.next())
         if case .string(let parent)? = meta["traceparent"], let parsed = Self.parse(parent) {
             self.traceID = parsed.traceID
             self.childParent = "00-\(parsed.traceID)-\(span)-\(parsed.flags)"
         } else {
-            self.traceID = Self.hex(ids.0) + Self.hex(ids.1)
+            self.traceID = TimeOrderedID.traceID(now: now)
             self.childParent = "00-\(self.traceID)-\(span)-01"
         }
         // W3C: at most 512 characters of printable ASCII; anything else is dropped, not forwarded.
@@ -378,11 +387,6 @@ struct TraceContext {
         } else {
             self.traceState = nil
         }
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     private static let hexDigits = Set("0123456789abcdef")

@@ -128,6 +128,12 @@ private struct LedgerBatch {
             WITH head AS (
                 UPDATE store_revisions SET revision = revision + \(self.count)
                 WHERE name = \(StoreSchema.ledgerRevisionName) AND revision = \(head) RETURNING revision
+            ),
+            grants AS (
+                INSERT INTO decision_record_grants (grant_id, task_id)
+                SELECT DISTINCT grant_id, task_id FROM unnest(\(rows.map(\.grantID))::text[], \(rows.map(\.taskID))::text[]) AS g(grant_id, task_id)
+                WHERE EXISTS (SELECT 1 FROM head)
+                ON CONFLICT DO NOTHING
             )
             INSERT INTO decision_records
                 (id, time, task_id, grant_id, agent, tool, allowed, reason, trace_id, record, leaf_index, leaf_hash, leaf_mac)

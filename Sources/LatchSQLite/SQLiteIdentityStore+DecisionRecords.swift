@@ -35,6 +35,11 @@ extension SQLiteIdentityStore: DecisionRecordRepository {
                     throw LatchError(.conflict, "a decision record with id \(row.id) already exists")
                 }
             }
+            // Which tasks each grant's records are in (grant queries go through the task index).
+            let grants = try db.cachedStatement(sql: "INSERT INTO decision_record_grants (grant_id, task_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            for pair in Set(rows.map { GrantTask(grantID: $0.grantID, taskID: $0.taskID) }) {
+                try grants.execute(arguments: [pair.grantID, pair.taskID])
+            }
             try db.execute(
                 sql: "UPDATE store_revisions SET revision = ? WHERE name = ?",
                 arguments: [start + Int64(rows.count), StoreSchema.ledgerRevisionName])
@@ -81,4 +86,10 @@ extension SQLiteIdentityStore: DecisionRecordQueryRepository {
         }
         return try rows.map { row, index in IndexedDecisionRecord(record: try DecisionRecordRows.record(row), ledgerIndex: index) }
     }
+}
+
+/// A grant and a task its records are in (`decision_record_grants`).
+private struct GrantTask: Hashable {
+    let grantID: String
+    let taskID: String
 }

@@ -140,6 +140,11 @@ public struct DecisionRecordQuerySQL: Sendable {
             conditions.append("\(column) = ?")
             values.append(.text(value))
         }
+        // A grant's records are found through the task index (migration 13): in the grant's tasks.
+        if let grantID = query.grantID, query.taskID == nil {
+            conditions.append("task_id IN (SELECT task_id FROM decision_record_grants WHERE grant_id = ?)")
+            values.append(.text(grantID))
+        }
         if let allowed = query.allowed {
             conditions.append("allowed = ?")
             values.append(.int(allowed ? 1 : 0))

@@ -364,6 +364,26 @@ public enum StoreSchema {
                 """
             ]
         },
+        // Grant queries through the task index: `decision_records_by_grant` cost every append a
+        // page of its own per grant in the batch (one per agent session: Benchmarks/Ledger), and a
+        // grant's records are all in one task (a delegated grant stays in its parent's), whose
+        // index already holds them in time order. `decision_record_grants` says which tasks a
+        // grant's records are in (one in practice; the key allows more): an append adds a row
+        // only for a pair it has not seen, so on most appends it is read, not written. It is the
+        // records' own account (grants are pruned when they expire; records are not).
+        Migration(version: 13, name: "grant queries through the task index") { d in
+            [
+                """
+                CREATE TABLE decision_record_grants (
+                    grant_id \(d.key) NOT NULL,
+                    task_id \(d.key) NOT NULL,
+                    PRIMARY KEY (grant_id, task_id)
+                )\(d.tableOptions)
+                """,
+                "INSERT INTO decision_record_grants (grant_id, task_id) SELECT DISTINCT grant_id, task_id FROM decision_records",
+                "DROP INDEX decision_records_by_grant",
+            ]
+        },
         // The grant columns the claims repeat (`subject`, `holder`, `intent`: the claims' `sub`,
         // first actor and `intent`) go: about 90 of a row's ~700 bytes written on every issuance,
         // and read by nothing but the `grant_tasks` view, which now hands readers the root grant's

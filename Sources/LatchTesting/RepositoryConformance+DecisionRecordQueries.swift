@@ -72,6 +72,35 @@ extension IdentityStoreConformance {
                 afterR2.after = DecisionRecordQuery.Cursor(time: V.recordTime + 10, id: "r1")
                 #expect(try await ids(afterR2) == ["r2", "r3", "r4", "r5"], "a cursor between two records of the same time")
             }
-        }
+        },
+        Check("a grant's records are found in every task they are in, in time order, in batches and with other filters") { fixture in
+            // The gateway keeps a grant's records in one task; a store finds them in any.
+            func record(_ id: String, _ offset: Int64, task: String, grant: String) -> DecisionRecord {
+                var record = V.decisionRecord(id, task: task, time: V.recordTime + offset)
+                record.grantID = grant
+                return record
+            }
+            let first = [record("g0", 0, task: "task-1", grant: "grant-1"), record("g1", 5, task: "task-1", grant: "grant-2")]
+            let second = [
+                record("g2", 10, task: "task-2", grant: "grant-1"), record("g3", 15, task: "task-1", grant: "grant-1"),
+                record("g4", 20, task: "task-1", grant: "grant-1"),
+            ]
+            try await fixture.withStore { store async throws in
+                try await store.saveDecisionRecords(first, ledgerKey: TestKeys.ledgerKey)
+                try await store.saveDecisionRecords(second, ledgerKey: TestKeys.ledgerKey)
+            }
+            try await fixture.withStore { store async throws in
+                func ids(_ query: DecisionRecordQuery) async throws -> [String] {
+                    try await store.decisionRecords(matching: query).map(\.record.id)
+                }
+                #expect(try await ids(DecisionRecordQuery(grantID: "grant-1", limit: 100)) == ["g4", "g3", "g2", "g0"])
+                #expect(try await ids(DecisionRecordQuery(grantID: "grant-1", order: .oldestFirst, limit: 2)) == ["g0", "g2"])
+                #expect(try await ids(DecisionRecordQuery(taskID: "task-1", grantID: "grant-1", limit: 100)) == ["g4", "g3", "g0"])
+                #expect(try await ids(DecisionRecordQuery(taskID: "task-2", grantID: "grant-2", limit: 100)) == [])
+                #expect(try await ids(DecisionRecordQuery(grantID: "grant-2", limit: 100)) == ["g1"])
+                #expect(try await ids(DecisionRecordQuery(grantID: "grant-1", since: V.recordTime + 10, limit: 100)) == ["g4", "g3", "g2"])
+                #expect(try await ids(DecisionRecordQuery(grantID: "grant-3", limit: 100)) == [])
+            }
+        },
     ]
 }

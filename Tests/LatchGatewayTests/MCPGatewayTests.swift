@@ -105,6 +105,11 @@ struct MCPGatewayTests {
         // The decision (stored before the call was sent) and its outcome.
         let records = try await store.decisionRecords(taskID: nil, limit: 10)
         #expect(records.count == 2 && records[0].decisionID == records[1].id && records[1].upstreamOutcome == "forwarded")
+        // Record IDs and the new trace (the call brought none) start with the decision's time, so the
+        // records' indexes on them grow at one end (Benchmarks/Ledger).
+        let decision = try #require(records.last)
+        #expect(records.allSatisfy { $0.id.utf8.count == 26 && $0.id.prefix(10) == TimeOrderedID.make(now: decision.time).prefix(10) })
+        #expect(decision.traceID?.prefix(12) == TimeOrderedID.traceID(now: decision.time).prefix(12) && records[0].traceID == decision.traceID)
 
         try store.close()
         let failed = await fixture.gateway.handle(try fixture.request(body, grant: grant, headers: modern))

@@ -175,6 +175,83 @@ struct PostgresIdentityStoreTests {
         await fixture.remove()
     }
 
+    @Test("every query filter can read an index, never needs the whole table; a grant's records come through the task index")
+    func queryPlans() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            try await store.saveDecisionRecords([ConformanceValues.fullDecisionRecord("r")], ledgerKey: TestKeys.ledgerKey)
+            try await store.client.withConnection { connection in
+                // A table this small is cheapest to read whole: with that way off, the plan shows the index a large one uses.
+                try await connection.query("SET enable_seqscan = off", logger: PostgresTestEnvironment.logger)
+                let queries: [(DecisionRecordQuery, index: String)] = [
+                    (DecisionRecordQuery(), "decision_records_by_time"),
+                    (DecisionRecordQuery(agent: "spiffe://example.org/agent/a"), "decision_records_by_agent"),
+                    (DecisionRecordQuery(taskID: "task-1"), "decision_records_by_task"),
+                    (DecisionRecordQuery(grantID: "grant-1"), "decision_records_by_task"),
+                    (DecisionRecordQuery(tool: "mail.send"), "decision_records_by_tool"),
+                    (DecisionRecordQuery(traceID: "4bf92f3577b34da6a3ce929d0e0e4736"), "decision_records_by_trace"),
+                    (DecisionRecordQuery(since: 1, until: 2), "decision_records_by_time"),
+                    (DecisionRecordQuery(allowed: false), "decision_records_by_time"),
+                    (DecisionRecordQuery(reason: "policy_denied"), "decision_records_by_time"),
+                ]
+                for (query, index) in queries {
+                    let sql = DecisionRecordQuerySQL(query)
+                    var text = ""
+                    var number = 0
+                    for character in sql.statement {
+                        guard character == "?" else {
+                            text.append(character)
+                            continue
+                        }
+                        number += 1
+                        text += "$\(number)"
+                    }
+                    var bindings = PostgresBindings()
+                    for value in sql.values {
+                        switch value {
+                        case .text(let string): bindings.append(string)
+                        case .int(let int): bindings.append(int)
+                        }
+                    }
+                    bindings.append(sql.limit)
+                    var plan: [String] = []
+                    for try await line in try await connection.query(
+                        PostgresQuery(unsafeSQL: "EXPLAIN " + text, binds: bindings), logger: PostgresTestEnvironment.logger
+                    ).decode(String.self) {
+                        plan.append(line)
+                    }
+                    let joined = plan.joined(separator: "\n")
+                    #expect(joined.contains(" \(index) ") && !joined.contains("Seq Scan on decision_records"), "\(sql.whereClause):\n\(joined)")
+                }
+            }
+        }
+        await fixture.remove()
+    }
+
+    @Test("migration 13 records which tasks each grant's records are in, so records stored before it are found by grant")
+    func grantTaskBackfill() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        var other = ConformanceValues.decisionRecord("b", task: "task-2")
+        other.grantID = "grant-2"
+        let second = other
+        let grantID = ConformanceValues.decisionRecord("a").grantID
+        let backfill = try #require(StoreSchema.migrations.first { $0.version == 13 }?.statements(.postgres).first { $0.hasPrefix("INSERT") })
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            try await store.saveDecisionRecords([ConformanceValues.decisionRecord("a"), second], ledgerKey: TestKeys.ledgerKey)
+            // As before migration 13: no row says where a grant's records are.
+            try await store.client.query("DELETE FROM decision_record_grants")
+            #expect(try await store.decisionRecords(matching: DecisionRecordQuery(grantID: grantID)).isEmpty)
+            try await store.client.query(PostgresQuery(unsafeSQL: backfill))
+            #expect(try await store.decisionRecords(matching: DecisionRecordQuery(grantID: grantID)).map(\.record.id) == ["a"])
+            #expect(try await store.decisionRecords(matching: DecisionRecordQuery(grantID: "grant-2")).map(\.record.id) == ["b"])
+        }
+        await fixture.remove()
+    }
+
     @Test("a database migrated by a newer Latch is refused with a configuration error")
     func refusesNewerSchema() async throws {
         let fixture = PostgresFixture()

@@ -1,6 +1,7 @@
 import GRDB
 import LatchCore
 import LatchGateway
+import LatchStoreSupport
 import LatchTesting
 import Testing
 
@@ -64,5 +65,62 @@ struct SQLiteDecisionRecordTests {
         try await store.pool.write { db in try db.execute(sql: update) }
         await #expect(throws: LatchError(.internalError, "")) { _ = try await store.decisionRecords(taskID: nil, limit: 10) }
         await #expect(throws: LatchError(.internalError, "")) { _ = try await store.decisionRecords(taskID: "task-1", limit: 10) }
+    }
+
+    /// Every `latch audit query` filter and the index that serves it (migrations 5, 7, 8, 13).
+    static let queryPlans: [(DecisionRecordQuery, index: String)] = [
+        (DecisionRecordQuery(), "decision_records_by_time"),
+        (DecisionRecordQuery(agent: "spiffe://example.org/agent/a"), "decision_records_by_agent"),
+        (DecisionRecordQuery(taskID: "task-1"), "decision_records_by_task"),
+        (DecisionRecordQuery(grantID: "grant-1"), "decision_records_by_task"),
+        (DecisionRecordQuery(tool: "mail.send"), "decision_records_by_tool"),
+        (DecisionRecordQuery(traceID: "4bf92f3577b34da6a3ce929d0e0e4736"), "decision_records_by_trace"),
+        (DecisionRecordQuery(since: 1, until: 2), "decision_records_by_time"),
+        // The decision filters have no index of their own: the time index, read in order until the limit.
+        (DecisionRecordQuery(allowed: false), "decision_records_by_time"),
+        (DecisionRecordQuery(reason: "policy_denied"), "decision_records_by_time"),
+    ]
+
+    @Test("every query filter reads an index, never the whole table; a grant's records come through the task index")
+    func queryPlans() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        try await store.saveDecisionRecords([ConformanceValues.fullDecisionRecord("r")], ledgerKey: TestKeys.ledgerKey)
+        for (query, index) in Self.queryPlans {
+            let sql = DecisionRecordQuerySQL(query)
+            let values: [DatabaseValue] = sql.values.map { value in
+                switch value {
+                case .text(let text): text.databaseValue
+                case .int(let int): int.databaseValue
+                }
+            }
+            let plan = try await store.pool.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql.statement, arguments: StatementArguments(values + [sql.limit.databaseValue]))
+                    .map { $0["detail"] as String }
+            }
+            let table = plan.filter { $0.contains(" decision_records ") || $0.hasSuffix(" decision_records") }
+            #expect(table.count == 1 && table.allSatisfy { $0.contains("INDEX \(index)") }, "\(sql.whereClause): \(plan)")
+        }
+    }
+
+    @Test("migration 13 records which tasks each grant's records are in, so records stored before it are found by grant")
+    func grantTaskBackfill() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        var other = ConformanceValues.decisionRecord("b", task: "task-2")
+        other.grantID = "grant-2"
+        try await store.saveDecisionRecords([ConformanceValues.decisionRecord("a"), other], ledgerKey: TestKeys.ledgerKey)
+        let grantID = ConformanceValues.decisionRecord("a").grantID
+        // As before migration 13: no row says where a grant's records are.
+        try await store.pool.write { db in try db.execute(sql: "DELETE FROM decision_record_grants") }
+        #expect(try await store.decisionRecords(matching: DecisionRecordQuery(grantID: grantID)).isEmpty)
+        let backfill = try #require(StoreSchema.migrations.first { $0.version == 13 }?.statements(.sqlite).first { $0.hasPrefix("INSERT") })
+        try await store.pool.write { db in try db.execute(sql: backfill) }
+        #expect(try await store.decisionRecords(matching: DecisionRecordQuery(grantID: grantID)).map(\.record.id) == ["a"])
+        #expect(try await store.decisionRecords(matching: DecisionRecordQuery(grantID: "grant-2")).map(\.record.id) == ["b"])
     }
 }

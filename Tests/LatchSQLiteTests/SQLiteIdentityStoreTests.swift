@@ -80,7 +80,7 @@ struct SQLiteIdentityStoreTests {
         #expect(synchronous == 2, "2 is FULL")
     }
 
-    static let allMigrations = ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger", "8 decision record queries", "9 approvals", "10 one task index for grants", "11 approval contents and operators", "12 quarantines", "14 grant columns from claims"]
+    static let allMigrations = ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger", "8 decision record queries", "9 approvals", "10 one task index for grants", "11 approval contents and operators", "12 quarantines", "13 grant queries through the task index", "14 grant columns from claims"]
 
     @Test("migrations are recorded once and not re-applied on reopen")
     func migrationsRecorded() async throws {

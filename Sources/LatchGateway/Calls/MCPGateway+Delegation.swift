@@ -27,7 +27,7 @@ extension MCPGateway: DelegationGuard {
         let reason = verdict.reason ?? DenialReason.guardDenied
         let message = "delegation to \(child.holder) stopped by guard rule \(verdict.rules.joined(separator: ", "))"
         var record = DecisionRecord(
-            id: Self.randomID(), time: now, taskID: child.taskID, grantID: parentID, agent: delegator.description,
+            id: Self.recordID(now: now), time: now, taskID: child.taskID, grantID: parentID, agent: delegator.description,
             subject: child.subject.description, actors: child.actors.dropFirst().map(\.description), method: Self.delegateMethod, allowed: false)
         record.reason = reason
         record.message = message

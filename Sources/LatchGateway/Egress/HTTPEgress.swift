@@ -139,14 +139,14 @@ public final class HTTPEgress: Sendable {
 
         let toolName = target.api + "." + verb.rawValue
         var record = DecisionRecord(
-            id: MCPGateway.randomID(), time: now, taskID: grant.taskID, grantID: grant.id, agent: grant.holder.description,
+            id: MCPGateway.recordID(now: now), time: now, taskID: grant.taskID, grantID: grant.id, agent: grant.holder.description,
             subject: grant.subject.description, actors: grant.actors.map(\.description), method: "http", tool: toolName, allowed: false)
         var meta: [String: JSONValue] = [:]
         for name in ["traceparent", "tracestate"] {
             let values = request.values(name)
             if values.count == 1, let value = values.first { meta[name] = .string(value) }
         }
-        let trace = TraceContext(meta: meta)
+        let trace = TraceContext(meta: meta, now: now)
         record.traceID = trace.traceID
         let bodyDigest = request.body.map { hexString(SHA256.hash(data: $0)) }
         let digested: JSONValue = .object([
@@ -301,7 +301,7 @@ public final class HTTPEgress: Sendable {
             return Self.json(500, ["error": .string("server_error"), "message": .string("the request could not be recorded, so it was not sent")])
         }
         var outcome = record
-        outcome.id = MCPGateway.randomID()
+        outcome.id = MCPGateway.recordID(now: now)
         outcome.decisionID = record.id
         outcome.argumentsSealed = nil
         outcome.facts = nil

@@ -1,5 +1,6 @@
 public import LatchAudit
 public import LatchGateway
+import LatchCore
 import LatchIdentity
 
 /// An operator's decision on an approval, as `latch approvals approve|deny` and the admin API
@@ -28,10 +29,8 @@ public enum ApprovalDecisions {
     }
 
     public static func record(_ approval: Approval, approve: Bool, by name: String, now: Int64) -> DecisionRecord {
-        var generator = SystemRandomNumberGenerator()
-        let id = hexString((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
-        return DecisionRecord(
-            id: id, time: now, taskID: approval.taskID, grantID: approval.grantID, agent: approval.agent, subject: "operator:" + name, actors: [],
+        DecisionRecord(
+            id: TimeOrderedID.make(now: now), time: now, taskID: approval.taskID, grantID: approval.grantID, agent: approval.agent, subject: "operator:" + name, actors: [],
             method: Self.recordMethod, tool: approval.tool, argumentsHMAC: approval.argumentsHMAC, promptHMAC: approval.promptHMAC, allowed: approve,
             reason: approve ? nil : DenialReason.approvalDenied, message: "approval \(approval.id) \(approve ? "approved" : "denied") by \(name)",
             policies: approval.policies, approvalID: approval.id)

@@ -70,15 +70,40 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
 func fmt(_ x: Double) -> String { String(Int(x.rounded())) }
 
+/// How record and trace IDs are made: `ordered` (default) as the gateway makes them
+/// (`TimeOrderedID`: the time first), `random` as it did before (128 random bits in hex, for
+/// both), to measure what the order is worth on the same build.
+let randomIDs = environment["BENCH_IDS"] == "random"
+
+func hex128() -> String { TimeOrderedID.hex(UInt64.random(in: .min ... .max)) + TimeOrderedID.hex(UInt64.random(in: .min ... .max)) }
+
+/// One of the `writers` agent sessions the appends come from: its own task and root grant (IDs
+/// as `GrantAuthority` makes them), one of eight agents.
+struct Session {
+    let taskID: String
+    let grantID: String
+    let agent: String
+
+    static func all(_ count: Int, now: Int64) -> [Session] {
+        (0..<count).map {
+            Session(
+                taskID: TimeOrderedID.make(now: now), grantID: TimeOrderedID.make(now: now), agent: "spiffe://bench.test/agents/a\($0 % 8)")
+        }
+    }
+}
+
+let tools = ["crm.lookup", "files.read", "files.write", "web.fetch"]
+
 /// A record the size the gateway writes for a tool call's decision (keyed hashes, the decision's
-/// facts, a policy, a trace ID).
-func record(_ id: String, time: Int64) -> DecisionRecord {
+/// facts, a policy), made as the gateway makes it at `time`: the record ID and a new trace ID
+/// (a call without `traceparent`) per call, the session's task, grant and agent.
+func record(session: Session, call: Int, time: Int64) -> DecisionRecord {
     DecisionRecord(
-        id: id, time: time, taskID: "task-\(id.hashValue & 0xFF)", grantID: "grant-\(id.hashValue & 0xFFF)",
-        agent: "spiffe://bench.test/agents/a\(id.hashValue & 7)", subject: "spiffe://bench.test/agents/a", actors: [], method: "tools/call",
-        tool: "crm.lookup", argumentsHMAC: String(repeating: "ab", count: 32), argumentHMACs: ["customer": String(repeating: "ef", count: 32)],
+        id: randomIDs ? hex128() : TimeOrderedID.make(now: time), time: time, taskID: session.taskID, grantID: session.grantID,
+        agent: session.agent, subject: "spiffe://bench.test/agents/a", actors: [], method: "tools/call",
+        tool: tools[call % tools.count], argumentsHMAC: String(repeating: "ab", count: 32), argumentHMACs: ["customer": String(repeating: "ef", count: 32)],
         promptHMAC: String(repeating: "cd", count: 32), allowed: true, policies: ["agents-call-tools"], upstreamOutcome: "forwarded",
-        traceID: String(repeating: "4b", count: 16), latencyMicros: 812,
+        traceID: randomIDs ? hex128() : TimeOrderedID.traceID(now: time), latencyMicros: 812,
         facts: DecisionFacts(calls: 3, toolsUsed: ["crm.lookup", "files.read"], maxSensitivityRead: .internal, dataDomainsRead: ["crm"], secondsSinceFirstCall: 4))
 }
 
@@ -187,13 +212,16 @@ func sideBySide(
     let recorder = StoreDecisionRecorder(repository: counting, ledgerKey: LedgerKey.generate(), concurrentCommits: commits)
     var ledger = Side()
     var plainSide = Side()
-    let now = SystemWallClock().now().milliseconds
-    let run = UUID().uuidString.prefix(8)
+    let clock = SystemWallClock()
+    // Caller `i % writers` is session `i % writers` on both sides (`throughput` gives each its own).
+    let sessions = Session.all(writers, now: clock.now().milliseconds)
     for round in 0..<rounds {
-        let ledgerRecords = (0..<perRound).map { record("l\(run)-\(round)-\($0)", time: now + Int64($0)) }
-        try await ledger.measure(perRound, server: server) { i in try await recorder.record(ledgerRecords[i]) }
-        let plainRecords = (0..<plainPerRound).map { record("p\(run)-\(round)-\($0)", time: now + Int64($0)) }
-        try await plainSide.measure(plainPerRound, server: server) { i in try await plain(plainRecords[i]) }
+        try await ledger.measure(perRound, server: server) { i in
+            try await recorder.record(record(session: sessions[i % writers], call: i / writers, time: clock.now().milliseconds))
+        }
+        try await plainSide.measure(plainPerRound, server: server) { i in
+            try await plain(record(session: sessions[i % writers], call: i / writers, time: clock.now().milliseconds))
+        }
         print("\(title) round \(round + 1)/\(rounds): ledger \(fmt(ledger.rates.last ?? 0))/s, plain \(fmt(plainSide.rates.last ?? 0))/s")
     }
     print(String(format: "\(title): %.1f records per ledger commit on average", counting.meanBatch))
@@ -202,7 +230,7 @@ func sideBySide(
 
 func report(_ title: String, _ sides: (ledger: Side, plain: Side)) {
     print("")
-    print("Durable appends, \(title), \(writers) concurrent callers, median of \(rounds) rounds")
+    print("Durable appends, \(title), \(writers) concurrent callers (sessions), \(randomIDs ? "random" : "time-ordered") record and trace IDs, median of \(rounds) rounds")
     print(pad("plain single-row INSERT, one commit per row", 52) + sides.plain.summary)
     print(pad("ledger append (GroupCommit + saveDecisionRecords)", 52) + sides.ledger.summary)
     print(pad("ratio", 52) + String(format: "%.1f×", median(sides.ledger.rates) / median(sides.plain.rates)))
@@ -288,8 +316,9 @@ try await withSQLite(ledgerDirectory) { store in
         print("building a ledger of \(ledgerSize) records in \(ledgerDirectory) (once; kept for later runs) …")
         let start = seconds()
         let now = SystemWallClock().now().milliseconds
+        let sessions = Session.all(writers, now: now)
         while size < ledgerSize {
-            let batch = (size..<min(size + 2_048, ledgerSize)).map { record("v\($0)", time: now + Int64($0)) }
+            let batch = (size..<min(size + 2_048, ledgerSize)).map { record(session: sessions[$0 % writers], call: $0 / writers, time: now + Int64($0)) }
             try await store.saveDecisionRecords(batch, ledgerKey: keys.mac)
             size += batch.count
         }
