@@ -75,13 +75,15 @@ public final class HTTPUpstreamServer: @unchecked Sendable {
         var environment = environment
         environment["PATH"] = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
         process.environment = environment
-        let output = Pipe()
         let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("mcp-upstream-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
-        process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: errorLog)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let output = try ProcessLaunch.start(process) {
+            let output = Pipe()
+            process.standardOutput = output
+            return output
+        }
         self.process = process
         self.errorLog = errorLog
         // The first line is `listening on <port>`. Read byte by byte with read(2), retried when a
@@ -127,11 +129,12 @@ extension InteropScripts {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.interpreter())
         process.arguments = [Self.script(script)] + arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
+        let (stdin, stdout) = try ProcessLaunch.start(process) {
+            let pipes = (Pipe(), Pipe())
+            process.standardInput = pipes.0
+            process.standardOutput = pipes.1
+            return pipes
+        }
         stdin.fileHandleForWriting.write(Data(input))
         try stdin.fileHandleForWriting.close()
         let data = stdout.fileHandleForReading.readDataToEndOfFile()

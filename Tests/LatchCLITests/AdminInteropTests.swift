@@ -162,7 +162,7 @@ struct AdminInteropTests {
         ]
         agent.standardOutput = try FileHandle(forWritingTo: output)
         agent.standardError = FileHandle.nullDevice
-        try agent.run()
+        try ProcessLaunch.start(agent)
         defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
 
         var pending: [[String: Any]] = []

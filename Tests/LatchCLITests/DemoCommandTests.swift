@@ -128,7 +128,7 @@ struct DemoCommandTests {
         process.currentDirectoryURL = directory.url
         process.standardOutput = try FileHandle(forWritingTo: stdout)
         process.standardError = try FileHandle(forWritingTo: stderr)
-        try process.run()
+        try ProcessLaunch.start(process)
         defer {
             if process.isRunning {
                 process.terminate()

@@ -157,7 +157,7 @@ struct GatewayInteropTests {
         let python = Process()
         python.executableURL = URL(fileURLWithPath: try InteropPython.interpreter())
         python.arguments = [receiver.url.appendingPathComponent(script).path, alerts, portFile]
-        try python.run()
+        try ProcessLaunch.start(python)
         defer {
             // SIGKILL: the test process's children may inherit an ignored SIGTERM.
             kill(python.processIdentifier, SIGKILL)
@@ -266,7 +266,7 @@ struct GatewayInteropTests {
         ]
         agent.standardOutput = try FileHandle(forWritingTo: output)
         agent.standardError = FileHandle.nullDevice
-        try agent.run()
+        try ProcessLaunch.start(agent)
         defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
 
         // The operator finds the pending approval and approves it.

@@ -1,4 +1,5 @@
 import Foundation
+import LatchTesting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -181,7 +182,7 @@ struct GrantInteropTests {
         issuer.executableURL = python
         issuer.arguments = [InteropPython.script("grant_client.py"), "oidc-issuer", "--key-file", keyFile]
         issuer.standardOutput = try FileHandle(forWritingTo: portFile)
-        try issuer.run()
+        try ProcessLaunch.start(issuer)
         defer {
             issuer.terminate()
             kill(issuer.processIdentifier, SIGKILL)
@@ -227,7 +228,7 @@ struct GrantInteropTests {
         ]
         process.currentDirectoryURL = directory.url
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try ProcessLaunch.start(process)
         return process
     }
 

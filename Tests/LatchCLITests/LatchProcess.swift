@@ -1,4 +1,5 @@
 import Foundation
+import LatchTesting
 
 /// Runs the built `latch` executable as a subprocess, as a user would.
 ///
@@ -64,7 +65,7 @@ struct LatchProcess {
         try await withCheckedThrowingContinuation { (exited: CheckedContinuation<Void, any Error>) in
             process.terminationHandler = { _ in exited.resume() }
             do {
-                try process.run()
+                try ProcessLaunch.start(process)
             } catch {
                 process.terminationHandler = nil
                 exited.resume(throwing: error)

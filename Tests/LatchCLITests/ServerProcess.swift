@@ -26,7 +26,7 @@ final class ServerProcess: @unchecked Sendable {
         self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         self.process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         self.process.standardError = try FileHandle(forWritingTo: self.logURL)
-        try self.process.run()
+        try ProcessLaunch.start(self.process)
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             let text = (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? ""

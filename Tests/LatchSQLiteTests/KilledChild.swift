@@ -1,4 +1,5 @@
 import Foundation
+import LatchTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -28,10 +29,12 @@ enum KilledChild {
         var environment = ProcessInfo.processInfo.environment
         environment[variable] = directory
         child.environment = environment
-        let output = Pipe()
-        child.standardOutput = output
         child.standardError = FileHandle.nullDevice
-        try child.run()
+        let output = try ProcessLaunch.start(child) {
+            let output = Pipe()
+            child.standardOutput = output
+            return output
+        }
 
         var acked: [String] = []
         var buffer = ""

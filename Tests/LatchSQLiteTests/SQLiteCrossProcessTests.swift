@@ -88,12 +88,13 @@ struct SQLiteShell {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["-bail", database]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        let (input, output) = try ProcessLaunch.start(process) {
+            let pipes = (Pipe(), Pipe())
+            process.standardInput = pipes.0
+            process.standardOutput = pipes.1
+            process.standardError = pipes.1
+            return pipes
+        }
         input.fileHandleForWriting.write(Data((script + "\n").utf8))
         try input.fileHandleForWriting.close()
         return SQLiteShell(process: process, output: output)
