@@ -154,10 +154,24 @@ private struct LedgerBatch {
 
 extension PostgresIdentityStore: DecisionRecordQueryRepository {
     public func decisionRecords(matching query: DecisionRecordQuery) async throws -> [IndexedDecisionRecord] {
-        let sql = DecisionRecordQuerySQL(query)
-        // `?` → `$n`, values bound in the same order, the limit last.
+        var records: [IndexedDecisionRecord] = []
+        let rows = try await self.client.query(Self.postgresQuery(DecisionRecordQuerySQL(query)), logger: self.logger)
+        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, traceID, record, index) in rows.decode(
+            (String, Int64, String, String, String, String?, Int64, String?, String?, String, Int64?).self)
+        {
+            let row = DecisionRecordRow(
+                id: id, time: time, taskID: taskID, grantID: grantID, agent: agent, tool: tool, allowed: allowed, reason: reason, traceID: traceID,
+                record: record)
+            records.append(IndexedDecisionRecord(record: try DecisionRecordRows.record(row), ledgerIndex: index))
+        }
+        return records
+    }
+
+    /// The query's statement for PostgreSQL: each `?` becomes `$n`, its values bound in the same
+    /// order, the limit last.
+    static func postgresQuery(_ sql: DecisionRecordQuerySQL, prefix: String = "") -> PostgresQuery {
         var bindings = PostgresBindings()
-        var text = ""
+        var text = prefix
         var number = 0
         for character in sql.statement {
             guard character == "?" else {
@@ -174,16 +188,6 @@ extension PostgresIdentityStore: DecisionRecordQueryRepository {
             }
         }
         bindings.append(sql.limit)
-        var records: [IndexedDecisionRecord] = []
-        let rows = try await self.client.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: self.logger)
-        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, traceID, record, index) in rows.decode(
-            (String, Int64, String, String, String, String?, Int64, String?, String?, String, Int64?).self)
-        {
-            let row = DecisionRecordRow(
-                id: id, time: time, taskID: taskID, grantID: grantID, agent: agent, tool: tool, allowed: allowed, reason: reason, traceID: traceID,
-                record: record)
-            records.append(IndexedDecisionRecord(record: try DecisionRecordRows.record(row), ledgerIndex: index))
-        }
-        return records
+        return PostgresQuery(unsafeSQL: text, binds: bindings)
     }
 }

@@ -1,8 +1,23 @@
 import LatchCore
-import LatchGateway
+public import LatchGateway
 import Testing
 
 extension IdentityStoreConformance {
+    /// Every `latch audit query` filter and the index that serves it (migrations 5, 7, 8, 13), for
+    /// each store's query-plan test.
+    public static let queryPlans: [(DecisionRecordQuery, index: String)] = [
+        (DecisionRecordQuery(), "decision_records_by_time"),
+        (DecisionRecordQuery(agent: "spiffe://example.org/agent/a"), "decision_records_by_agent"),
+        (DecisionRecordQuery(taskID: "task-1"), "decision_records_by_task"),
+        (DecisionRecordQuery(grantID: "grant-1"), "decision_records_by_task"),
+        (DecisionRecordQuery(tool: "mail.send"), "decision_records_by_tool"),
+        (DecisionRecordQuery(traceID: "4bf92f3577b34da6a3ce929d0e0e4736"), "decision_records_by_trace"),
+        (DecisionRecordQuery(since: 1, until: 2), "decision_records_by_time"),
+        // The decision filters have no index of their own: the time index, read in order until the limit.
+        (DecisionRecordQuery(allowed: false), "decision_records_by_time"),
+        (DecisionRecordQuery(reason: "policy_denied"), "decision_records_by_time"),
+    ]
+
     static let decisionRecordQueryChecks: [Check] = [
         Check("a decision record query filters on every field, in time order either way, pages by cursor, with ledger indices") { fixture in
             func record(

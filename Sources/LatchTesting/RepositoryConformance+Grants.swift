@@ -42,6 +42,13 @@ extension ConformanceValues {
                 lifetime: 100),
         ]
     }
+
+    /// The task of ``grantChain()`` once completed 1 s after its root was issued.
+    public static func grantChainTask() throws -> GrantTask {
+        GrantTask(
+            taskID: "task-1", subject: try Self.spiffeID("/agent/a"), intent: "summarize the quarterly report", rootGrantID: "root",
+            createdAt: grantTime, expiresAt: grantTime + 600_000, endedAt: grantTime + 1_000, endReason: .completed)
+    }
 }
 
 extension IdentityStoreConformance {

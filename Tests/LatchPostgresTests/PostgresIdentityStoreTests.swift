@@ -163,11 +163,7 @@ struct PostgresIdentityStoreTests {
             for try await name in rows.decode(String.self) { columns.append(name) }
             #expect(columns == ["id", "task_id", "parent_id", "depth", "claims", "issued_at", "expires_at"])
             #expect(try await store.grants(taskID: "task-1") == chain)
-            let task = GrantTask(
-                taskID: "task-1", subject: try ConformanceValues.spiffeID("/agent/a"), intent: "summarize the quarterly report",
-                rootGrantID: "root", createdAt: ConformanceValues.grantTime, expiresAt: ConformanceValues.grantTime + 600_000,
-                endedAt: ConformanceValues.grantTime + 1_000, endReason: .completed)
-            #expect(try await store.task(id: "task-1") == task)
+            #expect(try await store.task(id: "task-1") == (try ConformanceValues.grantChainTask()))
             // New rows go in without the dropped columns.
             try await store.saveGrants([try ConformanceValues.grant("root-2", task: "task-2")])
             #expect(try await store.task(id: "task-2")?.rootGrantID == "root-2")
@@ -185,40 +181,11 @@ struct PostgresIdentityStoreTests {
             try await store.client.withConnection { connection in
                 // A table this small is cheapest to read whole: with that way off, the plan shows the index a large one uses.
                 try await connection.query("SET enable_seqscan = off", logger: PostgresTestEnvironment.logger)
-                let queries: [(DecisionRecordQuery, index: String)] = [
-                    (DecisionRecordQuery(), "decision_records_by_time"),
-                    (DecisionRecordQuery(agent: "spiffe://example.org/agent/a"), "decision_records_by_agent"),
-                    (DecisionRecordQuery(taskID: "task-1"), "decision_records_by_task"),
-                    (DecisionRecordQuery(grantID: "grant-1"), "decision_records_by_task"),
-                    (DecisionRecordQuery(tool: "mail.send"), "decision_records_by_tool"),
-                    (DecisionRecordQuery(traceID: "4bf92f3577b34da6a3ce929d0e0e4736"), "decision_records_by_trace"),
-                    (DecisionRecordQuery(since: 1, until: 2), "decision_records_by_time"),
-                    (DecisionRecordQuery(allowed: false), "decision_records_by_time"),
-                    (DecisionRecordQuery(reason: "policy_denied"), "decision_records_by_time"),
-                ]
-                for (query, index) in queries {
+                for (query, index) in IdentityStoreConformance.queryPlans {
                     let sql = DecisionRecordQuerySQL(query)
-                    var text = ""
-                    var number = 0
-                    for character in sql.statement {
-                        guard character == "?" else {
-                            text.append(character)
-                            continue
-                        }
-                        number += 1
-                        text += "$\(number)"
-                    }
-                    var bindings = PostgresBindings()
-                    for value in sql.values {
-                        switch value {
-                        case .text(let string): bindings.append(string)
-                        case .int(let int): bindings.append(int)
-                        }
-                    }
-                    bindings.append(sql.limit)
                     var plan: [String] = []
                     for try await line in try await connection.query(
-                        PostgresQuery(unsafeSQL: "EXPLAIN " + text, binds: bindings), logger: PostgresTestEnvironment.logger
+                        PostgresIdentityStore.postgresQuery(sql, prefix: "EXPLAIN "), logger: PostgresTestEnvironment.logger
                     ).decode(String.self) {
                         plan.append(line)
                     }

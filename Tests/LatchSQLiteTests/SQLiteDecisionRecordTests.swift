@@ -67,20 +67,6 @@ struct SQLiteDecisionRecordTests {
         await #expect(throws: LatchError(.internalError, "")) { _ = try await store.decisionRecords(taskID: "task-1", limit: 10) }
     }
 
-    /// Every `latch audit query` filter and the index that serves it (migrations 5, 7, 8, 13).
-    static let queryPlans: [(DecisionRecordQuery, index: String)] = [
-        (DecisionRecordQuery(), "decision_records_by_time"),
-        (DecisionRecordQuery(agent: "spiffe://example.org/agent/a"), "decision_records_by_agent"),
-        (DecisionRecordQuery(taskID: "task-1"), "decision_records_by_task"),
-        (DecisionRecordQuery(grantID: "grant-1"), "decision_records_by_task"),
-        (DecisionRecordQuery(tool: "mail.send"), "decision_records_by_tool"),
-        (DecisionRecordQuery(traceID: "4bf92f3577b34da6a3ce929d0e0e4736"), "decision_records_by_trace"),
-        (DecisionRecordQuery(since: 1, until: 2), "decision_records_by_time"),
-        // The decision filters have no index of their own: the time index, read in order until the limit.
-        (DecisionRecordQuery(allowed: false), "decision_records_by_time"),
-        (DecisionRecordQuery(reason: "policy_denied"), "decision_records_by_time"),
-    ]
-
     @Test("every query filter reads an index, never the whole table; a grant's records come through the task index")
     func queryPlans() async throws {
         let fixture = SQLiteFixture()
@@ -88,7 +74,7 @@ struct SQLiteDecisionRecordTests {
         let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
         defer { try? store.close() }
         try await store.saveDecisionRecords([ConformanceValues.fullDecisionRecord("r")], ledgerKey: TestKeys.ledgerKey)
-        for (query, index) in Self.queryPlans {
+        for (query, index) in IdentityStoreConformance.queryPlans {
             let sql = DecisionRecordQuerySQL(query)
             let values: [DatabaseValue] = sql.values.map { value in
                 switch value {
