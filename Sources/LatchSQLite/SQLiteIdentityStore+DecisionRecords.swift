@@ -37,7 +37,7 @@ extension SQLiteIdentityStore: DecisionRecordRepository {
             }
             // Which tasks each grant's records are in (grant queries go through the task index).
             let grants = try db.cachedStatement(sql: "INSERT INTO decision_record_grants (grant_id, task_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            for pair in Set(rows.map { GrantTask(grantID: $0.grantID, taskID: $0.taskID) }) {
+            for pair in Set(rows.map { RecordedGrant(grantID: $0.grantID, taskID: $0.taskID) }) {
                 try grants.execute(arguments: [pair.grantID, pair.taskID])
             }
             try db.execute(
@@ -88,8 +88,9 @@ extension SQLiteIdentityStore: DecisionRecordQueryRepository {
     }
 }
 
-/// A grant and a task its records are in (`decision_record_grants`).
-private struct GrantTask: Hashable {
+/// A grant and a task its records are in: a row of `decision_record_grants`. (Not LatchGrants'
+/// `GrantTask`, a task read from its root grant.)
+private struct RecordedGrant: Hashable {
     let grantID: String
     let taskID: String
 }
