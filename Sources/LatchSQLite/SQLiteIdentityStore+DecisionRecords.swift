@@ -6,15 +6,14 @@ public import LatchGateway
 import LatchStoreSupport
 
 extension SQLiteIdentityStore: DecisionRecordRepository {
-    /// One write transaction for the whole batch, with a cached prepared statement: the recorder
-    /// group-commits many tool calls into one call, so this is one `fsync` for the batch. The
-    /// ledger head is read and moved inside it (SQLite has one writer, so indices never clash);
-    /// leaf hashes come with the records, only the MACs (which need the index) are computed inside.
+    /// One write transaction for the whole batch, with a cached prepared statement each row is
+    /// bound to directly (``SQLiteRowInsert``): the recorder group-commits many tool calls into
+    /// one call, so this is one `fsync` for the batch. The ledger head is read and moved inside it
+    /// (SQLite has one writer, so indices never clash); leaf hashes come with the records, only
+    /// the MACs (which need the index) are computed inside.
     public func saveDecisionRecords(_ records: [EncodedDecisionRecord], ledgerKey: LedgerKey) async throws {
         guard !records.isEmpty else { return }
         try StoreValidation.validate(records)
-        let rows = records.map(DecisionRecordRow.init)
-        let leafHashes = records.map(\.leafHash)
         try await self.pool.write { db in
             let start = try Self.ledgerHead(db)
             let insert = try db.cachedStatement(
@@ -23,26 +22,43 @@ extension SQLiteIdentityStore: DecisionRecordRepository {
                         (id, time, task_id, grant_id, agent, tool, allowed, reason, trace_id, record, leaf_index, leaf_hash, leaf_mac)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            for (offset, row) in rows.enumerated() {
+            var grants = Set<RecordedGrant>()
+            for (offset, encoded) in records.enumerated() {
+                let row = DecisionRecordRow(encoded)
                 let index = start + Int64(offset)
-                let mac = ledgerKey.mac(index: index, leafHash: leafHashes[offset])
                 do {
-                    try insert.execute(arguments: [
-                        row.id, row.time, row.taskID, row.grantID, row.agent, row.tool, row.allowed, row.reason, row.traceID, row.record,
-                        index, Data(leafHashes[offset]), Data(mac),
-                    ])
+                    try SQLiteRowInsert.run(insert, db) { insert in
+                        try insert.text(1, row.id)
+                        try insert.int64(2, row.time)
+                        try insert.text(3, row.taskID)
+                        try insert.text(4, row.grantID)
+                        try insert.text(5, row.agent)
+                        try insert.text(6, row.tool)
+                        try insert.int64(7, row.allowed)
+                        try insert.text(8, row.reason)
+                        try insert.text(9, row.traceID)
+                        try insert.text(10, row.record)
+                        try insert.int64(11, index)
+                        try insert.blob(12, encoded.leafHash)
+                        try insert.blob(13, ledgerKey.mac(index: index, leafHash: encoded.leafHash))
+                    }
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                     throw LatchError(.conflict, "a decision record with id \(row.id) already exists")
                 }
+                grants.insert(RecordedGrant(grantID: row.grantID, taskID: row.taskID))
             }
             // Which tasks each grant's records are in (grant queries go through the task index).
-            let grants = try db.cachedStatement(sql: "INSERT INTO decision_record_grants (grant_id, task_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            for pair in Set(rows.map { RecordedGrant(grantID: $0.grantID, taskID: $0.taskID) }) {
-                try grants.execute(arguments: [pair.grantID, pair.taskID])
+            let recordedGrants = try db.cachedStatement(
+                sql: "INSERT INTO decision_record_grants (grant_id, task_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            for pair in grants {
+                try SQLiteRowInsert.run(recordedGrants, db) { insert in
+                    try insert.text(1, pair.grantID)
+                    try insert.text(2, pair.taskID)
+                }
             }
             try db.execute(
                 sql: "UPDATE store_revisions SET revision = ? WHERE name = ?",
-                arguments: [start + Int64(rows.count), StoreSchema.ledgerRevisionName])
+                arguments: [start + Int64(records.count), StoreSchema.ledgerRevisionName])
         }
     }
 

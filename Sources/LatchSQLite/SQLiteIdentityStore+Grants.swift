@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 import LatchCore
 public import LatchGrants
 import LatchStoreSupport
@@ -22,39 +21,26 @@ extension SQLiteIdentityStore: GrantRepository {
         }
     }
 
-    /// Binds one grant's columns to `statement` through SQLite's C API and runs it. GRDB's
-    /// `execute(arguments:)` wraps every value in a `DatabaseValue` and reports each statement to
-    /// its observers, which cost about as much as SQLite's insert itself at issuance rates. The
-    /// statement stays GRDB's (prepared and cached, run inside its transaction, finalized by it).
+    /// Binds one grant's columns to `statement` (``SQLiteRowInsert``) and runs it.
     private static func insert(_ record: GrantRecord, with statement: Statement, _ db: Database) throws {
         let grant = record.grant
-        let handle = statement.sqliteStatement
-        defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
+        do {
+            try SQLiteRowInsert.run(statement, db) { row in
+                try row.text(1, grant.id)
+                try row.text(2, grant.taskID)
+                try row.text(3, grant.parentID)
+                try row.int64(4, Int64(grant.depth))
+                try row.text(5, utf8: record.claims)
+                try row.int64(6, grant.issuedAt)
+                try row.int64(7, grant.expiresAt)
+            }
+        } catch let error as DatabaseError {
+            switch error.extendedResultCode {
+            case .SQLITE_CONSTRAINT_PRIMARYKEY: throw LatchError(.conflict, "a grant with id \(grant.id) already exists")
+            case .SQLITE_CONSTRAINT_UNIQUE: throw LatchError(.conflict, "task \(grant.taskID) already has a root grant")
+            default: throw error
+            }
         }
-        func check(_ code: Int32) throws { if code != SQLITE_OK { throw Self.error(code, db) } }
-        // Text is copied by SQLite (SQLITE_TRANSIENT) and never holds U+0000 (validated).
-        func text(_ index: Int32, _ value: String) throws { try check(sqlite3_bind_text(handle, index, value, -1, sqliteTransient)) }
-        try text(1, grant.id)
-        try text(2, grant.taskID)
-        if let parentID = grant.parentID { try text(3, parentID) } else { try check(sqlite3_bind_null(handle, 3)) }
-        try check(sqlite3_bind_int64(handle, 4, Int64(grant.depth)))
-        try check(record.claims.withUnsafeBufferPointer { sqlite3_bind_text(handle, 5, $0.baseAddress, Int32($0.count), sqliteTransient) })
-        try check(sqlite3_bind_int64(handle, 6, grant.issuedAt))
-        try check(sqlite3_bind_int64(handle, 7, grant.expiresAt))
-        guard sqlite3_step(handle) != SQLITE_DONE else { return }
-        let error = Self.error(sqlite3_extended_errcode(db.sqliteConnection), db)
-        switch error.extendedResultCode {
-        case .SQLITE_CONSTRAINT_PRIMARYKEY: throw LatchError(.conflict, "a grant with id \(grant.id) already exists")
-        case .SQLITE_CONSTRAINT_UNIQUE: throw LatchError(.conflict, "task \(grant.taskID) already has a root grant")
-        default: throw error
-        }
-    }
-
-    /// The error SQLite reported on `db` (its message names tables and columns, not values).
-    private static func error(_ code: Int32, _ db: Database) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
     }
 
     public func grant(id: String) async throws -> TaskGrant? {
@@ -167,6 +153,3 @@ extension SQLiteIdentityStore: GrantRepository {
         }
     }
 }
-
-/// SQLite's `SQLITE_TRANSIENT` (a C macro Swift does not import): SQLite copies the value while binding.
-private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
