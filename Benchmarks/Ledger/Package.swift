@@ -6,7 +6,8 @@ import PackageDescription
 //   saveDecisionRecords: ledger index, leaf hash and MAC per record) against plain single-row
 //   INSERTs of the same rows with the same durability on the same store in the same run; then
 //   `verify` over a ledger of BENCH_LEDGER_SIZE (default 1,000,000) records and inclusion and
-//   consistency proofs at that size. With LATCH_BENCH_POSTGRES_URL (or LATCH_TEST_POSTGRES_URL) set,
+//   consistency proofs at that size. Beside the two append sides, in the same rounds, the two
+//   bounds on the ledger's rate: the store alone and Latch alone. With LATCH_BENCH_POSTGRES_URL (or LATCH_TEST_POSTGRES_URL) set,
 //   the appends side by side on PostgreSQL too.
 let package = Package(
     name: "LedgerBenchmarks",
@@ -29,6 +30,7 @@ let package = Package(
                 .product(name: "LatchPostgres", package: "Latch"),
                 .product(name: "LatchSQLite", package: "Latch"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,7 +6,11 @@
 //    batch), against plain single-row INSERTs of the same rows into the same table of the same
 //    SQLite store (`synchronous=FULL`, WAL, its indexes), one transaction per row, with the same
 //    callers. Rounds interleave; medians reported. With LATCH_BENCH_POSTGRES_URL (or
-//    LATCH_TEST_POSTGRES_URL) the same side by side on PostgreSQL, in a fresh schema.
+//    LATCH_TEST_POSTGRES_URL) the same side by side on PostgreSQL, in a fresh schema. In the same
+//    rounds, the two bounds the ledger's rate sits under: the store alone (the same rows, made
+//    beforehand, written from one task in transactions the size of that round's ledger batches,
+//    no Latch work) and Latch alone (the recorder's whole path into a repository that stores
+//    nothing).
 // 2. `verify` (LedgerVerifier: every leaf hash recomputed, every MAC, the index sequence, the
 //    tree, the checkpoint) over `BENCH_LEDGER_SIZE` (default 1,000,000) records, in a store built
 //    once in `BENCH_LEDGER_DIR` (default a directory under /tmp kept between runs).
@@ -15,6 +19,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 import LatchAudit
 import LatchCore
 import LatchGateway
@@ -174,6 +179,20 @@ struct Side {
         }
     }
 
+    /// Batches written one after another (the store alone): records per wall-clock second.
+    mutating func measure(batches: [[PreparedRow]], server: Int32?, _ write: @Sendable ([PreparedRow]) async throws -> Void) async throws {
+        let count = batches.reduce(0) { $0 + $1.count }
+        let cpuStart = cpuSeconds()
+        let serverStart = server.flatMap(processTreeCPUSeconds)
+        let start = seconds()
+        for batch in batches { try await write(batch) }
+        self.rates.append(Double(count) / (seconds() - start))
+        self.cpu.append((cpuSeconds() - cpuStart) * 1e6 / Double(count))
+        if let serverStart, let serverEnd = server.flatMap(processTreeCPUSeconds) {
+            self.serverCPU.append((serverEnd - serverStart) * 1e6 / Double(count))
+        }
+    }
+
     var summary: String {
         var text = pad(fmt(median(self.rates)) + "/s", 10) + " (rounds " + fmt(self.rates.min() ?? 0) + "–" + fmt(self.rates.max() ?? 0) + "), "
             + fmt(median(self.cpu)) + " µs CPU/record"
@@ -202,38 +221,113 @@ final class CountingRepository: DecisionRecordRepository {
     var meanBatch: Double { self.counts.withLock { $0.batches == 0 ? 0 : Double($0.records) / Double($0.batches) } }
 }
 
-/// Rounds of ledger appends through `recorder` and plain single-row INSERTs (`plain`),
+/// Latch alone: a repository that stores nothing but computes each record's MAC at the next
+/// index, as a store does inside its transaction. The recorder's rate into it is what Latch's
+/// own work (records made, canonical JSON, leaf hashes, group commit, MACs) allows.
+final class NothingStored: DecisionRecordRepository {
+    let head = Mutex(Int64(0))
+    let sink = Mutex(UInt8(0))
+
+    func saveDecisionRecords(_ records: [EncodedDecisionRecord], ledgerKey: LedgerKey) async throws {
+        let start = self.head.withLock { head in
+            defer { head += Int64(records.count) }
+            return head
+        }
+        var fold: UInt8 = 0
+        for (offset, record) in records.enumerated() { fold ^= ledgerKey.mac(index: start + Int64(offset), leafHash: record.leafHash)[0] }
+        self.sink.withLock { $0 ^= fold }
+    }
+
+    func decisionRecords(taskID: String?, limit: Int) async throws -> [DecisionRecord] { [] }
+}
+
+/// A row for the store alone, made before it is timed: the record, its canonical JSON, and 32
+/// random bytes (standing for its leaf hash and MAC, also as hex for PostgreSQL).
+struct PreparedRow: Sendable {
+    let record: DecisionRecord
+    let json: String
+    let hash: [UInt8]
+    let hex: String
+
+    init(_ record: DecisionRecord) {
+        self.record = record
+        self.json = String(decoding: record.canonicalJSON, as: UTF8.self)
+        self.hash = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        self.hex = self.hash.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The sides of one store: the ledger, plain INSERTs, and the two bounds.
+struct Sides {
+    var ledger = Side()
+    var plain = Side()
+    /// The store alone: the same rows, made beforehand, written from one task in transactions
+    /// the size of the ledger's batches in the same round.
+    var storeAlone = Side()
+    /// Latch alone: the ledger's path into ``NothingStored``.
+    var latchAlone = Side()
+    /// The store alone's transaction size in each round (the ledger's mean batch in that round).
+    var aloneBatches: [Int] = []
+}
+
+/// Rounds of ledger appends through `recorder`, plain single-row INSERTs (`plain`), the store
+/// alone (`storeAlone`, given each round's records in batches the size of that round's ledger commits) and Latch alone,
 /// alternating, with `writers` callers each; prints each round and the medians.
 func sideBySide(
     _ title: String, server: Int32?, store: any DecisionRecordRepository, commits: Int = 1,
-    plain: @escaping @Sendable (DecisionRecord) async throws -> Void
-) async throws -> (ledger: Side, plain: Side) {
+    plain: @escaping @Sendable (DecisionRecord) async throws -> Void, storeAlone: @Sendable ([PreparedRow]) async throws -> Void
+) async throws -> Sides {
     let counting = CountingRepository(store)
-    let recorder = StoreDecisionRecorder(repository: counting, ledgerKey: LedgerKey.generate(), concurrentCommits: commits)
-    var ledger = Side()
-    var plainSide = Side()
+    let ledgerKey = LedgerKey.generate()
+    let recorder = StoreDecisionRecorder(repository: counting, ledgerKey: ledgerKey, concurrentCommits: commits)
+    let nothingStored = StoreDecisionRecorder(repository: NothingStored(), ledgerKey: ledgerKey, concurrentCommits: commits)
+    var sides = Sides()
     let clock = SystemWallClock()
     // Caller `i % writers` is session `i % writers` on both sides (`throughput` gives each its own).
     let sessions = Session.all(writers, now: clock.now().milliseconds)
     for round in 0..<rounds {
-        try await ledger.measure(perRound, server: server) { i in
+        let roundStart = counting.counts.withLock { $0 }
+        try await sides.ledger.measure(perRound, server: server) { i in
             try await recorder.record(record(session: sessions[i % writers], call: i / writers, time: clock.now().milliseconds))
         }
-        try await plainSide.measure(plainPerRound, server: server) { i in
+        try await sides.plain.measure(plainPerRound, server: server) { i in
             try await plain(record(session: sessions[i % writers], call: i / writers, time: clock.now().milliseconds))
         }
-        print("\(title) round \(round + 1)/\(rounds): ledger \(fmt(ledger.rates.last ?? 0))/s, plain \(fmt(plainSide.rates.last ?? 0))/s")
+        // The store alone gets transactions of the size this round's ledger commits had: with one
+        // commit in flight, closed-loop callers split into about two halves (those in the commit
+        // being written, and those queueing for the next), so batches hold about half the callers.
+        let now = clock.now().milliseconds
+        let (batchCount, recordCount) = counting.counts.withLock { counts in (counts.batches, counts.records) }
+        let size = max(1, Int((Double(recordCount - roundStart.records) / Double(max(1, batchCount - roundStart.batches))).rounded()))
+        sides.aloneBatches.append(size)
+        let batches = stride(from: 0, to: perRound, by: size).map { first in
+            (first..<min(first + size, perRound)).map { i in PreparedRow(record(session: sessions[i % writers], call: i / writers, time: now)) }
+        }
+        try await sides.storeAlone.measure(batches: batches, server: server, storeAlone)
+        try await sides.latchAlone.measure(perRound, server: nil) { i in
+            try await nothingStored.record(record(session: sessions[i % writers], call: i / writers, time: clock.now().milliseconds))
+        }
+        print(
+            "\(title) round \(round + 1)/\(rounds): ledger \(fmt(sides.ledger.rates.last ?? 0))/s, plain \(fmt(sides.plain.rates.last ?? 0))/s, "
+                + "store alone \(fmt(sides.storeAlone.rates.last ?? 0))/s, Latch alone \(fmt(sides.latchAlone.rates.last ?? 0))/s")
     }
     print(String(format: "\(title): %.1f records per ledger commit on average", counting.meanBatch))
-    return (ledger, plainSide)
+    return sides
 }
 
-func report(_ title: String, _ sides: (ledger: Side, plain: Side)) {
+func report(_ title: String, _ sides: Sides) {
+    let plain = median(sides.plain.rates)
+    func ratio(_ side: Side) -> String { String(format: "%.1f×", median(side.rates) / plain) }
     print("")
     print("Durable appends, \(title), \(writers) concurrent callers (sessions), \(randomIDs ? "random" : "time-ordered") record and trace IDs, median of \(rounds) rounds")
-    print(pad("plain single-row INSERT, one commit per row", 52) + sides.plain.summary)
-    print(pad("ledger append (GroupCommit + saveDecisionRecords)", 52) + sides.ledger.summary)
-    print(pad("ratio", 52) + String(format: "%.1f×", median(sides.ledger.rates) / median(sides.plain.rates)))
+    print(pad("plain single-row INSERT, one commit per row", 56) + sides.plain.summary)
+    print(pad("ledger append (GroupCommit + saveDecisionRecords)", 56) + sides.ledger.summary)
+    print(pad("ratio", 56) + ratio(sides.ledger))
+    print("bounds (ratio to plain):")
+    let sizes = sides.aloneBatches.map(String.init).joined(separator: ", ")
+    print(pad("  the store alone, rows a transaction as the ledger's", 56) + sides.storeAlone.summary + ", " + ratio(sides.storeAlone))
+    print("    (its transactions: \(sizes) rows, the ledger's mean batch in each round)")
+    print(pad("  Latch alone, nothing stored", 56) + sides.latchAlone.summary + ", " + ratio(sides.latchAlone))
     print("")
 }
 
@@ -241,29 +335,75 @@ let insertColumns = "id, time, task_id, grant_id, agent, tool, allowed, reason, 
 
 let appendDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("latch-ledger-appends-\(UUID().uuidString)").path
 defer { try? FileManager.default.removeItem(atPath: appendDirectory) }
+/// Ledger commits in flight on SQLite (`BENCH_SQLITE_COMMITS`, default 1 as `latch serve` runs
+/// the recorder there): the store's one writer takes them in turn.
+let sqliteCommits = Int(environment["BENCH_SQLITE_COMMITS"] ?? "") ?? 1
 let sqliteSides = try await withSQLite(appendDirectory) { store in
     // A second pool on the same file for the plain INSERTs, with the store's durability and
     // checkpoint interval (a connection with SQLite's default of 1,000 pages would checkpoint on
     // its commits far more often than the store's writer does).
     var configuration = Configuration()
     configuration.busyMode = .timeout(30)
-    configuration.prepareDatabase { db in
-        try db.execute(sql: "PRAGMA synchronous = FULL")
-        try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
-    }
     let plain = try DatabasePool(path: appendDirectory + "/" + SQLiteIdentityStore.fileName, configuration: configuration)
     defer { try? plain.close() }
-    return try await sideBySide("SQLite", server: nil, store: store) { r in
-        // The row as the store writes it (its columns and canonical JSON), without the ledger.
-        let json = String(decoding: r.canonicalJSON, as: UTF8.self)
-        try await plain.write { db in
-            try db.execute(
-                sql: "INSERT INTO decision_records (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [r.id, r.time, r.taskID, r.grantID, r.agent, r.tool, r.allowed ? 1 : 0, r.reason, r.traceID, json])
-        }
+    // Set on the writer after the pool opens, as the store does: GRDB's WAL set-up switches a
+    // pool's connections to `synchronous=NORMAL` after `prepareDatabase` runs, so a FULL set
+    // there does not hold (before 2026-11-30 the plain side ran at NORMAL, with no fsync per
+    // commit).
+    try await plain.writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA synchronous = FULL")
+        try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+        guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2 else { fatalError("the plain pool's writer refused synchronous=FULL") }
     }
+    // The store alone writes ledger indices from far above the ledger's, so both share the index.
+    let aloneIndex = Mutex(Int64(1) << 40)
+    return try await sideBySide(
+        "SQLite", server: nil, store: store, commits: sqliteCommits,
+        plain: { r in
+            // The row as the store writes it (its columns and canonical JSON), without the ledger.
+            let json = String(decoding: r.canonicalJSON, as: UTF8.self)
+            try await plain.write { db in
+                try db.execute(
+                    sql: "INSERT INTO decision_records (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [r.id, r.time, r.taskID, r.grantID, r.agent, r.tool, r.allowed ? 1 : 0, r.reason, r.traceID, json])
+            }
+        },
+        storeAlone: { batch in
+            // Rows made beforehand (PreparedRow), bound through SQLite's C API to one cached
+            // statement, as the store binds: only SQLite's work and GRDB's transaction are timed.
+            let first = aloneIndex.withLock { index in
+                defer { index += Int64(batch.count) }
+                return index
+            }
+            try await plain.write { db in
+                let insert = try db.cachedStatement(sql: "INSERT INTO decision_records (\(insertColumns), leaf_index, leaf_hash, leaf_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                let handle = insert.sqliteStatement
+                for (offset, row) in batch.enumerated() {
+                    let r = row.record
+                    sqlite3_bind_text(handle, 1, r.id, -1, sqliteTransient)
+                    sqlite3_bind_int64(handle, 2, r.time)
+                    sqlite3_bind_text(handle, 3, r.taskID, -1, sqliteTransient)
+                    sqlite3_bind_text(handle, 4, r.grantID, -1, sqliteTransient)
+                    sqlite3_bind_text(handle, 5, r.agent, -1, sqliteTransient)
+                    sqlite3_bind_text(handle, 6, r.tool, -1, sqliteTransient)
+                    sqlite3_bind_int64(handle, 7, r.allowed ? 1 : 0)
+                    sqlite3_bind_null(handle, 8)
+                    sqlite3_bind_text(handle, 9, r.traceID, -1, sqliteTransient)
+                    sqlite3_bind_text(handle, 10, row.json, -1, sqliteTransient)
+                    sqlite3_bind_int64(handle, 11, first + Int64(offset))
+                    row.hash.withUnsafeBytes { _ = sqlite3_bind_blob(handle, 12, $0.baseAddress, 32, sqliteTransient) }
+                    row.hash.withUnsafeBytes { _ = sqlite3_bind_blob(handle, 13, $0.baseAddress, 32, sqliteTransient) }
+                    let code = sqlite3_step(handle)
+                    sqlite3_reset(handle)
+                    guard code == SQLITE_DONE else { fatalError("the store alone: SQLite error \(code)") }
+                }
+            }
+        })
 }
-report("SQLite (synchronous=FULL, WAL)", sqliteSides)
+
+/// SQLite's `SQLITE_TRANSIENT`: SQLite copies the value while binding.
+nonisolated(unsafe) let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+report("SQLite (synchronous=FULL, WAL), ledger commits in flight: \(sqliteCommits)", sqliteSides)
 
 // PostgreSQL, when a server is given: a fresh schema, the store's client settings (its pool of
 // `maximumConnections`), each plain INSERT its own statement and so its own commit.
@@ -288,15 +428,36 @@ if let postgresURL = environment["LATCH_BENCH_POSTGRES_URL"] ?? environment["LAT
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            let sides = try await sideBySide("PostgreSQL", server: postgresPID, store: store, commits: commits) { r in
-                let json = String(decoding: r.canonicalJSON, as: UTF8.self)
-                try await client.query(
-                    """
-                    INSERT INTO decision_records (\(unescaped: insertColumns))
-                    VALUES (\(r.id), \(r.time), \(r.taskID), \(r.grantID), \(r.agent), \(r.tool), \(Int64(r.allowed ? 1 : 0)), \(r.reason),
-                            \(r.traceID), \(json))
-                    """, logger: logger)
-            }
+            let aloneIndex = Mutex(Int64(1) << 40)
+            let sides = try await sideBySide(
+                "PostgreSQL", server: postgresPID, store: store, commits: commits,
+                plain: { r in
+                    let json = String(decoding: r.canonicalJSON, as: UTF8.self)
+                    try await client.query(
+                        """
+                        INSERT INTO decision_records (\(unescaped: insertColumns))
+                        VALUES (\(r.id), \(r.time), \(r.taskID), \(r.grantID), \(r.agent), \(r.tool), \(Int64(r.allowed ? 1 : 0)), \(r.reason),
+                                \(r.traceID), \(json))
+                        """, logger: logger)
+                },
+                storeAlone: { batch in
+                    // One statement a batch, as the store sends it (columns as arrays), without
+                    // the ledger head; hash and MAC as hex, as the store sends them. The arrays
+                    // are built in the timed part, as the store builds them.
+                    let first = aloneIndex.withLock { index in
+                        defer { index += Int64(batch.count) }
+                        return index
+                    }
+                    let query: PostgresQuery = """
+                        INSERT INTO decision_records (\(unescaped: insertColumns), leaf_index, leaf_hash, leaf_mac)
+                        SELECT id, time, task_id, grant_id, agent, tool, allowed, NULL, trace_id, record, leaf_index, decode(h, 'hex'), decode(h, 'hex')
+                        FROM unnest(\(batch.map(\.record.id)), \(batch.map(\.record.time)), \(batch.map(\.record.taskID)), \(batch.map(\.record.grantID)),
+                                    \(batch.map(\.record.agent)), \(batch.map { $0.record.tool ?? "" }), \(batch.map { Int64($0.record.allowed ? 1 : 0) }),
+                                    \(batch.map { $0.record.traceID ?? "" }), \(batch.map(\.json)), \(batch.indices.map { first + Int64($0) }), \(batch.map(\.hex)))
+                            AS r (id, time, task_id, grant_id, agent, tool, allowed, trace_id, record, leaf_index, h)
+                        """
+                    try await client.query(query, logger: logger)
+                })
             try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(configuration.schema ?? "") CASCADE"), logger: logger)
             return sides
         }
