@@ -75,6 +75,7 @@ struct EgressInteropTests {
             listen: 127.0.0.1:0
             policies: \(policies)
             upstream_refresh_interval: 1s
+            gateway_keep_arguments: true
             http_apis:
               - name: weather
                 base_url: http://127.0.0.1:\(api.port)/api/
@@ -195,17 +196,21 @@ struct EgressInteropTests {
         let forwarded = Set(decisions.filter { $0["upstream"] as? String == "forwarded" }.compactMap { $0["id"] as? String })
         #expect(forwarded.count == 6 && Set(outcomes.compactMap { $0["decision_id"] as? String }) == forwarded)
         #expect(records.allSatisfy { $0["method"] as? String == "http" && ($0["arguments_hmac"] as? String)?.count == 64 })
-        // The path is matched by keyed hash, never kept in clear in argument_hmacs; the decision's
-        // facts keep what policies saw (method and path, no query).
+        // The path is an argument: matched by keyed hash, sealed (arguments are kept here), never in
+        // clear, not even in the decision's facts (which keep the method only).
         #expect(records.allSatisfy { (($0["argument_hmacs"] as? [String: Any])?["path"] as? String)?.count == 64 }, "\(records)")
         let policyDecisions = decisions.filter { $0["reason"] == nil || $0["reason"] as? String == "policy_denied" }
         #expect(
-            policyDecisions.allSatisfy { (($0["facts"] as? [String: Any])?["http"] as? [String: Any])?["method"] is String },
+            policyDecisions.allSatisfy { (($0["facts"] as? [String: Any])?["http"] as? [String: Any])?.keys.sorted() == ["method"] },
             "\(policyDecisions)")
+        #expect(decisions.allSatisfy { $0["arguments_sealed"] is String }, "\(decisions)")
+        let recordText = String(decoding: try JSONSerialization.data(withJSONObject: records), as: UTF8.self)
+            .replacingOccurrences(of: "\\/", with: "/")
+        #expect(!recordText.contains("/v1/") && !recordText.contains("/admin"), "\(recordText)")
         #expect(outcomes.allSatisfy { $0["facts"] == nil })
 
         // Replayed under the live policies nothing changes; under one forbidding forecasts, the
-        // allowed forecast reads would have been denied.
+        // allowed forecast reads would have been denied (the paths read from the sealed arguments).
         let since = ["--since", "1970-01-01T00:00:00Z", "--json"]
         let same = try await gateway.latch(["policy", "replay", "--policies", gateway.directory.url.appendingPathComponent("policies").path] + since)
         try #require(same.status == 0, "\(same.stderr)")

@@ -67,10 +67,11 @@ public struct ApprovalPrivacy: Sendable {
 ///  "reason": "payments to a new payee", "policies": ["new-payee", "guard/…"]}
 /// ```
 /// `data_domain` and `destination` are left out when there is none; for HTTP egress the object
-/// also has `http: {method, path}` (the path without its query).
+/// also has `http: {method}` (the path and query are arguments: sealed, with the rest of the
+/// request, in the approval's `arguments_sealed`).
 public enum ApprovalRisk {
     public static func json(
-        labels: ToolLabels?, destination: String?, taintedArguments: [String], hold: Approvable, http: (method: String, path: String)? = nil
+        labels: ToolLabels?, destination: String?, taintedArguments: [String], hold: Approvable, httpMethod: String? = nil
     ) -> JSONValue {
         var object: [String: JSONValue] = [
             "tainted_arguments": .array(taintedArguments.sorted().map(JSONValue.string)),
@@ -85,7 +86,7 @@ public enum ApprovalRisk {
             object["labels"] = .object(described)
         }
         if let destination { object["destination"] = .string(destination) }
-        if let http { object["http"] = .object(["method": .string(http.method), "path": .string(http.path)]) }
+        if let httpMethod { object["http"] = .object(["method": .string(httpMethod)]) }
         return .object(object)
     }
 }

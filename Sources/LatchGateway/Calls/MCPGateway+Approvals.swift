@@ -43,8 +43,8 @@ extension MCPGateway {
         var prompt: String?
         var labels: ToolLabels?
         var taintedArguments: [String]
-        /// For HTTP egress: the method and the path without its query.
-        var http: (method: String, path: String)?
+        /// For HTTP egress: the method (the path and query are in `arguments`).
+        var httpMethod: String?
     }
 
     /// What a hold came to.
@@ -118,7 +118,8 @@ extension MCPGateway {
             id: Self.randomID(), taskID: grant.taskID, grantID: grant.id, agent: grant.holder.description, tool: record.tool ?? "", digest: digest,
             reason: hold.reason, policies: hold.policies, promptHMAC: record.promptHMAC, argumentsHMAC: record.argumentsHMAC,
             risk: ApprovalRisk.json(
-                labels: call.labels, destination: decision.destination, taintedArguments: call.taintedArguments, hold: hold, http: call.http),
+                labels: call.labels, destination: decision.destination, taintedArguments: call.taintedArguments, hold: hold,
+                httpMethod: call.httpMethod),
             createdAt: now, expiresAt: now + max(1, self.settings.approvalTTL))
         do {
             let privacy = ApprovalPrivacy(key: self.privacy.key)

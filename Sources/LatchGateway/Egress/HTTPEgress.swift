@@ -229,9 +229,8 @@ public final class HTTPEgress: Sendable {
                 in: facts.provenance)
             var context = http
             context["tainted_arguments"] = LatchEntities.strings(taint.names)
-            record.facts = DecisionFacts(
-                session: facts, now: now, taintedArguments: taint.names,
-                http: DecisionFacts.HTTP(method: request.method, path: target.rest.isEmpty ? "/" : target.rest))
+            // The path is an argument: not in the facts (see DecisionFacts).
+            record.facts = DecisionFacts(session: facts, now: now, taintedArguments: taint.names, http: DecisionFacts.HTTP(method: request.method))
             var decision =
                 policy?.decide(
                     grant: grant, tool: tool, arguments: [:], fixedDestination: configuration.host, context: context, facts: facts, now: now)
@@ -268,7 +267,7 @@ public final class HTTPEgress: Sendable {
                 grant: grant, record: record,
                 held: MCPGateway.HeldCall(
                     arguments: .object(shown), prompt: nil, labels: labels, taintedArguments: record.facts?.taintedArguments ?? [],
-                    http: (request.method, target.rest.isEmpty ? "/" : target.rest)),
+                    httpMethod: request.method),
                 now: now)
             decision = held.decision
             record.approvalID = held.approvalID ?? record.approvalID

@@ -4,12 +4,15 @@ public import LatchIdentity
 
 /// What a decision saw besides the grant, the tool and the arguments: the task's session facts
 /// handed to Cedar (`context.session`), the arguments value provenance marked tainted
-/// (`context.tainted_arguments`) and, for HTTP egress, the request's method and path
-/// (`context.http`). Kept on decision records (`facts`) so `latch policy replay` can rebuild
-/// the request a recorded call was decided on.
+/// (`context.tainted_arguments`) and, for HTTP egress, the request's method (`context.http`).
+/// Kept on decision records (`facts`) so `latch policy replay` can rebuild the request a recorded
+/// call was decided on.
 ///
-/// Small and canonical on purpose: it is part of a ledger leaf. The HTTP query is not kept here
-/// (it may carry values); it is in `arguments_sealed` when arguments are kept.
+/// Small and canonical on purpose: it is part of a ledger leaf. An egress request's path and
+/// query are not kept here: they are its arguments (a REST path names customers, accounts,
+/// addresses), kept as keyed hashes in `argument_hmacs` and, when arguments are kept, sealed in
+/// `arguments_sealed`, where replay reads them. Records written before 2026-11-30 have
+/// `http.path` in clear; they are still read.
 public struct DecisionFacts: Hashable, Sendable {
     public var calls: Int64
     public var denials: Int64
@@ -24,16 +27,23 @@ public struct DecisionFacts: Hashable, Sendable {
     public var untrustedRead: Bool
     /// Sorted.
     public var taintedArguments: [String]
-    /// HTTP egress only: the request's method and path (below the API).
+    /// HTTP egress only: the request's method.
     public var http: HTTP?
 
     public struct HTTP: Hashable, Sendable {
         public var method: String
-        public var path: String
+        /// The path below the API, in clear: only in records written before 2026-11-30 (nil since).
+        public var path: String?
 
-        public init(method: String, path: String) {
+        public init(method: String, path: String? = nil) {
             self.method = method
             self.path = path
+        }
+
+        var json: JSONValue {
+            var members: [String: JSONValue] = ["method": .string(self.method)]
+            if let path = self.path { members["path"] = .string(path) }
+            return .object(members)
         }
     }
 
@@ -77,8 +87,9 @@ public struct DecisionFacts: Hashable, Sendable {
         return facts
     }
 
-    /// `{"session": {...}, "tainted_arguments": [...], "http": {"method", "path"}}`; `http` only
-    /// for egress, `max_sensitivity_read` only once something was read.
+    /// `{"session": {...}, "tainted_arguments": [...], "http": {"method"}}`; `http` only for
+    /// egress (with `path` in records written before 2026-11-30), `max_sensitivity_read` only
+    /// once something was read.
     public var json: JSONValue {
         var session: [String: JSONValue] = [
             "calls": .int(self.calls), "denials": .int(self.denials), "tools_used": .array(self.toolsUsed.map(JSONValue.string)),
@@ -89,7 +100,7 @@ public struct DecisionFacts: Hashable, Sendable {
         var object: [String: JSONValue] = [
             "session": .object(session), "tainted_arguments": .array(self.taintedArguments.map(JSONValue.string)),
         ]
-        if let http = self.http { object["http"] = .object(["method": .string(http.method), "path": .string(http.path)]) }
+        if let http = self.http { object["http"] = http.json }
         return .object(object)
     }
 
@@ -99,7 +110,7 @@ public struct DecisionFacts: Hashable, Sendable {
         if let http = self.http {
             out.open("http")
             out.string("method", http.method)
-            out.string("path", http.path)
+            if let path = http.path { out.string("path", path) }
             out.close()
         }
         out.open("session")
@@ -147,9 +158,14 @@ public struct DecisionFacts: Hashable, Sendable {
         }
         var http: HTTP?
         if let value = object["http"] {
-            guard case .object(let members) = value, members.count == 2, case .string(let method)? = members["method"],
-                case .string(let path)? = members["path"]
-            else { throw Self.error("http", "{method, path} strings") }
+            guard case .object(let members) = value, Set(members.keys).isSubset(of: ["method", "path"]),
+                case .string(let method)? = members["method"]
+            else { throw Self.error("http", "{method} (and, in older records, path) strings") }
+            var path: String?
+            if let value = members["path"] {
+                guard case .string(let string) = value else { throw Self.error("http.path", "a string") }
+                path = string
+            }
             http = HTTP(method: method, path: path)
         }
         self.init(

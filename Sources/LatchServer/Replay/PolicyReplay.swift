@@ -115,9 +115,17 @@ public struct PolicyReplay: Sendable {
             else {
                 return .undecidable("\(toolName) cannot be rebuilt")
             }
-            var members: [String: Value] = ["method": .string(http.method), "path": .string(http.path)]
-            // The query is an argument: present only when the arguments were kept.
-            if let arguments { members["query"] = .string(arguments["query"]?.stringValue ?? "") }
+            // Path and query are arguments: present only when the arguments were kept (older
+            // records have the path in their facts). Policies reading an absent one fail to
+            // evaluate, and the call is undecidable below.
+            var members: [String: Value] = ["method": .string(http.method)]
+            if let arguments {
+                let path = arguments["path"]?.stringValue ?? ""
+                members["path"] = .string(path.isEmpty ? "/" : path)
+                members["query"] = .string(arguments["query"]?.stringValue ?? "")
+            } else if let path = http.path {
+                members["path"] = .string(path)
+            }
             context["http"] = .record(members)
             decision = self.policy.decide(
                 grant: grant, tool: tool, arguments: [:], fixedDestination: api.host, context: context, facts: sessionFacts, now: record.time)
