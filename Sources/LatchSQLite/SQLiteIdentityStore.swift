@@ -78,8 +78,18 @@ public final class SQLiteIdentityStore: IdentityStore {
     }
 
     /// Opens (creating if needed) the database file at `path` and applies pending migrations.
+    ///
+    /// Opening is serialized across processes (and handles) by an exclusive `flock` on
+    /// `<path>-open-lock`, held until the migrations are applied: GRDB's migrator reads which
+    /// migrations are applied and then applies each in its own transaction, so two processes
+    /// starting together on a new (or older) file would both apply the same migration, and one
+    /// would fail ("table … already exists"). The lock file is never removed (removing a lock
+    /// file lets a third process lock a new one beside a holder of the old). It is a file of its
+    /// own: SQLite's locks on the database are never touched by it.
     public init(path: String, configuration: SQLiteStoreConfiguration = .init()) throws {
         self.path = path
+        let openLock = try Self.lockOpening(path)
+        defer { _ = closeDescriptor(openLock) }
         try Self.restrictPermissions(path, create: true)
 
         var config = Configuration()
@@ -160,6 +170,22 @@ public final class SQLiteIdentityStore: IdentityStore {
         guard db.changesCount == 1 else {
             throw LatchError(.internalError, "store_revisions has no '\(name)' row")
         }
+    }
+
+    /// Takes the exclusive `flock` on `<path>-open-lock` (created with 0600), waiting for another
+    /// opener to finish its migrations; closing the returned descriptor releases it.
+    private static func lockOpening(_ path: String) throws -> Int32 {
+        let lockPath = path + "-open-lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LatchError(.io, "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let message = String(cString: strerror(errno))
+                _ = closeDescriptor(fd)
+                throw LatchError(.io, "cannot lock \(lockPath): \(message)")
+            }
+        }
+        return fd
     }
 
     /// Creates the file with 0600 if asked and missing; sets 0600 on an existing file.

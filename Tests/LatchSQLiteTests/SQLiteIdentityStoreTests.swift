@@ -7,6 +7,7 @@ import LatchIdentity
 import LatchSecrets
 import LatchStoreSupport
 import LatchTesting
+import Synchronization
 import Testing
 
 @testable import LatchSQLite
@@ -18,7 +19,7 @@ struct SQLiteIdentityStoreTests {
         return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
     }
 
-    @Test("a data directory holds latch.sqlite with mode 0600 (and its WAL files), the directory 0700")
+    @Test("a data directory holds latch.sqlite with mode 0600 (and its WAL files and open lock), the directory 0700")
     func layoutAndPermissions() async throws {
         let fixture = SQLiteFixture()
         defer { fixture.remove() }
@@ -28,7 +29,7 @@ struct SQLiteIdentityStoreTests {
         try await store.createEntry(try ConformanceValues.entry("e", selectors: ["unix:uid:1"]))
         #expect(store.path == nested + "/latch.sqlite")
         #expect(try self.mode(nested) == 0o700)
-        for file in ["latch.sqlite", "latch.sqlite-wal", "latch.sqlite-shm"] {
+        for file in ["latch.sqlite", "latch.sqlite-wal", "latch.sqlite-shm", "latch.sqlite-open-lock"] {
             let path = nested + "/" + file
             #expect(FileManager.default.fileExists(atPath: path), "\(file) exists")
             #expect(try self.mode(path) == 0o600, "\(file) mode")
@@ -90,6 +91,35 @@ struct SQLiteIdentityStoreTests {
             let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
             #expect(try await store.appliedMigrations() == Self.allMigrations)
             try store.close()
+        }
+    }
+
+    @Test("stores opened at once on a new data directory (processes starting together) all open, and each migration runs once")
+    func concurrentFirstOpens() async throws {
+        // Each open blocks its thread (the store's init is synchronous), so the opens run on
+        // threads of their own, not on the test's cooperative pool.
+        for round in 0..<5 {
+            let fixture = SQLiteFixture()
+            defer { fixture.remove() }
+            let failures = Mutex<[String]>([])
+            let group = DispatchGroup()
+            for _ in 0..<6 {
+                group.enter()
+                Thread.detachNewThread {
+                    defer { group.leave() }
+                    do {
+                        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+                        try store.close()
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+            await withCheckedContinuation { continuation in group.notify(queue: .global()) { continuation.resume() } }
+            #expect(failures.withLock { $0 }.isEmpty, "round \(round): \(failures.withLock { $0 })")
+            let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+            defer { try? store.close() }
+            #expect(try await store.appliedMigrations() == Self.allMigrations)
         }
     }
 
