@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "LatchAudit", targets: ["LatchAudit"]),
         .library(name: "LatchSQLite", targets: ["LatchSQLite"]),
         .library(name: "LatchPostgres", targets: ["LatchPostgres"]),
+        .library(name: "LatchStoreSupport", targets: ["LatchStoreSupport"]),
         .library(name: "LatchWorkloadProto", targets: ["LatchWorkloadProto"]),
     ],
     dependencies: [
@@ -121,6 +122,7 @@ let package = Package(
                 "LatchAudit",
                 "LatchSQLite",
                 "LatchPostgres",
+                "LatchStoreSupport",
                 "LatchWorkloadProto",
                 .product(name: "CedarPolicy", package: "CedarPolicy"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -179,7 +181,9 @@ let package = Package(
             swiftSettings: settings
         ),
         // Store: one implementation per backend of every repository protocol in the domain modules.
-        .target(name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets"], swiftSettings: settings),
+        .target(
+            name: "LatchStoreSupport", dependencies: ["LatchCore", "LatchIdentity", "LatchGrants", "LatchGateway", "LatchSecrets", "LatchAudit"],
+            swiftSettings: settings),
         .target(
             name: "LatchSQLite",
             dependencies: [

@@ -29,6 +29,7 @@ let package = Package(
                 .product(name: "LatchIdentity", package: "Latch"),
                 .product(name: "LatchPostgres", package: "Latch"),
                 .product(name: "LatchSQLite", package: "Latch"),
+                .product(name: "LatchStoreSupport", package: "Latch"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

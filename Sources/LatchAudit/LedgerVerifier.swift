@@ -14,6 +14,13 @@ public struct LedgerProblem: Hashable, Sendable, CustomStringConvertible {
         case unexpected
         /// A stored or trusted checkpoint does not verify, or the rebuilt tree disagrees with it.
         case checkpoint
+        /// A row's query columns (task, grant, agent, tool, decision, reason, trace, time)
+        /// disagree with its record: queries filtering on them would miss or misplace it. Found
+        /// by the store's check beside this verifier (`DecisionRecordIndexCheck`).
+        case columns
+        /// A grant's records are missing from the table grant queries go through, so `audit
+        /// query --grant` would not find them (`DecisionRecordIndexCheck`).
+        case grantIndex = "grant_index"
     }
 
     public var index: Int64?

@@ -2,7 +2,7 @@ import Foundation
 public import LatchAudit
 import LatchCore
 public import LatchGateway
-import LatchStoreSupport
+public import LatchStoreSupport
 import PostgresNIO
 import Synchronization
 
@@ -189,5 +189,36 @@ extension PostgresIdentityStore: DecisionRecordQueryRepository {
         }
         bindings.append(sql.limit)
         return PostgresQuery(unsafeSQL: text, binds: bindings)
+    }
+}
+
+extension PostgresIdentityStore: DecisionRecordIndexRepository {
+    public func ledgerRecordRows(from index: Int64, limit: Int) async throws -> [LedgerRecordRow] {
+        var stored: [LedgerRecordRow] = []
+        let rows = try await self.client.query(
+            """
+            SELECT \(unescaped: DecisionRecordRows.columns), leaf_index FROM decision_records
+            WHERE leaf_index >= \(index) ORDER BY leaf_index LIMIT \(Int64(max(0, limit)))
+            """, logger: self.logger)
+        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, traceID, record, leafIndex) in rows.decode(
+            (String, Int64, String, String, String, String?, Int64, String?, String?, String, Int64).self)
+        {
+            stored.append(
+                LedgerRecordRow(
+                    index: leafIndex,
+                    row: DecisionRecordRow(
+                        id: id, time: time, taskID: taskID, grantID: grantID, agent: agent, tool: tool, allowed: allowed, reason: reason,
+                        traceID: traceID, record: record)))
+        }
+        return stored
+    }
+
+    public func recordedGrants() async throws -> [RecordedGrantPair] {
+        var pairs: [RecordedGrantPair] = []
+        let rows = try await self.client.query("SELECT grant_id, task_id FROM decision_record_grants", logger: self.logger)
+        for try await (grantID, taskID) in rows.decode((String, String).self) {
+            pairs.append(RecordedGrantPair(grantID: grantID, taskID: taskID))
+        }
+        return pairs
     }
 }

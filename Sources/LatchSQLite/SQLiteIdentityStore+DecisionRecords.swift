@@ -3,7 +3,7 @@ import GRDB
 public import LatchAudit
 import LatchCore
 public import LatchGateway
-import LatchStoreSupport
+public import LatchStoreSupport
 
 extension SQLiteIdentityStore: DecisionRecordRepository {
     /// One write transaction for the whole batch, with a cached prepared statement each row is
@@ -22,7 +22,7 @@ extension SQLiteIdentityStore: DecisionRecordRepository {
                         (id, time, task_id, grant_id, agent, tool, allowed, reason, trace_id, record, leaf_index, leaf_hash, leaf_mac)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            var grants = Set<RecordedGrant>()
+            var grants = Set<RecordedGrantPair>()
             for (offset, encoded) in records.enumerated() {
                 let row = DecisionRecordRow(encoded)
                 let index = start + Int64(offset)
@@ -45,7 +45,7 @@ extension SQLiteIdentityStore: DecisionRecordRepository {
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                     throw LatchError(.conflict, "a decision record with id \(row.id) already exists")
                 }
-                grants.insert(RecordedGrant(grantID: row.grantID, taskID: row.taskID))
+                grants.insert(RecordedGrantPair(grantID: row.grantID, taskID: row.taskID))
             }
             // Which tasks each grant's records are in (grant queries go through the task index).
             let recordedGrants = try db.cachedStatement(
@@ -104,9 +104,22 @@ extension SQLiteIdentityStore: DecisionRecordQueryRepository {
     }
 }
 
-/// A grant and a task its records are in: a row of `decision_record_grants`. (Not LatchGrants'
-/// `GrantTask`, a task read from its root grant.)
-private struct RecordedGrant: Hashable {
-    let grantID: String
-    let taskID: String
+extension SQLiteIdentityStore: DecisionRecordIndexRepository {
+    public func ledgerRecordRows(from index: Int64, limit: Int) async throws -> [LedgerRecordRow] {
+        try await self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT \(DecisionRecordRows.columns), leaf_index FROM decision_records WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
+                arguments: [index, max(0, limit)]
+            ).map { row in LedgerRecordRow(index: row[10], row: Self.decisionRecordRow(row)) }
+        }
+    }
+
+    public func recordedGrants() async throws -> [RecordedGrantPair] {
+        try await self.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT grant_id, task_id FROM decision_record_grants").map { row in
+                RecordedGrantPair(grantID: row[0], taskID: row[1])
+            }
+        }
+    }
 }

@@ -80,7 +80,7 @@ public final class SQLiteIdentityStore: IdentityStore {
     /// Opens (creating if needed) the database file at `path` and applies pending migrations.
     ///
     /// Opening is serialized across processes (and handles) by an exclusive `flock` on
-    /// `<path>-open-lock`, held until the migrations are applied: GRDB's migrator reads which
+    /// `<path>-open-lock` (``lockOpening(_:)``), held until the migrations are applied: GRDB's migrator reads which
     /// migrations are applied and then applies each in its own transaction, so two processes
     /// starting together on a new (or older) file would both apply the same migration, and one
     /// would fail ("table … already exists"). The lock file is never removed (removing a lock
@@ -89,7 +89,7 @@ public final class SQLiteIdentityStore: IdentityStore {
     public init(path: String, configuration: SQLiteStoreConfiguration = .init()) throws {
         self.path = path
         let openLock = try Self.lockOpening(path)
-        defer { _ = closeDescriptor(openLock) }
+        defer { if let openLock { _ = closeDescriptor(openLock) } }
         try Self.restrictPermissions(path, create: true)
 
         var config = Configuration()
@@ -172,21 +172,48 @@ public final class SQLiteIdentityStore: IdentityStore {
         }
     }
 
-    /// Takes the exclusive `flock` on `<path>-open-lock` (created with 0600), waiting for another
-    /// opener to finish its migrations; closing the returned descriptor releases it.
-    private static func lockOpening(_ path: String) throws -> Int32 {
+    /// Takes the exclusive `flock` on `<path>-open-lock`, waiting up to ``openLockWait`` for
+    /// another opener to finish its migrations; closing the returned descriptor releases it.
+    ///
+    /// The file is opened read-only (`flock` needs no more). A new one is created with 0600 and
+    /// given the owner of the database file (or of its directory), so an operator's command run
+    /// as root on the service's data directory does not leave a lock the service cannot open. One
+    /// this process cannot open anyway (made by another user before) is skipped, returning nil:
+    /// opening then goes unserialized, as before the lock existed, and at worst a concurrent
+    /// first open fails (migrations are transactions), never a store damaged.
+    private static func lockOpening(_ path: String) throws -> Int32? {
         let lockPath = path + "-open-lock"
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LatchError(.io, "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                let message = String(cString: strerror(errno))
-                _ = closeDescriptor(fd)
-                throw LatchError(.io, "cannot lock \(lockPath): \(message)")
+        var fd = open(lockPath, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            var owner = stat()
+            let directory = (path as NSString).deletingLastPathComponent
+            if stat(path, &owner) == 0 || stat(directory.isEmpty ? "." : directory, &owner) == 0 {
+                _ = fchown(fd, owner.st_uid, owner.st_gid)  // fails unless root; then we own it already
             }
+        } else if errno == EEXIST {
+            fd = open(lockPath, O_RDONLY | O_CLOEXEC)
+        }
+        guard fd >= 0 else {
+            if errno == EACCES || errno == EPERM { return nil }
+            throw LatchError(.io, "cannot open \(lockPath): \(String(cString: strerror(errno)))")
+        }
+        let deadline = ContinuousClock.now.advanced(by: Self.openLockWait)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            guard code == EWOULDBLOCK || code == EINTR, ContinuousClock.now < deadline else {
+                _ = closeDescriptor(fd)
+                if code == EWOULDBLOCK || code == EINTR {
+                    throw LatchError(.io, "another process has held \(lockPath) for \(Self.openLockWait) (opening or migrating the store)")
+                }
+                throw LatchError(.io, "cannot lock \(lockPath): \(String(cString: strerror(code)))")
+            }
+            usleep(10_000)
         }
         return fd
     }
+
+    /// How long an open waits for another opener's migrations (long ones copy rows).
+    static let openLockWait: Duration = .seconds(600)
 
     /// Creates the file with 0600 if asked and missing; sets 0600 on an existing file.
     ///

@@ -404,5 +404,20 @@ public enum StoreSchema {
                 """,
             ]
         },
+        // An egress request's path is an argument (a REST path names customers and accounts):
+        // since this version it is kept sealed, not in clear (`DecisionFacts`, `ApprovalRisk`).
+        // Approvals stored before keep theirs in `risk.http.path`: removed here. Ledger records
+        // keep theirs (their bytes are hashed). The migration also stops an older Latch from
+        // opening the store and failing on egress records without a path (its parser wants one).
+        // PostgreSQL's `risk` is canonical JSON text: the member is cut out of the text (in
+        // canonical JSON `"http":{"method":"…","path":"…"}` can only be the object: quotes inside
+        // strings are escaped), which also keeps texts `jsonb` could not hold (`\u0000`).
+        Migration(version: 15, name: "egress paths sealed") { d in
+            [
+                d == .sqlite
+                    ? "UPDATE approvals SET risk = json_remove(risk, '$.http.path') WHERE json_type(risk, '$.http.path') IS NOT NULL"
+                    : #"UPDATE approvals SET risk = regexp_replace(risk, '("http":\{"method":"(?:[^"\\]|\\.)*"),"path":"(?:[^"\\]|\\.)*"\}', '\1}') WHERE risk LIKE '%"http":{"method":%,"path":%'"#
+            ]
+        },
     ]
 }

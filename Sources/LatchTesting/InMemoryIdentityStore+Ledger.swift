@@ -1,5 +1,7 @@
 public import LatchAudit
 import LatchCore
+import LatchGateway
+public import LatchStoreSupport
 import Synchronization
 
 extension InMemoryIdentityStore: LedgerRepository {
@@ -36,6 +38,26 @@ extension InMemoryIdentityStore: LedgerRepository {
         self.state.withLock { state in
             if state.ledgerKeys == nil { state.ledgerKeys = keys }
             return state.ledgerKeys ?? keys
+        }
+    }
+}
+
+extension InMemoryIdentityStore: DecisionRecordIndexRepository {
+    /// Rows as a store would hold them: each record's columns and canonical JSON, by ledger index.
+    public func ledgerRecordRows(from index: Int64, limit: Int) async throws -> [LedgerRecordRow] {
+        self.state.withLock { state in
+            state.decisionRecordIndices.compactMap { id, leaf in
+                guard leaf >= index, let record = state.decisionRecords[id] else { return nil }
+                return LedgerRecordRow(index: leaf, row: DecisionRecordRow(record))
+            }
+            .sorted { $0.index < $1.index }.prefix(max(0, limit)).map { $0 }
+        }
+    }
+
+    /// No separate table in memory: the pairs the records have.
+    public func recordedGrants() async throws -> [RecordedGrantPair] {
+        self.state.withLock { state in
+            Array(Set(state.decisionRecords.values.map { RecordedGrantPair(grantID: $0.grantID, taskID: $0.taskID) }))
         }
     }
 }

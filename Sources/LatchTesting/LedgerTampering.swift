@@ -1,8 +1,9 @@
 public import LatchAudit
 
 /// Ways of tampering with a stored ledger directly in the database (as someone with write access
-/// to the SQLite file or the PostgreSQL rows, but not the ledger key), and what
-/// ``LedgerVerifier`` must say: the exact first bad index and the kind of problem.
+/// to the SQLite file or the PostgreSQL rows, but not the ledger key), and what ``LedgerVerifier``
+/// with `DecisionRecordIndexCheck` beside it (as `latch audit verify` runs them) must say: the
+/// exact first bad index and the kind of problem.
 ///
 /// Every case expects a ledger of ``leaves`` records (indices 0…9) with a checkpoint of all of them.
 public struct LedgerTampering: Sendable, CustomStringConvertible {
@@ -54,6 +55,14 @@ public struct LedgerTampering: Sendable, CustomStringConvertible {
                 "UPDATE decision_records SET leaf_index = 6 WHERE leaf_index = 7",
                 "UPDATE decision_records SET leaf_index = 7 WHERE leaf_index = -1",
             ]
+        },
+        // Beside the ledger (DecisionRecordIndexCheck): the hashes cover the record, not what
+        // queries read, so these leave every leaf intact and hide records from queries.
+        LedgerTampering(name: "a record's task column moved to another task (its record left alone)", firstBadIndex: 5, kind: .columns) { _ in
+            ["UPDATE decision_records SET task_id = 'task-elsewhere' WHERE leaf_index = 5"]
+        },
+        LedgerTampering(name: "a grant's row deleted from decision_record_grants", firstBadIndex: 0, kind: .grantIndex) { _ in
+            ["DELETE FROM decision_record_grants"]
         },
     ]
 }

@@ -241,3 +241,32 @@ extension IdentityStoreConformance {
         }
     ]
 }
+
+extension ConformanceValues {
+    /// Approvals as a Latch before migration 15 stored them, and as they read back after it: an
+    /// egress approval whose risk has `http: {method, path}` (the path goes), and one whose
+    /// tainted argument name holds the text of such a member and a U+0000 (escaped inside a JSON
+    /// string, so it stays as it is).
+    public static func approvalsWithEgressPaths() -> (before: [Approval], after: [Approval]) {
+        var egress = Self.approval("egress", variant: 1)
+        egress.tool = "pay.write"
+        egress.risk = .object([
+            "labels": .object(["sensitivity": .string("confidential"), "egress": .string("external")]),
+            "destination": .string("pay.example.com"), "tainted_arguments": .array([]), "reason": .string("payments"),
+            "policies": .array([.string("payments")]),
+            "http": .object(["method": .string("POST"), "path": .string("/v1/customers/alice@example.com/charges")]),
+        ])
+        var tricky = Self.approval("tricky", variant: 2)
+        tricky.risk = .object([
+            "tainted_arguments": .array([.string(#"x","http":{"method":"GET","path":"/kept"}"#), .string("nul \u{0}")]),
+            "reason": .string("r"), "policies": .array([]),
+        ])
+        var stripped = egress
+        stripped.risk = .object([
+            "labels": .object(["sensitivity": .string("confidential"), "egress": .string("external")]),
+            "destination": .string("pay.example.com"), "tainted_arguments": .array([]), "reason": .string("payments"),
+            "policies": .array([.string("payments")]), "http": .object(["method": .string("POST")]),
+        ])
+        return ([egress, tricky, Self.approval("plain")], [stripped, tricky, Self.approval("plain")])
+    }
+}

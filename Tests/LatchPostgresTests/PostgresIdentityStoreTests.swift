@@ -154,7 +154,7 @@ struct PostgresIdentityStoreTests {
         }
         try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
             store async throws in
-            #expect(try await store.appliedMigrations().last == 14)
+            #expect(try await store.appliedMigrations() == StoreSchema.migrations.map(\.version))
             var columns: [String] = []
             let rows = try await store.client.query(
                 """
@@ -167,6 +167,26 @@ struct PostgresIdentityStoreTests {
             // New rows go in without the dropped columns.
             try await store.saveGrants([try ConformanceValues.grant("root-2", task: "task-2")])
             #expect(try await store.task(id: "task-2")?.rootGrantID == "root-2")
+        }
+        await fixture.remove()
+    }
+
+    @Test("migration 15 takes the egress path out of approvals stored before it, and nothing else")
+    func approvalPathsSealed() async throws {
+        let fixture = PostgresFixture()
+        let configuration = try PostgresTestEnvironment.configuration(schema: fixture.schema)
+        let (before, after) = ConformanceValues.approvalsWithEgressPaths()
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            for approval in before { _ = try await store.createApproval(approval, maxPending: 10, now: approval.createdAt) }
+            // Back to before migration 15 (its rows as an older version left them).
+            try await store.client.query("DELETE FROM latch_migrations WHERE version = 15")
+            #expect(try await store.approval(id: "egress")?.risk == before[0].risk)
+        }
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger) {
+            store async throws in
+            #expect(try await store.appliedMigrations() == StoreSchema.migrations.map(\.version))
+            for approval in after { #expect(try await store.approval(id: approval.id) == approval, "\(approval.id)") }
         }
         await fixture.remove()
     }

@@ -1,6 +1,7 @@
 import LatchAudit
 import LatchCore
 import LatchGateway
+import LatchStoreSupport
 import LatchTesting
 import PostgresNIO
 import Testing
@@ -32,13 +33,13 @@ struct PostgresLedgerTamperingTests {
             }
             try #require(try await checkpointer.checkpoint()?.size == Int64(LedgerTampering.leaves))
             let verifier = LedgerVerifier(repository: store, key: TestKeys.ledgerKey, checkpointVerifier: TestKeys.checkpointSigner.verifier)
-            let before = try await verifier.verify()
+            let before = try await DecisionRecordIndexCheck.adding(to: try await verifier.verify(), from: postgres)
             try #require(before.isValid, "\(before.problems)")
 
             for statement in tampering.statements(.postgres) {
                 try await postgres.client.query(PostgresQuery(unsafeSQL: statement), logger: PostgresTestEnvironment.logger)
             }
-            let after = try await verifier.verify()
+            let after = try await DecisionRecordIndexCheck.adding(to: try await verifier.verify(), from: postgres)
             #expect(!after.isValid)
             #expect(after.firstBadIndex == tampering.firstBadIndex, "\(after.problems)")
             #expect(after.problems.first?.kind == tampering.kind, "\(after.problems)")

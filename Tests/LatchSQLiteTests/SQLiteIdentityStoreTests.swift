@@ -81,7 +81,7 @@ struct SQLiteIdentityStoreTests {
         #expect(synchronous == 2, "2 is FULL")
     }
 
-    static let allMigrations = ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger", "8 decision record queries", "9 approvals", "10 one task index for grants", "11 approval contents and operators", "12 quarantines", "13 grant queries through the task index", "14 grant columns from claims"]
+    static let allMigrations = ["1 identity store", "2 keys revision", "3 grants", "4 secrets", "5 decision records", "6 tool pins", "7 ledger", "8 decision record queries", "9 approvals", "10 one task index for grants", "11 approval contents and operators", "12 quarantines", "13 grant queries through the task index", "14 grant columns from claims", "15 egress paths sealed"]
 
     @Test("migrations are recorded once and not re-applied on reopen")
     func migrationsRecorded() async throws {
@@ -121,6 +121,22 @@ struct SQLiteIdentityStoreTests {
             defer { try? store.close() }
             #expect(try await store.appliedMigrations() == Self.allMigrations)
         }
+    }
+
+    @Test("the open lock belongs to the database's owner, so a command run as root does not lock the service out")
+    func openLockOwner() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let path = fixture.dataDirectory + "/latch.sqlite"
+        try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory).close()
+        try FileManager.default.removeItem(atPath: path + "-open-lock")
+        // As root (as CI runs), hand the database to another user first: the new lock follows it.
+        let owner: uid_t = getuid() == 0 ? 4242 : getuid()
+        if getuid() == 0 { #expect(chown(path, owner, owner) == 0) }
+        try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory).close()
+        let attributes = try FileManager.default.attributesOfItem(atPath: path + "-open-lock")
+        #expect((attributes[.ownerAccountID] as? NSNumber)?.uint32Value == owner)
+        #expect(try self.mode(path + "-open-lock") == 0o600)
     }
 
     @Test("upgrading a file with keys starts the keys revision past what a version-1 node published; an empty one at 0")
@@ -216,6 +232,25 @@ struct SQLiteIdentityStoreTests {
         // New rows go in without the dropped columns.
         try await store.saveGrants([try ConformanceValues.grant("root-2", task: "task-2")])
         #expect(try await store.task(id: "task-2")?.rootGrantID == "root-2")
+    }
+
+    @Test("migration 15 takes the egress path out of approvals stored before it, and nothing else")
+    func approvalPathsSealed() async throws {
+        let fixture = SQLiteFixture()
+        defer { fixture.remove() }
+        let (before, after) = ConformanceValues.approvalsWithEgressPaths()
+        do {
+            let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+            for approval in before { _ = try await store.createApproval(approval, maxPending: 10, now: approval.createdAt) }
+            // Back to before migration 15 (its rows as an older version left them).
+            try await store.pool.write { db in try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = '15 egress paths sealed'") }
+            #expect(try await store.approval(id: "egress")?.risk == before[0].risk)
+            try store.close()
+        }
+        let store = try SQLiteIdentityStore(dataDirectory: fixture.dataDirectory)
+        defer { try? store.close() }
+        #expect(try await store.appliedMigrations() == Self.allMigrations)
+        for approval in after { #expect(try await store.approval(id: approval.id) == approval, "\(approval.id)") }
     }
 
     @Test("a file migrated by a newer Latch is refused with a configuration error")

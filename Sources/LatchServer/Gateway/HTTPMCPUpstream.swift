@@ -73,7 +73,11 @@ public final class HTTPMCPUpstream: MCPUpstream {
 
     /// An HTTP client configuration for upstreams: redirects refused (a credential must not follow
     /// one elsewhere), no read timeout (each request's own timeout bounds it, a slow tool's stream
-    /// included), up to `connectionsPerHost` HTTP/1.1 connections to one upstream.
+    /// included), up to `connectionsPerHost` HTTP/1.1 connections to one upstream, each kept idle
+    /// at most 4 s. That is below the keep-alive of the servers MCP SDKs run on (uvicorn and
+    /// Node.js close an idle connection after 5 s), so Latch drops a pooled connection before the
+    /// server closes it: a call sent just as the server closed its connection would fail ("I/O on
+    /// closed channel"), and a tool call is never retried (it may have side effects).
     ///
     /// - Parameter connectTimeout: how long a request may wait for a connection (a new one, or a
     ///   free one from the pool when all are busy). Default 10 s.
@@ -82,7 +86,7 @@ public final class HTTPMCPUpstream: MCPUpstream {
         let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .nanoseconds(max(nanoseconds, 1_000_000)), read: nil))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
+        configuration.connectionPool = .init(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
         return configuration
     }
 

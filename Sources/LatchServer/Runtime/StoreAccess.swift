@@ -6,6 +6,7 @@ public import LatchIdentity
 import LatchPostgres
 import LatchSQLite
 public import LatchSecrets
+public import LatchStoreSupport
 public import Logging
 
 #if canImport(Glibc)
@@ -20,8 +21,8 @@ import Glibc
 /// Everything `latch serve` and the commands keep in the store: identity (entries, CA keys, join
 /// tokens), grants (grants, tasks, revocations), the gateway's decision records (queryable), tool
 /// pins, approvals and quarantines, and sealed secrets. Both backends implement all of them.
-public typealias LatchStore = ApprovalRepository & DecisionRecordQueryRepository & GrantRepository & IdentityStore & LedgerRepository
-    & OperatorRepository & QuarantineRepository & SecretRepository & ToolPinRepository
+public typealias LatchStore = ApprovalRepository & DecisionRecordIndexRepository & DecisionRecordQueryRepository & GrantRepository
+    & IdentityStore & LedgerRepository & OperatorRepository & QuarantineRepository & SecretRepository & ToolPinRepository
 
 public enum StoreAccess {
     public static func withStore<Result: Sendable>(

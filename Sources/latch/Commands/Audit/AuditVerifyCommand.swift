@@ -4,6 +4,7 @@ import LatchAudit
 import LatchCore
 import LatchIdentity
 import LatchServer
+import LatchStoreSupport
 import Logging
 
 /// `latch audit verify [--from CHECKPOINT_FILE] [--json]`
@@ -15,7 +16,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             Recomputes every leaf hash from the stored record bytes, checks each leaf's MAC (the ledger key, sealed under \
             the KEK: give the KEK as for latch serve), checks that indices run from 0 to the head without gaps, rebuilds \
             the Merkle tree and checks each stored checkpoint's signature and root. With --from, the ledger must also \
-            extend that signed checkpoint (kept outside the store). Exits 1 naming the first bad index and what is wrong.
+            extend that signed checkpoint (kept outside the store). Also checks what queries read beside each record: \
+            its columns against its record (columns) and the table grant queries go through (grant_index). Exits 1 \
+            naming the first bad index and what is wrong.
             """
     )
 
@@ -40,7 +43,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                 return LedgerVerification(leaves: 0, headSize: 0, rootHash: MerkleTree.emptyRoot, checkpointsChecked: 0, problems: [])
             }
             let keys = try AuditKeys.open(stored, configuration: configuration)
-            return try await LedgerVerifier(repository: store, key: keys.mac, checkpointVerifier: keys.signer.verifier).verify(trusted: note)
+            let result = try await LedgerVerifier(repository: store, key: keys.mac, checkpointVerifier: keys.signer.verifier).verify(trusted: note)
+            // What the hashes cannot see: the query columns and the grant table.
+            return try await DecisionRecordIndexCheck.adding(to: result, from: store)
         }
         if self.json {
             let problems = result.problems.map { problem in
