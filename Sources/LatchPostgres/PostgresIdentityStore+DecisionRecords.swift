@@ -56,24 +56,29 @@ extension PostgresIdentityStore: DecisionRecordRepository {
         let query: PostgresQuery
         if let taskID {
             query = """
-                SELECT \(unescaped: DecisionRecordRows.columns) FROM decision_records WHERE task_id = \(taskID)
+                SELECT \(unescaped: DecisionRecordRows.columns), leaf_index FROM decision_records WHERE task_id = \(taskID)
                 ORDER BY time DESC, id DESC LIMIT \(limit)
                 """
         } else {
-            query = "SELECT \(unescaped: DecisionRecordRows.columns) FROM decision_records ORDER BY time DESC, id DESC LIMIT \(limit)"
+            query = "SELECT \(unescaped: DecisionRecordRows.columns), leaf_index FROM decision_records ORDER BY time DESC, id DESC LIMIT \(limit)"
         }
-        var records: [DecisionRecord] = []
+        return try await self.indexedRows(query).map { try DecisionRecordRows.record($0.row) }
+    }
+
+    /// Runs `query`, which selects ``DecisionRecordRows/columns`` and then `leaf_index`: the rows
+    /// as stored, each with its ledger index (nil before the ledger).
+    func indexedRows(_ query: PostgresQuery) async throws -> [(row: DecisionRecordRow, index: Int64?)] {
+        var stored: [(row: DecisionRecordRow, index: Int64?)] = []
         let rows = try await self.client.query(query, logger: self.logger)
-        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, traceID, record) in rows.decode(
-            (String, Int64, String, String, String, String?, Int64, String?, String?, String).self)
+        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, traceID, record, index) in rows.decode(
+            (String, Int64, String, String, String, String?, Int64, String?, String?, String, Int64?).self)
         {
-            records.append(
-                try DecisionRecordRows.record(
-                    DecisionRecordRow(
-                        id: id, time: time, taskID: taskID, grantID: grantID, agent: agent, tool: tool, allowed: allowed, reason: reason,
-                        traceID: traceID, record: record)))
+            let row = DecisionRecordRow(
+                id: id, time: time, taskID: taskID, grantID: grantID, agent: agent, tool: tool, allowed: allowed, reason: reason, traceID: traceID,
+                record: record)
+            stored.append((row, index))
         }
-        return records
+        return stored
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
@@ -154,17 +159,9 @@ private struct LedgerBatch {
 
 extension PostgresIdentityStore: DecisionRecordQueryRepository {
     public func decisionRecords(matching query: DecisionRecordQuery) async throws -> [IndexedDecisionRecord] {
-        var records: [IndexedDecisionRecord] = []
-        let rows = try await self.client.query(Self.postgresQuery(DecisionRecordQuerySQL(query)), logger: self.logger)
-        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, traceID, record, index) in rows.decode(
-            (String, Int64, String, String, String, String?, Int64, String?, String?, String, Int64?).self)
-        {
-            let row = DecisionRecordRow(
-                id: id, time: time, taskID: taskID, grantID: grantID, agent: agent, tool: tool, allowed: allowed, reason: reason, traceID: traceID,
-                record: record)
-            records.append(IndexedDecisionRecord(record: try DecisionRecordRows.record(row), ledgerIndex: index))
+        try await self.indexedRows(Self.postgresQuery(DecisionRecordQuerySQL(query))).map { stored in
+            IndexedDecisionRecord(record: try DecisionRecordRows.record(stored.row), ledgerIndex: stored.index)
         }
-        return records
     }
 
     /// The query's statement for PostgreSQL: each `?` becomes `$n`, its values bound in the same
@@ -194,23 +191,11 @@ extension PostgresIdentityStore: DecisionRecordQueryRepository {
 
 extension PostgresIdentityStore: DecisionRecordIndexRepository {
     public func ledgerRecordRows(from index: Int64, limit: Int) async throws -> [LedgerRecordRow] {
-        var stored: [LedgerRecordRow] = []
-        let rows = try await self.client.query(
-            """
+        let query: PostgresQuery = """
             SELECT \(unescaped: DecisionRecordRows.columns), leaf_index FROM decision_records
             WHERE leaf_index >= \(index) ORDER BY leaf_index LIMIT \(Int64(max(0, limit)))
-            """, logger: self.logger)
-        for try await (id, time, taskID, grantID, agent, tool, allowed, reason, traceID, record, leafIndex) in rows.decode(
-            (String, Int64, String, String, String, String?, Int64, String?, String?, String, Int64).self)
-        {
-            stored.append(
-                LedgerRecordRow(
-                    index: leafIndex,
-                    row: DecisionRecordRow(
-                        id: id, time: time, taskID: taskID, grantID: grantID, agent: agent, tool: tool, allowed: allowed, reason: reason,
-                        traceID: traceID, record: record)))
-        }
-        return stored
+            """
+        return try await self.indexedRows(query).compactMap { stored in stored.index.map { LedgerRecordRow(index: $0, row: stored.row) } }
     }
 
     public func recordedGrants() async throws -> [RecordedGrantPair] {

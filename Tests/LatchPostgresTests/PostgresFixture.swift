@@ -73,3 +73,26 @@ struct PostgresFixture: IdentityStoreFixture {
         }
     }
 }
+
+extension PostgresFixture {
+    /// Runs `body` with a fresh schema and its configuration, then drops the schema, also when
+    /// `body` throws.
+    static func withSchema<Result: Sendable>(_ body: (PostgresFixture, PostgresStoreConfiguration) async throws -> Result) async throws -> Result {
+        let fixture = PostgresFixture()
+        do {
+            let result = try await body(fixture, try PostgresTestEnvironment.configuration(schema: fixture.schema))
+            await fixture.remove()
+            return result
+        } catch {
+            await fixture.remove()
+            throw error
+        }
+    }
+
+    /// The store on `configuration` (migrated first), running while `body` does, with the tests' logger.
+    static func run<Result: Sendable>(
+        _ configuration: PostgresStoreConfiguration, _ body: @Sendable (PostgresIdentityStore) async throws -> Result
+    ) async throws -> Result {
+        try await PostgresIdentityStore.withRunningStore(configuration: configuration, logger: PostgresTestEnvironment.logger, body)
+    }
+}
